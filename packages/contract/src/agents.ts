@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { distinct, Id, Name, pageOf, Timestamp } from './common';
+import { AGENT_MODALITIES, PANEL_TYPES } from './enums';
+
+export const AgentModality = z.enum(AGENT_MODALITIES);
+export const PanelType = z.enum(PANEL_TYPES);
+
+export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
+
+const agentFields = {
+  name: Name,
+  instructions: z.string().min(1).max(100_000),
+  model: z.string().trim().min(1).max(255),
+  voice: z.string().trim().min(1).max(255).nullable(),
+  handoffTargets: distinct(Id, 'handoffTargets').max(50),
+  tools: distinct(z.string().trim().min(1).max(255), 'tools').max(100),
+  modality: AgentModality,
+  panels: distinct(PanelType, 'panels'),
+};
+
+export const CreateAgentInput = z.strictObject({
+  name: agentFields.name,
+  instructions: agentFields.instructions,
+  model: agentFields.model.default(AGENT_MODEL_DEFAULT),
+  voice: agentFields.voice.default(null),
+  handoffTargets: agentFields.handoffTargets.default([]),
+  tools: agentFields.tools.default([]),
+  modality: agentFields.modality.default('audio_only'),
+  panels: agentFields.panels.default([]),
+});
+export type CreateAgentInput = z.input<typeof CreateAgentInput>;
+
+/** Partial update: an omitted field keeps its value, an explicit `null` clears `voice`. */
+export const UpdateAgentInput = z.strictObject({
+  id: Id,
+  name: agentFields.name.optional(),
+  instructions: agentFields.instructions.optional(),
+  model: agentFields.model.optional(),
+  voice: agentFields.voice.optional(),
+  handoffTargets: agentFields.handoffTargets.optional(),
+  tools: agentFields.tools.optional(),
+  modality: agentFields.modality.optional(),
+  panels: agentFields.panels.optional(),
+});
+export type UpdateAgentInput = z.input<typeof UpdateAgentInput>;
+
+export const Agent = z.object({
+  id: Id,
+  organizationId: Id,
+  name: z.string(),
+  instructions: z.string(),
+  model: z.string(),
+  voice: z.string().nullable(),
+  handoffTargets: z.array(Id),
+  tools: z.array(z.string()),
+  modality: AgentModality,
+  panels: z.array(PanelType),
+  isActive: z.boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Agent = z.infer<typeof Agent>;
+
+export const AgentPage = pageOf(Agent);
+export type AgentPage = z.infer<typeof AgentPage>;

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { Id, Name, Timestamp } from './common';
+import { ROLES } from './enums';
+
+/** Emails are compared case-insensitively everywhere: they are stored lower-cased. */
+export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email());
+/** Capped before hashing, so a huge password cannot cost the server. */
+export const Password = z.string().min(8).max(128);
+const FullName = z.string().trim().max(255).nullable().optional();
+
+export const Role = z.enum(ROLES);
+
+export const Organization = z.object({
+  id: Id,
+  name: z.string(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Organization = z.infer<typeof Organization>;
+
+export const User = z.object({
+  id: Id,
+  organizationId: Id,
+  email: z.string(),
+  fullName: z.string().nullable(),
+  role: Role,
+  isActive: z.boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type User = z.infer<typeof User>;
+
+export const SignupInput = z.strictObject({
+  email: Email,
+  password: Password,
+  fullName: FullName,
+  organizationName: Name,
+});
+export type SignupInput = z.input<typeof SignupInput>;
+
+export const LoginInput = z.strictObject({
+  email: Email,
+  password: z.string().min(1).max(128),
+});
+export type LoginInput = z.input<typeof LoginInput>;
+
+export const Session = z.object({ user: User, organization: Organization });
+export type Session = z.infer<typeof Session>;
+
+export const AuthResult = Session.extend({ accessToken: z.string() });
+export type AuthResult = z.infer<typeof AuthResult>;
+
+export const AddMemberInput = z.strictObject({
+  email: Email,
+  password: Password,
+  fullName: FullName,
+  role: Role,
+});
+export type AddMemberInput = z.input<typeof AddMemberInput>;
+
+export const UpdateMemberInput = z.strictObject({
+  id: Id,
+  role: Role.optional(),
+  isActive: z.boolean().optional(),
+});
+export type UpdateMemberInput = z.input<typeof UpdateMemberInput>;
+
+export const MemberList = z.object({ items: z.array(User) });
+export type MemberList = z.infer<typeof MemberList>;

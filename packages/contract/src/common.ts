@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Largest value of a PostgreSQL `integer` (int4). */
+export const INT4_MAX = 2_147_483_647;
+
+/** Any 8-4-4-4-12 hexadecimal id, as PostgreSQL's `uuid` type accepts it. */
+export const Id = z.guid();
+
+export const Timestamp = z.iso.datetime({ offset: true });
+
+/** A display name: trimmed, then 1..255 characters. */
+export const Name = z.string().trim().min(1).max(255);
+
+export const PositiveInt4 = z.int().min(1).max(INT4_MAX);
+
+export function distinct<T extends z.ZodType>(item: T, label: string) {
+  return z
+    .array(item)
+    .refine((values) => new Set(values).size === values.length, `${label} must not contain duplicates`);
+}
+
+export const IdInput = z.strictObject({ id: Id });
+
+export const LIST_LIMIT_MAX = 100;
+export const LIST_LIMIT_DEFAULT = 50;
+
+/** Query of every paginated list: `limit`, opaque `cursor` from the previous page, literal `search` on the name. */
+export const ListInput = z.strictObject({
+  limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
+  cursor: z.string().min(1).max(200).optional(),
+  search: z.string().max(255).optional(),
+});
+export type ListInput = z.input<typeof ListInput>;
+
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

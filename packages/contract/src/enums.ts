@@ -1,0 +1,54 @@
+/** Every enum of the contract, defined once as `as const` arrays (zod, Drizzle CHECKs, OpenAPI and forms all read these). */
+
+export const ROLES = ['admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What one agent needs from the end-user. */
+export const AGENT_MODALITIES = ['audio_only', 'audio_camera', 'audio_screenshare'] as const;
+export type AgentModality = (typeof AGENT_MODALITIES)[number];
+
+/** What the end-user's browser may publish during a session. */
+export const MODALITY_PROFILES = [
+  'audio_only',
+  'audio_camera',
+  'audio_screenshare',
+  'audio_camera_screenshare',
+] as const;
+export type ModalityProfile = (typeof MODALITY_PROFILES)[number];
+
+export const PANEL_TYPES = [
+  'slide_presenter',
+  'notepad',
+  'coding_ide',
+  'whiteboard',
+  'document_viewer',
+] as const;
+export type PanelType = (typeof PANEL_TYPES)[number];
+
+/** The agent modalities each session profile covers: a profile covers a modality when it includes every medium the modality needs. */
+export const PROFILE_COVERAGE: Readonly<Record<ModalityProfile, readonly AgentModality[]>> = {
+  audio_only: ['audio_only'],
+  audio_camera: ['audio_only', 'audio_camera'],
+  audio_screenshare: ['audio_only', 'audio_screenshare'],
+  audio_camera_screenshare: ['audio_only', 'audio_camera', 'audio_screenshare'],
+};
+
+export function profileCovers(profile: ModalityProfile, modality: AgentModality): boolean {
+  return PROFILE_COVERAGE[profile].includes(modality);
+}
+
+/** Error codes of the contract, with the HTTP status each one answers with. */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_SERVER_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];

@@ -1,0 +1,5 @@
+export * from './agents';
+export * from './auth';
+export * from './common';
+export * from './enums';
+export * from './sessionTemplates';

@@ -1,0 +1,3 @@
+DROP TABLE "users";
+--> statement-breakpoint
+DROP TABLE "organizations";

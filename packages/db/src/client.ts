@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** The query surface both drivers share; a transaction has the same type. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export type DatabaseOptions =
+  /** postgres.js against a PostgreSQL server. */
+  | { url: string; maxConnections?: number; statementTimeoutMs?: number }
+  /** Embedded PGlite, file-backed in `dataDir`, or in memory when `dataDir` is omitted. */
+  | { url?: undefined; dataDir?: string; loadDataDir?: Blob | File };
+
+export interface Database {
+  db: Db;
+  driver: 'postgres' | 'pglite';
+  /** Resolves when the database answers `select 1`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The embedded instance, when the driver is PGlite (tests snapshot it). */
+  pglite?: PGlite;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
+
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+      connect_timeout: 5,
+      connection: {
+        statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+        application_name: 'switchboard',
+      },
+    });
+    return {
+      db: drizzlePostgres({ client, schema }) as unknown as Db,
+      driver: 'postgres',
+      ping: async () => {
+        await client`select 1`;
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const dataDir = 'dataDir' in options ? options.dataDir : undefined;
+  if (dataDir) mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
+  const pglite = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...('loadDataDir' in options && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  return {
+    db: drizzlePglite({ client: pglite, schema }) as unknown as Db,
+    driver: 'pglite',
+    pglite,
+    ping: async () => {
+      await pglite.query('select 1');
+    },
+    close: () => pglite.close(),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './agents';
+export * from './organizations';
+export * from './sessionTemplates';
