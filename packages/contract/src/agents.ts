@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { distinct, Id, Name, pageOf, Timestamp } from './common';
-import { AGENT_MODALITIES, PANEL_TYPES } from './enums';
-
-export const AgentModality = z.enum(AGENT_MODALITIES);
-export const PanelType = z.enum(PANEL_TYPES);
+import { AgentModality, PanelType } from './enums';
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
 

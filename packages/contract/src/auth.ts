@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { Id, Name, Timestamp } from './common';
-import { ROLES } from './enums';
+import { Role } from './enums';
 
 /** Emails are compared case-insensitively everywhere: they are stored lower-cased. */
 export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email());
 /** Capped before hashing, so a huge password cannot cost the server. */
 export const Password = z.string().min(8).max(128);
 const FullName = z.string().trim().max(255).nullable().optional();
-
-export const Role = z.enum(ROLES);
 
 export const Organization = z.object({
   id: Id,

@@ -1,11 +1,15 @@
+import { z } from 'zod';
+
 /** Every enum of the contract, defined once as `as const` arrays (zod, Drizzle CHECKs, OpenAPI and forms all read these). */
 
 export const ROLES = ['admin', 'member'] as const;
-export type Role = (typeof ROLES)[number];
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
 
 /** What one agent needs from the end-user. */
 export const AGENT_MODALITIES = ['audio_only', 'audio_camera', 'audio_screenshare'] as const;
-export type AgentModality = (typeof AGENT_MODALITIES)[number];
+export const AgentModality = z.enum(AGENT_MODALITIES);
+export type AgentModality = z.infer<typeof AgentModality>;
 
 /** What the end-user's browser may publish during a session. */
 export const MODALITY_PROFILES = [
@@ -14,7 +18,8 @@ export const MODALITY_PROFILES = [
   'audio_screenshare',
   'audio_camera_screenshare',
 ] as const;
-export type ModalityProfile = (typeof MODALITY_PROFILES)[number];
+export const ModalityProfile = z.enum(MODALITY_PROFILES);
+export type ModalityProfile = z.infer<typeof ModalityProfile>;
 
 export const PANEL_TYPES = [
   'slide_presenter',
@@ -23,7 +28,8 @@ export const PANEL_TYPES = [
   'whiteboard',
   'document_viewer',
 ] as const;
-export type PanelType = (typeof PANEL_TYPES)[number];
+export const PanelType = z.enum(PANEL_TYPES);
+export type PanelType = z.infer<typeof PanelType>;
 
 /** The agent modalities each session profile covers: a profile covers a modality when it includes every medium the modality needs. */
 export const PROFILE_COVERAGE: Readonly<Record<ModalityProfile, readonly AgentModality[]>> = {

@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { PanelType } from './agents';
 import { distinct, Id, Name, PositiveInt4, pageOf, Timestamp } from './common';
-import { MODALITY_PROFILES } from './enums';
-
-export const ModalityProfile = z.enum(MODALITY_PROFILES);
+import { ModalityProfile, PanelType } from './enums';
 
 export const TEMPLATE_AGENTS_MAX = 50;
 export const IDLE_TIMEOUT_DEFAULT = 300;

@@ -33,8 +33,8 @@ async function lockAndReadApplied(tx: Db): Promise<Set<string>> {
   await tx.execute(
     sql`create table if not exists switchboard_migrations (name text primary key, applied_at timestamptz not null default now())`,
   );
-  const rows = await tx.execute<{ name: string }>(sql`select name from switchboard_migrations`);
-  return new Set(rowsOf(rows).map((row) => row.name));
+  const rows = await tx.execute(sql`select name from switchboard_migrations`);
+  return new Set(rowsOf<{ name: string }>(rows).map((row) => row.name));
 }
 
 /** postgres.js answers an array of rows, PGlite an object with `rows`. */

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { ERROR_STATUS, type ErrorCode } from '@switchboard/contract';
+import type { Database } from '@switchboard/db';
+import { TRPCError } from '@trpc/server';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import { TokenService } from './auth/tokens';
+import type { AppConfig } from './config';
+import { createContext, type Deps } from './context';
+import { describeError, errorBody } from './errors';
+import { memoryRateLimiter } from './rateLimit';
+import { registerRestRoutes } from './rest/adapter';
+import { buildOpenApiDocument } from './rest/openapi';
+import { type AppRouter, appRouter } from './router';
+
+export interface BuildAppOptions {
+  database: Database;
+  config: AppConfig;
+  /** Overrides the logger (tests pass a stream to read the log). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const BODY_LIMIT_BYTES = 1_048_576;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const CODE_BY_STATUS = new Map<number, ErrorCode>(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+/** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
+export async function buildApp({ database, config, logger }: BuildAppOptions) {
+  const app = Fastify({
+    logger: logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', '*.password', 'body.password'], censor: '[redacted]' },
+    },
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: 5000 },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+
+  const deps: Deps = {
+    db: database.db,
+    config,
+    tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
+    authRateLimiter: memoryRateLimiter(config.authRateLimit),
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  // Only JSON bodies (any other type is 415): an empty body is no body (clone and delete take
+  // none); prototype keys are refused.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(req, text, done);
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (!(error instanceof TRPCError) && status >= 400 && status < 500) {
+      const code = CODE_BY_STATUS.get(status) ?? 'BAD_REQUEST';
+      const message =
+        status === 413 ? `Request body is larger than ${BODY_LIMIT_BYTES} bytes` : error.message;
+      return reply.code(ERROR_STATUS[code]).send(errorBody({ code, message, details: {} }));
+    }
+    const described = describeError(error);
+    if (described.unexpected) req.log.error({ err: error }, 'request failed');
+    return reply.code(described.status).headers(described.headers).send(errorBody(described));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send(
+        errorBody({
+          code: 'NOT_FOUND',
+          message: `Route ${req.method} ${req.url.split('?')[0]} not found`,
+          details: {},
+        }),
+      ),
+  );
+
+  await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_req, reply) => {
+    try {
+      await withTimeout(database.ping(), 2000);
+      return { status: 'ready' };
+    } catch {
+      return reply
+        .code(503)
+        .send(
+          errorBody({ code: 'SERVICE_UNAVAILABLE', message: 'The database does not answer', details: {} }),
+        );
+    }
+  });
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req, res }) => createContext(deps, req, res),
+      onError({ error, req }) {
+        if (describeError(error).unexpected) req.log.error({ err: error }, 'procedure failed');
+      },
+      responseMeta({ errors }) {
+        const headers = Object.assign({}, ...errors.map((error) => describeError(error).headers));
+        return { headers };
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  registerRestRoutes(app, deps);
+
+  const document = buildOpenApiDocument();
+  app.get('/api/v1/openapi.json', async () => document);
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  return app;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,41 @@
+import type { Role } from '@switchboard/contract';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+export interface TokenClaims {
+  userId: string;
+  organizationId: string;
+  role: Role;
+}
+
+/** HS256 access tokens carrying the user, their organization and role, with an expiry. */
+export class TokenService {
+  readonly #key: Uint8Array;
+  readonly #ttlSeconds: number;
+
+  constructor(secret: string, ttlSeconds: number) {
+    this.#key = new TextEncoder().encode(secret);
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  sign(claims: TokenClaims): Promise<string> {
+    return new SignJWT({ org: claims.organizationId, role: claims.role })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(claims.userId)
+      .setIssuedAt()
+      .setExpirationTime(`${this.#ttlSeconds}s`)
+      .sign(this.#key);
+  }
+
+  /** The claims of a valid token, or null for a malformed, forged, `alg: none` or expired one. */
+  async verify(token: string): Promise<TokenClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'] });
+      if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') return null;
+      if (payload.role !== 'admin' && payload.role !== 'member') return null;
+      return { userId: payload.sub, organizationId: payload.org, role: payload.role };
+    } catch (error) {
+      if (error instanceof errors.JOSEError || error instanceof TypeError) return null;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every environment variable the server reads (README "Configuration" lists them). */
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  AUTH_RATE_LIMIT: z.coerce.number().int().min(0).default(20),
+  CORS_ORIGINS: z.string().default(''),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+});
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Unset: the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Signup and login attempts per minute per client address; 0 turns the limit off. */
+  authRateLimit: number;
+  corsOrigins: string[];
+  databasePoolSize: number;
+  statementTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads the configuration from the environment. In embedded mode a JWT secret is generated once
+ * and kept in `DATA_DIR/jwt-secret`; with `DATABASE_URL` it must be given, since several
+ * instances must share it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = parsed.data;
+  const dataDir = path.resolve(cwd, values.DATA_DIR);
+  let jwtSecret = values.JWT_SECRET;
+  if (!jwtSecret) {
+    if (values.DATABASE_URL) throw new ConfigError('JWT_SECRET is required when DATABASE_URL is set');
+    jwtSecret = embeddedSecret(dataDir);
+  }
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databaseUrl: values.DATABASE_URL,
+    dataDir,
+    jwtSecret,
+    accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
+    logLevel: values.LOG_LEVEL,
+    authRateLimit: values.AUTH_RATE_LIMIT,
+    corsOrigins: values.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    databasePoolSize: values.DATABASE_POOL_SIZE,
+    statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS,
+  };
+}
+
+function embeddedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}

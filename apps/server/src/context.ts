@@ -1,0 +1,37 @@
+import type { Role } from '@switchboard/contract';
+import type { Db } from '@switchboard/db';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenService } from './auth/tokens';
+import type { AppConfig } from './config';
+import type { RateLimiter } from './rateLimit';
+
+/** What the server is built from, shared by every request. */
+export interface Deps {
+  db: Db;
+  config: AppConfig;
+  tokens: TokenService;
+  authRateLimiter: RateLimiter;
+}
+
+/** Who is calling: set by the authenticated rung of the procedure ladder. */
+export interface Actor {
+  userId: string;
+  organizationId: string;
+  role: Role;
+}
+
+export interface Context extends Deps {
+  /** The bearer token of the `Authorization` header, unverified. */
+  bearer: string | null;
+  clientIp: string;
+}
+
+function bearerOf(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function createContext(deps: Deps, req: FastifyRequest, _reply?: FastifyReply): Context {
+  return { ...deps, bearer: bearerOf(req.headers.authorization), clientIp: req.ip };
+}

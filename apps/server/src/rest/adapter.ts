@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { createContext, type Deps } from '../context';
+import { AppError } from '../errors';
+import { appRouter } from '../router';
+import { createCallerFactory } from '../trpc';
+import { type RestOperation, restOperations } from './routes';
+
+/**
+ * The REST adapter: one Fastify route per procedure that has REST meta, calling that very
+ * procedure (createCaller), so authorization and validation live only in the router. It owns only
+ * HTTP: mapping path, query and body to the input, the success status, and (through the app's
+ * error handler) the contract's error body.
+ */
+export const REST_PREFIX = '/api/v1';
+
+type Callable = (input: unknown) => Promise<unknown>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Query-string fields whose schema is an integer, so `?limit=20` reaches the input as 20. */
+function integerFields(input: z.ZodType | undefined): Set<string> {
+  if (!input) return new Set();
+  const schema = z.toJSONSchema(input, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, { type?: string }>;
+  };
+  return new Set(
+    Object.entries(schema.properties ?? {})
+      .filter(([, property]) => property.type === 'integer')
+      .map(([name]) => name),
+  );
+}
+
+function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<string>): unknown {
+  const params = req.params as Record<string, string>;
+  let fields: Record<string, unknown> = {};
+  if (operation.method === 'GET') {
+    for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
+      fields[key] =
+        typeof value === 'string' && integers.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+    }
+  } else if (req.body !== undefined) {
+    if (!isPlainObject(req.body)) {
+      throw new AppError('BAD_REQUEST', 'The request body must be a JSON object', {
+        issues: [{ path: [], message: 'Expected a JSON object' }],
+      });
+    }
+    fields = req.body;
+  }
+  const clashes = operation.pathParams.filter((name) => Object.hasOwn(fields, name));
+  if (clashes.length) {
+    throw new AppError('BAD_REQUEST', `Invalid input: ${clashes.join(', ')} cannot be set in the body`, {
+      issues: clashes.map((name) => ({ path: [name], message: `Unknown field "${name}"` })),
+    });
+  }
+  if (!operation.input) return undefined;
+  const input = { ...fields };
+  for (const name of operation.pathParams) input[name] = params[name];
+  return input;
+}
+
+export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
+  const createCaller = createCallerFactory(appRouter);
+  for (const operation of restOperations()) {
+    const integers = integerFields(operation.input);
+    const status = operation.status ?? 200;
+    app.route({
+      method: operation.method,
+      url: REST_PREFIX + operation.path.replace(/\{(\w+)\}/g, ':$1'),
+      handler: async (req, reply) => {
+        const input = inputOf(req, operation, integers);
+        const caller = createCaller(createContext(deps, req)) as unknown as Record<string, unknown>;
+        const call = operation.procedure
+          .split('.')
+          .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as Callable;
+        const result = await call(input);
+        reply.code(status);
+        return status === 204 ? reply.send() : result;
+      },
+    });
+  }
+}

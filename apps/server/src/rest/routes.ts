@@ -1,0 +1,31 @@
+import type { AnyProcedure } from '@trpc/server';
+import type { z } from 'zod';
+import { appRouter } from '../router';
+import type { ProcedureMeta, RestRoute } from '../trpc';
+
+/** One REST operation, read off a procedure of the router: its REST meta, access and input schema. */
+export interface RestOperation extends RestRoute {
+  procedure: string;
+  access: NonNullable<ProcedureMeta['access']>;
+  input: z.ZodType | undefined;
+  /** Names of the `{param}`s in the path (each one a field of the input). */
+  pathParams: string[];
+}
+
+export function restOperations(): RestOperation[] {
+  const procedures = appRouter._def.procedures as unknown as Record<string, AnyProcedure>;
+  return Object.entries(procedures).flatMap(([procedure, { _def }]) => {
+    const meta = _def.meta as ProcedureMeta | undefined;
+    if (!meta?.rest) return [];
+    const pathParams = [...meta.rest.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
+    return [
+      {
+        ...meta.rest,
+        procedure,
+        access: meta.access ?? 'public',
+        input: _def.inputs[0] as z.ZodType | undefined,
+        pathParams,
+      },
+    ];
+  });
+}

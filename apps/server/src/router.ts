@@ -1,0 +1,17 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { agentsRouter } from './routers/agents';
+import { authRouter } from './routers/auth';
+import { organizationRouter } from './routers/organization';
+import { sessionTemplatesRouter } from './routers/sessionTemplates';
+import { router } from './trpc';
+
+export const appRouter = router({
+  auth: authRouter,
+  organization: organizationRouter,
+  agents: agentsRouter,
+  sessionTemplates: sessionTemplatesRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

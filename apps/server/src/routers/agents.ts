@@ -1,0 +1,53 @@
+import {
+  Agent,
+  AgentPage,
+  CreateAgentInput,
+  IdInput,
+  ListInput,
+  UpdateAgentInput,
+} from '@switchboard/contract';
+import * as agents from '../services/agents';
+import { adminProcedure, authenticatedProcedure, router } from '../trpc';
+
+const tag = 'agents';
+
+export const agentsRouter = router({
+  create: adminProcedure
+    .meta({
+      rest: { method: 'POST', path: '/agents', status: 201, tag, summary: 'Create an agent', output: Agent },
+    })
+    .input(CreateAgentInput)
+    .mutation(({ ctx, input }) => agents.createAgent(ctx.db, ctx.actor.organizationId, input)),
+
+  list: authenticatedProcedure
+    .meta({
+      rest: {
+        method: 'GET',
+        path: '/agents',
+        tag,
+        summary: 'Active agents, newest first',
+        output: AgentPage,
+      },
+    })
+    .input(ListInput.prefault({}))
+    .query(({ ctx, input }) => agents.listAgents(ctx.db, ctx.actor.organizationId, input)),
+
+  get: authenticatedProcedure
+    .meta({ rest: { method: 'GET', path: '/agents/{id}', tag, summary: 'One agent', output: Agent } })
+    .input(IdInput)
+    .query(({ ctx, input }) => agents.getAgent(ctx.db, ctx.actor.organizationId, input.id)),
+
+  update: adminProcedure
+    .meta({
+      rest: { method: 'PUT', path: '/agents/{id}', tag, summary: 'Update an agent (partial)', output: Agent },
+    })
+    .input(UpdateAgentInput)
+    .mutation(({ ctx, input }) => agents.updateAgent(ctx.db, ctx.actor.organizationId, input)),
+
+  delete: adminProcedure
+    .meta({
+      rest: { method: 'DELETE', path: '/agents/{id}', status: 204, tag, summary: 'Delete an agent (soft)' },
+    })
+    .input(IdInput)
+    .mutation(({ ctx, input }) => agents.deleteAgent(ctx.db, ctx.actor.organizationId, input.id)),
+});

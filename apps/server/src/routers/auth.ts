@@ -1,0 +1,38 @@
+import { AuthResult, LoginInput, Session, SignupInput } from '@switchboard/contract';
+import * as users from '../services/users';
+import { authAttemptProcedure, authenticatedProcedure, router } from '../trpc';
+
+export const authRouter = router({
+  signup: authAttemptProcedure
+    .meta({
+      rest: {
+        method: 'POST',
+        path: '/auth/signup',
+        status: 201,
+        tag: 'auth',
+        summary: 'Create an organization and its first admin',
+        output: AuthResult,
+      },
+    })
+    .input(SignupInput)
+    .mutation(({ ctx, input }) => users.signup(ctx.db, ctx.tokens, input)),
+
+  login: authAttemptProcedure
+    .meta({
+      rest: { method: 'POST', path: '/auth/login', tag: 'auth', summary: 'Log in', output: AuthResult },
+    })
+    .input(LoginInput)
+    .mutation(({ ctx, input }) => users.login(ctx.db, ctx.tokens, input)),
+
+  me: authenticatedProcedure
+    .meta({
+      rest: {
+        method: 'GET',
+        path: '/auth/me',
+        tag: 'auth',
+        summary: 'The caller and their organization',
+        output: Session,
+      },
+    })
+    .query(({ ctx }) => users.getSession(ctx.db, ctx.actor)),
+});

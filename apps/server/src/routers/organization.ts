@@ -1,0 +1,44 @@
+import { AddMemberInput, MemberList, UpdateMemberInput, User } from '@switchboard/contract';
+import * as users from '../services/users';
+import { adminProcedure, router } from '../trpc';
+
+export const organizationRouter = router({
+  listMembers: adminProcedure
+    .meta({
+      rest: {
+        method: 'GET',
+        path: '/organization/members',
+        tag: 'organization',
+        summary: "The organization's users",
+        output: MemberList,
+      },
+    })
+    .query(({ ctx }) => users.listMembers(ctx.db, ctx.actor.organizationId)),
+
+  addMember: adminProcedure
+    .meta({
+      rest: {
+        method: 'POST',
+        path: '/organization/members',
+        status: 201,
+        tag: 'organization',
+        summary: 'Add a user to the organization',
+        output: User,
+      },
+    })
+    .input(AddMemberInput)
+    .mutation(({ ctx, input }) => users.addMember(ctx.db, ctx.actor.organizationId, input)),
+
+  updateMember: adminProcedure
+    .meta({
+      rest: {
+        method: 'PUT',
+        path: '/organization/members/{id}',
+        tag: 'organization',
+        summary: "Change a user's role or deactivate them",
+        output: User,
+      },
+    })
+    .input(UpdateMemberInput)
+    .mutation(({ ctx, input }) => users.updateMember(ctx.db, ctx.actor.organizationId, input)),
+});

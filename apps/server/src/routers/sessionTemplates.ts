@@ -1,0 +1,91 @@
+import {
+  CreateSessionTemplateInput,
+  IdInput,
+  ListInput,
+  SessionTemplate,
+  SessionTemplatePage,
+  UpdateSessionTemplateInput,
+} from '@switchboard/contract';
+import * as templates from '../services/sessionTemplates';
+import { adminProcedure, authenticatedProcedure, router } from '../trpc';
+
+const tag = 'session-templates';
+const output = SessionTemplate;
+
+export const sessionTemplatesRouter = router({
+  create: adminProcedure
+    .meta({
+      rest: {
+        method: 'POST',
+        path: '/session-templates',
+        status: 201,
+        tag,
+        summary: 'Create a session template',
+        output,
+      },
+    })
+    .input(CreateSessionTemplateInput)
+    .mutation(({ ctx, input }) => templates.createSessionTemplate(ctx.db, ctx.actor.organizationId, input)),
+
+  list: authenticatedProcedure
+    .meta({
+      rest: {
+        method: 'GET',
+        path: '/session-templates',
+        tag,
+        summary: 'Active session templates, newest first',
+        output: SessionTemplatePage,
+      },
+    })
+    .input(ListInput.prefault({}))
+    .query(({ ctx, input }) => templates.listSessionTemplates(ctx.db, ctx.actor.organizationId, input)),
+
+  get: authenticatedProcedure
+    .meta({
+      rest: { method: 'GET', path: '/session-templates/{id}', tag, summary: 'One session template', output },
+    })
+    .input(IdInput)
+    .query(({ ctx, input }) => templates.getSessionTemplate(ctx.db, ctx.actor.organizationId, input.id)),
+
+  update: adminProcedure
+    .meta({
+      rest: {
+        method: 'PUT',
+        path: '/session-templates/{id}',
+        tag,
+        summary: 'Update a session template (partial)',
+        output,
+      },
+    })
+    .input(UpdateSessionTemplateInput)
+    .mutation(({ ctx, input }) => templates.updateSessionTemplate(ctx.db, ctx.actor.organizationId, input)),
+
+  delete: adminProcedure
+    .meta({
+      rest: {
+        method: 'DELETE',
+        path: '/session-templates/{id}',
+        status: 204,
+        tag,
+        summary: 'Delete a session template (soft)',
+      },
+    })
+    .input(IdInput)
+    .mutation(({ ctx, input }) =>
+      templates.deleteSessionTemplate(ctx.db, ctx.actor.organizationId, input.id),
+    ),
+
+  clone: adminProcedure
+    .meta({
+      rest: {
+        method: 'POST',
+        path: '/session-templates/{id}/clone',
+        status: 201,
+        tag,
+        summary: 'Copy a session template as "<name> (Copy)"',
+        output,
+      },
+    })
+    .input(IdInput)
+    .mutation(({ ctx, input }) => templates.cloneSessionTemplate(ctx.db, ctx.actor.organizationId, input.id)),
+});

@@ -1,0 +1,24 @@
+import type { Db } from '@switchboard/db';
+import { sql } from 'drizzle-orm';
+
+/** PostgreSQL's SQLSTATE of an error, looking through the wrappers Drizzle puts around it. */
+export function sqlState(error: unknown): string | undefined {
+  let current = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
+
+/**
+ * Serialises the writes of one organization that must see each other (agents and the templates
+ * that reference them), so no rule can be broken by two writes passing each other. Released at
+ * the end of the transaction. Other organizations are not held up.
+ */
+export async function lockOrganization(tx: Db, organizationId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(1, hashtext(${organizationId}))`);
+}

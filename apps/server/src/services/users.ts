@@ -1,0 +1,188 @@
+import type {
+  AddMemberInput,
+  AuthResult,
+  LoginInput,
+  MemberList,
+  Organization,
+  Session,
+  SignupInput,
+  UpdateMemberInput,
+  User,
+} from '@switchboard/contract';
+import { type Db, type OrganizationRow, organizations, type UserRow, users } from '@switchboard/db';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
+import type { TokenService } from '../auth/tokens';
+import type { Actor } from '../context';
+import { AppError, notFound } from '../errors';
+import { isUniqueViolation } from './db';
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    email: row.email,
+    fullName: row.fullName,
+    role: row.role,
+    isActive: row.isActive,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toOrganization(row: OrganizationRow): Organization {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const emailTaken = () => new AppError('CONFLICT', 'An account with this email already exists');
+
+/** The caller behind a token, as the database knows them now: null when missing or deactivated. */
+export async function findActor(db: Db, userId: string): Promise<Actor | null> {
+  const [row] = await db
+    .select({ userId: users.id, organizationId: users.organizationId, role: users.role })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.isActive, true)))
+    .limit(1);
+  return row ?? null;
+}
+
+async function issue(
+  tokens: TokenService,
+  user: UserRow,
+  organization: OrganizationRow,
+): Promise<AuthResult> {
+  const accessToken = await tokens.sign({
+    userId: user.id,
+    organizationId: user.organizationId,
+    role: user.role,
+  });
+  return { accessToken, user: toUser(user), organization: toOrganization(organization) };
+}
+
+/** Creates an organization with the new user as its admin. */
+export async function signup(db: Db, tokens: TokenService, input: z.output<typeof SignupInput>) {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const { user, organization } = await db.transaction(async (tx) => {
+      const [organization] = await tx
+        .insert(organizations)
+        .values({ name: input.organizationName })
+        .returning();
+      const [user] = await tx
+        .insert(users)
+        .values({
+          organizationId: organization!.id,
+          email: input.email,
+          passwordHash,
+          fullName: input.fullName ?? null,
+          role: 'admin',
+        })
+        .returning();
+      return { user: user!, organization: organization! };
+    });
+    return issue(tokens, user, organization);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw emailTaken();
+    throw error;
+  }
+}
+
+export async function login(db: Db, tokens: TokenService, input: z.output<typeof LoginInput>) {
+  const [found] = await db
+    .select({ user: users, organization: organizations })
+    .from(users)
+    .innerJoin(organizations, eq(organizations.id, users.organizationId))
+    .where(sql`lower(${users.email}) = ${input.email}`)
+    .limit(1);
+  const valid = await verifyPassword(input.password, found?.user.passwordHash ?? (await decoyHash()));
+  if (!found || !valid || !found.user.isActive) {
+    throw new AppError('UNAUTHORIZED', 'Invalid email or password');
+  }
+  return issue(tokens, found.user, found.organization);
+}
+
+export async function getSession(db: Db, actor: Actor): Promise<Session> {
+  const [found] = await db
+    .select({ user: users, organization: organizations })
+    .from(users)
+    .innerJoin(organizations, eq(organizations.id, users.organizationId))
+    .where(and(eq(users.id, actor.userId), eq(users.organizationId, actor.organizationId)))
+    .limit(1);
+  if (!found) throw notFound('User', actor.userId);
+  return { user: toUser(found.user), organization: toOrganization(found.organization) };
+}
+
+export async function listMembers(db: Db, organizationId: string): Promise<MemberList> {
+  const rows = await db
+    .select()
+    .from(users)
+    .where(eq(users.organizationId, organizationId))
+    .orderBy(asc(users.createdAt), asc(users.id));
+  return { items: rows.map(toUser) };
+}
+
+export async function addMember(
+  db: Db,
+  organizationId: string,
+  input: z.output<typeof AddMemberInput>,
+): Promise<User> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const [row] = await db
+      .insert(users)
+      .values({
+        organizationId,
+        email: input.email,
+        passwordHash,
+        fullName: input.fullName ?? null,
+        role: input.role,
+      })
+      .returning();
+    return toUser(row!);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw emailTaken();
+    throw error;
+  }
+}
+
+/**
+ * Changes a member's role or active flag. The organization's active admins are locked first, so
+ * two admins demoting each other at once cannot leave the organization without one.
+ */
+export async function updateMember(
+  db: Db,
+  organizationId: string,
+  input: z.output<typeof UpdateMemberInput>,
+): Promise<User> {
+  return db.transaction(async (tx) => {
+    const admins = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.organizationId, organizationId), eq(users.role, 'admin'), eq(users.isActive, true)))
+      .for('update');
+    const losesAdmin = input.role === 'member' || input.isActive === false;
+    if (losesAdmin && admins.length === 1 && admins[0]!.id === input.id) {
+      throw new AppError(
+        'CONFLICT',
+        'The last active admin of an organization cannot be demoted or deactivated',
+      );
+    }
+    const [row] = await tx
+      .update(users)
+      .set({
+        ...(input.role !== undefined && { role: input.role }),
+        ...(input.isActive !== undefined && { isActive: input.isActive }),
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(users.id, input.id), eq(users.organizationId, organizationId)))
+      .returning();
+    if (!row) throw notFound('User', input.id);
+    return toUser(row);
+  });
+}
