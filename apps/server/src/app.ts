@@ -80,15 +80,13 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   });
 
   app.setNotFoundHandler((req, reply) =>
-    reply
-      .code(404)
-      .send(
-        errorBody({
-          code: 'NOT_FOUND',
-          message: `Route ${req.method} ${req.url.split('?')[0]} not found`,
-          details: {},
-        }),
-      ),
+    reply.code(404).send(
+      errorBody({
+        code: 'NOT_FOUND',
+        message: `Route ${req.method} ${req.url.split('?')[0]} not found`,
+        details: {},
+      }),
+    ),
   );
 
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false });
