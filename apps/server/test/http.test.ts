@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, driverName, expectError, http, startServer, type TestServer, type Tenant } from './server';
+
+let server: TestServer;
+let tenant: Tenant;
+beforeAll(async () => {
+  server = await startServer();
+  tenant = await createTenant(server);
+});
+afterAll(() => server?.close());
+
+describe(`HTTP transport (${driverName})`, () => {
+  it('answers liveness and readiness', async () => {
+    expect((await http(server, 'GET', '/health')).body).toEqual({ status: 'ok' });
+    expect((await http(server, 'GET', '/health/ready')).body).toEqual({ status: 'ready' });
+  });
+
+  it('unknown routes are 404 in the contract shape', async () => {
+    const res = await http(server, 'GET', '/api/v1/nope');
+    expectError(res, 404, 'NOT_FOUND');
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('malformed JSON is 400, another content type 415, a body over 1 MiB 413', async () => {
+    const token = tenant.adminToken;
+    expectError(
+      await http(server, 'POST', '/api/v1/agents', { token, body: '{"name": "x",', headers: {} }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await http(server, 'POST', '/api/v1/agents', {
+        token,
+        body: 'name=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectError(
+      await http(server, 'POST', '/api/v1/agents', { token, body: '{}', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    const huge = JSON.stringify({ name: 'x', instructions: 'y'.repeat(2 * 1024 * 1024) });
+    expectError(await http(server, 'POST', '/api/v1/agents', { token, body: huge }), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(await http(server, 'POST', '/trpc/agents.create', { token, body: huge }), 413, 'PAYLOAD_TOO_LARGE');
+    const list = await http(server, 'GET', '/api/v1/agents', { token });
+    expect(list.body.items).toEqual([]);
+  });
+
+  it('a body that is not a JSON object, or a prototype key, is 400', async () => {
+    const token = tenant.adminToken;
+    for (const body of ['[1,2]', '"text"', '42', 'null', '{"__proto__": {"isAdmin": true}}']) {
+      expectError(await http(server, 'POST', '/api/v1/agents', { token, body }), 400, 'BAD_REQUEST');
+    }
+  });
+
+  it('serves the OpenAPI document with every REST route, and Swagger UI', async () => {
+    const doc = (await http(server, 'GET', '/api/v1/openapi.json')).body;
+    expect(doc.openapi).toMatch(/^3\./);
+    const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+    );
+    const routes = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort();
+    expect(routes).toEqual(
+      [
+        'POST /api/v1/auth/signup',
+        'POST /api/v1/auth/login',
+        'GET /api/v1/auth/me',
+        'GET /api/v1/organization/members',
+        'POST /api/v1/organization/members',
+        'PUT /api/v1/organization/members/{id}',
+        'POST /api/v1/agents',
+        'GET /api/v1/agents',
+        'GET /api/v1/agents/{id}',
+        'PUT /api/v1/agents/{id}',
+        'DELETE /api/v1/agents/{id}',
+        'POST /api/v1/session-templates',
+        'GET /api/v1/session-templates',
+        'GET /api/v1/session-templates/{id}',
+        'PUT /api/v1/session-templates/{id}',
+        'DELETE /api/v1/session-templates/{id}',
+        'POST /api/v1/session-templates/{id}/clone',
+      ].sort(),
+    );
+    for (const { operation } of operations) {
+      expect(operation.operationId).toBeTruthy();
+      expect(operation.tags).toHaveLength(1);
+    }
+    const templates = doc.paths['/api/v1/session-templates'];
+    expect(templates.post.tags).toEqual(['session-templates']);
+    expect(templates.post.responses['201'].content['application/json'].schema.properties.version).toBeTruthy();
+    expect(templates.post.requestBody.content['application/json'].schema.required).toEqual(['name', 'agentIds']);
+    expect(Object.keys(templates.post.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '409']),
+    );
+    expect(doc.paths['/api/v1/session-templates/{id}'].delete.responses['204']).toBeTruthy();
+    expect(doc.paths['/api/v1/session-templates/{id}/clone'].post.responses['201']).toBeTruthy();
+    expect(templates.get.parameters.map((p: { name: string }) => p.name)).toEqual(['limit', 'cursor', 'search']);
+    expect(doc.components.securitySchemes.bearerAuth.scheme).toBe('bearer');
+
+    const ui = await fetch(`${server.url}/docs/`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toMatch(/swagger/i);
+  });
+
+  it('a non-UUID path id is 400, never 500', async () => {
+    for (const path of ['/api/v1/agents/not-a-uuid', '/api/v1/session-templates/123', '/api/v1/session-templates/%00']) {
+      const res = await http(server, 'GET', path, { token: tenant.memberToken });
+      expect([400, 404]).toContain(res.status);
+      expect(res.body.error.code).toMatch(/BAD_REQUEST|NOT_FOUND/);
+    }
+  });
+});

@@ -1,0 +1,201 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
+import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app';
+import type { AppConfig } from '../src/config';
+import { restOperations } from '../src/rest/routes';
+import type { AppRouter } from '../src/router';
+
+/**
+ * A real server on a free port over a fresh database (PGlite in memory, or a new PostgreSQL
+ * database when DATABASE_URL is set), with helpers to call it through REST and through tRPC.
+ */
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  database: TestDatabase;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+export const driverName = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: process.env.DATABASE_URL,
+    dataDir: mkdtempSync(path.join(tmpdir(), 'switchboard-test-')),
+    jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
+    accessTokenTtlSeconds: 3600,
+    logLevel: 'silent',
+    authRateLimit: 0,
+    corsOrigins: [],
+    databasePoolSize: 10,
+    statementTimeoutMs: 5000,
+    ...overrides,
+  };
+}
+
+export async function startServer(
+  options: { config?: Partial<AppConfig>; database?: TestDatabase; logger?: Parameters<typeof buildApp>[0]['logger'] } = {},
+): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
+  const config = testConfig(options.config);
+  const app = await buildApp({ database, config, logger: options.logger ?? false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    database,
+    config,
+    async close() {
+      await app.close();
+      if (!options.database) await database.close();
+    },
+  };
+}
+
+export function trpcClient(server: TestServer, token?: string) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${server.url}/trpc`,
+        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+      }),
+    ],
+  });
+}
+
+export interface Response<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A raw HTTP request; `body` is sent as JSON unless it is already a string. */
+export async function http(
+  server: TestServer,
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(server.url + url, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {}
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+export type Transport = 'rest' | 'trpc';
+export const transports: Transport[] = ['rest', 'trpc'];
+
+export type Call = (procedure: string, input?: Record<string, unknown>) => Promise<Response>;
+
+/**
+ * Calls a procedure by name over one transport and answers what a client sees: on REST the
+ * status and body; on tRPC 200 and the data, or the error's HTTP status and the contract's
+ * error body built from `TRPCClientError.data`.
+ */
+export function caller(server: TestServer, transport: Transport, token?: string): Call {
+  if (transport === 'rest') {
+    const operations = new Map(restOperations().map((operation) => [operation.procedure, operation]));
+    return async (procedure, input = {}) => {
+      const operation = operations.get(procedure);
+      if (!operation) throw new Error(`no REST route for ${procedure}`);
+      const rest = { ...input };
+      const path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+        const value = String(rest[name]);
+        delete rest[name];
+        return encodeURIComponent(value);
+      });
+      if (operation.method === 'GET') {
+        const query = new URLSearchParams(Object.entries(rest).map(([k, v]) => [k, String(v)])).toString();
+        return http(server, 'GET', `/api/v1${path}${query ? `?${query}` : ''}`, { token });
+      }
+      const hasBody = Object.keys(rest).length > 0 || !operation.pathParams.length;
+      return http(server, operation.method, `/api/v1${path}`, { token, body: hasBody ? rest : undefined });
+    };
+  }
+  const client = trpcClient(server, token) as unknown as Record<string, Record<string, any>>;
+  const types = new Map(restOperations().map((operation) => [operation.procedure, operation.method]));
+  return async (procedure, input) => {
+    const [group, name] = procedure.split('.') as [string, string];
+    const handle = client[group]![name]!;
+    try {
+      const data = await (types.get(procedure) === 'GET' ? handle.query(input) : handle.mutate(input));
+      return { status: 200, body: data, headers: new Headers() };
+    } catch (error) {
+      if (!(error instanceof TRPCClientError)) throw error;
+      return {
+        status: error.data?.httpStatus,
+        body: { error: { code: error.data?.code, message: error.message, details: error.data?.details } },
+        headers: new Headers(),
+      };
+    }
+  };
+}
+
+/** The success status a transport answers for a REST status (tRPC answers 200 for all). */
+export function ok(transport: Transport, restStatus: 200 | 201 | 204 = 200): number {
+  return transport === 'rest' ? restStatus : 200;
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+export interface Tenant {
+  organizationId: string;
+  adminToken: string;
+  memberToken: string;
+  adminId: string;
+  memberId: string;
+}
+
+/** An organization with an admin and a member, through the API. */
+export async function createTenant(server: TestServer, name = 'Org'): Promise<Tenant> {
+  const signup = await http(server, 'POST', '/api/v1/auth/signup', {
+    body: { email: uniqueEmail('admin'), password: 'password123', organizationName: name },
+  });
+  if (signup.status !== 201) throw new Error(`signup failed: ${JSON.stringify(signup.body)}`);
+  const memberEmail = uniqueEmail('member');
+  const added = await http(server, 'POST', '/api/v1/organization/members', {
+    token: signup.body.accessToken,
+    body: { email: memberEmail, password: 'password123', role: 'member' },
+  });
+  if (added.status !== 201) throw new Error(`addMember failed: ${JSON.stringify(added.body)}`);
+  const login = await http(server, 'POST', '/api/v1/auth/login', {
+    body: { email: memberEmail, password: 'password123' },
+  });
+  return {
+    organizationId: signup.body.organization.id,
+    adminToken: signup.body.accessToken,
+    adminId: signup.body.user.id,
+    memberToken: login.body.accessToken,
+    memberId: added.body.id,
+  };
+}
+
+export function expectError(response: Response, status: number, code: string) {
+  if (response.status !== status || response.body?.error?.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return response.body.error as { code: string; message: string; details: Record<string, any> };
+}
