@@ -36,7 +36,12 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
       organizationName: '  Acme  ',
     });
     expect(res.status).toBe(ok(transport, 201));
-    expect(res.body.user).toMatchObject({ email: email.toLowerCase(), role: 'admin', isActive: true, fullName: 'Ada Admin' });
+    expect(res.body.user).toMatchObject({
+      email: email.toLowerCase(),
+      role: 'admin',
+      isActive: true,
+      fullName: 'Ada Admin',
+    });
     expect(res.body.organization.name).toBe('Acme');
     expect(res.body.user.organizationId).toBe(res.body.organization.id);
     expect(res.body.accessToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -46,10 +51,14 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
   it('refuses a taken email in any letter case with 409', async () => {
     const call = caller(server, transport);
     const email = uniqueEmail('dup');
-    expect((await call('auth.signup', { email, password: 'password123', organizationName: 'A' })).status).toBe(
-      ok(transport, 201),
-    );
-    const again = await call('auth.signup', { email: email.toUpperCase(), password: 'password123', organizationName: 'B' });
+    expect(
+      (await call('auth.signup', { email, password: 'password123', organizationName: 'A' })).status,
+    ).toBe(ok(transport, 201));
+    const again = await call('auth.signup', {
+      email: email.toUpperCase(),
+      password: 'password123',
+      organizationName: 'B',
+    });
     expectError(again, 409, 'CONFLICT');
   });
 
@@ -68,7 +77,11 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
       const error = expectError(await call('auth.signup', input), 400, 'BAD_REQUEST');
       expect(error.details.issues.length).toBeGreaterThan(0);
     }
-    const unknown = expectError(await call('auth.signup', { ...base, isActive: true, id: 'x' }), 400, 'BAD_REQUEST');
+    const unknown = expectError(
+      await call('auth.signup', { ...base, isActive: true, id: 'x' }),
+      400,
+      'BAD_REQUEST',
+    );
     expect(unknown.details.issues.map((issue: { path: string[] }) => issue.path.join('.'))).toEqual(
       expect.arrayContaining(['isActive', 'id']),
     );
@@ -83,7 +96,11 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
     expect(good.body.user.email).toBe(email);
     noHashAnywhere({ ...good.body, accessToken: undefined });
 
-    const wrong = expectError(await call('auth.login', { email, password: 'password124' }), 401, 'UNAUTHORIZED');
+    const wrong = expectError(
+      await call('auth.login', { email, password: 'password124' }),
+      401,
+      'UNAUTHORIZED',
+    );
     const unknown = expectError(
       await call('auth.login', { email: uniqueEmail('nobody'), password: 'password123' }),
       401,
@@ -103,7 +120,11 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
     expectError(await caller(server, transport)('auth.me'), 401, 'UNAUTHORIZED');
     expectError(await caller(server, transport, 'not-a-jwt')('auth.me'), 401, 'UNAUTHORIZED');
     const [header, payload] = tenant.adminToken.split('.');
-    expectError(await caller(server, transport, `${header}.${payload}.forged`)('auth.me'), 401, 'UNAUTHORIZED');
+    expectError(
+      await caller(server, transport, `${header}.${payload}.forged`)('auth.me'),
+      401,
+      'UNAUTHORIZED',
+    );
   });
 
   it('refuses expired tokens, tokens signed with another key, and alg none', async () => {
@@ -150,11 +171,19 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
     expect(added.status).toBe(ok(transport, 201));
     expect(added.body).toMatchObject({ email, role: 'member', organizationId: tenant.organizationId });
     noHashAnywhere(added.body);
-    expectError(await admin('organization.addMember', { email, password: 'password123', role: 'admin' }), 409, 'CONFLICT');
+    expectError(
+      await admin('organization.addMember', { email, password: 'password123', role: 'admin' }),
+      409,
+      'CONFLICT',
+    );
 
     expectError(await member('organization.listMembers'), 403, 'FORBIDDEN');
     expectError(
-      await member('organization.addMember', { email: uniqueEmail(), password: 'password123', role: 'member' }),
+      await member('organization.addMember', {
+        email: uniqueEmail(),
+        password: 'password123',
+        role: 'member',
+      }),
       403,
       'FORBIDDEN',
     );
@@ -172,8 +201,16 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
     await admin('organization.updateMember', { id: tenant.memberId, isActive: true });
     expect((await caller(server, transport, tenant.memberToken)('auth.me')).status).toBe(200);
 
-    expectError(await admin('organization.updateMember', { id: tenant.adminId, role: 'member' }), 409, 'CONFLICT');
-    expectError(await admin('organization.updateMember', { id: tenant.adminId, isActive: false }), 409, 'CONFLICT');
+    expectError(
+      await admin('organization.updateMember', { id: tenant.adminId, role: 'member' }),
+      409,
+      'CONFLICT',
+    );
+    expectError(
+      await admin('organization.updateMember', { id: tenant.adminId, isActive: false }),
+      409,
+      'CONFLICT',
+    );
 
     await admin('organization.updateMember', { id: tenant.memberId, role: 'admin' });
     const demoted = await admin('organization.updateMember', { id: tenant.adminId, role: 'member' });
@@ -182,7 +219,11 @@ describe.each(transports)(`auth and organization over %s (${driverName})`, (tran
 
     const other = await createTenant(server);
     expectError(
-      await caller(server, transport, other.adminToken)('organization.updateMember', { id: tenant.memberId, role: 'member' }),
+      await caller(
+        server,
+        transport,
+        other.adminToken,
+      )('organization.updateMember', { id: tenant.memberId, role: 'member' }),
       404,
       'NOT_FOUND',
     );
@@ -216,7 +257,11 @@ describe(`auth over HTTP (${driverName})`, () => {
     const statuses = results.map((result) => result.status).sort();
     expect(statuses[0]).toBe(200);
     expect([403, 409]).toContain(statuses[1]);
-    const members = await caller(server, 'rest', results[0]!.status === 200 ? tenant.adminToken : tenant.memberToken);
+    const members = await caller(
+      server,
+      'rest',
+      results[0]!.status === 200 ? tenant.adminToken : tenant.memberToken,
+    );
     const list = await members('auth.me');
     expect(list.status).toBe(200);
   });
@@ -225,7 +270,9 @@ describe(`auth over HTTP (${driverName})`, () => {
     const email = uniqueEmail('race');
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
-        http(server, 'POST', '/api/v1/auth/signup', { body: { email, password: 'password123', organizationName: 'R' } }),
+        http(server, 'POST', '/api/v1/auth/signup', {
+          body: { email, password: 'password123', organizationName: 'R' },
+        }),
       ),
     );
     const statuses = results.map((result) => result.status).sort();
@@ -238,7 +285,9 @@ describe('auth rate limit', () => {
     const limited = await startServer({ database: server.database, config: { authRateLimit: 3 } });
     try {
       const attempt = () =>
-        http(limited, 'POST', '/api/v1/auth/login', { body: { email: 'x@example.com', password: 'password123' } });
+        http(limited, 'POST', '/api/v1/auth/login', {
+          body: { email: 'x@example.com', password: 'password123' },
+        });
       for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
       const blocked = await attempt();
       expectError(blocked, 429, 'TOO_MANY_REQUESTS');

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, driverName, expectError, http, startServer, type TestServer, type Tenant } from './server';
+import {
+  createTenant,
+  driverName,
+  expectError,
+  http,
+  startServer,
+  type Tenant,
+  type TestServer,
+} from './server';
 
 let server: TestServer;
 let tenant: Tenant;
@@ -38,13 +46,25 @@ describe(`HTTP transport (${driverName})`, () => {
       'UNSUPPORTED_MEDIA_TYPE',
     );
     expectError(
-      await http(server, 'POST', '/api/v1/agents', { token, body: '{}', headers: { 'content-type': 'text/plain' } }),
+      await http(server, 'POST', '/api/v1/agents', {
+        token,
+        body: '{}',
+        headers: { 'content-type': 'text/plain' },
+      }),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );
     const huge = JSON.stringify({ name: 'x', instructions: 'y'.repeat(2 * 1024 * 1024) });
-    expectError(await http(server, 'POST', '/api/v1/agents', { token, body: huge }), 413, 'PAYLOAD_TOO_LARGE');
-    expectError(await http(server, 'POST', '/trpc/agents.create', { token, body: huge }), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(
+      await http(server, 'POST', '/api/v1/agents', { token, body: huge }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+    expectError(
+      await http(server, 'POST', '/trpc/agents.create', { token, body: huge }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
     const list = await http(server, 'GET', '/api/v1/agents', { token });
     expect(list.body.items).toEqual([]);
   });
@@ -59,8 +79,9 @@ describe(`HTTP transport (${driverName})`, () => {
   it('serves the OpenAPI document with every REST route, and Swagger UI', async () => {
     const doc = (await http(server, 'GET', '/api/v1/openapi.json')).body;
     expect(doc.openapi).toMatch(/^3\./);
-    const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+    const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(
+      ([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
     );
     const routes = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort();
     expect(routes).toEqual(
@@ -90,14 +111,23 @@ describe(`HTTP transport (${driverName})`, () => {
     }
     const templates = doc.paths['/api/v1/session-templates'];
     expect(templates.post.tags).toEqual(['session-templates']);
-    expect(templates.post.responses['201'].content['application/json'].schema.properties.version).toBeTruthy();
-    expect(templates.post.requestBody.content['application/json'].schema.required).toEqual(['name', 'agentIds']);
+    expect(
+      templates.post.responses['201'].content['application/json'].schema.properties.version,
+    ).toBeTruthy();
+    expect(templates.post.requestBody.content['application/json'].schema.required).toEqual([
+      'name',
+      'agentIds',
+    ]);
     expect(Object.keys(templates.post.responses)).toEqual(
       expect.arrayContaining(['201', '400', '401', '403', '409']),
     );
     expect(doc.paths['/api/v1/session-templates/{id}'].delete.responses['204']).toBeTruthy();
     expect(doc.paths['/api/v1/session-templates/{id}/clone'].post.responses['201']).toBeTruthy();
-    expect(templates.get.parameters.map((p: { name: string }) => p.name)).toEqual(['limit', 'cursor', 'search']);
+    expect(templates.get.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'limit',
+      'cursor',
+      'search',
+    ]);
     expect(doc.components.securitySchemes.bearerAuth.scheme).toBe('bearer');
 
     const ui = await fetch(`${server.url}/docs/`);
@@ -106,7 +136,11 @@ describe(`HTTP transport (${driverName})`, () => {
   });
 
   it('a non-UUID path id is 400, never 500', async () => {
-    for (const path of ['/api/v1/agents/not-a-uuid', '/api/v1/session-templates/123', '/api/v1/session-templates/%00']) {
+    for (const path of [
+      '/api/v1/agents/not-a-uuid',
+      '/api/v1/session-templates/123',
+      '/api/v1/session-templates/%00',
+    ]) {
       const res = await http(server, 'GET', path, { token: tenant.memberToken });
       expect([400, 404]).toContain(res.status);
       expect(res.body.error.code).toMatch(/BAD_REQUEST|NOT_FOUND/);

@@ -41,7 +41,11 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
 }
 
 export async function startServer(
-  options: { config?: Partial<AppConfig>; database?: TestDatabase; logger?: Parameters<typeof buildApp>[0]['logger'] } = {},
+  options: {
+    config?: Partial<AppConfig>;
+    database?: TestDatabase;
+    logger?: Parameters<typeof buildApp>[0]['logger'];
+  } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(options.config);
