@@ -128,7 +128,9 @@ export function caller(server: TestServer, transport: Transport, token?: string)
         return encodeURIComponent(value);
       });
       if (operation.method === 'GET') {
-        const query = new URLSearchParams(Object.entries(rest).map(([k, v]) => [k, String(v)])).toString();
+        const query = new URLSearchParams(
+          Object.entries(rest).map(([k, v]): [string, string] => [k, String(v)]),
+        ).toString();
         return http(server, 'GET', `/api/v1${path}${query ? `?${query}` : ''}`, { token });
       }
       const hasBody = Object.keys(rest).length > 0 || !operation.pathParams.length;

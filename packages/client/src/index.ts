@@ -1,0 +1,45 @@
+import type { AppRouter as AppRouterType, RouterInputs, RouterOutputs } from '@switchboard/server';
+import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+
+export * from '@switchboard/contract';
+export type { RouterInputs, RouterOutputs };
+
+/** The server's router type (an interface, so declarations that use it stay small and nameable). */
+export interface AppRouter extends AppRouterType {}
+
+export type SwitchboardClient = TRPCClient<AppRouter>;
+
+export interface ClientOptions {
+  /** The server's base URL, e.g. `http://127.0.0.1:3000`; the client adds `/trpc`. */
+  url: string;
+  /** A fixed access token ... */
+  token?: string;
+  /** ... or a function asked before every request (for tokens that change). */
+  getToken?: () => string | undefined | Promise<string | undefined>;
+  /** Extra headers for every request. */
+  headers?: Record<string, string>;
+  /** A fetch implementation (defaults to the global one). */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * The typed Switchboard client: every procedure of the API with its input and output types.
+ * Errors are `TRPCClientError`s whose `data` carries the contract's `code`, `httpStatus` and
+ * `details`.
+ */
+export function createClient(options: ClientOptions): SwitchboardClient {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${options.url.replace(/\/+$/, '')}/trpc`,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        async headers() {
+          const token = options.getToken ? await options.getToken() : options.token;
+          return { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+        },
+      }),
+    ],
+  });
+}
+
+export { TRPCClientError } from '@trpc/client';

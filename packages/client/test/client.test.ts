@@ -1,0 +1,101 @@
+import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
+import { buildApp } from '@switchboard/server';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  createClient,
+  PANEL_TYPES,
+  type RouterInputs,
+  type RouterOutputs,
+  type SessionTemplate,
+  TRPCClientError,
+} from '../src';
+
+let url: string;
+let close: () => Promise<void>;
+beforeAll(async () => {
+  const database: TestDatabase = await createTestDatabase();
+  const app = await buildApp({
+    database,
+    logger: false,
+    config: {
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl: database.url,
+      dataDir: '.data-test',
+      jwtSecret: 'client-test-secret-long-enough-for-hs256',
+      accessTokenTtlSeconds: 3600,
+      logLevel: 'silent',
+      authRateLimit: 0,
+      corsOrigins: [],
+      databasePoolSize: 5,
+      statementTimeoutMs: 5000,
+    },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  close = async () => {
+    await app.close();
+    await database.close();
+  };
+});
+afterAll(() => close?.());
+
+describe(`@switchboard/client (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('drives the API with full types: signup, agents, templates, clone', async () => {
+    const anonymous = createClient({ url });
+    const { accessToken, organization } = await anonymous.auth.signup.mutate({
+      email: `client-${Date.now()}@example.com`,
+      password: 'password123',
+      organizationName: 'Client Org',
+    });
+    let token: string | undefined = accessToken;
+    const api = createClient({ url: `${url}/`, getToken: () => token });
+
+    const agent = await api.agents.create.mutate({
+      name: 'Coding Expert',
+      instructions: 'Pair on code',
+      modality: 'audio_screenshare',
+      panels: ['coding_ide'],
+    });
+    const template = await api.sessionTemplates.create.mutate({
+      name: 'Interview',
+      agentIds: [agent.id],
+      modalityProfile: 'audio_screenshare',
+      enabledPanels: ['coding_ide'],
+    });
+    expectTypeOf(template).toEqualTypeOf<SessionTemplate>();
+    expect(template.organizationId).toBe(organization.id);
+
+    const page = await api.sessionTemplates.list.query({ limit: 50 });
+    expect(page.items.map((item) => item.id)).toEqual([template.id]);
+    const copy = await api.sessionTemplates.clone.mutate({ id: template.id });
+    expect(copy.name).toBe('Interview (Copy)');
+    expect(PANEL_TYPES).toContain(copy.enabledPanels[0]);
+
+    token = undefined;
+    const error = await api.auth.me.query().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
+  });
+
+  it('gives type errors for wrong input and unknown procedures', () => {
+    const api = createClient({ url, token: 'x' });
+    expectTypeOf<RouterInputs['sessionTemplates']['create']['agentIds']>().toEqualTypeOf<string[]>();
+    expectTypeOf<RouterOutputs['agents']['get']['modality']>().toEqualTypeOf<
+      'audio_only' | 'audio_camera' | 'audio_screenshare'
+    >();
+    // Type-level only: never called.
+    const typeChecks = () => {
+      // @ts-expect-error idleTimeoutSeconds is a number, not a string
+      void api.sessionTemplates.create.mutate({ name: 'x', agentIds: [], idleTimeoutSeconds: '300' });
+      // @ts-expect-error modalityProfile must be one of the contract's values
+      void api.sessionTemplates.update.mutate({ id: 'x', modalityProfile: 'video' });
+      // @ts-expect-error there is no such procedure
+      void api.sessionTemplates.archive.mutate({ id: 'x' });
+      // @ts-expect-error list is a query, not a mutation
+      void api.agents.list.mutate({});
+    };
+    expect(typeof typeChecks).toBe('function');
+  });
+});
