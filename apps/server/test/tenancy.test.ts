@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restOperations } from '../src/rest/routes';
+import { appRouter } from '../src/router';
+import {
+  caller,
+  createTenant,
+  driverName,
+  type Response,
+  startServer,
+  type Tenant,
+  type TestServer,
+  transports,
+  uniqueEmail,
+} from './server';
+
+/**
+ * Roles and tenancy as a matrix over every procedure of the router: anonymous, member, admin and
+ * another organization's admin. A procedure missing from `cases` fails the first test, so a new
+ * procedure cannot be forgotten.
+ */
+let server: TestServer;
+let tenant: Tenant;
+let other: Tenant;
+beforeAll(async () => {
+  server = await startServer();
+  tenant = await createTenant(server, 'Tenant');
+  other = await createTenant(server, 'Other');
+  const otherAdmin = caller(server, 'rest', other.adminToken);
+  const agent = await otherAdmin('agents.create', { name: 'Theirs', instructions: 'i' });
+  await otherAdmin('sessionTemplates.create', { name: 'Theirs', agentIds: [agent.body.id] });
+});
+afterAll(() => server?.close());
+
+type Input = Record<string, unknown> | undefined;
+interface Case {
+  /** A fresh input for one call (deletes consume what they delete). */
+  input: () => Promise<Input>;
+  /** What another organization's admin gets: its own data (`own`), or a status. */
+  otherOrganization: 'own' | 400 | 404;
+  /** For lists: the field of the page whose items must not include the tenant's. */
+  list?: 'items';
+}
+
+async function newAgent() {
+  const res = await caller(
+    server,
+    'rest',
+    tenant.adminToken,
+  )('agents.create', {
+    name: 'Matrix agent',
+    instructions: 'i',
+    modality: 'audio_screenshare',
+    panels: ['coding_ide'],
+  });
+  return res.body as { id: string };
+}
+async function newTemplate() {
+  const agent = await newAgent();
+  const res = await caller(
+    server,
+    'rest',
+    tenant.adminToken,
+  )('sessionTemplates.create', {
+    name: 'Matrix template',
+    agentIds: [agent.id],
+    modalityProfile: 'audio_screenshare',
+    enabledPanels: ['coding_ide'],
+  });
+  return res.body as { id: string };
+}
+
+const cases: Record<string, Case> = {
+  'auth.signup': {
+    input: async () => ({ email: uniqueEmail(), password: 'password123', organizationName: 'Fresh' }),
+    otherOrganization: 'own',
+  },
+  'auth.login': {
+    input: async () => {
+      const email = uniqueEmail();
+      await caller(
+        server,
+        'rest',
+        tenant.adminToken,
+      )('organization.addMember', {
+        email,
+        password: 'password123',
+        role: 'member',
+      });
+      return { email, password: 'password123' };
+    },
+    otherOrganization: 'own',
+  },
+  'auth.me': { input: async () => undefined, otherOrganization: 'own' },
+  'organization.listMembers': { input: async () => undefined, otherOrganization: 'own', list: 'items' },
+  'organization.addMember': {
+    input: async () => ({ email: uniqueEmail(), password: 'password123', role: 'member' }),
+    otherOrganization: 'own',
+  },
+  'organization.updateMember': {
+    input: async () => ({ id: tenant.memberId, role: 'member' }),
+    otherOrganization: 404,
+  },
+  'agents.create': { input: async () => ({ name: 'New', instructions: 'i' }), otherOrganization: 'own' },
+  'agents.list': { input: async () => ({}), otherOrganization: 'own', list: 'items' },
+  'agents.get': { input: async () => ({ id: (await newAgent()).id }), otherOrganization: 404 },
+  'agents.update': {
+    input: async () => ({ id: (await newAgent()).id, name: 'Renamed' }),
+    otherOrganization: 404,
+  },
+  'agents.delete': { input: async () => ({ id: (await newAgent()).id }), otherOrganization: 404 },
+  'sessionTemplates.create': {
+    input: async () => ({
+      name: 'New',
+      agentIds: [(await newAgent()).id],
+      modalityProfile: 'audio_screenshare',
+    }),
+    otherOrganization: 400,
+  },
+  'sessionTemplates.list': { input: async () => ({}), otherOrganization: 'own', list: 'items' },
+  'sessionTemplates.get': { input: async () => ({ id: (await newTemplate()).id }), otherOrganization: 404 },
+  'sessionTemplates.update': {
+    input: async () => ({ id: (await newTemplate()).id, name: 'Renamed' }),
+    otherOrganization: 404,
+  },
+  'sessionTemplates.delete': {
+    input: async () => ({ id: (await newTemplate()).id }),
+    otherOrganization: 404,
+  },
+  'sessionTemplates.clone': { input: async () => ({ id: (await newTemplate()).id }), otherOrganization: 404 },
+};
+
+const access = new Map(restOperations().map((operation) => [operation.procedure, operation.access]));
+const succeeded = (res: Response) => res.status >= 200 && res.status < 300;
+
+describe(`roles and tenancy matrix (${driverName})`, () => {
+  it('has a case, and a REST route, for every procedure of the router', () => {
+    const procedures = Object.keys(appRouter._def.procedures).sort();
+    expect(Object.keys(cases).sort()).toEqual(procedures);
+    expect([...access.keys()].sort()).toEqual(procedures);
+  });
+
+  describe.each(transports)('over %s', (transport) => {
+    for (const [procedure, spec] of Object.entries(cases)) {
+      it(`${procedure} (${access.get(procedure)})`, async () => {
+        const level = access.get(procedure);
+        const anonymous = await caller(server, transport)(procedure, await spec.input());
+        const member = await caller(server, transport, tenant.memberToken)(procedure, await spec.input());
+        const admin = await caller(server, transport, tenant.adminToken)(procedure, await spec.input());
+        const foreign = await caller(server, transport, other.adminToken)(procedure, await spec.input());
+
+        expect(succeeded(admin), JSON.stringify(admin.body)).toBe(true);
+        if (level === 'public') {
+          expect(succeeded(anonymous)).toBe(true);
+          expect(succeeded(member)).toBe(true);
+        } else {
+          expect(anonymous.status).toBe(401);
+          expect(anonymous.body.error.code).toBe('UNAUTHORIZED');
+          if (level === 'admin') {
+            expect(member.status).toBe(403);
+            expect(member.body.error.code).toBe('FORBIDDEN');
+          } else {
+            expect(succeeded(member)).toBe(true);
+          }
+        }
+        if (spec.otherOrganization === 'own') {
+          expect(succeeded(foreign), JSON.stringify(foreign.body)).toBe(true);
+          if (spec.list) {
+            const orgIds = (foreign.body[spec.list] as { organizationId: string }[]).map(
+              (item) => item.organizationId,
+            );
+            expect(orgIds.length).toBeGreaterThan(0);
+            expect(new Set(orgIds)).toEqual(new Set([other.organizationId]));
+          }
+          if (foreign.body?.organizationId) expect(foreign.body.organizationId).toBe(other.organizationId);
+        } else {
+          expect(foreign.status, JSON.stringify(foreign.body)).toBe(spec.otherOrganization);
+        }
+      });
+    }
+  });
+});
