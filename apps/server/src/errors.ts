@@ -119,6 +119,21 @@ export function describeError(error: unknown): DescribedError {
       unexpected: false,
     };
   }
+  // SQLSTATE class 22 (data exception) is always a value the client sent that the database
+  // cannot hold; the schemas should have refused it first, this is the safety net.
+  const state = chain
+    .map((item) => (item as { code?: unknown }).code)
+    .find((code) => /^22[0-9A-Z]{3}$/.test(String(code)));
+  if (state) {
+    return {
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'Invalid input: a value cannot be stored',
+      details: {},
+      headers: {},
+      unexpected: false,
+    };
+  }
   if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
     const code: ErrorCode = error.code in ERROR_STATUS ? (error.code as ErrorCode) : 'BAD_REQUEST';
     return {

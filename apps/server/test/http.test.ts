@@ -147,3 +147,30 @@ describe(`HTTP transport (${driverName})`, () => {
     }
   });
 });
+
+describe(`values the database cannot hold (${driverName})`, () => {
+  it('NUL characters and out-of-range cursors are 400, never 500', async () => {
+    const token = tenant.adminToken;
+    expectError(
+      await http(server, 'POST', '/api/v1/agents', { token, body: { name: 'a\u0000b', instructions: 'i' } }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await http(server, 'POST', '/api/v1/auth/signup', {
+        body: { email: 'nul@example.com', password: 'password123', organizationName: 'x\u0000' },
+      }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(await http(server, 'GET', '/api/v1/agents?search=%00', { token }), 400, 'BAD_REQUEST');
+    for (const key of ['+275760-09-13T00:00:00.000Z|00000000-0000-4000-8000-000000000000', 'x|y', '|||']) {
+      const cursor = Buffer.from(key).toString('base64url');
+      expectError(
+        await http(server, 'GET', `/api/v1/agents?cursor=${cursor}`, { token }),
+        400,
+        'BAD_REQUEST',
+      );
+    }
+  });
+});

@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import { distinct, Id, Name, pageOf, Timestamp } from './common';
+import { distinct, Id, Name, pageOf, Timestamp, text } from './common';
 import { AgentModality, PanelType } from './enums';
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
 
 const agentFields = {
   name: Name,
-  instructions: z.string().min(1).max(100_000),
-  model: z.string().trim().min(1).max(255),
-  voice: z.string().trim().min(1).max(255).nullable(),
+  instructions: text().min(1).max(100_000),
+  model: text().trim().min(1).max(255),
+  voice: text().trim().min(1).max(255).nullable(),
   handoffTargets: distinct(Id, 'handoffTargets').max(50),
-  tools: distinct(z.string().trim().min(1).max(255), 'tools').max(100),
+  tools: distinct(text().trim().min(1).max(255), 'tools').max(100),
   modality: AgentModality,
   panels: distinct(PanelType, 'panels'),
 };

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { Id, Name, Timestamp } from './common';
+import { Id, Name, Timestamp, text } from './common';
 import { Role } from './enums';
 
 /** Emails are compared case-insensitively everywhere: they are stored lower-cased. */
-export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email());
+export const Email = text().trim().toLowerCase().max(254).pipe(z.email());
 /** Capped before hashing, so a huge password cannot cost the server. */
 export const Password = z.string().min(8).max(128);
-const FullName = z.string().trim().max(255).nullable().optional();
+const FullName = text().trim().max(255).nullable().optional();
 
 export const Organization = z.object({
   id: Id,

@@ -8,8 +8,11 @@ export const Id = z.guid();
 
 export const Timestamp = z.iso.datetime({ offset: true });
 
+/** Text as PostgreSQL can store it: any string without NUL characters. */
+export const text = () => z.string().regex(/^[^\u0000]*$/, 'Must not contain NUL characters');
+
 /** A display name: trimmed, then 1..255 characters. */
-export const Name = z.string().trim().min(1).max(255);
+export const Name = text().trim().min(1).max(255);
 
 export const PositiveInt4 = z.int().min(1).max(INT4_MAX);
 
@@ -27,8 +30,8 @@ export const LIST_LIMIT_DEFAULT = 50;
 /** Query of every paginated list: `limit`, opaque `cursor` from the previous page, literal `search` on the name. */
 export const ListInput = z.strictObject({
   limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
-  cursor: z.string().min(1).max(200).optional(),
-  search: z.string().max(255).optional(),
+  cursor: text().min(1).max(200).optional(),
+  search: text().max(255).optional(),
 });
 export type ListInput = z.input<typeof ListInput>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { distinct, Id, Name, PositiveInt4, pageOf, Timestamp } from './common';
+import { distinct, Id, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { ModalityProfile, PanelType } from './enums';
 
 export const TEMPLATE_AGENTS_MAX = 50;
@@ -7,7 +7,7 @@ export const IDLE_TIMEOUT_DEFAULT = 300;
 
 const templateFields = {
   name: Name,
-  description: z.string().max(10_000).nullable(),
+  description: text().max(10_000).nullable(),
   agentIds: distinct(Id, 'agentIds').min(1).max(TEMPLATE_AGENTS_MAX),
   initialAgentId: Id.nullable(),
   modalityProfile: ModalityProfile,

@@ -24,7 +24,13 @@ export function encodeCursor(key: Key): string {
 export function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt = '', id = '', ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const date = new Date(createdAt);
-  if (rest.length || !GUID.test(id) || Number.isNaN(date.getTime()) || date.toISOString() !== createdAt) {
+  const issued =
+    !rest.length &&
+    GUID.test(id) &&
+    /^\d{4}-/.test(createdAt) && // a year past 9999 is no key this server issued
+    !Number.isNaN(date.getTime()) &&
+    date.toISOString() === createdAt;
+  if (!issued) {
     throw new AppError('BAD_REQUEST', 'Invalid cursor: pass the nextCursor of a previous page', {
       issues: [{ path: ['cursor'], message: 'Invalid cursor' }],
     });
