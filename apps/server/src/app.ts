@@ -7,6 +7,7 @@ import type { Database } from '@switchboard/db';
 import { TRPCError } from '@trpc/server';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import { ActorCache } from './auth/actors';
 import { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createContext, type Deps } from './context';
@@ -49,6 +50,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     db: database.db,
     config,
     tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
+    actors: new ActorCache(database.db),
     authRateLimiter: memoryRateLimiter(config.authRateLimit),
   };
 

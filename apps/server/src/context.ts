@@ -1,6 +1,7 @@
 import type { Role } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ActorCache } from './auth/actors';
 import type { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import type { RateLimiter } from './rateLimit';
@@ -10,6 +11,7 @@ export interface Deps {
   db: Db;
   config: AppConfig;
   tokens: TokenService;
+  actors: ActorCache;
   authRateLimiter: RateLimiter;
 }
 

@@ -2,7 +2,6 @@ import { initTRPC } from '@trpc/server';
 import type { z } from 'zod';
 import type { Actor, Context } from './context';
 import { AppError, describeError } from './errors';
-import { findActor } from './services/users';
 
 /** How a procedure is exposed over REST (the REST adapter and the OpenAPI document read this). */
 export interface RestRoute {
@@ -54,7 +53,7 @@ async function authenticate(ctx: Context): Promise<Actor> {
   if (!ctx.bearer) throw new AppError('UNAUTHORIZED', 'Missing bearer token');
   const claims = await ctx.tokens.verify(ctx.bearer);
   if (!claims) throw new AppError('UNAUTHORIZED', 'Invalid or expired access token');
-  const actor = await findActor(ctx.db, claims.userId);
+  const actor = await ctx.actors.get(claims.userId);
   if (!actor || actor.organizationId !== claims.organizationId) {
     throw new AppError('UNAUTHORIZED', 'Invalid or expired access token');
   }

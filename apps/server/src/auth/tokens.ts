@@ -1,4 +1,5 @@
 import type { Role } from '@switchboard/contract';
+import { webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 export interface TokenClaims {
@@ -9,27 +10,31 @@ export interface TokenClaims {
 
 /** HS256 access tokens carrying the user, their organization and role, with an expiry. */
 export class TokenService {
-  readonly #key: Uint8Array;
+  /** Imported once: jose would import a raw key again on every sign and verify. */
+  readonly #key: Promise<webcrypto.CryptoKey>;
   readonly #ttlSeconds: number;
 
   constructor(secret: string, ttlSeconds: number) {
-    this.#key = new TextEncoder().encode(secret);
+    this.#key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     this.#ttlSeconds = ttlSeconds;
   }
 
-  sign(claims: TokenClaims): Promise<string> {
+  async sign(claims: TokenClaims): Promise<string> {
     return new SignJWT({ org: claims.organizationId, role: claims.role })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(claims.userId)
       .setIssuedAt()
       .setExpirationTime(`${this.#ttlSeconds}s`)
-      .sign(this.#key);
+      .sign(await this.#key);
   }
 
   /** The claims of a valid token, or null for a malformed, forged, `alg: none` or expired one. */
   async verify(token: string): Promise<TokenClaims | null> {
     try {
-      const { payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, await this.#key, { algorithms: ['HS256'] });
       if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') return null;
       if (payload.role !== 'admin' && payload.role !== 'member') return null;
       return { userId: payload.sub, organizationId: payload.org, role: payload.role };

@@ -40,5 +40,9 @@ export const organizationRouter = router({
       },
     })
     .input(UpdateMemberInput)
-    .mutation(({ ctx, input }) => users.updateMember(ctx.db, ctx.actor.organizationId, input)),
+    .mutation(async ({ ctx, input }) => {
+      const user = await users.updateMember(ctx.db, ctx.actor.organizationId, input);
+      ctx.actors.forget(user.id);
+      return user;
+    }),
 });

@@ -3,8 +3,8 @@ import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/d
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
-import { lockOrganization } from './db';
-import { afterCursor, type ListQuery, nameContains, toPage } from './pagination';
+import { lockOrganization, perDatabase } from './db';
+import { type ListQuery, lister } from './pagination';
 import { type AgentFacts, templateProblems } from './templateRules';
 
 export function toAgent(row: AgentRow): Agent {
@@ -68,27 +68,30 @@ export async function createAgent(db: Db, organizationId: string, input: z.outpu
   });
 }
 
-export async function getAgent(db: Db, organizationId: string, id: string): Promise<Agent> {
-  const [row] = await db.select().from(agents).where(active(organizationId, id)).limit(1);
-  if (!row) throw notFound('Agent', id);
-  return toAgent(row);
-}
-
-export async function listAgents(db: Db, organizationId: string, query: ListQuery): Promise<AgentPage> {
-  const rows = await db
+const statements = perDatabase((db) => ({
+  get: db
     .select()
     .from(agents)
     .where(
       and(
-        eq(agents.organizationId, organizationId),
+        eq(agents.id, sql.placeholder('id')),
+        eq(agents.organizationId, sql.placeholder('organizationId')),
         eq(agents.isActive, true),
-        nameContains(agents.name, query.search),
-        afterCursor(agents, query.cursor),
       ),
     )
-    .orderBy(desc(agents.createdAt), desc(agents.id))
-    .limit(query.limit + 1);
-  return toPage(rows, query.limit, toAgent);
+    .limit(1)
+    .prepare('agent_get'),
+}));
+const listRows = lister<AgentRow>(agents, 'agents');
+
+export async function getAgent(db: Db, organizationId: string, id: string): Promise<Agent> {
+  const [row] = await statements(db).get.execute({ id, organizationId });
+  if (!row) throw notFound('Agent', id);
+  return toAgent(row);
+}
+
+export function listAgents(db: Db, organizationId: string, query: ListQuery): Promise<AgentPage> {
+  return listRows(db, organizationId, query, toAgent);
 }
 
 /** The active templates listing the agent, with their rule fields. */

@@ -22,3 +22,19 @@ export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505'
 export async function lockOrganization(tx: Db, organizationId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(1, hashtext(${organizationId}))`);
 }
+
+/**
+ * Something built once per database, such as prepared statements: Drizzle then sends the SQL it
+ * built once instead of building it on every request.
+ */
+export function perDatabase<T>(build: (db: Db) => T): (db: Db) => T {
+  const built = new WeakMap<Db, T>();
+  return (db) => {
+    let value = built.get(db);
+    if (value === undefined) {
+      value = build(db);
+      built.set(db, value);
+    }
+    return value;
+  };
+}

@@ -1,12 +1,15 @@
 import type { ListInput, Page } from '@switchboard/contract';
-import { type SQL, sql } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Db } from '@switchboard/db';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { AppError } from '../errors';
+import { perDatabase } from './db';
 
 /**
  * Keyset pagination over `(created_at DESC, id DESC)`: the cursor is the last row's key, so a
- * page never repeats or skips a row, whatever is inserted meanwhile.
+ * page never repeats or skips a row, whatever is inserted meanwhile. The index
+ * `(organization_id, created_at DESC, id DESC) WHERE is_active` serves every page, deep or not.
  */
 export type ListQuery = z.output<typeof ListInput>;
 
@@ -38,27 +41,65 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
   return { createdAt, id };
 }
 
-/** `(created_at, id) < cursor`: the rows after the cursor in newest-first order. */
-export function afterCursor(columns: { createdAt: PgColumn; id: PgColumn }, cursor: string | undefined) {
-  if (!cursor) return undefined;
-  const key = decodeCursor(cursor);
-  return sql`(${columns.createdAt}, ${columns.id}) < (${key.createdAt}::timestamptz, ${key.id}::uuid)`;
+/** `search` as an ILIKE pattern where `%`, `_` and `\` match only themselves. */
+function containsPattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
-/** Case-insensitive substring match where `%`, `_` and `\` match only themselves. */
-export function nameContains(column: PgColumn, search: string | undefined): SQL | undefined {
-  if (!search) return undefined;
-  const escaped = search.replace(/[\\%_]/g, (char) => `\\${char}`);
-  return sql`${column} ilike ${`%${escaped}%`}`;
+/** The columns a paginated, searchable, soft-deletable table has. */
+type ListTable = PgTable & {
+  id: PgColumn;
+  organizationId: PgColumn;
+  name: PgColumn;
+  isActive: PgColumn;
+  createdAt: PgColumn;
+};
+
+/**
+ * The four list queries of a table (with or without search, with or without cursor), prepared
+ * once per database so no request builds SQL.
+ */
+function prepareLists(db: Db, table: ListTable, label: string) {
+  const prepare = (withSearch: boolean, withCursor: boolean) =>
+    db
+      .select()
+      .from(table)
+      .where(
+        and(
+          eq(table.organizationId, sql.placeholder('organizationId')),
+          eq(table.isActive, true),
+          withSearch ? sql`${table.name} ilike ${sql.placeholder('pattern')}` : undefined,
+          withCursor
+            ? sql`(${table.createdAt}, ${table.id}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`
+            : undefined,
+        ),
+      )
+      .orderBy(desc(table.createdAt), desc(table.id))
+      .limit(sql.placeholder('limit'))
+      .prepare(`${label}_list${withSearch ? '_search' : ''}${withCursor ? '_after' : ''}`);
+  return [prepare(false, false), prepare(true, false), prepare(false, true), prepare(true, true)] as const;
 }
 
-/** Rows were fetched with `limit + 1`: the extra one says whether another page follows. */
-export function toPage<Row extends Key, Item>(
-  rows: Row[],
-  limit: number,
-  toItem: (row: Row) => Item,
-): Page<Item> {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items: items.map(toItem), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+/** A page of a table's active rows of one organization, newest first. */
+export function lister<Row extends Key>(table: ListTable, label: string) {
+  const statements = perDatabase((db) => prepareLists(db, table, label));
+  return async function list<Item>(
+    db: Db,
+    organizationId: string,
+    query: ListQuery,
+    toItem: (row: Row) => Item,
+  ): Promise<Page<Item>> {
+    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const statement = statements(db)[(query.search ? 1 : 0) + (cursor ? 2 : 0)]!;
+    const rows = (await statement.execute({
+      organizationId,
+      limit: query.limit + 1,
+      pattern: query.search ? containsPattern(query.search) : undefined,
+      cursorAt: cursor?.createdAt,
+      cursorId: cursor?.id,
+    })) as Row[];
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return { items: items.map(toItem), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  };
 }

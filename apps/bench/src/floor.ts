@@ -1,0 +1,128 @@
+/**
+ * The floor: what a careful hand-written server would do for the benchmarked routes, with no ORM
+ * and no tRPC. Fastify + postgres.js, the same JWT verification, the same SQL (the same
+ * organization lock and validation round trip on writes), JSON.stringify responses.
+ * Started by the runner as its own process: PORT, DATABASE_URL, JWT_SECRET.
+ */
+import Fastify from 'fastify';
+import { jwtVerify } from 'jose';
+import postgres from 'postgres';
+
+const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), onnotice: () => {} });
+const key = new TextEncoder().encode(process.env.JWT_SECRET!);
+const app = Fastify({ logger: false });
+
+interface Claims {
+  sub: string;
+  org: string;
+  role: string;
+}
+
+async function auth(header: string | undefined): Promise<Claims | null> {
+  if (!header?.startsWith('Bearer ')) return null;
+  try {
+    const { payload } = await jwtVerify(header.slice(7), key, { algorithms: ['HS256'] });
+    return payload as unknown as Claims;
+  } catch {
+    return null;
+  }
+}
+
+const COLUMNS = sql`id, organization_id as "organizationId", name, description, agent_ids as "agentIds",
+  initial_agent_id as "initialAgentId", modality_profile as "modalityProfile", enabled_panels as "enabledPanels",
+  max_duration_seconds as "maxDurationSeconds", idle_timeout_seconds as "idleTimeoutSeconds", is_active as "isActive",
+  version, created_at as "createdAt", updated_at as "updatedAt"`;
+
+const COVERS: Record<string, string[]> = {
+  audio_only: ['audio_only'],
+  audio_camera: ['audio_only', 'audio_camera'],
+  audio_screenshare: ['audio_only', 'audio_screenshare'],
+  audio_camera_screenshare: ['audio_only', 'audio_camera', 'audio_screenshare'],
+};
+
+app.get('/health/ready', async () => ({ status: 'ready' }));
+
+app.get('/floor/me', async (req, reply) => {
+  const claims = await auth(req.headers.authorization);
+  if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
+  const [row] = await sql`select u.id, u.email, u.role, o.id as "organizationId", o.name as "organizationName"
+    from users u join organizations o on o.id = u.organization_id where u.id = ${claims.sub}`;
+  return row;
+});
+
+app.get<{ Params: { id: string } }>('/floor/templates/:id', async (req, reply) => {
+  const claims = await auth(req.headers.authorization);
+  if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
+  const [row] = await sql`select ${COLUMNS} from session_templates
+    where id = ${req.params.id} and organization_id = ${claims.org} and is_active`;
+  if (!row) return reply.code(404).send({ error: { code: 'NOT_FOUND' } });
+  return row;
+});
+
+app.get<{ Querystring: { limit?: string } }>('/floor/templates', async (req, reply) => {
+  const claims = await auth(req.headers.authorization);
+  if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
+  const limit = Number(req.query.limit ?? 50);
+  const rows = await sql`select ${COLUMNS} from session_templates where organization_id = ${claims.org} and is_active
+    order by created_at desc, id desc limit ${limit + 1}`;
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const nextCursor =
+    rows.length > limit && last
+      ? Buffer.from(`${(last.createdAt as Date).toISOString()}|${last.id}`).toString('base64url')
+      : null;
+  return { items, nextCursor };
+});
+
+interface TemplateBody {
+  name: string;
+  agentIds: string[];
+  modalityProfile?: string;
+  enabledPanels?: string[];
+  idleTimeoutSeconds?: number;
+}
+
+app.post<{ Body: TemplateBody }>('/floor/templates', async (req, reply) => {
+  const claims = await auth(req.headers.authorization);
+  if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
+  if (claims.role !== 'admin') return reply.code(403).send({ error: { code: 'FORBIDDEN' } });
+  const body = req.body;
+  const profile = body.modalityProfile ?? 'audio_only';
+  const panels = body.enabledPanels ?? [];
+  const result = await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(1, hashtext(${claims.org}))`;
+    const agents = await tx`select id, modality, panels from agents
+      where organization_id = ${claims.org} and is_active and id = any(${body.agentIds}::uuid[])`;
+    if (agents.length !== body.agentIds.length) return null;
+    if (agents.some((agent) => !COVERS[profile]!.includes(agent.modality))) return null;
+    const provided = new Set(agents.flatMap((agent) => agent.panels as string[]));
+    if (panels.some((panel) => !provided.has(panel))) return null;
+    const [row] = await tx`insert into session_templates
+      (organization_id, name, agent_ids, modality_profile, enabled_panels, idle_timeout_seconds)
+      values (${claims.org}, ${body.name.trim()}, ${body.agentIds}::uuid[], ${profile}, ${panels}::text[], ${body.idleTimeoutSeconds ?? 300})
+      returning ${COLUMNS}`;
+    return row;
+  });
+  if (!result) return reply.code(400).send({ error: { code: 'BAD_REQUEST' } });
+  return reply.code(201).send(result);
+});
+
+app.put<{ Params: { id: string }; Body: { name: string } }>('/floor/templates/:id', async (req, reply) => {
+  const claims = await auth(req.headers.authorization);
+  if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
+  if (claims.role !== 'admin') return reply.code(403).send({ error: { code: 'FORBIDDEN' } });
+  const row = await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(1, hashtext(${claims.org}))`;
+    const [current] = await tx`select agent_ids from session_templates
+      where id = ${req.params.id} and organization_id = ${claims.org} and is_active`;
+    if (!current) return null;
+    await tx`select id, modality, panels from agents where organization_id = ${claims.org} and is_active and id = any(${current.agent_ids}::uuid[])`;
+    const [updated] = await tx`update session_templates set name = ${req.body.name.trim()}, version = version + 1, updated_at = now()
+      where id = ${req.params.id} and organization_id = ${claims.org} and is_active returning ${COLUMNS}`;
+    return updated;
+  });
+  if (!row) return reply.code(404).send({ error: { code: 'NOT_FOUND' } });
+  return row;
+});
+
+await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Builds each request: method, path, body, headers. */
+  request: (index: number) => { method: 'GET' | 'POST' | 'PUT'; path: string; body?: unknown };
+  token: string;
+  /** The process whose RSS is sampled while the load runs. */
+  pid: number;
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  peakRssMb: number;
+}
+
+export function rssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
+  let counter = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: durationSeconds,
+        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request) => {
+              const next = options.request(counter++);
+              return {
+                ...request,
+                method: next.method,
+                path: next.path,
+                body: next.body === undefined ? undefined : JSON.stringify(next.body),
+              };
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+/** Warm-up, then a fixed-duration run; RSS of the target sampled every 100 ms. */
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
+  let peak = rssMb(options.pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(options.pid));
+  }, 100);
+  try {
+    const result = await run(options, options.durationSeconds);
+    return {
+      requestsPerSecond: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      peakRssMb: Math.round(Math.max(peak, rssMb(options.pid))),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * One benchmark run on the Node binary running this file: the real server and the floor on a
+ * fresh PostgreSQL database, the scale scenario, and the embedded (PGlite) scenario.
+ * Writes its results as JSON to --out. Driven by cli.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { encodeCursor } from '@switchboard/server';
+import postgres from 'postgres';
+import { type LoadResult, load } from './load';
+import { REPO, type Started, start } from './processes';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    duration: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    templates: { type: 'string', default: '2000' },
+    'scale-duration': { type: 'string', default: '4' },
+    'skip-scale': { type: 'boolean', default: false },
+    'skip-embedded': { type: 'boolean', default: false },
+  },
+});
+
+const adminUrl = process.env.DATABASE_URL;
+if (!adminUrl) throw new Error('DATABASE_URL must point at a PostgreSQL server (a fresh database is created on it)');
+const durationSeconds = Number(values.duration);
+const warmupSeconds = Number(values.warmup);
+const connections = Number(values.connections);
+const templateCount = Number(values.templates);
+const JWT_SECRET = randomBytes(32).toString('hex');
+const SERVER = 'apps/server/src/main.ts';
+const FLOOR = 'apps/bench/src/floor.ts';
+
+export interface ScenarioResult extends LoadResult {
+  scenario: string;
+  target: 'server' | 'floor' | 'embedded';
+  /** The floor scenario it is compared with. */
+  floor?: string;
+}
+
+async function api(url: string, method: string, route: string, token: string | undefined, body?: unknown) {
+  const response = await fetch(url + route, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await response.json()) as Record<string, any>;
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+interface Seeded {
+  token: string;
+  organizationId: string;
+  agentIds: string[];
+  templateIds: string[];
+}
+
+/** One organization, 3 agents and `count` templates, through the API (8 requests at a time). */
+async function seedThroughApi(url: string, count: number): Promise<Seeded> {
+  const signup = await api(url, 'POST', '/api/v1/auth/signup', undefined, {
+    email: `bench-${randomBytes(4).toString('hex')}@example.com`,
+    password: 'bench-password',
+    organizationName: 'Bench',
+  });
+  const token = signup.accessToken as string;
+  const agents = [];
+  for (const [name, modality, panels] of [
+    ['Triage', 'audio_only', []],
+    ['Coder', 'audio_screenshare', ['coding_ide']],
+    ['Coach', 'audio_camera', ['whiteboard']],
+  ] as const) {
+    agents.push(await api(url, 'POST', '/api/v1/agents', token, { name, instructions: 'Help', modality, panels }));
+  }
+  const agentIds = agents.map((agent) => agent.id as string);
+  const templateIds: string[] = [];
+  for (let next = 0; next < count; ) {
+    const batch = Array.from({ length: Math.min(8, count - next) }, (_, i) => next + i);
+    next += batch.length;
+    const created = await Promise.all(
+      batch.map((i) => api(url, 'POST', '/api/v1/session-templates', token, templateBody(agentIds, `Template ${i}`))),
+    );
+    templateIds.push(...created.map((template) => template.id as string));
+  }
+  return { token, organizationId: signup.organization.id, agentIds, templateIds };
+}
+
+function templateBody(agentIds: string[], name: string) {
+  return {
+    name,
+    agentIds: agentIds.slice(0, 2),
+    initialAgentId: agentIds[0],
+    modalityProfile: 'audio_screenshare',
+    enabledPanels: ['coding_ide'],
+    maxDurationSeconds: 3600,
+    idleTimeoutSeconds: 300,
+  };
+}
+
+const trpcInput = (input: unknown) => encodeURIComponent(JSON.stringify({ 0: input }));
+
+async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded', seeded: Seeded) {
+  const ids = seeded.templateIds;
+  const pick = (i: number) => ids[i % ids.length]!;
+  const run = async (
+    scenario: string,
+    request: Parameters<typeof load>[0]['request'],
+    floor?: string,
+  ): Promise<ScenarioResult> => {
+    const result = await load({
+      url: target.url,
+      connections,
+      durationSeconds,
+      warmupSeconds,
+      request,
+      token: seeded.token,
+      pid: target.child.pid!,
+    });
+    console.log(
+      `  ${kind.padEnd(8)} ${scenario.padEnd(22)} ${String(result.requestsPerSecond).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  non-2xx ${result.non2xx}  rss ${result.peakRssMb} MB`,
+    );
+    return { scenario, target: kind, floor, ...result };
+  };
+  if (kind === 'floor') {
+    return [
+      await run('get by id', (i) => ({ method: 'GET', path: `/floor/templates/${pick(i)}` })),
+      await run('list 50', () => ({ method: 'GET', path: '/floor/templates?limit=50' })),
+      await run('create', (i) => ({
+        method: 'POST',
+        path: '/floor/templates',
+        body: templateBody(seeded.agentIds, `Floor ${i}`),
+      })),
+      await run('update name', (i) => ({ method: 'PUT', path: `/floor/templates/${pick(i)}`, body: { name: `Floor ${i}` } })),
+      await run('me', () => ({ method: 'GET', path: '/floor/me' })),
+    ];
+  }
+  const results = [
+    await run('get by id, REST', (i) => ({ method: 'GET', path: `/api/v1/session-templates/${pick(i)}` }), 'get by id'),
+    await run(
+      'get by id, tRPC',
+      (i) => ({ method: 'GET', path: `/trpc/sessionTemplates.get?batch=1&input=${trpcInput({ id: pick(i) })}` }),
+      'get by id',
+    ),
+    await run('list 50, REST', () => ({ method: 'GET', path: '/api/v1/session-templates?limit=50' }), 'list 50'),
+    await run(
+      'list 50, tRPC',
+      () => ({ method: 'GET', path: `/trpc/sessionTemplates.list?batch=1&input=${trpcInput({ limit: 50 })}` }),
+      'list 50',
+    ),
+  ];
+  if (kind === 'embedded') return results;
+  results.push(
+    await run(
+      'create, REST',
+      (i) => ({ method: 'POST', path: '/api/v1/session-templates', body: templateBody(seeded.agentIds, `Load ${i}`) }),
+      'create',
+    ),
+    await run(
+      'update name, REST',
+      (i) => ({ method: 'PUT', path: `/api/v1/session-templates/${pick(i)}`, body: { name: `Renamed ${i}` } }),
+      'update name',
+    ),
+    await run('auth.me, REST', () => ({ method: 'GET', path: '/api/v1/auth/me' }), 'me'),
+    await run('auth.me, tRPC', () => ({ method: 'GET', path: `/trpc/auth.me?batch=1&input=${trpcInput(undefined)}` }), 'me'),
+  );
+  return results;
+}
+
+interface ScaleResult {
+  templates: number;
+  page: 'first' | 'deep';
+  p50: number;
+  p99: number;
+  requestsPerSecond: number;
+}
+
+/** List latency at 1,000 and at 100,000 templates in one organization (rows inserted in bulk SQL). */
+async function scale(server: Started, sql: postgres.Sql): Promise<ScaleResult[]> {
+  const seeded = await seedThroughApi(server.url, 0);
+  const results: ScaleResult[] = [];
+  let inserted = 0;
+  for (const total of [1_000, 100_000]) {
+    await sql`insert into session_templates (organization_id, name, agent_ids, created_at, updated_at)
+      select ${seeded.organizationId}, 'Scale ' || g, ${[seeded.agentIds[0]!]}::uuid[],
+        now() - make_interval(secs => g / 1000.0), now()
+      from generate_series(${inserted + 1}::int, ${total}::int) g`;
+    inserted = total;
+    await sql`analyze session_templates`;
+    const [deep] = await sql`select id, created_at from session_templates
+      where organization_id = ${seeded.organizationId} and is_active
+      order by created_at desc, id desc offset ${Math.floor(total * 0.9)} limit 1`;
+    const cursor = encodeCursor({ createdAt: deep!.created_at as Date, id: deep!.id as string });
+    for (const page of ['first', 'deep'] as const) {
+      const query = page === 'first' ? 'limit=50' : `limit=50&cursor=${cursor}`;
+      const result = await load({
+        url: server.url,
+        connections: 8,
+        durationSeconds: Number(values['scale-duration']),
+        warmupSeconds: 1,
+        request: () => ({ method: 'GET', path: `/api/v1/session-templates?${query}` }),
+        token: seeded.token,
+        pid: server.child.pid!,
+      });
+      console.log(`  scale    ${String(total).padStart(7)} templates, ${page} page: p50 ${result.p50} ms, p99 ${result.p99} ms`);
+      results.push({ templates: total, page, p50: result.p50, p99: result.p99, requestsPerSecond: result.requestsPerSecond });
+    }
+  }
+  return results;
+}
+
+async function main() {
+  const database = `switchboard_bench_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${database}"`);
+  const url = new URL(adminUrl!);
+  url.pathname = `/${database}`;
+  const databaseUrl = url.toString();
+  const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+  const started: Started[] = [];
+  try {
+    console.log(`node ${process.version}: PostgreSQL, ${connections} connections, ${warmupSeconds} s warm-up + ${durationSeconds} s`);
+    const env = { DATABASE_URL: databaseUrl, JWT_SECRET, AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'warn' };
+    const server = await start(SERVER, env);
+    started.push(server);
+    const seeded = await seedThroughApi(server.url, templateCount);
+    const floorProcess = await start(FLOOR, env);
+    started.push(floorProcess);
+    const floor = await scenarios(floorProcess, 'floor', seeded);
+    await floorProcess.stop();
+    const results = await scenarios(server, 'server', seeded);
+    const scaleResults = values['skip-scale'] ? [] : await scale(server, sql);
+    await server.stop();
+
+    let embedded: { coldStartMs: number; results: ScenarioResult[] } | undefined;
+    if (!values['skip-embedded']) {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-'));
+      try {
+        const embeddedServer = await start(SERVER, {
+          DATABASE_URL: undefined,
+          DATA_DIR: dataDir,
+          AUTH_RATE_LIMIT: '0',
+          LOG_LEVEL: 'warn',
+        });
+        started.push(embeddedServer);
+        console.log(`  embedded cold start to ready: ${embeddedServer.readyMs} ms`);
+        const small = await seedThroughApi(embeddedServer.url, 200);
+        const embeddedResults = await scenarios(embeddedServer, 'embedded', small);
+        await embeddedServer.stop();
+        embedded = { coldStartMs: embeddedServer.readyMs, results: embeddedResults };
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+    const report = {
+      node: process.version,
+      connections,
+      durationSeconds,
+      warmupSeconds,
+      templates: templateCount,
+      floor,
+      results,
+      scale: scaleResults,
+      embedded,
+    };
+    if (values.out) writeFileSync(values.out, JSON.stringify(report, null, 2));
+  } finally {
+    await Promise.all(started.map((process) => process.stop()));
+    await sql.end();
+    await admin.unsafe(`drop database if exists "${database}" with (force)`);
+    await admin.end();
+  }
+}
+
+void REPO;
+await main();
