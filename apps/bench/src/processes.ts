@@ -25,7 +25,11 @@ export interface Started {
 }
 
 /** Starts a TypeScript entry point with the current Node binary and waits for /health/ready. */
-export async function start(entry: string, env: Record<string, string | undefined>, cwd = REPO): Promise<Started> {
+export async function start(
+  entry: string,
+  env: Record<string, string | undefined>,
+  cwd = REPO,
+): Promise<Started> {
   const port = await freePort();
   const began = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {

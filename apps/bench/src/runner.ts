@@ -27,7 +27,8 @@ const { values } = parseArgs({
 });
 
 const adminUrl = process.env.DATABASE_URL;
-if (!adminUrl) throw new Error('DATABASE_URL must point at a PostgreSQL server (a fresh database is created on it)');
+if (!adminUrl)
+  throw new Error('DATABASE_URL must point at a PostgreSQL server (a fresh database is created on it)');
 const durationSeconds = Number(values.duration);
 const warmupSeconds = Number(values.warmup);
 const connections = Number(values.connections);
@@ -75,7 +76,9 @@ async function seedThroughApi(url: string, count: number): Promise<Seeded> {
     ['Coder', 'audio_screenshare', ['coding_ide']],
     ['Coach', 'audio_camera', ['whiteboard']],
   ] as const) {
-    agents.push(await api(url, 'POST', '/api/v1/agents', token, { name, instructions: 'Help', modality, panels }));
+    agents.push(
+      await api(url, 'POST', '/api/v1/agents', token, { name, instructions: 'Help', modality, panels }),
+    );
   }
   const agentIds = agents.map((agent) => agent.id as string);
   const templateIds: string[] = [];
@@ -83,7 +86,9 @@ async function seedThroughApi(url: string, count: number): Promise<Seeded> {
     const batch = Array.from({ length: Math.min(8, count - next) }, (_, i) => next + i);
     next += batch.length;
     const created = await Promise.all(
-      batch.map((i) => api(url, 'POST', '/api/v1/session-templates', token, templateBody(agentIds, `Template ${i}`))),
+      batch.map((i) =>
+        api(url, 'POST', '/api/v1/session-templates', token, templateBody(agentIds, `Template ${i}`)),
+      ),
     );
     templateIds.push(...created.map((template) => template.id as string));
   }
@@ -135,21 +140,39 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
         path: '/floor/templates',
         body: templateBody(seeded.agentIds, `Floor ${i}`),
       })),
-      await run('update name', (i) => ({ method: 'PUT', path: `/floor/templates/${pick(i)}`, body: { name: `Floor ${i}` } })),
+      await run('update name', (i) => ({
+        method: 'PUT',
+        path: `/floor/templates/${pick(i)}`,
+        body: { name: `Floor ${i}` },
+      })),
       await run('me', () => ({ method: 'GET', path: '/floor/me' })),
     ];
   }
   const results = [
-    await run('get by id, REST', (i) => ({ method: 'GET', path: `/api/v1/session-templates/${pick(i)}` }), 'get by id'),
     await run(
-      'get by id, tRPC',
-      (i) => ({ method: 'GET', path: `/trpc/sessionTemplates.get?batch=1&input=${trpcInput({ id: pick(i) })}` }),
+      'get by id, REST',
+      (i) => ({ method: 'GET', path: `/api/v1/session-templates/${pick(i)}` }),
       'get by id',
     ),
-    await run('list 50, REST', () => ({ method: 'GET', path: '/api/v1/session-templates?limit=50' }), 'list 50'),
+    await run(
+      'get by id, tRPC',
+      (i) => ({
+        method: 'GET',
+        path: `/trpc/sessionTemplates.get?batch=1&input=${trpcInput({ id: pick(i) })}`,
+      }),
+      'get by id',
+    ),
+    await run(
+      'list 50, REST',
+      () => ({ method: 'GET', path: '/api/v1/session-templates?limit=50' }),
+      'list 50',
+    ),
     await run(
       'list 50, tRPC',
-      () => ({ method: 'GET', path: `/trpc/sessionTemplates.list?batch=1&input=${trpcInput({ limit: 50 })}` }),
+      () => ({
+        method: 'GET',
+        path: `/trpc/sessionTemplates.list?batch=1&input=${trpcInput({ limit: 50 })}`,
+      }),
       'list 50',
     ),
   ];
@@ -157,16 +180,28 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
   results.push(
     await run(
       'create, REST',
-      (i) => ({ method: 'POST', path: '/api/v1/session-templates', body: templateBody(seeded.agentIds, `Load ${i}`) }),
+      (i) => ({
+        method: 'POST',
+        path: '/api/v1/session-templates',
+        body: templateBody(seeded.agentIds, `Load ${i}`),
+      }),
       'create',
     ),
     await run(
       'update name, REST',
-      (i) => ({ method: 'PUT', path: `/api/v1/session-templates/${pick(i)}`, body: { name: `Renamed ${i}` } }),
+      (i) => ({
+        method: 'PUT',
+        path: `/api/v1/session-templates/${pick(i)}`,
+        body: { name: `Renamed ${i}` },
+      }),
       'update name',
     ),
     await run('auth.me, REST', () => ({ method: 'GET', path: '/api/v1/auth/me' }), 'me'),
-    await run('auth.me, tRPC', () => ({ method: 'GET', path: `/trpc/auth.me?batch=1&input=${trpcInput(undefined)}` }), 'me'),
+    await run(
+      'auth.me, tRPC',
+      () => ({ method: 'GET', path: `/trpc/auth.me?batch=1&input=${trpcInput(undefined)}` }),
+      'me',
+    ),
   );
   return results;
 }
@@ -206,8 +241,16 @@ async function scale(server: Started, sql: postgres.Sql): Promise<ScaleResult[]>
         token: seeded.token,
         pid: server.child.pid!,
       });
-      console.log(`  scale    ${String(total).padStart(7)} templates, ${page} page: p50 ${result.p50} ms, p99 ${result.p99} ms`);
-      results.push({ templates: total, page, p50: result.p50, p99: result.p99, requestsPerSecond: result.requestsPerSecond });
+      console.log(
+        `  scale    ${String(total).padStart(7)} templates, ${page} page: p50 ${result.p50} ms, p99 ${result.p99} ms`,
+      );
+      results.push({
+        templates: total,
+        page,
+        p50: result.p50,
+        p99: result.p99,
+        requestsPerSecond: result.requestsPerSecond,
+      });
     }
   }
   return results;
@@ -223,7 +266,9 @@ async function main() {
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
   const started: Started[] = [];
   try {
-    console.log(`node ${process.version}: PostgreSQL, ${connections} connections, ${warmupSeconds} s warm-up + ${durationSeconds} s`);
+    console.log(
+      `node ${process.version}: PostgreSQL, ${connections} connections, ${warmupSeconds} s warm-up + ${durationSeconds} s`,
+    );
     const env = { DATABASE_URL: databaseUrl, JWT_SECRET, AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'warn' };
     const server = await start(SERVER, env);
     started.push(server);

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createContext, type Deps } from '../context';
 import { AppError } from '../errors';
 import { appRouter } from '../router';
 import { createCallerFactory } from '../trpc';
-import { type RestOperation, restOperations } from './routes';
+import { jsonSchema, type RestOperation, restOperations } from './routes';
 
 /**
  * The REST adapter: one Fastify route per procedure that has REST meta, calling that very
@@ -23,9 +23,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Query-string fields whose schema is an integer, so `?limit=20` reaches the input as 20. */
 function integerFields(input: z.ZodType | undefined): Set<string> {
   if (!input) return new Set();
-  const schema = z.toJSONSchema(input, { io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<string, { type?: string }>;
-  };
+  const schema = jsonSchema(input, 'input');
   return new Set(
     Object.entries(schema.properties ?? {})
       .filter(([, property]) => property.type === 'integer')
@@ -69,6 +67,10 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
     app.route({
       method: operation.method,
       url: REST_PREFIX + operation.path.replace(/\{(\w+)\}/g, ':$1'),
+      // The output schema lets Fastify serialise responses with fast-json-stringify.
+      ...(operation.output && status !== 204
+        ? { schema: { response: { [status]: jsonSchema(operation.output, 'output') } } }
+        : {}),
       handler: async (req, reply) => {
         const input = inputOf(req, operation, integers);
         const caller = createCaller(createContext(deps, req)) as unknown as Record<string, unknown>;

@@ -1,15 +1,8 @@
 import { ErrorBody } from '@switchboard/contract';
-import { z } from 'zod';
 import { REST_PREFIX } from './adapter';
-import { type RestOperation, restOperations } from './routes';
+import { jsonSchema, type RestOperation, restOperations } from './routes';
 
 /** The OpenAPI 3.1 document, generated from the router's procedures and the contract's zod schemas. */
-type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema>; required?: string[] };
-
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-}
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...)',

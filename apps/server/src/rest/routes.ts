@@ -1,5 +1,5 @@
 import type { AnyProcedure } from '@trpc/server';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { appRouter } from '../router';
 import type { ProcedureMeta, RestRoute } from '../trpc';
 
@@ -28,4 +28,15 @@ export function restOperations(): RestOperation[] {
       },
     ];
   });
+}
+
+export type JsonSchema = Record<string, unknown> & {
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+};
+
+/** A zod schema as JSON Schema (2020-12, what OpenAPI 3.1 uses), for the document and for serialisation. */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
 }

@@ -100,6 +100,9 @@ export function lister<Row extends Key>(table: ListTable, label: string) {
     })) as Row[];
     const items = rows.slice(0, query.limit);
     const last = items.at(-1);
-    return { items: items.map(toItem), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return {
+      items: items.map(toItem),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
   };
 }

@@ -89,7 +89,11 @@ const statements = perDatabase((db) => ({
 }));
 const listTemplates = lister<SessionTemplateRow>(sessionTemplates, 'session_templates');
 
-export async function getSessionTemplate(db: Db, organizationId: string, id: string): Promise<SessionTemplate> {
+export async function getSessionTemplate(
+  db: Db,
+  organizationId: string,
+  id: string,
+): Promise<SessionTemplate> {
   const [row] = await statements(db).get.execute({ id, organizationId });
   if (!row) throw notFound('Session template', id);
   return toSessionTemplate(row);

@@ -53,7 +53,12 @@ const statements = perDatabase((db) => ({
     .select({ user: users, organization: organizations })
     .from(users)
     .innerJoin(organizations, eq(organizations.id, users.organizationId))
-    .where(and(eq(users.id, sql.placeholder('userId')), eq(users.organizationId, sql.placeholder('organizationId'))))
+    .where(
+      and(
+        eq(users.id, sql.placeholder('userId')),
+        eq(users.organizationId, sql.placeholder('organizationId')),
+      ),
+    )
     .limit(1)
     .prepare('user_session'),
 }));
@@ -120,7 +125,10 @@ export async function login(db: Db, tokens: TokenService, input: z.output<typeof
 }
 
 export async function getSession(db: Db, actor: Actor): Promise<Session> {
-  const [found] = await statements(db).session.execute({ userId: actor.userId, organizationId: actor.organizationId });
+  const [found] = await statements(db).session.execute({
+    userId: actor.userId,
+    organizationId: actor.organizationId,
+  });
   if (!found) throw notFound('User', actor.userId);
   return { user: toUser(found.user), organization: toOrganization(found.organization) };
 }
