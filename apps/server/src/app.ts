@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_STATUS, type ErrorCode } from '@switchboard/contract';
@@ -12,7 +13,7 @@ import { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createContext, type Deps } from './context';
 import { describeError, errorBody } from './errors';
-import { memoryRateLimiter } from './rateLimit';
+import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
 import { buildOpenApiDocument } from './rest/openapi';
 import { type AppRouter, appRouter } from './router';
@@ -51,7 +52,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     config,
     tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
     actors: new ActorCache(database.db),
-    authRateLimiter: memoryRateLimiter(config.authRateLimit),
+    authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -91,6 +92,10 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     ),
   );
 
+  await app.register(helmet, {
+    // Swagger UI loads only its own scripts; no upgrade to https for a server on plain http.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false });
 
   app.get('/health', async () => ({ status: 'ok' }));

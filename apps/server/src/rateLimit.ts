@@ -1,3 +1,5 @@
+import { authRateLimits, type Db } from '@switchboard/db';
+import { lt, sql } from 'drizzle-orm';
 import { AppError } from './errors';
 
 export interface RateLimiter {
@@ -5,31 +7,39 @@ export interface RateLimiter {
   consume(key: string): Promise<void>;
 }
 
+const WINDOW_MS = 60_000;
+const CLEANUP_EVERY = 100;
+
 /**
- * A fixed one-minute window per key, kept in this process. Right for the embedded mode and a
- * single instance.
+ * A fixed one-minute window per key, counted in the database (one upsert per attempt), so every
+ * server instance on the database shares the count. Past windows are deleted now and then.
  */
-export function memoryRateLimiter(limitPerMinute: number, now = () => Date.now()): RateLimiter {
-  const windows = new Map<string, { start: number; count: number }>();
-  const WINDOW_MS = 60_000;
+export function databaseRateLimiter(db: Db, limitPerMinute: number): RateLimiter {
+  let calls = 0;
   return {
     async consume(key) {
       if (limitPerMinute <= 0) return;
-      const at = now();
-      let window = windows.get(key);
-      if (!window || at - window.start >= WINDOW_MS) {
-        if (windows.size > 10_000) {
-          for (const [k, w] of windows) if (at - w.start >= WINDOW_MS) windows.delete(k);
-        }
-        window = { start: at, count: 0 };
-        windows.set(key, window);
+      const [row] = await db
+        .insert(authRateLimits)
+        .values({ key, windowStart: sql`date_trunc('minute', now())`, attempts: 1 })
+        .onConflictDoUpdate({
+          target: [authRateLimits.key, authRateLimits.windowStart],
+          set: { attempts: sql`${authRateLimits.attempts} + 1` },
+        })
+        .returning({ attempts: authRateLimits.attempts, windowStart: authRateLimits.windowStart });
+      if (++calls % CLEANUP_EVERY === 0) {
+        await db
+          .delete(authRateLimits)
+          .where(lt(authRateLimits.windowStart, sql`now() - interval '2 minutes'`));
       }
-      window.count += 1;
-      if (window.count > limitPerMinute) {
-        const retryAfter = Math.max(1, Math.ceil((window.start + WINDOW_MS - at) / 1000));
+      if (row && row.attempts > limitPerMinute) {
+        const retryAfter = Math.min(
+          60,
+          Math.max(1, Math.ceil((row.windowStart.getTime() + WINDOW_MS - Date.now()) / 1000)),
+        );
         throw new AppError(
           'TOO_MANY_REQUESTS',
-          `Too many attempts; retry in ${retryAfter} s`,
+          `Too many signup or login attempts; retry in ${retryAfter} s`,
           { retryAfterSeconds: retryAfter },
           { 'retry-after': String(retryAfter) },
         );

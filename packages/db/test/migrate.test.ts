@@ -23,25 +23,27 @@ afterAll(() => database?.close());
 describe(`migrations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
   it('applies every migration, is idempotent, and reverses each one (up, down, up)', async () => {
     const all = listMigrations();
-    expect(all.length).toBeGreaterThanOrEqual(3);
+    expect(all.length).toBeGreaterThanOrEqual(4);
     expect(await migrate(database.db)).toEqual(all);
     expect(await migrate(database.db)).toEqual([]);
-    expect(await tables(database.db)).toEqual(['agents', 'organizations', 'session_templates', 'users']);
+    const every = ['agents', 'auth_rate_limits', 'organizations', 'session_templates', 'users'];
+    expect(await tables(database.db)).toEqual(every);
 
-    expect(await rollback(database.db)).toBe('0002_session_templates');
+    expect(await rollback(database.db)).toBe(all.at(-1));
+    expect(await rollback(database.db)).toBe(all.at(-2));
     expect(await tables(database.db)).toEqual(['agents', 'organizations', 'users']);
-    for (const _ of all.slice(1)) await rollback(database.db);
+    for (const _ of all.slice(2)) await rollback(database.db);
     expect(await tables(database.db)).toEqual([]);
     expect(await rollback(database.db)).toBeNull();
 
     expect(await migrate(database.db)).toEqual(all);
-    expect(await tables(database.db)).toEqual(['agents', 'organizations', 'session_templates', 'users']);
+    expect(await tables(database.db)).toEqual(every);
   });
 
   it('applies each migration once when several runners start at once', async () => {
     await rollback(database.db);
     const results = await Promise.all([migrate(database.db), migrate(database.db), migrate(database.db)]);
-    expect(results.flat()).toEqual(['0002_session_templates']);
+    expect(results.flat()).toEqual([listMigrations().at(-1)]);
   });
 
   it('refuses values outside the enums and non-positive durations (CHECK constraints)', async () => {

@@ -3,7 +3,7 @@ import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/d
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
-import { lockOrganization, perDatabase } from './db';
+import { isTrue, lockOrganization, perDatabase } from './db';
 import { type ListQuery, lister } from './pagination';
 import { type AgentFacts, templateProblems } from './templateRules';
 
@@ -26,7 +26,7 @@ export function toAgent(row: AgentRow): Agent {
 }
 
 const active = (organizationId: string, id: string) =>
-  and(eq(agents.id, id), eq(agents.organizationId, organizationId), eq(agents.isActive, true));
+  and(eq(agents.id, id), eq(agents.organizationId, organizationId), isTrue(agents.isActive));
 
 /** The active agents of the organization among `ids`, with what the template rules need. */
 export async function findAgentFacts(
@@ -39,7 +39,7 @@ export async function findAgentFacts(
     .select({ id: agents.id, modality: agents.modality, panels: agents.panels })
     .from(agents)
     .where(
-      and(eq(agents.organizationId, organizationId), eq(agents.isActive, true), inArray(agents.id, [...ids])),
+      and(eq(agents.organizationId, organizationId), isTrue(agents.isActive), inArray(agents.id, [...ids])),
     );
   return new Map(rows.map((row) => [row.id, row]));
 }
@@ -76,7 +76,7 @@ const statements = perDatabase((db) => ({
       and(
         eq(agents.id, sql.placeholder('id')),
         eq(agents.organizationId, sql.placeholder('organizationId')),
-        eq(agents.isActive, true),
+        isTrue(agents.isActive),
       ),
     )
     .limit(1)
@@ -108,7 +108,7 @@ function templatesListing(db: Db, organizationId: string, agentId: string) {
     .where(
       and(
         eq(sessionTemplates.organizationId, organizationId),
-        eq(sessionTemplates.isActive, true),
+        isTrue(sessionTemplates.isActive),
         sql`${agentId}::uuid = any(${sessionTemplates.agentIds})`,
       ),
     )

@@ -1,5 +1,6 @@
 import type { Db } from '@switchboard/db';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 
 /** PostgreSQL's SQLSTATE of an error, looking through the wrappers Drizzle puts around it. */
 export function sqlState(error: unknown): string | undefined {
@@ -37,4 +38,13 @@ export function perDatabase<T>(build: (db: Db) => T): (db: Db) => T {
     }
     return value;
   };
+}
+
+/**
+ * `column` is true, written as the bare column rather than `column = $1`: a prepared statement's
+ * generic plan can then still use the partial indexes `... WHERE is_active`, which a parameter
+ * would hide from the planner.
+ */
+export function isTrue(column: PgColumn): SQL {
+  return sql`${column}`;
 }

@@ -4,7 +4,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import { perDatabase } from './db';
+import { isTrue, perDatabase } from './db';
 
 /**
  * Keyset pagination over `(created_at DESC, id DESC)`: the cursor is the last row's key, so a
@@ -67,7 +67,7 @@ function prepareLists(db: Db, table: ListTable, label: string) {
       .where(
         and(
           eq(table.organizationId, sql.placeholder('organizationId')),
-          eq(table.isActive, true),
+          isTrue(table.isActive),
           withSearch ? sql`${table.name} ilike ${sql.placeholder('pattern')}` : undefined,
           withCursor
             ? sql`(${table.createdAt}, ${table.id}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`

@@ -9,7 +9,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { findAgentFacts } from './agents';
-import { lockOrganization, perDatabase } from './db';
+import { isTrue, lockOrganization, perDatabase } from './db';
 import { type ListQuery, lister } from './pagination';
 import { type TemplateRuleFields, templateProblems } from './templateRules';
 
@@ -47,7 +47,7 @@ const active = (organizationId: string, id: string) =>
   and(
     eq(sessionTemplates.id, id),
     eq(sessionTemplates.organizationId, organizationId),
-    eq(sessionTemplates.isActive, true),
+    isTrue(sessionTemplates.isActive),
   );
 
 /** Checks every rule with one fetch of the referenced agents; 400 naming every offender. */
@@ -81,7 +81,7 @@ const statements = perDatabase((db) => ({
       and(
         eq(sessionTemplates.id, sql.placeholder('id')),
         eq(sessionTemplates.organizationId, sql.placeholder('organizationId')),
-        eq(sessionTemplates.isActive, true),
+        isTrue(sessionTemplates.isActive),
       ),
     )
     .limit(1)

@@ -16,7 +16,7 @@ import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService } from '../auth/tokens';
 import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
-import { isUniqueViolation, perDatabase } from './db';
+import { isTrue, isUniqueViolation, perDatabase } from './db';
 
 export function toUser(row: UserRow): User {
   return {
@@ -46,7 +46,7 @@ const statements = perDatabase((db) => ({
   actor: db
     .select({ userId: users.id, organizationId: users.organizationId, role: users.role })
     .from(users)
-    .where(and(eq(users.id, sql.placeholder('userId')), eq(users.isActive, true)))
+    .where(and(eq(users.id, sql.placeholder('userId')), isTrue(users.isActive)))
     .limit(1)
     .prepare('user_actor'),
   session: db
@@ -179,7 +179,7 @@ export async function updateMember(
     const admins = await tx
       .select({ id: users.id })
       .from(users)
-      .where(and(eq(users.organizationId, organizationId), eq(users.role, 'admin'), eq(users.isActive, true)))
+      .where(and(eq(users.organizationId, organizationId), eq(users.role, 'admin'), isTrue(users.isActive)))
       .for('update');
     const losesAdmin = input.role === 'member' || input.isActive === false;
     if (losesAdmin && admins.length === 1 && admins[0]!.id === input.id) {

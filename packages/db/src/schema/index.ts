@@ -1,3 +1,4 @@
 export * from './agents';
 export * from './organizations';
+export * from './rateLimits';
 export * from './sessionTemplates';

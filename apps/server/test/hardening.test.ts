@@ -1,0 +1,148 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  caller,
+  createTenant,
+  driverName,
+  expectError,
+  http,
+  startServer,
+  type TestServer,
+  uniqueEmail,
+} from './server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ config: { corsOrigins: ['https://app.example.com'] } });
+});
+afterAll(() => server?.close());
+
+describe(`security (${driverName})`, () => {
+  it('sends security headers, and CORS only to allowed origins', async () => {
+    const res = await fetch(`${server.url}/health`, { headers: { origin: 'https://app.example.com' } });
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('strict-transport-security')).toBeTruthy();
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const other = await fetch(`${server.url}/health`, { headers: { origin: 'https://evil.example.com' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${server.url}/api/v1/session-templates`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+  });
+
+  it('login takes as long for an unknown email as for a wrong password', async () => {
+    const email = uniqueEmail('timing');
+    await http(server, 'POST', '/api/v1/auth/signup', {
+      body: { email, password: 'password123', organizationName: 'T' },
+    });
+    const time = async (body: unknown) => {
+      const began = performance.now();
+      expect((await http(server, 'POST', '/api/v1/auth/login', { body })).status).toBe(401);
+      return performance.now() - began;
+    };
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      wrong.push(await time({ email, password: 'wrong-password' }));
+      unknown.push(await time({ email: uniqueEmail('nobody'), password: 'wrong-password' }));
+    }
+    // Both verify one scrypt hash (tens of ms); without the decoy an unknown email answers in ~1 ms.
+    expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.5);
+    expect(median(unknown)).toBeLessThan(median(wrong) * 2);
+  });
+
+  it('refuses passwords over 128 characters before hashing them', async () => {
+    const res = await http(server, 'POST', '/api/v1/auth/login', {
+      body: { email: 'a@example.com', password: 'x'.repeat(100_000) },
+    });
+    expectError(res, 400, 'BAD_REQUEST');
+  });
+
+  it('never writes a token or a password to the log', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = await startServer({
+      database: server.database,
+      logger: {
+        level: 'trace',
+        stream,
+        redact: { paths: ['req.headers.authorization'], censor: '[redacted]' },
+      },
+    });
+    try {
+      const email = uniqueEmail('logged');
+      const signup = await http(logged, 'POST', '/api/v1/auth/signup', {
+        body: { email, password: 'secret-password-1', organizationName: 'L' },
+      });
+      await http(logged, 'GET', '/api/v1/auth/me', { token: signup.body.accessToken });
+      await http(logged, 'POST', '/trpc/auth.login', { body: { email, password: 'secret-password-2' } });
+      await http(logged, 'GET', '/api/v1/auth/me', { token: 'not.a.valid-token' });
+      const log = lines.join('');
+      expect(log).toContain('request completed');
+      expect(log).not.toContain(signup.body.accessToken);
+      expect(log).not.toContain('not.a.valid-token');
+      expect(log).not.toContain('secret-password');
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
+describe(`several server instances on one database (${driverName})`, () => {
+  it('a deactivated user is refused by every instance within one second', async () => {
+    const second = await startServer({ database: server.database });
+    try {
+      const tenant = await createTenant(server);
+      const onSecond = caller(second, 'rest', tenant.memberToken);
+      expect((await onSecond('auth.me')).status).toBe(200);
+      await caller(
+        server,
+        'rest',
+        tenant.adminToken,
+      )('organization.updateMember', {
+        id: tenant.memberId,
+        isActive: false,
+      });
+      expectError(await caller(server, 'rest', tenant.memberToken)('auth.me'), 401, 'UNAUTHORIZED');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expectError(await onSecond('auth.me'), 401, 'UNAUTHORIZED');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('shares the auth rate limit between instances', async () => {
+    const first = await startServer({ database: server.database, config: { authRateLimit: 4 } });
+    const second = await startServer({ database: server.database, config: { authRateLimit: 4 } });
+    try {
+      const attempt = (target: TestServer) =>
+        http(target, 'POST', '/api/v1/auth/login', {
+          body: { email: 'rl@example.com', password: 'password123' },
+        });
+      const statuses = [];
+      for (const target of [first, second, first, second]) statuses.push((await attempt(target)).status);
+      expect(statuses).toEqual([401, 401, 401, 401]);
+      const blocked = await attempt(second);
+      expectError(blocked, 429, 'TOO_MANY_REQUESTS');
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expectError(await attempt(first), 429, 'TOO_MANY_REQUESTS');
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
