@@ -50,6 +50,7 @@ async function api(url: string, method: string, route: string, token: string | u
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read by field name
   const json = (await response.json()) as Record<string, any>;
   if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
   return json;

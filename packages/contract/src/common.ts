@@ -9,7 +9,8 @@ export const Id = z.guid();
 export const Timestamp = z.iso.datetime({ offset: true });
 
 /** Text as PostgreSQL can store it: any string without NUL characters. */
-export const text = () => z.string().regex(/^[^\u0000]*$/, 'Must not contain NUL characters');
+export const text = () =>
+  z.string().refine((value) => !value.includes('\0'), 'Must not contain NUL characters');
 
 /** A display name: trimmed, then 1..255 characters. */
 export const Name = text().trim().min(1).max(255);
