@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { REPO } from './processes';
 import type { ScenarioResult } from './runner';
 
@@ -49,6 +50,19 @@ function node24(): string {
   }
   return binary;
 }
+
+/** The server and the floor run as bundled JavaScript, as production runs the server. */
+execFileSync(process.execPath, ['apps/server/build.mjs'], { cwd: REPO, stdio: 'inherit' });
+await build({
+  entryPoints: [path.join(REPO, 'apps/bench/src/floor.ts')],
+  outfile: path.join(REPO, 'apps/bench/dist/floor.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
 
 const versions = values.node === 'both' ? ['24', '20'] : [values.node!];
 const passthrough = Object.entries(values)

@@ -24,7 +24,7 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Starts a TypeScript entry point with the current Node binary and waits for /health/ready. */
+/** Starts an entry point (TypeScript through tsx, or built JavaScript) with the current Node binary and waits for /health/ready. */
 export async function start(
   entry: string,
   env: Record<string, string | undefined>,
@@ -32,7 +32,7 @@ export async function start(
 ): Promise<Started> {
   const port = await freePort();
   const began = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], {
     cwd,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -34,8 +34,9 @@ const warmupSeconds = Number(values.warmup);
 const connections = Number(values.connections);
 const templateCount = Number(values.templates);
 const JWT_SECRET = randomBytes(32).toString('hex');
-const SERVER = 'apps/server/src/main.ts';
-const FLOOR = 'apps/bench/src/floor.ts';
+/** Both run as built JavaScript, as in production (cli.ts builds them first). */
+const SERVER = 'apps/server/dist/main.mjs';
+const FLOOR = 'apps/bench/dist/floor.mjs';
 
 export interface ScenarioResult extends LoadResult {
   scenario: string;

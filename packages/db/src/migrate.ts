@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -9,7 +9,13 @@ import type { Db } from './client';
  * reviewed scripts in `migrations/down/`. Each run holds a transaction-scoped advisory lock, so
  * two server instances starting at once apply every migration exactly once.
  */
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.meta.url));
+export const MIGRATIONS_FOLDER = [
+  new URL('../migrations', import.meta.url),
+  new URL('./migrations', import.meta.url),
+]
+  .map((url) => fileURLToPath(url))
+  // Beside the sources (packages/db/migrations), or beside a bundle that copied them (dist/migrations).
+  .find((folder) => existsSync(path.join(folder, 'meta/_journal.json'))) as string;
 const MIGRATION_LOCK_KEY = 7_270_417;
 
 interface Journal {
