@@ -59,6 +59,16 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     reply.header('x-request-id', req.id);
   });
 
+  // While shutting down, answer in-flight requests with `connection: close`, so their keep-alive
+  // sockets do not hold the shutdown open until they time out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   // Only JSON bodies (any other type is 415): an empty body is no body (clone and delete take
   // none); prototype keys are refused.
   const parseJson = app.getDefaultJsonParser('error', 'error');

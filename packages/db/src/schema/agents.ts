@@ -24,7 +24,7 @@ export const agents = pgTable(
   },
   (t) => [
     index('agents_organization_list_idx')
-      .on(t.organizationId, t.createdAt.desc(), t.id.desc())
+      .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.isActive}`),
     check('agents_modality_check', sql`${t.modality} in (${literals(AGENT_MODALITIES)})`),
     check('agents_panels_check', sql`${t.panels} <@ array[${literals(PANEL_TYPES)}]::text[]`),

@@ -25,7 +25,7 @@ export const sessionTemplates = pgTable(
   },
   (t) => [
     index('session_templates_organization_list_idx')
-      .on(t.organizationId, t.createdAt.desc(), t.id.desc())
+      .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.isActive}`),
     check(
       'session_templates_modality_profile_check',
