@@ -6,7 +6,8 @@ import { build } from 'esbuild';
 
 const here = (path) => new URL(path, import.meta.url);
 const { dependencies } = JSON.parse(readFileSync(here('package.json'), 'utf8'));
-const external = Object.keys(dependencies).filter((name) => !name.startsWith('@switchboard/'));
+const bundled = (name) => name.startsWith('@switchboard/') || name === 'drizzle-orm';
+const external = Object.keys(dependencies).filter((name) => !bundled(name));
 
 rmSync(here('dist'), { recursive: true, force: true });
 await build({

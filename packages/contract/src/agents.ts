@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { distinct, Id, Name, pageOf, Timestamp, text } from './common';
-import { AgentModality, PanelType } from './enums';
+import { agentModalitySchema as AgentModality, panelTypeSchema as PanelType } from './enumSchemas';
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
 

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { Id, Name, Timestamp, text } from './common';
-import { Role } from './enums';
+import { roleSchema } from './enumSchemas';
 
 /** Emails are compared case-insensitively everywhere: they are stored lower-cased. */
+const Role = roleSchema;
+
 export const Email = text().trim().toLowerCase().max(254).pipe(z.email());
 /** Capped before hashing, so a huge password cannot cost the server. */
 export const Password = z.string().min(8).max(128);

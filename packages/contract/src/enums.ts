@@ -1,15 +1,14 @@
-import { z } from 'zod';
-
-/** Every enum of the contract, defined once as `as const` arrays (zod, Drizzle CHECKs, OpenAPI and forms all read these). */
+/**
+ * Every enum of the contract, defined once as `as const` arrays (zod, Drizzle CHECKs, OpenAPI and
+ * forms all read these). Free of zod, so the published client can carry it.
+ */
 
 export const ROLES = ['admin', 'member'] as const;
-export const Role = z.enum(ROLES);
-export type Role = z.infer<typeof Role>;
+export type Role = (typeof ROLES)[number];
 
 /** What one agent needs from the end-user. */
 export const AGENT_MODALITIES = ['audio_only', 'audio_camera', 'audio_screenshare'] as const;
-export const AgentModality = z.enum(AGENT_MODALITIES);
-export type AgentModality = z.infer<typeof AgentModality>;
+export type AgentModality = (typeof AGENT_MODALITIES)[number];
 
 /** What the end-user's browser may publish during a session. */
 export const MODALITY_PROFILES = [
@@ -18,8 +17,7 @@ export const MODALITY_PROFILES = [
   'audio_screenshare',
   'audio_camera_screenshare',
 ] as const;
-export const ModalityProfile = z.enum(MODALITY_PROFILES);
-export type ModalityProfile = z.infer<typeof ModalityProfile>;
+export type ModalityProfile = (typeof MODALITY_PROFILES)[number];
 
 export const PANEL_TYPES = [
   'slide_presenter',
@@ -28,8 +26,7 @@ export const PANEL_TYPES = [
   'whiteboard',
   'document_viewer',
 ] as const;
-export const PanelType = z.enum(PANEL_TYPES);
-export type PanelType = z.infer<typeof PanelType>;
+export type PanelType = (typeof PANEL_TYPES)[number];
 
 /** The agent modalities each session profile covers: a profile covers a modality when it includes every medium the modality needs. */
 export const PROFILE_COVERAGE: Readonly<Record<ModalityProfile, readonly AgentModality[]>> = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { distinct, Id, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
-import { ModalityProfile, PanelType } from './enums';
+import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType } from './enumSchemas';
 
 export const TEMPLATE_AGENTS_MAX = 50;
 export const IDLE_TIMEOUT_DEFAULT = 300;

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+
+/** Demo data for load runs, created through the REST API. */
+async function api(url: string, method: string, route: string, token: string | undefined, body?: unknown) {
+  const response = await fetch(url + route, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read by field name
+  const json = (await response.json()) as Record<string, any>;
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export interface Seeded {
+  token: string;
+  organizationId: string;
+  agentIds: string[];
+  templateIds: string[];
+}
+
+/** One organization, 3 agents and `count` templates, through the API (8 requests at a time). */
+export async function seedThroughApi(url: string, count: number): Promise<Seeded> {
+  const signup = await api(url, 'POST', '/api/v1/auth/signup', undefined, {
+    email: `bench-${randomBytes(4).toString('hex')}@example.com`,
+    password: 'bench-password',
+    organizationName: 'Bench',
+  });
+  const token = signup.accessToken as string;
+  const agents = [];
+  for (const [name, modality, panels] of [
+    ['Triage', 'audio_only', []],
+    ['Coder', 'audio_screenshare', ['coding_ide']],
+    ['Coach', 'audio_camera', ['whiteboard']],
+  ] as const) {
+    agents.push(
+      await api(url, 'POST', '/api/v1/agents', token, { name, instructions: 'Help', modality, panels }),
+    );
+  }
+  const agentIds = agents.map((agent) => agent.id as string);
+  const templateIds: string[] = [];
+  for (let next = 0; next < count; ) {
+    const batch = Array.from({ length: Math.min(8, count - next) }, (_, i) => next + i);
+    next += batch.length;
+    const created = await Promise.all(
+      batch.map((i) =>
+        api(url, 'POST', '/api/v1/session-templates', token, templateBody(agentIds, `Template ${i}`)),
+      ),
+    );
+    templateIds.push(...created.map((template) => template.id as string));
+  }
+  return { token, organizationId: signup.organization.id, agentIds, templateIds };
+}
+
+export function templateBody(agentIds: string[], name: string) {
+  return {
+    name,
+    agentIds: agentIds.slice(0, 2),
+    initialAgentId: agentIds[0],
+    modalityProfile: 'audio_screenshare',
+    enabledPanels: ['coding_ide'],
+    maxDurationSeconds: 3600,
+    idleTimeoutSeconds: 300,
+  };
+}
