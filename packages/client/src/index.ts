@@ -1,7 +1,42 @@
 import type { AppRouter as AppRouterType, RouterInputs, RouterOutputs } from '@switchboard/server';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 
-export * from '@switchboard/contract';
+export type {
+  AddMemberInput,
+  Agent,
+  AgentPage,
+  AuthResult,
+  CreateAgentInput,
+  CreateSessionTemplateInput,
+  ErrorBody,
+  ListInput,
+  LoginInput,
+  MemberList,
+  Organization,
+  Session,
+  SessionTemplate,
+  SessionTemplatePage,
+  SignupInput,
+  UpdateAgentInput,
+  UpdateMemberInput,
+  UpdateSessionTemplateInput,
+  User,
+} from '@switchboard/contract';
+export {
+  AGENT_MODALITIES,
+  type AgentModality,
+  ERROR_CODES,
+  ERROR_STATUS,
+  type ErrorCode,
+  MODALITY_PROFILES,
+  type ModalityProfile,
+  PANEL_TYPES,
+  type PanelType,
+  PROFILE_COVERAGE,
+  profileCovers,
+  ROLES,
+  type Role,
+} from '@switchboard/contract/enums';
 export type { RouterInputs, RouterOutputs };
 
 /** The server's router type (an interface, so declarations that use it stay small and nameable). */

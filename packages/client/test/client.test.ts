@@ -1,5 +1,3 @@
-import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
-import { buildApp } from '@switchboard/server';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   createClient,
@@ -9,35 +7,12 @@ import {
   type SessionTemplate,
   TRPCClientError,
 } from '../src';
+import { startApp } from './app';
 
 let url: string;
 let close: () => Promise<void>;
 beforeAll(async () => {
-  const database: TestDatabase = await createTestDatabase();
-  const app = await buildApp({
-    database,
-    logger: false,
-    config: {
-      port: 0,
-      host: '127.0.0.1',
-      databaseUrl: database.url,
-      dataDir: '.data-test',
-      jwtSecret: 'client-test-secret-long-enough-for-hs256',
-      accessTokenTtlSeconds: 3600,
-      logLevel: 'silent',
-      authRateLimit: 0,
-      corsOrigins: [],
-      databasePoolSize: 5,
-      statementTimeoutMs: 5000,
-    },
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  close = async () => {
-    await app.close();
-    await database.close();
-  };
+  ({ url, close } = await startApp());
 });
 afterAll(() => close?.());
 

@@ -1,0 +1,112 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from './app';
+
+/**
+ * Packs @switchboard/client, installs the tarball with npm into a scratch project outside the
+ * workspace (no links, no repository tsconfig), typechecks a usage file under strict, and runs it
+ * against a live server.
+ */
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const scratch = mkdtempSync(path.join(tmpdir(), 'switchboard-consumer-'));
+let url: string;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ url, close } = await startApp());
+});
+afterAll(async () => {
+  await close?.();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): string {
+  try {
+    return execFileSync(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+  }
+}
+
+describe('the packed @switchboard/client in a project of its own', () => {
+  it('packs with compiled JavaScript and self-contained declarations', () => {
+    run('npx', ['-y', 'pnpm@12.4.2', 'pack', '--pack-destination', scratch], packageDir);
+    const tarball = readdirSync(scratch).find((file) => file.endsWith('.tgz'));
+    expect(tarball).toBeTruthy();
+    const listing = run('tar', ['-tzf', path.join(scratch, tarball!)], scratch);
+    expect(listing).toContain('package/dist/index.js');
+    expect(listing).toContain('package/dist/index.d.ts');
+    expect(listing).not.toContain('package/src/');
+    const manifest = JSON.parse(
+      run('tar', ['-xzOf', path.join(scratch, tarball!), 'package/package.json'], scratch),
+    );
+    expect(manifest.exports['.'].types).toBe('./dist/index.d.ts');
+    expect(JSON.stringify(manifest.dependencies ?? {})).not.toContain('@switchboard');
+    expect(manifest.peerDependencies['@trpc/client']).toBeTruthy();
+  });
+
+  it('installs with npm, typechecks under strict (wrong calls are errors), and drives a live server', async () => {
+    const tarball = readdirSync(scratch).find((file) => file.endsWith('.tgz'))!;
+    const project = path.join(scratch, 'project');
+    run('mkdir', ['-p', project], scratch);
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({
+        name: 'consumer',
+        private: true,
+        type: 'module',
+        dependencies: {
+          '@switchboard/client': `file:../${tarball}`,
+          '@trpc/client': '11.25.2',
+          '@types/node': '^20.19.0',
+          typescript: '7.0.2',
+        },
+      }),
+    );
+    writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'es2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          outDir: 'out',
+          lib: ['es2023', 'dom', 'esnext.disposable'],
+          types: ['node'],
+          skipLibCheck: false,
+        },
+        include: ['usage.ts'],
+      }),
+    );
+    copyFileSync(path.join(packageDir, 'test/consumer/usage.ts'), path.join(project, 'usage.ts'));
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], project);
+    expect(run('ls', ['node_modules'], project)).not.toMatch(/fastify|drizzle|zod/);
+    run(path.join(project, 'node_modules/.bin/tsc'), ['-p', '.'], project);
+    // Asynchronously: the server under test runs in this very process.
+    const { stdout } = await promisify(execFile)(process.execPath, ['out/usage.js'], {
+      cwd: project,
+      env: { ...process.env, SWITCHBOARD_URL: url },
+    });
+    const output = JSON.parse(stdout.trim());
+    expect(output).toMatchObject({
+      updatedName: 'Renamed',
+      updatedVersion: 2,
+      copyName: 'Renamed (Copy)',
+      deletedStatus: 404,
+      profile: 'audio_screenshare',
+    });
+    expect(output.listed).toEqual([output.created]);
+  });
+});
