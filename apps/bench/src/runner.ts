@@ -17,11 +17,11 @@ import { type Seeded, seedThroughApi, templateBody } from './seed';
 const { values } = parseArgs({
   options: {
     out: { type: 'string' },
-    duration: { type: 'string', default: '8' },
+    duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '32' },
     templates: { type: 'string', default: '2000' },
-    'scale-duration': { type: 'string', default: '4' },
+    'scale-duration': { type: 'string', default: '3' },
     'skip-scale': { type: 'boolean', default: false },
     'skip-embedded': { type: 'boolean', default: false },
   },

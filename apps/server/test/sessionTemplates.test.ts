@@ -568,17 +568,17 @@ describe(`session template lists and concurrency (${driverName})`, () => {
     }
   });
 
-  it('of 20 parallel updates with the same version exactly one wins; the rest are 409', async () => {
+  it('of 50 parallel updates with the same version exactly one wins; the rest are 409', async () => {
     const template = (await admin('sessionTemplates.create', { name: 'Race', agentIds: [agents.triage.id] }))
       .body;
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
+      Array.from({ length: 50 }, (_, i) =>
         admin('sessionTemplates.update', { id: template.id, name: `Winner ${i}`, version: 1 }),
       ),
     );
     const winners = results.filter((result) => result.status === 200);
     expect(winners).toHaveLength(1);
-    expect(results.filter((result) => result.status === 409)).toHaveLength(19);
+    expect(results.filter((result) => result.status === 409)).toHaveLength(49);
     const final = (await admin('sessionTemplates.get', { id: template.id })).body;
     expect(final).toMatchObject({ name: winners[0]!.body.name, version: 2 });
   });
