@@ -91,7 +91,7 @@ describe('the packed @switchboard/client in a project of its own', () => {
       }),
     );
     copyFileSync(path.join(packageDir, 'test/consumer/usage.ts'), path.join(project, 'usage.ts'));
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], project);
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], project);
     expect(run('ls', ['node_modules'], project)).not.toMatch(/fastify|drizzle|zod/);
     run(path.join(project, 'node_modules/.bin/tsc'), ['-p', '.'], project);
     // Asynchronously: the server under test runs in this very process.
