@@ -42,9 +42,12 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
 describe('the packed @switchboard/client in a project of its own', { timeout: 180_000 }, () => {
   it('packs with compiled JavaScript and self-contained declarations', () => {
     // The pnpm that runs this test (npm_execpath), else the pinned one through npx.
-    const pnpm = process.env.npm_execpath?.includes('pnpm')
-      ? [process.execPath, process.env.npm_execpath]
-      : ['npx', '-y', 'pnpm@12.4.2'];
+    const execpath = process.env.npm_execpath ?? '';
+    const pnpm = !execpath.includes('pnpm')
+      ? ['npx', '-y', 'pnpm@12.4.2']
+      : /\.[cm]?js$/.test(execpath)
+        ? [process.execPath, execpath]
+        : [execpath];
     run(pnpm[0]!, [...pnpm.slice(1), 'pack', '--pack-destination', scratch], packageDir);
     const tarball = readdirSync(scratch).find((file) => file.endsWith('.tgz'));
     expect(tarball).toBeTruthy();
