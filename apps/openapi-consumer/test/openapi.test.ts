@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { createTestDatabase } from '@switchboard/db/testing';
-import { buildApp } from '@switchboard/server';
+import { startTestApp } from '@switchboard/server/testing';
 import createFetchClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTypes, SCHEMA_FILE } from '../src/generate';
@@ -11,31 +10,7 @@ let url: string;
 let close: () => Promise<void>;
 let document: Record<string, any>;
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  const app = await buildApp({
-    database,
-    logger: false,
-    config: {
-      port: 0,
-      host: '127.0.0.1',
-      databaseUrl: database.url,
-      dataDir: '.data-test',
-      jwtSecret: 'openapi-test-secret-long-enough-for-hs256',
-      accessTokenTtlSeconds: 3600,
-      logLevel: 'silent',
-      authRateLimit: 0,
-      corsOrigins: [],
-      databasePoolSize: 5,
-      statementTimeoutMs: 5000,
-    },
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  close = async () => {
-    await app.close();
-    await database.close();
-  };
+  ({ url, close } = await startTestApp());
   document = (await (await fetch(`${url}/api/v1/openapi.json`)).json()) as Record<string, any>;
 });
 afterAll(() => close?.());

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { agents as agentsTable, organizations, sessionTemplates } from '@switchboard/db';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
-import { buildApp } from '@switchboard/server';
+import { startTestApp } from '@switchboard/server/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_AGENTS, DEMO_ORGANIZATION, DEMO_TEMPLATE } from '../src/seed';
@@ -30,30 +30,7 @@ let url: string;
 let close: () => Promise<void>;
 beforeAll(async () => {
   database = await createTestDatabase();
-  const app = await buildApp({
-    database,
-    logger: false,
-    config: {
-      port: 0,
-      host: '127.0.0.1',
-      databaseUrl: database.url,
-      dataDir: '.data-test',
-      jwtSecret: 'seed-test-secret-long-enough-for-hs256!!',
-      accessTokenTtlSeconds: 3600,
-      logLevel: 'silent',
-      authRateLimit: 0,
-      corsOrigins: [],
-      databasePoolSize: 5,
-      statementTimeoutMs: 5000,
-    },
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  close = async () => {
-    await app.close();
-    await database.close();
-  };
+  ({ url, close } = await startTestApp({ database }));
 });
 afterAll(() => close?.());
 
