@@ -59,6 +59,8 @@ writeFileSync(
     "import type { AppRouter } from '@switchboard/server';",
     "import type * as contract from '@switchboard/contract';",
     "import type * as enums from '@switchboard/contract/enums';",
+    "import type * as client from './index';",
+    'export type ClientOptions = { [K in keyof client.ClientOptions]: client.ClientOptions[K] };',
     "export type Procedures = AppRouter['_def']['record'];",
     "export type ErrorShape = AppRouter['_def']['_config']['$types']['errorShape'];",
     ...ENTITIES.map((name) => `export type ${name} = contract.${name};`),
@@ -142,18 +144,7 @@ export type PanelType = (typeof PANEL_TYPES)[number];
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export declare function profileCovers(profile: ModalityProfile, modality: AgentModality): boolean;
 
-export interface ClientOptions {
-  /** The server's base URL, e.g. \`http://127.0.0.1:3000\`; the client adds \`/trpc\`. */
-  url: string;
-  /** A fixed access token ... */
-  token?: string;
-  /** ... or a function asked before every request (for tokens that change). */
-  getToken?: () => string | undefined | Promise<string | undefined>;
-  /** Extra headers for every request. */
-  headers?: Record<string, string>;
-  /** A fetch implementation (defaults to the global one). */
-  fetch?: typeof globalThis.fetch;
-}
+export type ClientOptions = ${print(typeOf('ClientOptions'))};
 
 /** The typed Switchboard client. Errors are TRPCClientErrors whose \`data\` carries \`code\`, \`httpStatus\` and \`details\`. */
 export declare function createClient(options: ClientOptions): SwitchboardClient;

@@ -3,8 +3,8 @@ import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/d
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
-import { isTrue, lockOrganization, perDatabase } from './db';
-import { type ListQuery, lister } from './pagination';
+import { isTrue, lockOrganization } from './db';
+import { finder, type ListQuery, lister } from './pagination';
 import { type AgentFacts, templateProblems } from './templateRules';
 
 export function toAgent(row: AgentRow): Agent {
@@ -68,24 +68,11 @@ export async function createAgent(db: Db, organizationId: string, input: z.outpu
   });
 }
 
-const statements = perDatabase((db) => ({
-  get: db
-    .select()
-    .from(agents)
-    .where(
-      and(
-        eq(agents.id, sql.placeholder('id')),
-        eq(agents.organizationId, sql.placeholder('organizationId')),
-        isTrue(agents.isActive),
-      ),
-    )
-    .limit(1)
-    .prepare('agent_get'),
-}));
+const findActive = finder<AgentRow>(agents, 'agent');
 const listRows = lister<AgentRow>(agents, 'agents');
 
 export async function getAgent(db: Db, organizationId: string, id: string): Promise<Agent> {
-  const [row] = await statements(db).get.execute({ id, organizationId });
+  const row = await findActive(db, organizationId, id);
   if (!row) throw notFound('Agent', id);
   return toAgent(row);
 }

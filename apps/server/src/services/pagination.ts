@@ -80,6 +80,28 @@ function prepareLists(db: Db, table: ListTable, label: string) {
   return [prepare(false, false), prepare(true, false), prepare(false, true), prepare(true, true)] as const;
 }
 
+/** One active row of the organization by id (null when missing, deleted or another's), prepared once per database. */
+export function finder<Row>(table: ListTable, label: string) {
+  const statements = perDatabase((db) =>
+    db
+      .select()
+      .from(table)
+      .where(
+        and(
+          eq(table.id, sql.placeholder('id')),
+          eq(table.organizationId, sql.placeholder('organizationId')),
+          isTrue(table.isActive),
+        ),
+      )
+      .limit(1)
+      .prepare(`${label}_get`),
+  );
+  return async (db: Db, organizationId: string, id: string): Promise<Row | null> => {
+    const [row] = (await statements(db).execute({ id, organizationId })) as Row[];
+    return row ?? null;
+  };
+}
+
 /** A page of a table's active rows of one organization, newest first. */
 export function lister<Row extends Key>(table: ListTable, label: string) {
   const statements = perDatabase((db) => prepareLists(db, table, label));

@@ -9,8 +9,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { findAgentFacts } from './agents';
-import { isTrue, lockOrganization, perDatabase } from './db';
-import { type ListQuery, lister } from './pagination';
+import { isTrue, lockOrganization } from './db';
+import { finder, type ListQuery, lister } from './pagination';
 import { type TemplateRuleFields, templateProblems } from './templateRules';
 
 export function toSessionTemplate(row: SessionTemplateRow): SessionTemplate {
@@ -73,20 +73,7 @@ export async function createSessionTemplate(
   });
 }
 
-const statements = perDatabase((db) => ({
-  get: db
-    .select()
-    .from(sessionTemplates)
-    .where(
-      and(
-        eq(sessionTemplates.id, sql.placeholder('id')),
-        eq(sessionTemplates.organizationId, sql.placeholder('organizationId')),
-        isTrue(sessionTemplates.isActive),
-      ),
-    )
-    .limit(1)
-    .prepare('session_template_get'),
-}));
+const findActive = finder<SessionTemplateRow>(sessionTemplates, 'session_template');
 const listTemplates = lister<SessionTemplateRow>(sessionTemplates, 'session_templates');
 
 export async function getSessionTemplate(
@@ -94,7 +81,7 @@ export async function getSessionTemplate(
   organizationId: string,
   id: string,
 ): Promise<SessionTemplate> {
-  const [row] = await statements(db).get.execute({ id, organizationId });
+  const row = await findActive(db, organizationId, id);
   if (!row) throw notFound('Session template', id);
   return toSessionTemplate(row);
 }
