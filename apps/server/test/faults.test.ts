@@ -131,13 +131,22 @@ describe.skipIf(!onPostgres)('database faults (PostgreSQL)', () => {
   });
 });
 
+/** A port nothing listens on right now: the kernel picks it, we release it for the child. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 describe('graceful shutdown', () => {
   let child: ChildProcess | undefined;
   afterAll(() => child?.kill('SIGKILL'));
 
   it('on SIGTERM finishes in-flight requests, refuses new connections, and exits 0', async () => {
     const testDatabase = onPostgres ? await createTestDatabase() : undefined;
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: {
@@ -149,20 +158,30 @@ describe('graceful shutdown', () => {
         LOG_LEVEL: process.env.DEBUG_SHUTDOWN ? 'info' : 'silent',
         AUTH_RATE_LIMIT: '0',
       },
-      stdio: process.env.DEBUG_SHUTDOWN ? 'inherit' : 'ignore',
+      stdio: process.env.DEBUG_SHUTDOWN ? 'inherit' : ['ignore', 'pipe', 'pipe'],
     });
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
     const url = `http://127.0.0.1:${port}`;
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    for (let attempt = 0; attempt < 200; attempt++) {
-      if (
-        await fetch(`${url}/health/ready`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) =>
+      child!.once('exit', (code) => {
+        exitCode = code;
+        resolve(code);
+      }),
+    );
+    // Start-up compiles the sources and opens the database; on a busy CI machine that can take a while.
+    const startedBy = performance.now() + 90_000;
+    let ready = false;
+    while (!ready && exitCode === undefined && performance.now() < startedBy) {
+      ready = await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    if (!ready) throw new Error(`the server did not become ready (exit code ${exitCode}):\n${output}`);
     const signup = await fetch(`${url}/api/v1/auth/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -215,5 +234,5 @@ describe('graceful shutdown', () => {
     expect(refused).toBe(true);
     expect(await exited).toBe(0);
     await testDatabase?.close();
-  });
+  }, 150_000);
 });
