@@ -6,7 +6,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_STATUS, type ErrorCode } from '@switchboard/contract';
 import type { Database } from '@switchboard/db';
 import { TRPCError } from '@trpc/server';
-import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
 import { ActorCache } from './auth/actors';
 import { TokenService } from './auth/tokens';
@@ -17,6 +16,7 @@ import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
 import { buildOpenApiDocument } from './rest/openapi';
 import { type AppRouter, appRouter } from './router';
+import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
 
 export interface BuildAppOptions {
   database: Database;
@@ -30,6 +30,32 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
   Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
 );
+
+/** What every request shares: the database, the config, the token and actor caches, the rate limiter. */
+export function createDeps(database: Database, config: AppConfig): Deps {
+  return {
+    db: database.db,
+    config,
+    tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
+    actors: new ActorCache(database.db),
+    authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
+  };
+}
+
+/** How tRPC serves the router over HTTP: the context per request, error logging, error headers. */
+export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
+  return {
+    router: appRouter,
+    createContext: (req, reply) => createContext(deps, req, reply),
+    onError({ error, req }) {
+      if (describeError(error).unexpected) req.log.error({ err: error }, 'procedure failed');
+    },
+    responseMeta({ errors }) {
+      const headers = Object.assign({}, ...errors.map((error) => describeError(error).headers));
+      return { headers };
+    },
+  };
+}
 
 /** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
 export async function buildApp({ database, config, logger }: BuildAppOptions) {
@@ -47,13 +73,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     },
   });
 
-  const deps: Deps = {
-    db: database.db,
-    config,
-    tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
-    actors: new ActorCache(database.db),
-    authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
-  };
+  const deps = createDeps(database, config);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -122,20 +142,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     }
   });
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({ req, res }) => createContext(deps, req, res),
-      onError({ error, req }) {
-        if (describeError(error).unexpected) req.log.error({ err: error }, 'procedure failed');
-      },
-      responseMeta({ errors }) {
-        const headers = Object.assign({}, ...errors.map((error) => describeError(error).headers));
-        return { headers };
-      },
-    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
-  });
+  await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps) });
 
   registerRestRoutes(app, deps);
 

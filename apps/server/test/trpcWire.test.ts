@@ -1,0 +1,156 @@
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeps, trpcOptions } from '../src/app';
+import type { AppRouter } from '../src/router';
+import { trpcHttp } from '../src/trpcHttp';
+import { createTenant, driverName, startServer, type TestServer, trpcClient } from './server';
+
+/**
+ * Our tRPC plugin must answer exactly as tRPC's stock Fastify adapter does: the same requests,
+ * sent to both (same router, same context, same database), get the same status, headers and body.
+ */
+let server: TestServer;
+let ours: FastifyInstance;
+let stock: FastifyInstance;
+let token = '';
+let templateId = '';
+let agentId = '';
+
+beforeAll(async () => {
+  server = await startServer();
+  const tenant = await createTenant(server, 'Wire');
+  token = tenant.adminToken;
+  const api = trpcClient(server, token);
+  agentId = (await api.agents.create.mutate({ name: 'Triage', instructions: 'Greets' })).id;
+  templateId = (await api.sessionTemplates.create.mutate({ name: 'Intake', agentIds: [agentId] })).id;
+  const options = trpcOptions(createDeps(server.database, server.config));
+  ours = Fastify();
+  await ours.register(trpcHttp, { prefix: '/trpc', ...options });
+  stock = Fastify();
+  await stock.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: options.router,
+      createContext: ({ req, res }) => options.createContext(req, res),
+      responseMeta: options.responseMeta,
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+});
+afterAll(async () => {
+  await ours?.close();
+  await stock?.close();
+  await server?.close();
+});
+
+const input = (value: unknown) => encodeURIComponent(JSON.stringify(value));
+const missing = '00000000-0000-4000-8000-000000000000';
+/** Headers that say how bytes travel (chunked or not, when), not what the answer is. */
+const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+
+interface WireRequest {
+  name: string;
+  method: 'GET' | 'POST' | 'HEAD' | 'PUT';
+  url: () => string;
+  headers?: Record<string, string>;
+  body?: string;
+  anonymous?: boolean;
+}
+
+const requests: WireRequest[] = [
+  {
+    name: 'query, not batched',
+    method: 'GET',
+    url: () => `/trpc/sessionTemplates.get?input=${input({ id: templateId })}`,
+  },
+  { name: 'query without input', method: 'GET', url: () => '/trpc/auth.me' },
+  {
+    name: 'batch of queries, one failing',
+    method: 'GET',
+    url: () =>
+      `/trpc/sessionTemplates.get,sessionTemplates.list,agents.get?batch=1&input=${input({ 0: { id: templateId }, 1: { limit: 2 }, 2: { id: missing } })}`,
+  },
+  {
+    name: 'not found',
+    method: 'GET',
+    url: () => `/trpc/sessionTemplates.get?batch=1&input=${input({ 0: { id: missing } })}`,
+  },
+  {
+    name: 'invalid input',
+    method: 'GET',
+    url: () => `/trpc/agents.get?batch=1&input=${input({ 0: { id: 'nope' } })}`,
+  },
+  { name: 'input that is not JSON', method: 'GET', url: () => '/trpc/agents.get?input=%7Bnope' },
+  { name: 'unknown procedure', method: 'GET', url: () => '/trpc/nothing.here?batch=1&input=%7B%7D' },
+  { name: 'no token', method: 'GET', url: () => '/trpc/auth.me', anonymous: true },
+  {
+    name: 'GET of a mutation',
+    method: 'GET',
+    url: () => `/trpc/agents.delete?input=${input({ id: agentId })}`,
+  },
+  {
+    name: 'POST of a query',
+    method: 'POST',
+    url: () => '/trpc/sessionTemplates.get',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: templateId }),
+  },
+  {
+    name: 'PUT',
+    method: 'PUT',
+    url: () => '/trpc/sessionTemplates.get',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  },
+  { name: 'HEAD', method: 'HEAD', url: () => '/trpc/auth.me' },
+  {
+    name: 'mutation with invalid input',
+    method: 'POST',
+    url: () => '/trpc/agents.create?batch=1',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ 0: { name: '', instructions: '' } }),
+  },
+  {
+    name: 'mutation refused by the rules (nothing written)',
+    method: 'POST',
+    url: () => '/trpc/sessionTemplates.update',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: templateId, version: 99, name: 'Stale' }),
+  },
+  {
+    name: 'mutation body that is not JSON',
+    method: 'POST',
+    url: () => '/trpc/agents.create',
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":',
+  },
+  { name: 'mutation without a body', method: 'POST', url: () => '/trpc/agents.create' },
+  {
+    name: 'streamed batch (JSON lines)',
+    method: 'GET',
+    url: () =>
+      `/trpc/sessionTemplates.get,agents.get?batch=1&input=${input({ 0: { id: templateId }, 1: { id: missing } })}`,
+    headers: { 'trpc-accept': 'application/jsonl' },
+  },
+];
+
+async function send(app: FastifyInstance, request: WireRequest) {
+  const response = await app.inject({
+    method: request.method,
+    url: request.url(),
+    headers: { ...(request.anonymous ? {} : { authorization: `Bearer ${token}` }), ...request.headers },
+    payload: request.body,
+  });
+  const headers = Object.fromEntries(
+    Object.entries(response.headers).filter(([name]) => !TRANSPORT.has(name)),
+  );
+  return { status: response.statusCode, headers, body: response.body };
+}
+
+describe(`tRPC over HTTP answers as tRPC's stock Fastify adapter does (${driverName})`, () => {
+  it.each(requests.map((request) => [request.name, request] as const))('%s', async (_name, request) => {
+    const expected = await send(stock, request);
+    const actual = await send(ours, request);
+    expect(actual).toEqual(expected);
+  });
+});
