@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { PRODUCTION_NODE_FLAGS } from '@switchboard/server';
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -24,19 +25,26 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Starts an entry point (TypeScript through tsx, or built JavaScript) with the current Node binary and waits for /health/ready. */
+/**
+ * Starts an entry point (TypeScript through tsx, or built JavaScript) with the current Node binary
+ * and the Node flags production uses, and waits for /health/ready.
+ */
 export async function start(
   entry: string,
   env: Record<string, string | undefined>,
-  cwd = REPO,
+  nodeArgs: readonly string[] = PRODUCTION_NODE_FLAGS,
 ): Promise<Started> {
   const port = await freePort();
   const began = performance.now();
-  const child = spawn(process.execPath, entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], {
-    cwd,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry])],
+    {
+      cwd: REPO,
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config';
+import { PRODUCTION_NODE_FLAGS } from '../src/runtime';
 
 describe('configuration', () => {
   it('defaults to the embedded database and keeps one generated JWT secret in DATA_DIR', () => {
@@ -45,5 +46,10 @@ describe('configuration', () => {
       corsOrigins: ['https://a.example.com', 'https://b.example.com'],
       logLevel: 'warn',
     });
+  });
+
+  it('`pnpm start` runs the bundle with the production Node flags', () => {
+    const root = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    expect(root.scripts.start).toContain(`node ${PRODUCTION_NODE_FLAGS.join(' ')} apps/server/dist/main.mjs`);
   });
 });
