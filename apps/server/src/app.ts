@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_STATUS, type ErrorCode } from '@switchboard/contract';
 import type { Database } from '@switchboard/db';
 import { TRPCError } from '@trpc/server';
-import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError } from 'fastify';
 import { ActorCache } from './auth/actors';
 import { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
@@ -21,11 +21,22 @@ import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
 export interface BuildAppOptions {
   database: Database;
   config: AppConfig;
-  /** Overrides the logger (tests pass a stream to read the log). */
-  logger?: FastifyServerOptions['logger'];
+  /** `false`: no log; a stream (and level): the log goes there instead of stdout (tests read it). */
+  logger?: false | { stream: { write(line: string): void }; level?: string };
 }
 
 export const BODY_LIMIT_BYTES = 1_048_576;
+/** Never written to a log line, whatever logs it: the bearer token and every password field. */
+const LOG_REDACT = {
+  paths: [
+    'req.headers.authorization',
+    'headers.authorization',
+    '*.password',
+    'body.password',
+    'input.password',
+  ],
+  censor: '[redacted]',
+};
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
   Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
@@ -60,10 +71,7 @@ export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
 /** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
 export async function buildApp({ database, config, logger }: BuildAppOptions) {
   const app = Fastify({
-    logger: logger ?? {
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', '*.password', 'body.password'], censor: '[redacted]' },
-    },
+    logger: logger === false ? false : { level: config.logLevel, ...logger, redact: LOG_REDACT },
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 5000 },
     requestIdHeader: false,
