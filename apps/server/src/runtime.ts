@@ -8,6 +8,6 @@
  * RSS: Node 24 sizes each young-generation semi-space from the machine's memory (64 MB here), and
  * the old generation is let grow to about four times its live size before it is compacted. Capping
  * the semi-spaces at 16 MB (Node 20's size) and growing the old generation by half its live size
- * brings the peak to ~180 MB, with no throughput change the benchmark can tell from noise.
+ * brings the peak to ~200 MB, with no throughput change the benchmark can tell from noise.
  */
 export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=50'] as const;
