@@ -34,13 +34,14 @@ export function rssMb(pid: number): number {
 
 function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
   let counter = 0;
+  const headers = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' };
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url: options.url,
         connections: options.connections,
         duration: durationSeconds,
-        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+        headers,
         requests: [
           {
             setupRequest: (request) => {
@@ -50,6 +51,11 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
                 method: next.method,
                 path: next.path,
                 body: next.body === undefined ? undefined : JSON.stringify(next.body),
+                // A fresh headers object per request: autocannon writes the body's Content-Length
+                // into the one it is given, and a GET after a POST on the same connection would
+                // otherwise announce the POST's length with no body (the server then reads the
+                // next request as that body).
+                headers: { ...headers },
               };
             },
           },
