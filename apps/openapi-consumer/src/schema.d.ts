@@ -312,7 +312,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
+            /** @description The email is taken (emails compare case-insensitively) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -421,15 +421,6 @@ export interface operations {
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -715,7 +706,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
+            /** @description The email is taken (emails compare case-insensitively) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -840,7 +831,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
+            /** @description It would demote or deactivate the last active admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1048,15 +1039,6 @@ export interface operations {
             };
             /** @description The caller is not an admin */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1277,7 +1259,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
+            /** @description An active session template would break a rule (`details.templateIds`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1378,7 +1360,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
+            /** @description An active session template lists the agent (`details.templateIds`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1570,15 +1552,6 @@ export interface operations {
             };
             /** @description The caller is not an admin */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1802,7 +1775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
+            /** @description `version` is not the current one; nothing changed (`details.currentVersion`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1896,15 +1869,6 @@ export interface operations {
             };
             /** @description Not found (or another organization’s) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflict (duplicate email, stale version, resource in use) */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,6 +13,8 @@ export interface RestRoute {
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */
   output?: z.ZodType;
+  /** When the operation answers 409 `CONFLICT` (documented in OpenAPI); unset: it never does. */
+  conflict?: string;
 }
 
 export interface ProcedureMeta {

@@ -119,8 +119,11 @@ describe(`HTTP transport (${driverName})`, () => {
       'agentIds',
     ]);
     expect(Object.keys(templates.post.responses)).toEqual(
-      expect.arrayContaining(['201', '400', '401', '403', '409']),
+      expect.arrayContaining(['201', '400', '401', '403']),
     );
+    // A create cannot conflict; an update with a stale version does.
+    expect(templates.post.responses['409']).toBeUndefined();
+    expect(doc.paths['/api/v1/session-templates/{id}'].put.responses['409'].description).toMatch(/version/);
     expect(doc.paths['/api/v1/session-templates/{id}'].delete.responses['204']).toBeTruthy();
     expect(doc.paths['/api/v1/session-templates/{id}/clone'].post.responses['201']).toBeTruthy();
     expect(templates.get.parameters.map((p: { name: string }) => p.name)).toEqual([

@@ -9,7 +9,6 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing, invalid or expired token',
   403: 'The caller is not an admin',
   404: 'Not found (or another organization’s)',
-  409: 'Conflict (duplicate email, stale version, resource in use)',
   413: 'Body over 1 MiB',
   415: 'Body is not application/json',
   429: 'Too many attempts from this address',
@@ -22,7 +21,7 @@ function errorStatuses(operation: RestOperation): number[] {
   if (operation.access !== 'public') statuses.push(401);
   if (operation.access === 'admin') statuses.push(403);
   if (operation.pathParams.length) statuses.push(404);
-  if (operation.method !== 'GET' && operation.procedure !== 'sessionTemplates.clone') statuses.push(409);
+  if (operation.conflict) statuses.push(409);
   if (operation.method === 'POST' || operation.method === 'PUT') statuses.push(413, 415);
   if (operation.access === 'public') statuses.push(429);
   statuses.push(500, 503);
@@ -84,7 +83,10 @@ function operationObject(operation: RestOperation) {
               content: { 'application/json': { schema: jsonSchema(operation.output, 'output') } },
             },
       ...Object.fromEntries(
-        errorStatuses(operation).map((code) => [code, { description: ERROR_DESCRIPTIONS[code], ...error }]),
+        errorStatuses(operation).map((code) => [
+          code,
+          { description: code === 409 ? operation.conflict : ERROR_DESCRIPTIONS[code], ...error },
+        ]),
       ),
     },
   };

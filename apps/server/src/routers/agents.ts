@@ -39,14 +39,28 @@ export const agentsRouter = router({
 
   update: adminProcedure
     .meta({
-      rest: { method: 'PUT', path: '/agents/{id}', tag, summary: 'Update an agent (partial)', output: Agent },
+      rest: {
+        method: 'PUT',
+        path: '/agents/{id}',
+        tag,
+        summary: 'Update an agent (partial)',
+        output: Agent,
+        conflict: 'An active session template would break a rule (`details.templateIds`)',
+      },
     })
     .input(UpdateAgentInput)
     .mutation(({ ctx, input }) => agents.updateAgent(ctx.db, ctx.actor.organizationId, input)),
 
   delete: adminProcedure
     .meta({
-      rest: { method: 'DELETE', path: '/agents/{id}', status: 204, tag, summary: 'Delete an agent (soft)' },
+      rest: {
+        method: 'DELETE',
+        path: '/agents/{id}',
+        status: 204,
+        tag,
+        summary: 'Delete an agent (soft)',
+        conflict: 'An active session template lists the agent (`details.templateIds`)',
+      },
     })
     .input(IdInput)
     .mutation(({ ctx, input }) => agents.deleteAgent(ctx.db, ctx.actor.organizationId, input.id)),

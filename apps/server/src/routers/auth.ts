@@ -12,6 +12,7 @@ export const authRouter = router({
         tag: 'auth',
         summary: 'Create an organization and its first admin',
         output: AuthResult,
+        conflict: 'The email is taken (emails compare case-insensitively)',
       },
     })
     .input(SignupInput)

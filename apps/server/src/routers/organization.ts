@@ -24,6 +24,7 @@ export const organizationRouter = router({
         tag: 'organization',
         summary: 'Add a user to the organization',
         output: User,
+        conflict: 'The email is taken (emails compare case-insensitively)',
       },
     })
     .input(AddMemberInput)
@@ -37,6 +38,7 @@ export const organizationRouter = router({
         tag: 'organization',
         summary: "Change a user's role or deactivate them",
         output: User,
+        conflict: 'It would demote or deactivate the last active admin',
       },
     })
     .input(UpdateMemberInput)

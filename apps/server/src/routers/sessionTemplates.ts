@@ -55,6 +55,7 @@ export const sessionTemplatesRouter = router({
         tag,
         summary: 'Update a session template (partial)',
         output,
+        conflict: '`version` is not the current one; nothing changed (`details.currentVersion`)',
       },
     })
     .input(UpdateSessionTemplateInput)
