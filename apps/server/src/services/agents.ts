@@ -1,9 +1,9 @@
 import type { Agent, AgentPage, CreateAgentInput, UpdateAgentInput } from '@switchboard/contract';
 import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/db';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
-import { isTrue, lockOrganization } from './db';
+import { activeRows, lockOrganization } from './db';
 import { finder, type ListQuery, lister } from './pagination';
 import { type AgentFacts, templateProblems } from './templateRules';
 
@@ -25,9 +25,6 @@ export function toAgent(row: AgentRow): Agent {
   };
 }
 
-const active = (organizationId: string, id: string) =>
-  and(eq(agents.id, id), eq(agents.organizationId, organizationId), isTrue(agents.isActive));
-
 /** The active agents of the organization among `ids`, with what the template rules need. */
 export async function findAgentFacts(
   db: Db,
@@ -38,9 +35,7 @@ export async function findAgentFacts(
   const rows = await db
     .select({ id: agents.id, modality: agents.modality, panels: agents.panels })
     .from(agents)
-    .where(
-      and(eq(agents.organizationId, organizationId), isTrue(agents.isActive), inArray(agents.id, [...ids])),
-    );
+    .where(and(activeRows(agents, organizationId), inArray(agents.id, [...ids])));
   return new Map(rows.map((row) => [row.id, row]));
 }
 
@@ -94,8 +89,7 @@ function templatesListing(db: Db, organizationId: string, agentId: string) {
     .from(sessionTemplates)
     .where(
       and(
-        eq(sessionTemplates.organizationId, organizationId),
-        isTrue(sessionTemplates.isActive),
+        activeRows(sessionTemplates, organizationId),
         sql`${agentId}::uuid = any(${sessionTemplates.agentIds})`,
       ),
     )
@@ -110,7 +104,11 @@ export async function updateAgent(db: Db, organizationId: string, input: z.outpu
   const { id, ...changes } = input;
   return db.transaction(async (tx) => {
     await lockOrganization(tx, organizationId);
-    const [current] = await tx.select().from(agents).where(active(organizationId, id)).limit(1);
+    const [current] = await tx
+      .select()
+      .from(agents)
+      .where(activeRows(agents, organizationId, id))
+      .limit(1);
     if (!current) throw notFound('Agent', id);
     if (changes.handoffTargets) await checkHandoffTargets(tx, organizationId, changes.handoffTargets, id);
 
@@ -141,7 +139,7 @@ export async function updateAgent(db: Db, organizationId: string, input: z.outpu
     const [row] = await tx
       .update(agents)
       .set({ ...changes, updatedAt: sql`now()` })
-      .where(active(organizationId, id))
+      .where(activeRows(agents, organizationId, id))
       .returning();
     return toAgent(row!);
   });
@@ -154,7 +152,7 @@ export async function deleteAgent(db: Db, organizationId: string, id: string): P
     const [current] = await tx
       .select({ id: agents.id })
       .from(agents)
-      .where(active(organizationId, id))
+      .where(activeRows(agents, organizationId, id))
       .limit(1);
     if (!current) throw notFound('Agent', id);
     const templateIds = (await templatesListing(tx, organizationId, id)).map((template) => template.id);
@@ -165,6 +163,9 @@ export async function deleteAgent(db: Db, organizationId: string, id: string): P
         { templateIds },
       );
     }
-    await tx.update(agents).set({ isActive: false, updatedAt: sql`now()` }).where(active(organizationId, id));
+    await tx
+      .update(agents)
+      .set({ isActive: false, updatedAt: sql`now()` })
+      .where(activeRows(agents, organizationId, id));
   });
 }

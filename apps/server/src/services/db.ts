@@ -1,6 +1,6 @@
 import type { Db } from '@switchboard/db';
-import { type SQL, sql } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { and, eq, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 
 /** PostgreSQL's SQLSTATE of an error, looking through the wrappers Drizzle puts around it. */
 export function sqlState(error: unknown): string | undefined {
@@ -47,4 +47,24 @@ export function perDatabase<T>(build: (db: Db) => T): (db: Db) => T {
  */
 export function isTrue(column: PgColumn): SQL {
   return sql`${column}`;
+}
+
+/** A table of organization-owned rows that are soft-deleted (`is_active = false`). */
+export type OwnedTable = PgTable & { id: PgColumn; organizationId: PgColumn; isActive: PgColumn };
+
+/**
+ * The organization's rows that are not deleted; with `id`, that one row. The only way services
+ * select agents and templates, so no query can forget the organization or the soft delete.
+ * Values may be placeholders of a prepared statement.
+ */
+export function activeRows(
+  table: OwnedTable,
+  organizationId: string | SQLWrapper,
+  id?: string | SQLWrapper,
+): SQL {
+  return and(
+    id === undefined ? undefined : eq(table.id, id),
+    eq(table.organizationId, organizationId),
+    isTrue(table.isActive),
+  )!;
 }

@@ -1,10 +1,10 @@
 import type { ListInput, Page } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
-import { and, desc, eq, sql } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { and, desc, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import { isTrue, perDatabase } from './db';
+import { activeRows, type OwnedTable, perDatabase } from './db';
 
 /**
  * Keyset pagination over `(created_at DESC, id DESC)`: the cursor is the last row's key, so a
@@ -47,13 +47,7 @@ function containsPattern(search: string): string {
 }
 
 /** The columns a paginated, searchable, soft-deletable table has. */
-type ListTable = PgTable & {
-  id: PgColumn;
-  organizationId: PgColumn;
-  name: PgColumn;
-  isActive: PgColumn;
-  createdAt: PgColumn;
-};
+type ListTable = OwnedTable & { name: PgColumn; createdAt: PgColumn };
 
 /**
  * The four list queries of a table (with or without search, with or without cursor), prepared
@@ -66,8 +60,7 @@ function prepareLists(db: Db, table: ListTable, label: string) {
       .from(table)
       .where(
         and(
-          eq(table.organizationId, sql.placeholder('organizationId')),
-          isTrue(table.isActive),
+          activeRows(table, sql.placeholder('organizationId')),
           withSearch ? sql`${table.name} ilike ${sql.placeholder('pattern')}` : undefined,
           withCursor
             ? sql`(${table.createdAt}, ${table.id}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`
@@ -86,13 +79,7 @@ export function finder<Row>(table: ListTable, label: string) {
     db
       .select()
       .from(table)
-      .where(
-        and(
-          eq(table.id, sql.placeholder('id')),
-          eq(table.organizationId, sql.placeholder('organizationId')),
-          isTrue(table.isActive),
-        ),
-      )
+      .where(activeRows(table, sql.placeholder('organizationId'), sql.placeholder('id')))
       .limit(1)
       .prepare(`${label}_get`),
   );

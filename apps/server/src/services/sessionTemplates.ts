@@ -5,11 +5,11 @@ import type {
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { findAgentFacts } from './agents';
-import { isTrue, lockOrganization } from './db';
+import { activeRows, lockOrganization } from './db';
 import { finder, type ListQuery, lister } from './pagination';
 import { type TemplateRuleFields, templateProblems } from './templateRules';
 
@@ -42,13 +42,6 @@ export function cloneName(name: string): string {
   if (/[\uD800-\uDBFF]$/.test(source)) source = source.slice(0, -1);
   return source + COPY_SUFFIX;
 }
-
-const active = (organizationId: string, id: string) =>
-  and(
-    eq(sessionTemplates.id, id),
-    eq(sessionTemplates.organizationId, organizationId),
-    isTrue(sessionTemplates.isActive),
-  );
 
 /** Checks every rule with one fetch of the referenced agents; 400 naming every offender. */
 async function validate(tx: Db, organizationId: string, template: TemplateRuleFields): Promise<void> {
@@ -106,7 +99,11 @@ export async function updateSessionTemplate(
   const { id, version, ...changes } = input;
   return db.transaction(async (tx) => {
     await lockOrganization(tx, organizationId);
-    const [current] = await tx.select().from(sessionTemplates).where(active(organizationId, id)).limit(1);
+    const [current] = await tx
+      .select()
+      .from(sessionTemplates)
+      .where(activeRows(sessionTemplates, organizationId, id))
+      .limit(1);
     if (!current) throw notFound('Session template', id);
     if (version !== undefined && version !== current.version) {
       throw new AppError(
@@ -119,7 +116,7 @@ export async function updateSessionTemplate(
     const [row] = await tx
       .update(sessionTemplates)
       .set({ ...changes, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
-      .where(active(organizationId, id))
+      .where(activeRows(sessionTemplates, organizationId, id))
       .returning();
     return toSessionTemplate(row!);
   });
@@ -130,7 +127,7 @@ export async function deleteSessionTemplate(db: Db, organizationId: string, id: 
   const [row] = await db
     .update(sessionTemplates)
     .set({ isActive: false, updatedAt: sql`now()` })
-    .where(active(organizationId, id))
+    .where(activeRows(sessionTemplates, organizationId, id))
     .returning({ id: sessionTemplates.id });
   if (!row) throw notFound('Session template', id);
 }
@@ -143,7 +140,11 @@ export async function cloneSessionTemplate(
 ): Promise<SessionTemplate> {
   return db.transaction(async (tx) => {
     await lockOrganization(tx, organizationId);
-    const [source] = await tx.select().from(sessionTemplates).where(active(organizationId, id)).limit(1);
+    const [source] = await tx
+      .select()
+      .from(sessionTemplates)
+      .where(activeRows(sessionTemplates, organizationId, id))
+      .limit(1);
     if (!source) throw notFound('Session template', id);
     await validate(tx, organizationId, source);
     const [row] = await tx
