@@ -4,6 +4,7 @@ import type {
   LoginInput,
   MemberList,
   Organization,
+  Role,
   Session,
   SignupInput,
   UpdateMemberInput,
@@ -16,7 +17,7 @@ import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService } from '../auth/tokens';
 import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
-import { isTrue, isUniqueViolation, perDatabase } from './db';
+import { activeRows, isTrue, isUniqueViolation, perDatabase } from './db';
 
 export function toUser(row: UserRow): User {
   return {
@@ -39,8 +40,6 @@ export function toOrganization(row: OrganizationRow): Organization {
     updatedAt: row.updatedAt.toISOString(),
   };
 }
-
-const emailTaken = () => new AppError('CONFLICT', 'An account with this email already exists');
 
 const statements = perDatabase((db) => ({
   actor: db
@@ -82,32 +81,46 @@ async function issue(
   return { accessToken, user: toUser(user), organization: toOrganization(organization) };
 }
 
+/**
+ * Inserts a user; a taken email (in any letter case) is 409. The caller hashes the password
+ * first, outside any transaction: a slow hash must not hold a connection.
+ */
+async function insertUser(
+  db: Db,
+  organizationId: string,
+  input: { email: string; fullName?: string | null | undefined; role: Role },
+  passwordHash: string,
+): Promise<UserRow> {
+  try {
+    const [row] = await db
+      .insert(users)
+      .values({
+        organizationId,
+        email: input.email,
+        passwordHash,
+        fullName: input.fullName ?? null,
+        role: input.role,
+      })
+      .returning();
+    return row!;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'An account with this email already exists');
+    throw error;
+  }
+}
+
 /** Creates an organization with the new user as its admin. */
 export async function signup(db: Db, tokens: TokenService, input: z.output<typeof SignupInput>) {
   const passwordHash = await hashPassword(input.password);
-  try {
-    const { user, organization } = await db.transaction(async (tx) => {
-      const [organization] = await tx
-        .insert(organizations)
-        .values({ name: input.organizationName })
-        .returning();
-      const [user] = await tx
-        .insert(users)
-        .values({
-          organizationId: organization!.id,
-          email: input.email,
-          passwordHash,
-          fullName: input.fullName ?? null,
-          role: 'admin',
-        })
-        .returning();
-      return { user: user!, organization: organization! };
-    });
-    return issue(tokens, user, organization);
-  } catch (error) {
-    if (isUniqueViolation(error)) throw emailTaken();
-    throw error;
-  }
+  const { user, organization } = await db.transaction(async (tx) => {
+    const [organization] = await tx
+      .insert(organizations)
+      .values({ name: input.organizationName })
+      .returning();
+    const user = await insertUser(tx, organization!.id, { ...input, role: 'admin' }, passwordHash);
+    return { user, organization: organization! };
+  });
+  return issue(tokens, user, organization);
 }
 
 export async function login(db: Db, tokens: TokenService, input: z.output<typeof LoginInput>) {
@@ -147,23 +160,7 @@ export async function addMember(
   organizationId: string,
   input: z.output<typeof AddMemberInput>,
 ): Promise<User> {
-  const passwordHash = await hashPassword(input.password);
-  try {
-    const [row] = await db
-      .insert(users)
-      .values({
-        organizationId,
-        email: input.email,
-        passwordHash,
-        fullName: input.fullName ?? null,
-        role: input.role,
-      })
-      .returning();
-    return toUser(row!);
-  } catch (error) {
-    if (isUniqueViolation(error)) throw emailTaken();
-    throw error;
-  }
+  return toUser(await insertUser(db, organizationId, input, await hashPassword(input.password)));
 }
 
 /**
@@ -179,7 +176,7 @@ export async function updateMember(
     const admins = await tx
       .select({ id: users.id })
       .from(users)
-      .where(and(eq(users.organizationId, organizationId), eq(users.role, 'admin'), isTrue(users.isActive)))
+      .where(and(activeRows(users, organizationId), eq(users.role, 'admin')))
       .for('update');
     const losesAdmin = input.role === 'member' || input.isActive === false;
     if (losesAdmin && admins.length === 1 && admins[0]!.id === input.id) {
