@@ -1,4 +1,5 @@
 import {
+  type AuthResult,
   type CreateAgentInput,
   type CreateSessionTemplateInput,
   createClient,
@@ -75,19 +76,21 @@ async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
   }
 }
 
+function sessionSteps(session: AuthResult, created: boolean): SeedStep[] {
+  const { organization, user } = session;
+  return [
+    { what: 'organization', name: organization.name, id: organization.id, created },
+    { what: 'admin', name: user.email, id: user.id, created },
+  ];
+}
+
 /** Logs in as the demo admin, signing up (with the demo organization) when the email is new. */
 async function adminSession(options: SeedOptions, steps: SeedStep[]) {
   const anonymous = createClient({ url: options.url });
   const credentials = { email: options.adminEmail, password: options.adminPassword };
   try {
     const session = await anonymous.auth.login.mutate(credentials);
-    steps.push({
-      what: 'organization',
-      name: session.organization.name,
-      id: session.organization.id,
-      created: false,
-    });
-    steps.push({ what: 'admin', name: session.user.email, id: session.user.id, created: false });
+    steps.push(...sessionSteps(session, false));
     return session;
   } catch (error) {
     if (error instanceof TRPCClientError && !error.data) {
@@ -101,13 +104,7 @@ async function adminSession(options: SeedOptions, steps: SeedStep[]) {
       fullName: 'Demo Admin',
       organizationName: DEMO_ORGANIZATION,
     });
-    steps.push({
-      what: 'organization',
-      name: session.organization.name,
-      id: session.organization.id,
-      created: true,
-    });
-    steps.push({ what: 'admin', name: session.user.email, id: session.user.id, created: true });
+    steps.push(...sessionSteps(session, true));
     return session;
   } catch (error) {
     if (codeOf(error) === 'CONFLICT') {
