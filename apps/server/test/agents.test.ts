@@ -5,6 +5,7 @@ import {
   createTenant,
   driverName,
   expectError,
+  MISSING_ID,
   ok,
   startServer,
   type Tenant,
@@ -17,8 +18,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server?.close());
-
-const MISSING = '00000000-0000-4000-8000-000000000000';
 
 describe.each(transports)(`agents over %s (${driverName})`, (transport) => {
   let tenant: Tenant;
@@ -62,9 +61,9 @@ describe.each(transports)(`agents over %s (${driverName})`, (transport) => {
       [{ ...base, panels: ['chat'] }, 'panels.0'],
       [{ ...base, panels: ['notepad', 'notepad'] }, 'panels'],
       [{ ...base, voice: 42 }, 'voice'],
-      [{ ...base, id: MISSING }, 'id'],
+      [{ ...base, id: MISSING_ID }, 'id'],
       [{ ...base, isActive: false }, 'isActive'],
-      [{ ...base, organizationId: MISSING }, 'organizationId'],
+      [{ ...base, organizationId: MISSING_ID }, 'organizationId'],
       [{ ...base, createdAt: '2020-01-01T00:00:00Z' }, 'createdAt'],
     ];
     for (const [input, path] of cases) {
@@ -91,12 +90,12 @@ describe.each(transports)(`agents over %s (${driverName})`, (transport) => {
       await admin('agents.create', {
         name: 'A',
         instructions: 'i',
-        handoffTargets: [target.id, MISSING, foreign.id],
+        handoffTargets: [target.id, MISSING_ID, foreign.id],
       }),
       400,
       'BAD_REQUEST',
     );
-    expect(error.details.invalidAgentIds).toEqual([MISSING, foreign.id]);
+    expect(error.details.invalidAgentIds).toEqual([MISSING_ID, foreign.id]);
 
     const withTarget = await admin('agents.create', {
       name: 'A',
@@ -124,7 +123,7 @@ describe.each(transports)(`agents over %s (${driverName})`, (transport) => {
     expect(cleared.body.voice).toBeNull();
     expect(cleared.body.name).toBe('V2');
     expectError(await admin('agents.update', { id: created.id, name: null }), 400, 'BAD_REQUEST');
-    expectError(await admin('agents.update', { id: MISSING, name: 'x' }), 404, 'NOT_FOUND');
+    expectError(await admin('agents.update', { id: MISSING_ID, name: 'x' }), 404, 'NOT_FOUND');
   });
 
   it('members read but may not write (403); anonymous callers get 401', async () => {

@@ -23,6 +23,9 @@ export interface TestServer {
 
 export const driverName = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
+/** A well-formed id that names nothing. */
+export const MISSING_ID = '00000000-0000-4000-8000-000000000000';
+
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return {
     port: 0,

@@ -7,6 +7,7 @@ import {
   driverName,
   expectError,
   http,
+  MISSING_ID,
   ok,
   startServer,
   type Tenant,
@@ -19,8 +20,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server?.close());
-
-const MISSING = '00000000-0000-4000-8000-000000000000';
 
 interface Agents {
   triage: { id: string };
@@ -121,7 +120,7 @@ describe.each(transports)(`session templates over %s (${driverName})`, (transpor
       [{ ...base, name: 'x'.repeat(256) }, 'name'],
       [{ ...base, name: 42 }, 'name'],
       [{ ...base, agentIds: [] }, 'agentIds'],
-      [{ ...base, agentIds: Array.from({ length: 51 }, () => MISSING) }, 'agentIds'],
+      [{ ...base, agentIds: Array.from({ length: 51 }, () => MISSING_ID) }, 'agentIds'],
       [{ ...base, agentIds: [agents.triage.id, agents.triage.id] }, 'agentIds'],
       [{ ...base, agentIds: ['not-a-uuid'] }, 'agentIds.0'],
       [{ ...base, agentIds: agents.triage.id }, 'agentIds'],
@@ -140,9 +139,9 @@ describe.each(transports)(`session templates over %s (${driverName})`, (transpor
       [{ ...base, initialAgentId: 'nope' }, 'initialAgentId'],
       [{ ...base, description: 7 }, 'description'],
       [{ ...base, version: 1 }, 'version'],
-      [{ ...base, id: MISSING }, 'id'],
+      [{ ...base, id: MISSING_ID }, 'id'],
       [{ ...base, isActive: true }, 'isActive'],
-      [{ ...base, organizationId: MISSING }, 'organizationId'],
+      [{ ...base, organizationId: MISSING_ID }, 'organizationId'],
       [{ ...base, createdAt: '2020-01-01T00:00:00.000Z' }, 'createdAt'],
       [{ ...base, surprise: { nested: [1, 2] } }, 'surprise'],
     ];
@@ -197,13 +196,13 @@ describe.each(transports)(`session templates over %s (${driverName})`, (transpor
     const error = expectError(
       await admin('sessionTemplates.create', {
         ...valid(),
-        agentIds: [agents.triage.id, MISSING, deleted.id, foreign.id, agents.coder.id],
+        agentIds: [agents.triage.id, MISSING_ID, deleted.id, foreign.id, agents.coder.id],
       }),
       400,
       'BAD_REQUEST',
     );
-    expect(error.details.invalidAgentIds).toEqual([MISSING, deleted.id, foreign.id]);
-    expect(error.message).toContain(MISSING);
+    expect(error.details.invalidAgentIds).toEqual([MISSING_ID, deleted.id, foreign.id]);
+    expect(error.message).toContain(MISSING_ID);
     expect(await count()).toBe(before);
   });
 
@@ -359,7 +358,7 @@ describe.each(transports)(`session templates over %s (${driverName})`, (transpor
     expectError(
       await admin('sessionTemplates.update', {
         id: created.id,
-        agentIds: [agents.triage.id, agents.coder.id, MISSING],
+        agentIds: [agents.triage.id, agents.coder.id, MISSING_ID],
       }),
       400,
       'BAD_REQUEST',

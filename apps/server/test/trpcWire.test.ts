@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeps, trpcOptions } from '../src/app';
 import type { AppRouter } from '../src/router';
 import { trpcHttp } from '../src/trpcHttp';
-import { createTenant, driverName, startServer, type TestServer, trpcClient } from './server';
+import { createTenant, driverName, MISSING_ID, startServer, type TestServer, trpcClient } from './server';
 
 /**
  * Our tRPC plugin must answer exactly as tRPC's stock Fastify adapter does: the same requests,
@@ -44,7 +44,6 @@ afterAll(async () => {
 });
 
 const input = (value: unknown) => encodeURIComponent(JSON.stringify(value));
-const missing = '00000000-0000-4000-8000-000000000000';
 /** Headers that say how bytes travel (chunked or not, when), not what the answer is. */
 const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 
@@ -68,12 +67,12 @@ const requests: WireRequest[] = [
     name: 'batch of queries, one failing',
     method: 'GET',
     url: () =>
-      `/trpc/sessionTemplates.get,sessionTemplates.list,agents.get?batch=1&input=${input({ 0: { id: templateId }, 1: { limit: 2 }, 2: { id: missing } })}`,
+      `/trpc/sessionTemplates.get,sessionTemplates.list,agents.get?batch=1&input=${input({ 0: { id: templateId }, 1: { limit: 2 }, 2: { id: MISSING_ID } })}`,
   },
   {
     name: 'not found',
     method: 'GET',
-    url: () => `/trpc/sessionTemplates.get?batch=1&input=${input({ 0: { id: missing } })}`,
+    url: () => `/trpc/sessionTemplates.get?batch=1&input=${input({ 0: { id: MISSING_ID } })}`,
   },
   {
     name: 'invalid input',
@@ -129,7 +128,7 @@ const requests: WireRequest[] = [
     name: 'streamed batch (JSON lines)',
     method: 'GET',
     url: () =>
-      `/trpc/sessionTemplates.get,agents.get?batch=1&input=${input({ 0: { id: templateId }, 1: { id: missing } })}`,
+      `/trpc/sessionTemplates.get,agents.get?batch=1&input=${input({ 0: { id: templateId }, 1: { id: MISSING_ID } })}`,
     headers: { 'trpc-accept': 'application/jsonl' },
   },
 ];
