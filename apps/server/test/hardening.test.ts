@@ -1,5 +1,8 @@
 import { Writable } from 'node:stream';
+import { users } from '@switchboard/db';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTOR_TTL_MS, ActorCache } from '../src/auth/actors';
 import {
   caller,
   createTenant,
@@ -127,6 +130,17 @@ describe(`several server instances on one database (${driverName})`, () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('an authenticated request costs no user query while the caller is cached, for at most ACTOR_TTL_MS', async () => {
+    const tenant = await createTenant(server);
+    const actors = new ActorCache(server.database.db);
+    expect(await actors.get(tenant.memberId)).toMatchObject({ role: 'member' });
+    // Deactivated behind the cache's back: it keeps answering from memory until its entry expires.
+    await server.database.db.update(users).set({ isActive: false }).where(eq(users.id, tenant.memberId));
+    expect(await actors.get(tenant.memberId)).toMatchObject({ role: 'member' });
+    await new Promise((resolve) => setTimeout(resolve, ACTOR_TTL_MS + 50));
+    expect(await actors.get(tenant.memberId)).toBeNull();
   });
 
   it('shares the auth rate limit between instances', async () => {
