@@ -32,7 +32,10 @@ beforeAll(async () => {
   database = await createTestDatabase();
   ({ url, close } = await startTestApp({ database }));
 });
-afterAll(() => close?.());
+afterAll(async () => {
+  await close?.();
+  await database?.close();
+});
 
 describe(`pnpm seed (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
   it('creates the demo data once; a second run creates nothing', async () => {

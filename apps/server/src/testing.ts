@@ -1,38 +1,60 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
-import { buildApp } from './app';
+import type { FastifyInstance } from 'fastify';
+import { type BuildAppOptions, buildApp } from './app';
+import type { AppConfig } from './config';
+
+/** A server started for a test: its URL, the Fastify instance, its database and configuration. */
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  database: TestDatabase;
+  config: AppConfig;
+  /** Stops the server, and closes the database when the server created it. */
+  close(): Promise<void>;
+}
+
+function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: process.env.DATABASE_URL,
+    dataDir: mkdtempSync(path.join(tmpdir(), 'switchboard-test-')),
+    jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
+    accessTokenTtlSeconds: 3600,
+    logLevel: 'silent',
+    authRateLimit: 0,
+    corsOrigins: [],
+    databasePoolSize: 10,
+    statementTimeoutMs: 5000,
+    ...overrides,
+  };
+}
 
 /**
- * For other packages' tests: the real server on a free port over a fresh database (PGlite in
- * memory, or a new PostgreSQL database when DATABASE_URL is set). Closing it closes the database.
+ * The real server on a free loopback port, over a fresh database (PGlite in memory, or a new
+ * PostgreSQL database when DATABASE_URL is set) unless the test passes one to share.
+ * This package's tests and other packages' (`@switchboard/server/testing`) use it.
  */
 export async function startTestApp(
-  options: { database?: TestDatabase } = {},
-): Promise<{ url: string; close: () => Promise<void> }> {
+  options: { config?: Partial<AppConfig>; database?: TestDatabase; logger?: BuildAppOptions['logger'] } = {},
+): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
-  const app = await buildApp({
-    database,
-    logger: false,
-    config: {
-      port: 0,
-      host: '127.0.0.1',
-      databaseUrl: database.url,
-      dataDir: '.data-test',
-      jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
-      accessTokenTtlSeconds: 3600,
-      logLevel: 'silent',
-      authRateLimit: 0,
-      corsOrigins: [],
-      databasePoolSize: 5,
-      statementTimeoutMs: 5000,
-    },
-  });
+  const config = testConfig(options.config);
+  const app = await buildApp({ database, config, logger: options.logger ?? false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    close: async () => {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    database,
+    config,
+    async close() {
       await app.close();
-      await database.close();
+      if (!options.database) await database.close();
     },
   };
 }

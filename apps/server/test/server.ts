@@ -1,72 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app';
-import type { AppConfig } from '../src/config';
 import { restOperations } from '../src/rest/routes';
 import type { AppRouter } from '../src/router';
+import type { TestServer } from '../src/testing';
 
 /**
- * A real server on a free port over a fresh database (PGlite in memory, or a new PostgreSQL
- * database when DATABASE_URL is set), with helpers to call it through REST and through tRPC.
+ * Helpers to call a test server (`startServer`, below) through REST and through tRPC.
  */
-export interface TestServer {
-  url: string;
-  app: FastifyInstance;
-  database: TestDatabase;
-  config: AppConfig;
-  close(): Promise<void>;
-}
+export { startTestApp as startServer, type TestServer } from '../src/testing';
 
 export const driverName = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 /** A well-formed id that names nothing. */
 export const MISSING_ID = '00000000-0000-4000-8000-000000000000';
-
-export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    databaseUrl: process.env.DATABASE_URL,
-    dataDir: mkdtempSync(path.join(tmpdir(), 'switchboard-test-')),
-    jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
-    accessTokenTtlSeconds: 3600,
-    logLevel: 'silent',
-    authRateLimit: 0,
-    corsOrigins: [],
-    databasePoolSize: 10,
-    statementTimeoutMs: 5000,
-    ...overrides,
-  };
-}
-
-export async function startServer(
-  options: {
-    config?: Partial<AppConfig>;
-    database?: TestDatabase;
-    logger?: Parameters<typeof buildApp>[0]['logger'];
-  } = {},
-): Promise<TestServer> {
-  const database = options.database ?? (await createTestDatabase());
-  const config = testConfig(options.config);
-  const app = await buildApp({ database, config, logger: options.logger ?? false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    app,
-    database,
-    config,
-    async close() {
-      await app.close();
-      if (!options.database) await database.close();
-    },
-  };
-}
 
 export function trpcClient(server: TestServer, token?: string) {
   return createTRPCClient<AppRouter>({
