@@ -5,6 +5,7 @@ import {
   createTenant,
   driverName,
   expectError,
+  foreignAgent,
   MISSING_ID,
   ok,
   startServer,
@@ -74,18 +75,7 @@ describe.each(transports)(`agents over %s (${driverName})`, (transport) => {
 
   it('handoff targets must be other active agents of the organization (400 naming every invalid id)', async () => {
     const target = (await admin('agents.create', { name: 'Target', instructions: 'i' })).body;
-    const foreign = (
-      await caller(
-        server,
-        transport,
-        (
-          await createTenant(server)
-        ).adminToken,
-      )('agents.create', {
-        name: 'Foreign',
-        instructions: 'i',
-      })
-    ).body;
+    const foreign = await foreignAgent(server, transport);
     const error = expectError(
       await admin('agents.create', {
         name: 'A',

@@ -147,6 +147,14 @@ export async function createTenant(server: TestServer, name = 'Org'): Promise<Te
   };
 }
 
+/** An active agent of another, new organization: for this organization it must look missing. */
+export async function foreignAgent(server: TestServer, transport: Transport): Promise<{ id: string }> {
+  const other = await createTenant(server, 'Foreign');
+  return (
+    await caller(server, transport, other.adminToken)('agents.create', { name: 'Foreign', instructions: 'i' })
+  ).body;
+}
+
 export function expectError(response: Response, status: number, code: string) {
   if (response.status !== status || response.body?.error?.code !== code) {
     throw new Error(`expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);

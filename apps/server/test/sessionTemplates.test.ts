@@ -6,6 +6,7 @@ import {
   createTenant,
   driverName,
   expectError,
+  foreignAgent,
   http,
   MISSING_ID,
   ok,
@@ -181,18 +182,7 @@ describe.each(transports)(`session templates over %s (${driverName})`, (transpor
     const before = await count();
     const deleted = (await admin('agents.create', { name: 'Deleted', instructions: 'i' })).body;
     await admin('agents.delete', { id: deleted.id });
-    const foreign = (
-      await caller(
-        server,
-        transport,
-        (
-          await createTenant(server)
-        ).adminToken,
-      )('agents.create', {
-        name: 'Foreign',
-        instructions: 'i',
-      })
-    ).body;
+    const foreign = await foreignAgent(server, transport);
     const error = expectError(
       await admin('sessionTemplates.create', {
         ...valid(),
