@@ -26,6 +26,9 @@ const options = {
   memberPassword: pick(values['member-password'], 'SEED_MEMBER_PASSWORD', DEMO_PASSWORD),
 };
 
+/** Only the documented demo password is ever printed; a password someone chose never is. */
+const shown = (password: string) => (password === DEMO_PASSWORD ? password : '(the password you gave)');
+
 try {
   const result = await seed(options);
   for (const step of result.steps) {
@@ -39,10 +42,10 @@ try {
       ? `seeded ${options.url}: ${created} created`
       : `nothing to create: ${options.url} already has the demo data`,
   );
-  console.log(`log in as ${options.adminEmail} / ${options.adminPassword} (admin)`);
+  console.log(`log in as ${options.adminEmail} / ${shown(options.adminPassword)} (admin)`);
   console.log(
     result.memberPasswordWorks
-      ? `log in as ${options.memberEmail} / ${options.memberPassword} (member)`
+      ? `log in as ${options.memberEmail} / ${shown(options.memberPassword)} (member)`
       : `log in as ${options.memberEmail} (member; its password was set earlier and is not the one given)`,
   );
 } catch (error) {

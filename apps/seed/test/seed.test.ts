@@ -110,4 +110,23 @@ describe(`pnpm seed (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, ()
     expect(wrong.stderr).toMatch(/wrong password/);
     expect(wrong.stdout).not.toContain('not-the-password');
   });
+
+  it('never prints a password it was given, only the documented demo one', async () => {
+    const run = await seedCommand(
+      '--url',
+      url,
+      '--admin-email',
+      'chosen-admin@example.com',
+      '--admin-password',
+      'chosen-admin-secret',
+      '--member-email',
+      'chosen-member@example.com',
+      '--member-password',
+      'chosen-member-secret',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('chosen-admin@example.com / (the password you gave)');
+    expect(run.stdout + run.stderr).not.toContain('chosen-admin-secret');
+    expect(run.stdout + run.stderr).not.toContain('chosen-member-secret');
+  });
 });

@@ -11,7 +11,9 @@ import { ActorCache } from './auth/actors';
 import { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createContext, type Deps } from './context';
+import { drainRefusedBody } from './drainRefusedBody';
 import { describeError, errorBody } from './errors';
+import { scrubbingLoggerOptions } from './logging';
 import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
 import { buildOpenApiDocument } from './rest/openapi';
@@ -26,17 +28,8 @@ export interface BuildAppOptions {
 }
 
 export const BODY_LIMIT_BYTES = 1_048_576;
-/** Never written to a log line, whatever logs it: the bearer token and every password field. */
-const LOG_REDACT = {
-  paths: [
-    'req.headers.authorization',
-    'headers.authorization',
-    '*.password',
-    'body.password',
-    'input.password',
-  ],
-  censor: '[redacted]',
-};
+/** The most calls one tRPC batch may carry (API.md "Transport"). */
+export const TRPC_BATCH_MAX = 50;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
   Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
@@ -57,6 +50,7 @@ export function createDeps(database: Database, config: AppConfig): Deps {
 export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
   return {
     router: appRouter,
+    maxBatchSize: TRPC_BATCH_MAX,
     createContext: (req, reply) => createContext(deps, req, reply),
     onError({ error, req }) {
       if (describeError(error).unexpected) req.log.error({ err: error }, 'procedure failed');
@@ -71,8 +65,10 @@ export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
 /** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
 export async function buildApp({ database, config, logger }: BuildAppOptions) {
   const app = Fastify({
-    logger: logger === false ? false : { level: config.logLevel, ...logger, redact: LOG_REDACT },
+    logger: logger === false ? false : { level: config.logLevel, ...logger, ...scrubbingLoggerOptions },
     bodyLimit: BODY_LIMIT_BYTES,
+    // Behind a load balancer: whose X-Forwarded-For to believe (unset: nobody's).
+    trustProxy: trustProxy(config.trustProxy),
     routerOptions: { maxParamLength: 5000 },
     requestIdHeader: false,
     genReqId: (req) => {
@@ -109,6 +105,14 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const status = error.statusCode ?? 500;
+    // Refused before its body was read (413, 415): keep reading it after the answer, so the
+    // client receives the answer instead of a reset connection.
+    // Refused before its body was read (413, 415): read the rest of the body after the answer, so
+    // the client receives the answer instead of a reset connection (Fastify would close at once).
+    if (!req.raw.complete) {
+      reply.removeHeader('connection');
+      drainRefusedBody(req.raw);
+    }
     if (!(error instanceof TRPCError) && status >= 400 && status < 500) {
       const code = CODE_BY_STATUS.get(status) ?? 'BAD_REQUEST';
       const message =
@@ -160,6 +164,12 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   return app;
+}
+
+/** `TRUST_PROXY` as Fastify takes it: a hop count trusts that many proxies nearest the server. */
+function trustProxy(setting: AppConfig['trustProxy']) {
+  if (typeof setting !== 'number') return setting;
+  return (_address: string, hop: number) => hop < setting;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
+import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } from '@switchboard/db';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,7 +20,36 @@ const Env = z.object({
   CORS_ORIGINS: z.string().default(''),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_MIGRATION_LOCK_TIMEOUT_MS),
+  TRUST_PROXY: z
+    .string()
+    .transform((value) => value.trim())
+    .pipe(
+      z.union([
+        z
+          .string()
+          .regex(/^\d{1,3}$/)
+          .transform(Number),
+        z
+          .string()
+          .transform((value) => value.split(',').map((item) => item.trim()))
+          .refine(
+            (items) => items.every(isAddressOrCidr),
+            'TRUST_PROXY must be a hop count or comma-separated IP addresses / CIDRs',
+          ),
+      ]),
+    )
+    .optional(),
 });
+
+/** `10.0.0.0/8`, `::1`, `fd00::/8`, `192.168.1.7`: an address with an optional prefix length. */
+function isAddressOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (!version || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
 
 export interface AppConfig {
   port: number;
@@ -34,6 +65,13 @@ export interface AppConfig {
   corsOrigins: string[];
   databasePoolSize: number;
   statementTimeoutMs: number;
+  migrationLockTimeoutMs: number;
+  /**
+   * Which proxies' `X-Forwarded-For` is believed: a hop count, or their addresses / CIDRs. Unset
+   * (false): the socket's address is the client's and the header is ignored, so no client can
+   * choose its own rate-limit bucket.
+   */
+  trustProxy: false | number | string[];
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       .filter(Boolean),
     databasePoolSize: values.DATABASE_POOL_SIZE,
     statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS,
+    migrationLockTimeoutMs: values.MIGRATION_LOCK_TIMEOUT_MS,
+    trustProxy: values.TRUST_PROXY ?? false,
   };
 }
 

@@ -1,6 +1,7 @@
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@switchboard/contract';
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
+import { isRetryableConflict, RetryTransaction } from './services/db';
 
 export type ErrorDetails = Record<string, unknown>;
 
@@ -24,6 +25,14 @@ export class AppError extends TRPCError {
 }
 
 export const notFound = (what: string, id: string) => new AppError('NOT_FOUND', `${what} ${id} not found`);
+
+/** A `version` that is not the current one: 409, with the current version to reload. */
+export const staleVersion = (what: string, id: string, currentVersion: number, sent: number) =>
+  new AppError(
+    'CONFLICT',
+    `${what} ${id} is at version ${currentVersion}, not ${sent}; reload it and retry`,
+    { currentVersion },
+  );
 
 export interface DescribedError {
   status: number;
@@ -105,6 +114,17 @@ export function describeError(error: unknown): DescribedError {
       code: 'BAD_REQUEST',
       message: `Invalid input: ${summary}`,
       details: { issues },
+      headers: {},
+      unexpected: false,
+    };
+  }
+  // A write that kept meeting simultaneous writes of the same rows (see writeTransaction).
+  if (chain.some((item) => item instanceof RetryTransaction || isRetryableConflict(item))) {
+    return {
+      status: 409,
+      code: 'CONFLICT',
+      message: 'The resource was changed by another request at the same moment; retry',
+      details: {},
       headers: {},
       unexpected: false,
     };

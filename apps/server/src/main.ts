@@ -15,7 +15,7 @@ async function main() {
         }
       : { dataDir: path.join(config.dataDir, 'pglite') },
   );
-  await migrate(database.db);
+  await migrate(database.db, { lockTimeoutMs: config.migrationLockTimeoutMs });
   const app = await buildApp({ database, config });
 
   let closing = false;

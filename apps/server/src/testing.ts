@@ -29,6 +29,8 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     corsOrigins: [],
     databasePoolSize: 10,
     statementTimeoutMs: 5000,
+    migrationLockTimeoutMs: 120_000,
+    trustProxy: false,
     ...overrides,
   };
 }

@@ -8,7 +8,16 @@ export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
   createContext: (req: FastifyRequest, reply: FastifyReply) => inferRouterContext<TRouter>;
   onError?: (failure: { error: TRPCError; req: FastifyRequest }) => void;
   responseMeta?: ResponseMetaFn<TRouter>;
+  /** The most calls one batch may carry; a longer batch is refused whole with 400 before any call runs. */
+  maxBatchSize: number;
 }
+
+/**
+ * The methods a Fetch `Request` can carry (it refuses CONNECT, TRACE and TRACK). tRPC answers each
+ * of them (GET and POST with the call, the rest with its own error); any other method meets the
+ * server's JSON 404, never a 500 from the `Request` constructor.
+ */
+const TRPC_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
 /**
  * tRPC over HTTP on Fastify, at `<prefix>/:path`: a Fastify plugin in place of `fastifyTRPCPlugin`.
@@ -36,21 +45,26 @@ export function trpcHttp<TRouter extends AnyTRPCRouter>(
     parsed(null, body),
   );
 
-  app.all<{ Params: { path: string } }>('/:path', async (req, reply) => {
-    const response = await resolveResponse<TRouter>({
-      router: options.router,
-      req: toFetchRequest(req),
-      path: req.params.path,
-      error: null,
-      createContext: async () => options.createContext(req, reply),
-      onError: (failure) => options.onError?.({ error: failure.error, req }),
-      responseMeta: options.responseMeta,
-    });
-    if (isStreamed(response)) return reply.send(response);
-    reply.code(response.status);
-    for (const [name, value] of response.headers) reply.header(name, value);
-    // Bytes, not a string: Fastify would add a charset to tRPC's content type.
-    return reply.send(Buffer.from(await response.arrayBuffer()));
+  app.route<{ Params: { path: string } }>({
+    method: TRPC_METHODS,
+    url: '/:path',
+    handler: async (req, reply) => {
+      const response = await resolveResponse<TRouter>({
+        router: options.router,
+        maxBatchSize: options.maxBatchSize,
+        req: toFetchRequest(req),
+        path: req.params.path,
+        error: null,
+        createContext: async () => options.createContext(req, reply),
+        onError: (failure) => options.onError?.({ error: failure.error, req }),
+        responseMeta: options.responseMeta,
+      });
+      if (isStreamed(response)) return reply.send(response);
+      reply.code(response.status);
+      for (const [name, value] of response.headers) reply.header(name, value);
+      // Bytes, not a string: Fastify would add a charset to tRPC's content type.
+      return reply.send(Buffer.from(await response.arrayBuffer()));
+    },
   });
   done();
 }

@@ -194,7 +194,8 @@ describe('graceful shutdown', () => {
       body: JSON.stringify({ name: 'A', instructions: 'i' }),
     }).then((r) => r.json() as Promise<{ id: string }>);
 
-    // Keep requests in flight: on PostgreSQL, hold the organization's write lock from outside.
+    // Keep requests in flight: on PostgreSQL, hold the agent's row lock from outside (a template
+    // create waits for it to share the agent).
     const holder = testDatabase ? postgres(testDatabase.url!, { max: 1, onnotice: () => {} }) : undefined;
     let release: () => void = () => {};
     const released = new Promise<void>((resolve) => {
@@ -207,7 +208,7 @@ describe('graceful shutdown', () => {
         locked = resolve;
       });
       holding = holder.begin(async (tx) => {
-        await tx`select pg_advisory_xact_lock(1, hashtext(${signup.organization.id}))`;
+        await tx`select id from agents where id = ${agent.id} for update`;
         locked();
         await released;
       });

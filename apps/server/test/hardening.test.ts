@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { users } from '@switchboard/db';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTOR_TTL_MS, ActorCache } from '../src/auth/actors';
 import {
@@ -70,7 +70,7 @@ describe(`security (${driverName})`, () => {
     expectError(res, 400, 'BAD_REQUEST');
   });
 
-  it('never writes a token or a password to the log', async () => {
+  it("never writes a password, a hash, a token or a failed query's parameters to the log, at any depth", async () => {
     const lines: string[] = [];
     const stream = new Writable({
       write(chunk, _encoding, done) {
@@ -82,27 +82,64 @@ describe(`security (${driverName})`, () => {
       database: server.database,
       logger: { level: 'trace', stream },
     });
+    const secrets: string[] = [];
+    const secret = (label: string) => {
+      const value = `${label}-${Math.random().toString(36).slice(2)}`;
+      secrets.push(value);
+      return value;
+    };
     try {
       const email = uniqueEmail('logged');
       const signup = await http(logged, 'POST', '/api/v1/auth/signup', {
-        body: { email, password: 'secret-password-1', organizationName: 'L' },
+        body: { email, password: secret('signup-password'), organizationName: 'L' },
       });
+      secrets.push(signup.body.accessToken);
       await http(logged, 'GET', '/api/v1/auth/me', { token: signup.body.accessToken });
-      await http(logged, 'POST', '/trpc/auth.login', { body: { email, password: 'secret-password-2' } });
-      await http(logged, 'GET', '/api/v1/auth/me', { token: 'not.a.valid-token' });
-      // Whatever a future log line carries, the server's logger censors these fields.
+      await http(logged, 'POST', '/trpc/auth.login', { body: { email, password: secret('wrong-password') } });
+      await http(logged, 'POST', '/api/v1/organization/members', {
+        token: signup.body.accessToken,
+        body: { email: uniqueEmail('m'), password: secret('member-password'), role: 'member' },
+      });
+      const bogus = secret('not.a.valid-token');
+      await http(logged, 'GET', '/api/v1/auth/me', { token: bogus });
+
+      // An unexpected database failure while a user is written: the failed query's parameters
+      // (the email and the password hash) must not reach the log with the error.
+      await server.database.db.execute(sql`
+        create or replace function refuse_logged_users() returns trigger language plpgsql as $$
+        begin
+          if new.email like 'refused-%' then raise exception 'refused by a test trigger'; end if;
+          return new;
+        end $$`);
+      await server.database.db.execute(
+        sql`create trigger refuse_logged_users before insert on users for each row execute function refuse_logged_users()`,
+      );
+      try {
+        const failed = await http(logged, 'POST', '/api/v1/auth/signup', {
+          body: {
+            email: uniqueEmail('refused'),
+            password: secret('failed-signup-password'),
+            organizationName: 'F',
+          },
+        });
+        expect(failed.status).toBe(500);
+      } finally {
+        await server.database.db.execute(sql`drop trigger refuse_logged_users on users`);
+      }
+
+      // Whatever a future log line carries, at any depth, in any field or inside text.
       logged.app.log.error({
-        req: { headers: { authorization: 'Bearer logged.bearer-token' } },
-        body: { password: 'secret-password-3' },
-        input: { password: 'secret-password-4' },
+        req: { headers: { authorization: `Bearer ${secret('header-token')}` } },
+        deep: { a: { b: { c: [{ password: secret('deep-password'), passwordHash: secret('deep-hash') }] } } },
+        note: `sent Bearer ${secret('inline-token')} with sbk_${secret('key')}`,
+        err: new Error('failed', { cause: { params: [secret('cause-param')] } }),
       });
       const log = lines.join('');
       expect(log).toContain('request completed');
-      expect(log).not.toContain(signup.body.accessToken);
-      expect(log).not.toContain('not.a.valid-token');
-      expect(log).not.toContain('logged.bearer-token');
+      expect(log).toContain('refused by a test trigger');
       expect(log).toContain('[redacted]');
-      expect(log).not.toContain('secret-password');
+      expect(log).not.toContain('scrypt$');
+      for (const value of secrets) expect(log).not.toContain(value);
     } finally {
       await logged.close();
     }

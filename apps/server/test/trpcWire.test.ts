@@ -34,6 +34,7 @@ beforeAll(async () => {
       router: options.router,
       createContext: ({ req, res }) => options.createContext(req, res),
       responseMeta: options.responseMeta,
+      maxBatchSize: options.maxBatchSize,
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
 });
@@ -102,6 +103,18 @@ const requests: WireRequest[] = [
     body: '{}',
   },
   { name: 'HEAD', method: 'HEAD', url: () => '/trpc/auth.me' },
+  {
+    name: 'batch of 51 calls (over the cap, refused whole)',
+    method: 'GET',
+    url: () =>
+      `/trpc/${Array(51).fill('auth.me').join(',')}?batch=1&input=${input(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [i, null])))}`,
+  },
+  {
+    name: 'batch of 50 calls (at the cap)',
+    method: 'GET',
+    url: () =>
+      `/trpc/${Array(50).fill('auth.me').join(',')}?batch=1&input=${input(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [i, null])))}`,
+  },
   {
     name: 'mutation with invalid input',
     method: 'POST',

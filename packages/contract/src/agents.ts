@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { distinct, Id, Name, pageOf, Timestamp, text } from './common';
+import { distinct, Id, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { agentModalitySchema as AgentModality, panelTypeSchema as PanelType } from './enumSchemas';
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
@@ -27,9 +27,13 @@ export const CreateAgentInput = z.strictObject({
 });
 export type CreateAgentInput = z.input<typeof CreateAgentInput>;
 
-/** Partial update: an omitted field keeps its value, an explicit `null` clears `voice`. */
+/**
+ * Partial update: an omitted field keeps its value, an explicit `null` clears `voice`. `version`,
+ * when given, must be the current one.
+ */
 export const UpdateAgentInput = z.strictObject({
   id: Id,
+  version: PositiveInt4.optional(),
   name: agentFields.name.optional(),
   instructions: agentFields.instructions.optional(),
   model: agentFields.model.optional(),
@@ -53,6 +57,7 @@ export const Agent = z.object({
   modality: AgentModality,
   panels: z.array(PanelType),
   isActive: z.boolean(),
+  version: z.int(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -3,8 +3,12 @@ import { z } from 'zod';
 /** Largest value of a PostgreSQL `integer` (int4). */
 export const INT4_MAX = 2_147_483_647;
 
-/** Any 8-4-4-4-12 hexadecimal id, as PostgreSQL's `uuid` type accepts it. */
-export const Id = z.guid();
+/**
+ * Any 8-4-4-4-12 hexadecimal id, as PostgreSQL's `uuid` type accepts it, in either letter case,
+ * and lower-cased on the way in: past the contract every id has one spelling, so no service ever
+ * compares two spellings of one id (and the same id twice in a list is a duplicate however it is spelt).
+ */
+export const Id = z.guid().toLowerCase();
 
 export const Timestamp = z.iso.datetime({ offset: true });
 

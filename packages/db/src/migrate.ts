@@ -17,6 +17,16 @@ export const MIGRATIONS_FOLDER = [
   // Beside the sources (packages/db/migrations), or beside a bundle that copied them (dist/migrations).
   .find((folder) => existsSync(path.join(folder, 'meta/_journal.json'))) as string;
 const MIGRATION_LOCK_KEY = 7_270_417;
+/** How long a runner waits for another one's migrations by default (`MIGRATION_LOCK_TIMEOUT_MS`). */
+export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 120_000;
+
+export interface MigrateOptions {
+  folder?: string;
+  /** How long to wait for the migration lock another runner holds; then a clear error. */
+  lockTimeoutMs?: number;
+}
+
+export class MigrationLockTimeoutError extends Error {}
 
 interface Journal {
   entries: { idx: number; tag: string }[];
@@ -34,13 +44,39 @@ function statements(file: string): string[] {
     .filter(Boolean);
 }
 
-async function lockAndReadApplied(tx: Db): Promise<Set<string>> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+/**
+ * Takes the migration lock and answers the applied migrations. A migration may run longer than
+ * the statement timeout the server's connections carry, so this transaction has none; the wait
+ * for another runner's lock is bounded by its own timeout instead.
+ */
+async function lockAndReadApplied(tx: Db, lockTimeoutMs: number): Promise<Set<string>> {
+  await tx.execute(sql`set local statement_timeout = 0`);
+  await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`));
+  try {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+  } catch (error) {
+    if (sqlState(error) !== '55P03') throw error;
+    throw new MigrationLockTimeoutError(
+      `Another instance has been migrating the database for over ${lockTimeoutMs} ms; ` +
+        'start again once it is done, or raise MIGRATION_LOCK_TIMEOUT_MS',
+    );
+  }
+  // The migrations' own statements wait for their table locks as long as they must.
+  await tx.execute(sql`set local lock_timeout = 0`);
   await tx.execute(
     sql`create table if not exists switchboard_migrations (name text primary key, applied_at timestamptz not null default now())`,
   );
   const rows = await tx.execute(sql`select name from switchboard_migrations`);
   return new Set(rowsOf<{ name: string }>(rows).map((row) => row.name));
+}
+
+function sqlState(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** postgres.js answers an array of rows, PGlite an object with `rows`. */
@@ -49,9 +85,10 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /** Applies every pending migration; answers the names it applied. */
-export async function migrate(db: Db, folder = MIGRATIONS_FOLDER): Promise<string[]> {
+export async function migrate(db: Db, options: MigrateOptions = {}): Promise<string[]> {
+  const { folder = MIGRATIONS_FOLDER, lockTimeoutMs = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } = options;
   return db.transaction(async (tx) => {
-    const applied = await lockAndReadApplied(tx);
+    const applied = await lockAndReadApplied(tx, lockTimeoutMs);
     const pending = listMigrations(folder).filter((name) => !applied.has(name));
     for (const name of pending) {
       for (const statement of statements(path.join(folder, `${name}.sql`))) {
@@ -64,9 +101,10 @@ export async function migrate(db: Db, folder = MIGRATIONS_FOLDER): Promise<strin
 }
 
 /** Reverses the newest applied migration; answers its name, or null when none is applied. */
-export async function rollback(db: Db, folder = MIGRATIONS_FOLDER): Promise<string | null> {
+export async function rollback(db: Db, options: MigrateOptions = {}): Promise<string | null> {
+  const { folder = MIGRATIONS_FOLDER, lockTimeoutMs = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } = options;
   return db.transaction(async (tx) => {
-    const applied = await lockAndReadApplied(tx);
+    const applied = await lockAndReadApplied(tx, lockTimeoutMs);
     const newest = listMigrations(folder)
       .filter((name) => applied.has(name))
       .at(-1);

@@ -1,9 +1,9 @@
 import type { Agent, AgentPage, CreateAgentInput, UpdateAgentInput } from '@switchboard/contract';
 import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/db';
-import { and, desc, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { AppError, notFound } from '../errors';
-import { activeRows, lockOrganization } from './db';
+import { AppError, notFound, staleVersion } from '../errors';
+import { activeRows, writeTransaction } from './db';
 import { finder, type ListQuery, lister } from './pagination';
 import { type AgentFacts, templateProblems } from './templateRules';
 
@@ -20,27 +20,38 @@ export function toAgent(row: AgentRow): Agent {
     modality: row.modality,
     panels: row.panels,
     isActive: row.isActive,
+    version: row.version,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-/** The active agents of the organization among `ids`, with what the template rules need. */
-export async function findAgentFacts(
-  db: Db,
+/**
+ * The active agents of the organization among `ids`, with what the template rules need, locked
+ * `FOR SHARE` (in id order, so two writes never wait for each other's locks in a circle) until the
+ * transaction ends. An agent change takes `FOR UPDATE` on its row first, so no agent a write relies
+ * on can change or be deleted before that write commits; a change that committed first is what
+ * this read sees.
+ */
+export async function lockAgentFacts(
+  tx: Db,
   organizationId: string,
   ids: readonly string[],
 ): Promise<Map<string, AgentFacts>> {
   if (!ids.length) return new Map();
-  const rows = await db
+  const rows = await tx
     .select({ id: agents.id, modality: agents.modality, panels: agents.panels })
     .from(agents)
-    .where(and(activeRows(agents, organizationId), inArray(agents.id, [...ids])));
+    .where(and(activeRows(agents, organizationId), inArray(agents.id, [...ids])))
+    .orderBy(asc(agents.id))
+    .for('share');
   return new Map(rows.map((row) => [row.id, row]));
 }
 
-async function checkHandoffTargets(db: Db, organizationId: string, targets: string[], selfId?: string) {
-  const found = await findAgentFacts(db, organizationId, targets);
+/** Handoff targets must be other active agents of the organization; they stay so until commit. */
+async function checkHandoffTargets(tx: Db, organizationId: string, targets: string[], selfId?: string) {
+  if (!targets.length) return;
+  const found = await lockAgentFacts(tx, organizationId, targets);
   const invalidAgentIds = targets.filter((id) => id === selfId || !found.has(id));
   if (invalidAgentIds.length) {
     throw new AppError(
@@ -52,14 +63,17 @@ async function checkHandoffTargets(db: Db, organizationId: string, targets: stri
 }
 
 export async function createAgent(db: Db, organizationId: string, input: z.output<typeof CreateAgentInput>) {
-  return db.transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
-    await checkHandoffTargets(tx, organizationId, input.handoffTargets);
+  const insert = async (tx: Db) => {
     const [row] = await tx
       .insert(agents)
       .values({ ...input, organizationId })
       .returning();
     return toAgent(row!);
+  };
+  if (!input.handoffTargets.length) return insert(db);
+  return writeTransaction(db, async (tx) => {
+    await checkHandoffTargets(tx, organizationId, input.handoffTargets);
+    return insert(tx);
   });
 }
 
@@ -76,9 +90,20 @@ export function listAgents(db: Db, organizationId: string, query: ListQuery): Pr
   return listRows(db, organizationId, query, toAgent);
 }
 
-/** The active templates listing the agent, with their rule fields. */
-function templatesListing(db: Db, organizationId: string, agentId: string) {
-  return db
+/** The active agent's row, locked `FOR UPDATE` until the transaction ends; 404 when there is none. */
+async function lockAgent(tx: Db, organizationId: string, id: string): Promise<AgentRow> {
+  const [row] = await tx
+    .select()
+    .from(agents)
+    .where(activeRows(agents, organizationId, id))
+    .for('update');
+  if (!row) throw notFound('Agent', id);
+  return row;
+}
+
+/** The active templates listing the agent (`agent_ids @> {id}`, served by a GIN index). */
+function templatesListing(tx: Db, organizationId: string, agentId: string) {
+  return tx
     .select({
       id: sessionTemplates.id,
       agentIds: sessionTemplates.agentIds,
@@ -90,82 +115,124 @@ function templatesListing(db: Db, organizationId: string, agentId: string) {
     .where(
       and(
         activeRows(sessionTemplates, organizationId),
-        sql`${agentId}::uuid = any(${sessionTemplates.agentIds})`,
+        sql`${sessionTemplates.agentIds} @> array[${agentId}::uuid]`,
       ),
     )
-    .orderBy(desc(sessionTemplates.createdAt), desc(sessionTemplates.id));
+    .orderBy(asc(sessionTemplates.id));
+}
+
+/** The other active agents that hand off to the agent. */
+async function agentsHandingOffTo(tx: Db, organizationId: string, agentId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(activeRows(agents, organizationId), sql`${agents.handoffTargets} @> array[${agentId}::uuid]`))
+    .orderBy(asc(agents.id));
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The active templates that listing the agent with `next` as its facts would break. The templates
+ * are locked `FOR UPDATE` (in id order): two agents of one template changing at once are checked one
+ * after the other, each against what the other committed, and no template write can slip between
+ * this check and the commit.
+ */
+async function templatesBrokenBy(tx: Db, organizationId: string, next: AgentFacts): Promise<string[]> {
+  const templates = await templatesListing(tx, organizationId, next.id).for('update');
+  if (!templates.length) return [];
+  const others = [...new Set(templates.flatMap((template) => template.agentIds))].filter(
+    (id) => id !== next.id,
+  );
+  const facts = new Map<string, AgentFacts>();
+  if (others.length) {
+    const rows = await tx
+      .select({ id: agents.id, modality: agents.modality, panels: agents.panels })
+      .from(agents)
+      .where(and(activeRows(agents, organizationId), inArray(agents.id, others)));
+    for (const row of rows) facts.set(row.id, row);
+  }
+  facts.set(next.id, next);
+  return templates.filter((template) => templateProblems(template, facts) !== null).map(({ id }) => id);
 }
 
 /**
  * Partial update. A change of modality or panels that would break an active template listing the
- * agent is refused with 409 and `details.templateIds`, so every active template stays valid.
+ * agent is refused with 409 and `details.templateIds`, so every active template stays valid. A
+ * change no rule looks at (name, instructions, model, voice, tools) is one conditional UPDATE.
  */
 export async function updateAgent(db: Db, organizationId: string, input: z.output<typeof UpdateAgentInput>) {
-  const { id, ...changes } = input;
-  return db.transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
-    const [current] = await tx
-      .select()
-      .from(agents)
-      .where(activeRows(agents, organizationId, id))
-      .limit(1);
-    if (!current) throw notFound('Agent', id);
-    if (changes.handoffTargets) await checkHandoffTargets(tx, organizationId, changes.handoffTargets, id);
+  const { id, version, ...changes } = input;
+  const touchesRules =
+    changes.modality !== undefined || changes.panels !== undefined || changes.handoffTargets !== undefined;
+  const write = async (tx: Db) => {
+    const [row] = await tx
+      .update(agents)
+      .set({ ...changes, version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
+      .where(
+        and(
+          activeRows(agents, organizationId, id),
+          version === undefined ? undefined : eq(agents.version, version),
+        ),
+      )
+      .returning();
+    return row;
+  };
 
+  if (!touchesRules) {
+    const row = await write(db);
+    if (row) return toAgent(row);
+    const current = await findActive(db, organizationId, id);
+    if (!current) throw notFound('Agent', id);
+    throw staleVersion('Agent', id, current.version, version!);
+  }
+
+  return writeTransaction(db, async (tx) => {
+    const current = await lockAgent(tx, organizationId, id);
+    if (version !== undefined && version !== current.version) {
+      throw staleVersion('Agent', id, current.version, version);
+    }
+    if (changes.handoffTargets) await checkHandoffTargets(tx, organizationId, changes.handoffTargets, id);
     if (changes.modality !== undefined || changes.panels !== undefined) {
-      const next: AgentFacts = {
+      const templateIds = await templatesBrokenBy(tx, organizationId, {
         id,
         modality: changes.modality ?? current.modality,
         panels: changes.panels ?? current.panels,
-      };
-      const templates = await templatesListing(tx, organizationId, id);
-      if (templates.length) {
-        const facts = await findAgentFacts(tx, organizationId, [
-          ...new Set(templates.flatMap((template) => template.agentIds)),
-        ]);
-        facts.set(id, next);
-        const templateIds = templates
-          .filter((template) => templateProblems(template, facts) !== null)
-          .map((template) => template.id);
-        if (templateIds.length) {
-          throw new AppError(
-            'CONFLICT',
-            `This change would break active session templates that list the agent: ${templateIds.join(', ')}`,
-            { templateIds },
-          );
-        }
+      });
+      if (templateIds.length) {
+        throw new AppError(
+          'CONFLICT',
+          `This change would break active session templates that list the agent: ${templateIds.join(', ')}`,
+          { templateIds },
+        );
       }
     }
-    const [row] = await tx
-      .update(agents)
-      .set({ ...changes, updatedAt: sql`now()` })
-      .where(activeRows(agents, organizationId, id))
-      .returning();
-    return toAgent(row!);
+    return toAgent((await write(tx))!);
   });
 }
 
-/** Soft delete; refused with 409 and `details.templateIds` while an active template lists the agent. */
+/**
+ * Soft delete; refused with 409 while an active template lists the agent (`details.templateIds`) or
+ * another active agent hands off to it (`details.agentIds`). The agent's row is locked first, so
+ * a template or agent that starts referring to it meanwhile waits, and then finds it deleted.
+ */
 export async function deleteAgent(db: Db, organizationId: string, id: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
-    const [current] = await tx
-      .select({ id: agents.id })
-      .from(agents)
-      .where(activeRows(agents, organizationId, id))
-      .limit(1);
-    if (!current) throw notFound('Agent', id);
+  await writeTransaction(db, async (tx) => {
+    await lockAgent(tx, organizationId, id);
     const templateIds = (await templatesListing(tx, organizationId, id)).map((template) => template.id);
-    if (templateIds.length) {
-      throw new AppError(
-        'CONFLICT',
-        `Agent ${id} is used by active session templates: ${templateIds.join(', ')}`,
-        { templateIds },
-      );
+    const agentIds = await agentsHandingOffTo(tx, organizationId, id);
+    if (templateIds.length || agentIds.length) {
+      const uses = [
+        templateIds.length ? `active session templates list it: ${templateIds.join(', ')}` : '',
+        agentIds.length ? `active agents hand off to it: ${agentIds.join(', ')}` : '',
+      ].filter(Boolean);
+      throw new AppError('CONFLICT', `Agent ${id} is in use; ${uses.join('; ')}`, {
+        ...(templateIds.length ? { templateIds } : {}),
+        ...(agentIds.length ? { agentIds } : {}),
+      });
     }
     await tx
       .update(agents)
-      .set({ isActive: false, updatedAt: sql`now()` })
+      .set({ isActive: false, version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
       .where(activeRows(agents, organizationId, id));
   });
 }

@@ -15,13 +15,33 @@ export function sqlState(error: unknown): string | undefined {
 
 export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
 
+/** PostgreSQL broke a deadlock (40P01) or a serialization conflict (40001) by aborting this transaction. */
+export const isRetryableConflict = (error: unknown) => {
+  const state = sqlState(error);
+  return state === '40P01' || state === '40001';
+};
+
+/** Thrown inside a write transaction when a row it read unlocked changed before it could lock it. */
+export class RetryTransaction extends Error {}
+
+const WRITE_ATTEMPTS = 4;
+
 /**
- * Serialises the writes of one organization that must see each other (agents and the templates
- * that reference them), so no rule can be broken by two writes passing each other. Released at
- * the end of the transaction. Other organizations are not held up.
+ * A write transaction. Writes lock only the rows their rules read (see the services), so two
+ * writes that take the same locks in opposite orders (two agents naming each other as handoff
+ * targets at once) can deadlock; PostgreSQL then aborts one of them, and it runs again here, as it
+ * does when it finds a row it read changed before it locked it (`RetryTransaction`). Each attempt
+ * starts from nothing: it reads, checks and writes afresh.
  */
-export async function lockOrganization(tx: Db, organizationId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(1, hashtext(${organizationId}))`);
+export async function writeTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      const retry = error instanceof RetryTransaction || isRetryableConflict(error);
+      if (!retry || attempt >= WRITE_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /**

@@ -5,11 +5,11 @@ import type {
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { AppError, notFound } from '../errors';
-import { findAgentFacts } from './agents';
-import { activeRows, lockOrganization } from './db';
+import { AppError, notFound, staleVersion } from '../errors';
+import { lockAgentFacts } from './agents';
+import { activeRows, RetryTransaction, writeTransaction } from './db';
 import { finder, type ListQuery, lister } from './pagination';
 import { type TemplateRuleFields, templateProblems } from './templateRules';
 
@@ -43,9 +43,12 @@ export function cloneName(name: string): string {
   return source + COPY_SUFFIX;
 }
 
-/** Checks every rule with one fetch of the referenced agents; 400 naming every offender. */
+/**
+ * Checks every rule of the template as it would be, with one read of its agents, which stay locked
+ * (`FOR SHARE`) until the transaction ends; 400 naming every offender.
+ */
 async function validate(tx: Db, organizationId: string, template: TemplateRuleFields): Promise<void> {
-  const agents = await findAgentFacts(tx, organizationId, template.agentIds);
+  const agents = await lockAgentFacts(tx, organizationId, template.agentIds);
   const problems = templateProblems(template, agents);
   if (problems) throw new AppError('BAD_REQUEST', problems.message, problems.details);
 }
@@ -55,8 +58,7 @@ export async function createSessionTemplate(
   organizationId: string,
   input: z.output<typeof CreateSessionTemplateInput>,
 ): Promise<SessionTemplate> {
-  return db.transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
+  return writeTransaction(db, async (tx) => {
     await validate(tx, organizationId, input);
     const [row] = await tx
       .insert(sessionTemplates)
@@ -87,9 +89,17 @@ export function listSessionTemplates(
   return listTemplates(db, organizationId, query, toSessionTemplate);
 }
 
+/** The fields the rules look at; a change of any other field cannot break a rule. */
+const RULE_FIELDS = ['agentIds', 'initialAgentId', 'modalityProfile', 'enabledPanels'] as const;
+
 /**
  * Partial update, validated on the template as it would be afterwards. A `version` that is not
  * the current one is refused with 409 and changes nothing; success adds 1 to `version`.
+ *
+ * A change of no rule field (name, description, durations) is one conditional UPDATE. A change of
+ * a rule field locks the agents of the resulting set (`FOR SHARE`), then the template's row
+ * (`FOR UPDATE`), the order every write takes them in; when the row changed between the first
+ * read and the lock so that another set of agents is concerned, the transaction starts again.
  */
 export async function updateSessionTemplate(
   db: Db,
@@ -97,36 +107,65 @@ export async function updateSessionTemplate(
   input: z.output<typeof UpdateSessionTemplateInput>,
 ): Promise<SessionTemplate> {
   const { id, version, ...changes } = input;
-  return db.transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
+  const write = async (tx: Db) => {
+    const [row] = await tx
+      .update(sessionTemplates)
+      .set({ ...changes, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
+      .where(
+        and(
+          activeRows(sessionTemplates, organizationId, id),
+          version === undefined ? undefined : eq(sessionTemplates.version, version),
+        ),
+      )
+      .returning();
+    return row;
+  };
+  const checkVersion = (current: SessionTemplateRow) => {
+    if (version !== undefined && version !== current.version) {
+      throw staleVersion('Session template', id, current.version, version);
+    }
+  };
+
+  if (!RULE_FIELDS.some((field) => changes[field] !== undefined)) {
+    const row = await write(db);
+    if (row) return toSessionTemplate(row);
+    const current = await findActive(db, organizationId, id);
+    if (!current) throw notFound('Session template', id);
+    checkVersion(current);
+    // Deleted, or changed again, between the two statements: what a client sees is the same.
+    throw notFound('Session template', id);
+  }
+
+  return writeTransaction(db, async (tx) => {
+    const seen = await findActive(tx, organizationId, id);
+    if (!seen) throw notFound('Session template', id);
+    checkVersion(seen);
+    const agentIds = changes.agentIds ?? seen.agentIds;
+    const agents = await lockAgentFacts(tx, organizationId, agentIds);
     const [current] = await tx
       .select()
       .from(sessionTemplates)
       .where(activeRows(sessionTemplates, organizationId, id))
-      .limit(1);
+      .for('update');
     if (!current) throw notFound('Session template', id);
-    if (version !== undefined && version !== current.version) {
-      throw new AppError(
-        'CONFLICT',
-        `Session template ${id} is at version ${current.version}, not ${version}; reload it and retry`,
-        { currentVersion: current.version },
-      );
-    }
-    await validate(tx, organizationId, { ...current, ...changes });
-    const [row] = await tx
-      .update(sessionTemplates)
-      .set({ ...changes, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
-      .where(activeRows(sessionTemplates, organizationId, id))
-      .returning();
-    return toSessionTemplate(row!);
+    checkVersion(current);
+    const next = { ...current, ...changes };
+    if (!sameIds(next.agentIds, agentIds)) throw new RetryTransaction();
+    const problems = templateProblems(next, agents);
+    if (problems) throw new AppError('BAD_REQUEST', problems.message, problems.details);
+    return toSessionTemplate((await write(tx))!);
   });
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
 }
 
 /** Soft delete (`is_active = false`); a second delete is 404. */
 export async function deleteSessionTemplate(db: Db, organizationId: string, id: string): Promise<void> {
   const [row] = await db
     .update(sessionTemplates)
-    .set({ isActive: false, updatedAt: sql`now()` })
+    .set({ isActive: false, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
     .where(activeRows(sessionTemplates, organizationId, id))
     .returning({ id: sessionTemplates.id });
   if (!row) throw notFound('Session template', id);
@@ -138,29 +177,16 @@ export async function cloneSessionTemplate(
   organizationId: string,
   id: string,
 ): Promise<SessionTemplate> {
-  return db.transaction(async (tx) => {
-    await lockOrganization(tx, organizationId);
-    const [source] = await tx
-      .select()
-      .from(sessionTemplates)
-      .where(activeRows(sessionTemplates, organizationId, id))
-      .limit(1);
-    if (!source) throw notFound('Session template', id);
-    await validate(tx, organizationId, source);
-    const [row] = await tx
-      .insert(sessionTemplates)
-      .values({
-        organizationId,
-        name: cloneName(source.name),
-        description: source.description,
-        agentIds: source.agentIds,
-        initialAgentId: source.initialAgentId,
-        modalityProfile: source.modalityProfile,
-        enabledPanels: source.enabledPanels,
-        maxDurationSeconds: source.maxDurationSeconds,
-        idleTimeoutSeconds: source.idleTimeoutSeconds,
-      })
-      .returning();
-    return toSessionTemplate(row!);
+  const source = await findActive(db, organizationId, id);
+  if (!source) throw notFound('Session template', id);
+  return createSessionTemplate(db, organizationId, {
+    name: cloneName(source.name),
+    description: source.description,
+    agentIds: source.agentIds,
+    initialAgentId: source.initialAgentId,
+    modalityProfile: source.modalityProfile,
+    enabledPanels: source.enabledPanels,
+    maxDurationSeconds: source.maxDurationSeconds,
+    idleTimeoutSeconds: source.idleTimeoutSeconds,
   });
 }

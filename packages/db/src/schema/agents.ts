@@ -1,6 +1,6 @@
 import { AGENT_MODALITIES, PANEL_TYPES } from '@switchboard/contract';
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { literals, timestamps } from './columns';
 import { organizations } from './organizations';
 
@@ -20,14 +20,18 @@ export const agents = pgTable(
     modality: text('modality', { enum: AGENT_MODALITIES }).notNull().default('audio_only'),
     panels: text('panels', { enum: PANEL_TYPES }).array().notNull().default(sql`'{}'::text[]`),
     isActive: boolean('is_active').notNull().default(true),
+    version: integer('version').notNull().default(1),
     ...timestamps,
   },
   (t) => [
     index('agents_organization_list_idx')
       .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.isActive}`),
+    // Who hands off to an agent (`handoff_targets @> array[id]`), asked before it is deleted.
+    index('agents_handoff_targets_idx').using('gin', t.handoffTargets).where(sql`${t.isActive}`),
     check('agents_modality_check', sql`${t.modality} in (${literals(AGENT_MODALITIES)})`),
     check('agents_panels_check', sql`${t.panels} <@ array[${literals(PANEL_TYPES)}]::text[]`),
+    check('agents_version_check', sql`${t.version} > 0`),
   ],
 );
 

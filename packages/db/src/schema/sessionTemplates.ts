@@ -27,6 +27,8 @@ export const sessionTemplates = pgTable(
     index('session_templates_organization_list_idx')
       .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.isActive}`),
+    // The active templates listing an agent (`agent_ids @> array[id]`), asked on every agent change a rule looks at.
+    index('session_templates_agent_ids_idx').using('gin', t.agentIds).where(sql`${t.isActive}`),
     check(
       'session_templates_modality_profile_check',
       sql`${t.modalityProfile} in (${literals(MODALITY_PROFILES)})`,
