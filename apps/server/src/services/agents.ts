@@ -48,18 +48,19 @@ export async function lockAgentFacts(
   return new Map(rows.map((row) => [row.id, row]));
 }
 
-/** Handoff targets must be other active agents of the organization; they stay so until commit. */
-async function checkHandoffTargets(tx: Db, organizationId: string, targets: string[], selfId?: string) {
-  if (!targets.length) return;
+/** A new agent's handoff targets must be active agents of the organization; they stay so until commit. */
+async function checkHandoffTargets(tx: Db, organizationId: string, targets: string[]) {
   const found = await lockAgentFacts(tx, organizationId, targets);
-  const invalidAgentIds = targets.filter((id) => id === selfId || !found.has(id));
-  if (invalidAgentIds.length) {
-    throw new AppError(
-      'BAD_REQUEST',
-      `handoffTargets must be other active agents of this organization; invalid: ${invalidAgentIds.join(', ')}`,
-      { invalidAgentIds },
-    );
-  }
+  const invalidAgentIds = targets.filter((id) => !found.has(id));
+  if (invalidAgentIds.length) throw invalidHandoffTargets(invalidAgentIds);
+}
+
+function invalidHandoffTargets(invalidAgentIds: string[]) {
+  return new AppError(
+    'BAD_REQUEST',
+    `handoffTargets must be other active agents of this organization; invalid: ${invalidAgentIds.join(', ')}`,
+    { invalidAgentIds },
+  );
 }
 
 export async function createAgent(db: Db, organizationId: string, input: z.output<typeof CreateAgentInput>) {
@@ -187,11 +188,25 @@ export async function updateAgent(db: Db, organizationId: string, input: z.outpu
   }
 
   return writeTransaction(db, async (tx) => {
-    const current = await lockAgent(tx, organizationId, id);
+    // The agent and its new handoff targets, locked in id order (the agent's own row for its
+    // update, the targets so that none is deleted meanwhile): two agents naming each other at once
+    // then take their locks in the same order instead of waiting for each other in a circle.
+    const targets = changes.handoffTargets ?? [];
+    const locked = await tx
+      .select()
+      .from(agents)
+      .where(and(activeRows(agents, organizationId), inArray(agents.id, [...new Set([id, ...targets])])))
+      .orderBy(asc(agents.id))
+      .for('update');
+    const current = locked.find((row) => row.id === id);
+    if (!current) throw notFound('Agent', id);
     if (version !== undefined && version !== current.version) {
       throw staleVersion('Agent', id, current.version, version);
     }
-    if (changes.handoffTargets) await checkHandoffTargets(tx, organizationId, changes.handoffTargets, id);
+    const invalidAgentIds = targets.filter(
+      (target) => target === id || !locked.some((row) => row.id === target),
+    );
+    if (invalidAgentIds.length) throw invalidHandoffTargets(invalidAgentIds);
     if (changes.modality !== undefined || changes.panels !== undefined) {
       const templateIds = await templatesBrokenBy(tx, organizationId, {
         id,
