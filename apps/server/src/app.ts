@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -133,6 +135,18 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
       }),
     ),
   );
+
+  // Node hands a CONNECT request to 'connect' listeners instead of routes, and drops the
+  // connection when there are none: answer it as any other method no route serves.
+  app.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const body = JSON.stringify(
+      errorBody({ code: 'NOT_FOUND', message: `Route CONNECT ${req.url ?? ''} not found`, details: {} }),
+    );
+    socket.end(
+      'HTTP/1.1 404 Not Found\r\ncontent-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
 
   await app.register(helmet, {
     // Swagger UI loads only its own scripts; no upgrade to https for a server on plain http.

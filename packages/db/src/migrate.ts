@@ -16,7 +16,7 @@ export const MIGRATIONS_FOLDER = [
   .map((url) => fileURLToPath(url))
   // Beside the sources (packages/db/migrations), or beside a bundle that copied them (dist/migrations).
   .find((folder) => existsSync(path.join(folder, 'meta/_journal.json'))) as string;
-const MIGRATION_LOCK_KEY = 7_270_417;
+export const MIGRATION_LOCK_KEY = 7_270_417;
 /** How long a runner waits for another one's migrations by default (`MIGRATION_LOCK_TIMEOUT_MS`). */
 export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 120_000;
 

@@ -1,6 +1,18 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, listMigrations, migrate, rollback } from '../src';
+import {
+  createDatabase,
+  type Db,
+  listMigrations,
+  MIGRATION_LOCK_KEY,
+  MigrationLockTimeoutError,
+  migrate,
+  rollback,
+} from '../src';
 import { createTestDatabase, type TestDatabase } from '../src/testing';
 
 function rowsOf<T>(result: unknown): T[] {
@@ -70,5 +82,72 @@ describe(`migrations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, 
         sql`insert into users (organization_id, email, password_hash, role) values (${org!.id}, 'case@example.COM', 'x', 'member')`,
       ),
     ).rejects.toThrow();
+  });
+});
+
+describe.runIf(process.env.DATABASE_URL)('migrations and timeouts (PostgreSQL)', () => {
+  /** A migrations folder of one migration, `statement`. */
+  function folderWith(statement: string): string {
+    const folder = mkdtempSync(path.join(tmpdir(), 'switchboard-migrations-'));
+    mkdirSync(path.join(folder, 'meta'));
+    mkdirSync(path.join(folder, 'down'));
+    writeFileSync(
+      path.join(folder, 'meta/_journal.json'),
+      JSON.stringify({ entries: [{ idx: 0, tag: '0000_slow' }] }),
+    );
+    writeFileSync(path.join(folder, '0000_slow.sql'), statement);
+    writeFileSync(path.join(folder, 'down/0000_slow.sql'), 'select 1');
+    return folder;
+  }
+
+  /** Holds the migration lock from another connection until the answer resolves. */
+  async function holdMigrationLock(url: string, ms: number) {
+    const holder = postgres(url, { max: 1, onnotice: () => {} });
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const held = holder
+      .begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
+        locked();
+        await new Promise((resolve) => setTimeout(resolve, ms));
+      })
+      .finally(() => holder.end());
+    await isLocked;
+    return { released: held }; // not the promise itself: awaiting this must not wait for the release
+  }
+
+  it('a migration may run longer than the statement timeout, and wait for another runner longer too', async () => {
+    const fresh = await createTestDatabase({ migrated: false });
+    const timed = await createDatabase({ url: fresh.url!, statementTimeoutMs: 300 });
+    try {
+      await expect(timed.db.execute(sql`select pg_sleep(0.6)`)).rejects.toThrow();
+      expect(await migrate(timed.db, { folder: folderWith('select pg_sleep(0.6)') })).toEqual(['0000_slow']);
+      const lock = await holdMigrationLock(fresh.url!, 800);
+      const began = performance.now();
+      expect(await migrate(timed.db)).toEqual(listMigrations());
+      expect(performance.now() - began).toBeGreaterThan(300);
+      await lock.released;
+    } finally {
+      await timed.close();
+      await fresh.close();
+    }
+  });
+
+  it('waiting for the migration lock is bounded by its own timeout, with a clear message', async () => {
+    const fresh = await createTestDatabase({ migrated: false });
+    try {
+      const lock = await holdMigrationLock(fresh.url!, 1500);
+      const began = performance.now();
+      const refused = await migrate(fresh.db, { lockTimeoutMs: 200 }).catch((error: unknown) => error);
+      expect(performance.now() - began).toBeLessThan(1500);
+      expect(refused).toBeInstanceOf(MigrationLockTimeoutError);
+      expect((refused as Error).message).toMatch(/MIGRATION_LOCK_TIMEOUT_MS/);
+      await lock.released;
+      expect(await migrate(fresh.db, { lockTimeoutMs: 200 })).toEqual(listMigrations());
+    } finally {
+      await fresh.close();
+    }
   });
 });
