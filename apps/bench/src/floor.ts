@@ -1,7 +1,9 @@
 /**
- * The floor: what a careful hand-written server would do for the benchmarked routes, with no ORM
- * and no tRPC. Fastify + postgres.js, the same JWT verification, the same SQL (the same
- * organization lock and validation round trip on writes), JSON.stringify responses.
+ * The floor: what a careful hand-written server does for the benchmarked routes, with no ORM and
+ * no tRPC: Fastify + postgres.js (which prepares every statement), the same JWT verification,
+ * JSON.stringify responses. Writes lock only the rows a rule reads: a create shares its agents
+ * (`FOR SHARE`) while it checks them and inserts; a rename is one conditional UPDATE, since no rule
+ * looks at a name. It takes nothing of the design under test (no organization-wide lock).
  * Started by the runner as its own process: PORT, DATABASE_URL, JWT_SECRET.
  */
 import Fastify from 'fastify';
@@ -94,9 +96,9 @@ app.post<{ Body: TemplateBody }>('/floor/templates', async (req, reply) => {
   const profile = body.modalityProfile ?? 'audio_only';
   const panels = body.enabledPanels ?? [];
   const result = await sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(1, hashtext(${claims.org}))`;
     const agents = await tx`select id, modality, panels from agents
-      where organization_id = ${claims.org} and is_active and id = any(${body.agentIds}::uuid[])`;
+      where organization_id = ${claims.org} and is_active and id = any(${body.agentIds}::uuid[])
+      order by id for share`;
     if (agents.length !== body.agentIds.length) return null;
     if (agents.some((agent) => !COVERS[profile]!.includes(agent.modality))) return null;
     const provided = new Set(agents.flatMap((agent) => agent.panels as string[]));
@@ -115,17 +117,9 @@ app.put<{ Params: { id: string }; Body: { name: string } }>('/floor/templates/:i
   const claims = await auth(req.headers.authorization);
   if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
   if (claims.role !== 'admin') return reply.code(403).send({ error: { code: 'FORBIDDEN' } });
-  const row = await sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(1, hashtext(${claims.org}))`;
-    const [current] = await tx`select agent_ids from session_templates
-      where id = ${req.params.id} and organization_id = ${claims.org} and is_active`;
-    if (!current) return null;
-    await tx`select id, modality, panels from agents where organization_id = ${claims.org} and is_active and id = any(${current.agent_ids}::uuid[])`;
-    const [updated] =
-      await tx`update session_templates set name = ${req.body.name.trim()}, version = version + 1, updated_at = now()
+  const [row] =
+    await sql`update session_templates set name = ${req.body.name.trim()}, version = version + 1, updated_at = now()
       where id = ${req.params.id} and organization_id = ${claims.org} and is_active returning ${COLUMNS}`;
-    return updated;
-  });
   if (!row) return reply.code(404).send({ error: { code: 'NOT_FOUND' } });
   return row;
 });

@@ -29,6 +29,35 @@ export interface Database {
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 
+/**
+ * The postgres.js client as Drizzle should use it: every statement with parameters is a prepared
+ * statement (postgres.js keeps one per connection per statement text), inside transactions too.
+ * Drizzle asks postgres.js to prepare only the queries given a name with `.prepare(name)`; any
+ * other query was parsed and planned by PostgreSQL again on every call. Statements without
+ * parameters (the migrations' DDL, `set local`) are sent as they were.
+ */
+function preparingEveryStatement<T extends object>(client: T): T {
+  type Work = (tx: object) => unknown;
+  type Starter = (...args: unknown[]) => unknown;
+  const target = client as unknown as Record<string, Starter>;
+  return new Proxy(client, {
+    get(_, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, params?: unknown[], options?: { prepare?: boolean }) =>
+          target.unsafe!(query, params, { ...options, prepare: Boolean(params?.length) || options?.prepare });
+      }
+      // A transaction's (or savepoint's) own client is handed to the work, wrapped the same way.
+      if (property === 'begin' || property === 'savepoint') {
+        return (...args: unknown[]) => {
+          const work = args.pop() as Work;
+          return target[property]!(...args, (tx: object) => work(preparingEveryStatement(tx)));
+        };
+      }
+      return Reflect.get(client, property, receiver);
+    },
+  });
+}
+
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
     const client = postgres(options.url, {
@@ -41,7 +70,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       },
     });
     return {
-      db: drizzlePostgres({ client, schema }) as unknown as Db,
+      db: drizzlePostgres({ client: preparingEveryStatement(client), schema }) as unknown as Db,
       driver: 'postgres',
       ping: async () => {
         await client`select 1`;

@@ -5,11 +5,11 @@ import type {
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound, staleVersion } from '../errors';
 import { lockAgentFacts } from './agents';
-import { activeRows, RetryTransaction, writeTransaction } from './db';
+import { activeRows, perDatabase, RetryTransaction, writeTransaction } from './db';
 import { finder, type ListQuery, lister } from './pagination';
 import { type TemplateRuleFields, templateProblems } from './templateRules';
 
@@ -91,6 +91,41 @@ export function listSessionTemplates(
 
 /** The fields the rules look at; a change of any other field cannot break a rule. */
 const RULE_FIELDS = ['agentIds', 'initialAgentId', 'modalityProfile', 'enabledPanels'] as const;
+/** Every other field an update can set. */
+const SETTING_FIELDS = ['name', 'description', 'maxDurationSeconds', 'idleTimeoutSeconds'] as const;
+type UpdatableField = Exclude<keyof z.output<typeof UpdateSessionTemplateInput>, 'id' | 'version'>;
+// Each updatable field is in exactly one of the two lists (a compile error otherwise).
+const _everyFieldListed: Record<UpdatableField, true> = Object.fromEntries(
+  [...RULE_FIELDS, ...SETTING_FIELDS].map((field) => [field, true]),
+) as { [field in (typeof RULE_FIELDS)[number] | (typeof SETTING_FIELDS)[number]]: true };
+
+/**
+ * An update of settings only (no rule field): one prepared statement for every combination of
+ * fields, each column set when its `set_<field>` flag is true and kept otherwise; conditional on
+ * `version` when one is given.
+ */
+const updateSettings = perDatabase((db) =>
+  db
+    .update(sessionTemplates)
+    .set({
+      ...(Object.fromEntries(
+        SETTING_FIELDS.map((field) => [
+          field,
+          sql`case when ${sql.placeholder(`set_${field}`)}::boolean then ${sql.placeholder(field)} else ${sessionTemplates[field]} end`,
+        ]),
+      ) as Record<(typeof SETTING_FIELDS)[number], SQL>),
+      version: sql`${sessionTemplates.version} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')),
+        sql`(${sql.placeholder('version')}::int is null or ${sessionTemplates.version} = ${sql.placeholder('version')}::int)`,
+      ),
+    )
+    .returning()
+    .prepare('session_template_update_settings'),
+);
 
 /**
  * Partial update, validated on the template as it would be afterwards. A `version` that is not
@@ -127,7 +162,12 @@ export async function updateSessionTemplate(
   };
 
   if (!RULE_FIELDS.some((field) => changes[field] !== undefined)) {
-    const row = await write(db);
+    const values: Record<string, unknown> = { id, organizationId, version: version ?? null };
+    for (const field of SETTING_FIELDS) {
+      values[`set_${field}`] = changes[field] !== undefined;
+      values[field] = changes[field] ?? null;
+    }
+    const [row] = (await updateSettings(db).execute(values)) as SessionTemplateRow[];
     if (row) return toSessionTemplate(row);
     const current = await findActive(db, organizationId, id);
     if (!current) throw notFound('Session template', id);
