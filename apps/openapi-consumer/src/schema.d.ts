@@ -913,6 +913,7 @@ export interface operations {
                             modality: "audio_only" | "audio_camera" | "audio_screenshare";
                             panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
                             isActive: boolean;
+                            version: number;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1012,6 +1013,7 @@ export interface operations {
                         modality: "audio_only" | "audio_camera" | "audio_screenshare";
                         panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
                         isActive: boolean;
+                        version: number;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -1116,6 +1118,7 @@ export interface operations {
                         modality: "audio_only" | "audio_camera" | "audio_screenshare";
                         panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
                         isActive: boolean;
+                        version: number;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -1182,6 +1185,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    version?: number;
                     name?: string;
                     instructions?: string;
                     model?: string;
@@ -1216,6 +1220,7 @@ export interface operations {
                         modality: "audio_only" | "audio_camera" | "audio_screenshare";
                         panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
                         isActive: boolean;
+                        version: number;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -1259,7 +1264,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An active session template would break a rule (`details.templateIds`) */
+            /** @description A stale `version` (`details.currentVersion`), or an active session template would break a rule (`details.templateIds`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1360,7 +1365,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An active session template lists the agent (`details.templateIds`) */
+            /** @description An active session template lists the agent (`details.templateIds`), or another active agent hands off to it (`details.agentIds`) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -109,7 +109,7 @@ describe.skipIf(!onPostgres)('database faults (PostgreSQL)', () => {
         locked = resolve;
       });
       const holding = holder.begin(async (tx) => {
-        await tx`select pg_advisory_xact_lock(1, hashtext(${tenant.organizationId}))`;
+        await tx`select id from agents where id = ${admin.id} for update`;
         locked();
         await released;
       });

@@ -45,7 +45,8 @@ export const agentsRouter = router({
         tag,
         summary: 'Update an agent (partial)',
         output: Agent,
-        conflict: 'An active session template would break a rule (`details.templateIds`)',
+        conflict:
+          'A stale `version` (`details.currentVersion`), or an active session template would break a rule (`details.templateIds`)',
       },
     })
     .input(UpdateAgentInput)
@@ -59,7 +60,8 @@ export const agentsRouter = router({
         status: 204,
         tag,
         summary: 'Delete an agent (soft)',
-        conflict: 'An active session template lists the agent (`details.templateIds`)',
+        conflict:
+          'An active session template lists the agent (`details.templateIds`), or another active agent hands off to it (`details.agentIds`)',
       },
     })
     .input(IdInput)
