@@ -58,7 +58,9 @@ function raw(
       ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
       ...(body ? [`content-length: ${Buffer.byteLength(body)}`] : []),
     ];
-    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+    // Not end(): Node's HTTP server drops a request whose client half-closes before the answer.
+    // `connection: close` makes the server close once it has answered.
+    socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
   });
 }
 
