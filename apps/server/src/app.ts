@@ -13,6 +13,7 @@ import { ActorCache } from './auth/actors';
 import { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createContext, type Deps } from './context';
+import { registerDashboard } from './dashboard';
 import { drainRefusedBody } from './drainRefusedBody';
 import { describeError, errorBody } from './errors';
 import { scrubbingLoggerOptions } from './logging';
@@ -176,6 +177,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   app.get('/api/v1/openapi.json', async () => document);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerDashboard(app, config.dashboardDir);
 
   return app;
 }

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } from '@switchboard/db';
 import { z } from 'zod';
+import { DEFAULT_DASHBOARD_DIR } from './dashboard';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -20,6 +21,7 @@ const Env = z.object({
   CORS_ORIGINS: z.string().default(''),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  DASHBOARD_DIR: z.string().min(1).optional(),
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_MIGRATION_LOCK_TIMEOUT_MS),
   TRUST_PROXY: z
     .string()
@@ -66,6 +68,8 @@ export interface AppConfig {
   databasePoolSize: number;
   statementTimeoutMs: number;
   migrationLockTimeoutMs: number;
+  /** The built dashboard served at `/app`. */
+  dashboardDir: string;
   /**
    * Which proxies' `X-Forwarded-For` is believed: a hop count, or their addresses / CIDRs. Unset
    * (false): the socket's address is the client's and the header is ignored, so no client can
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databasePoolSize: values.DATABASE_POOL_SIZE,
     statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS,
     migrationLockTimeoutMs: values.MIGRATION_LOCK_TIMEOUT_MS,
+    dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
   };
 }

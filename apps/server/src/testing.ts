@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { type BuildAppOptions, buildApp } from './app';
 import type { AppConfig } from './config';
+import { DEFAULT_DASHBOARD_DIR } from './dashboard';
 
 /** A server started for a test: its URL, the Fastify instance, its database and configuration. */
 export interface TestServer {
@@ -31,6 +32,7 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     statementTimeoutMs: 5000,
     migrationLockTimeoutMs: 120_000,
     trustProxy: false,
+    dashboardDir: DEFAULT_DASHBOARD_DIR,
     ...overrides,
   };
 }

@@ -4,3 +4,4 @@ export * from './common';
 export * from './enumSchemas';
 export * from './enums';
 export * from './sessionTemplates';
+export * from './templateRules';

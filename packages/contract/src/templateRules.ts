@@ -1,10 +1,10 @@
-import {
-  type AgentModality,
-  type ModalityProfile,
-  type PanelType,
-  profileCovers,
-} from '@switchboard/contract';
-import type { ErrorDetails } from '../errors';
+import { type AgentModality, type ModalityProfile, type PanelType, profileCovers } from './enums';
+
+/**
+ * The rules of a session template, defined once: the server checks them on every write, and the
+ * dashboard's form shows the same verdicts as the person edits. Free of zod.
+ */
+type ErrorDetails = Record<string, unknown>;
 
 /** The settings of a session template that the rules look at. */
 export interface TemplateRuleFields {

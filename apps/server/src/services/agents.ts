@@ -1,11 +1,17 @@
-import type { Agent, AgentPage, CreateAgentInput, UpdateAgentInput } from '@switchboard/contract';
+import {
+  type Agent,
+  type AgentFacts,
+  type AgentPage,
+  type CreateAgentInput,
+  templateProblems,
+  type UpdateAgentInput,
+} from '@switchboard/contract';
 import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/db';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound, staleVersion } from '../errors';
 import { activeRows, writeTransaction } from './db';
 import { finder, type ListQuery, lister } from './pagination';
-import { type AgentFacts, templateProblems } from './templateRules';
 
 export function toAgent(row: AgentRow): Agent {
   return {

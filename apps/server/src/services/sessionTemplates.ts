@@ -1,8 +1,10 @@
-import type {
-  CreateSessionTemplateInput,
-  SessionTemplate,
-  SessionTemplatePage,
-  UpdateSessionTemplateInput,
+import {
+  type CreateSessionTemplateInput,
+  type SessionTemplate,
+  type SessionTemplatePage,
+  type TemplateRuleFields,
+  templateProblems,
+  type UpdateSessionTemplateInput,
 } from '@switchboard/contract';
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
@@ -11,7 +13,6 @@ import { AppError, notFound, staleVersion } from '../errors';
 import { lockAgentFacts } from './agents';
 import { activeRows, perDatabase, RetryTransaction, writeTransaction } from './db';
 import { finder, type ListQuery, lister } from './pagination';
-import { type TemplateRuleFields, templateProblems } from './templateRules';
 
 export function toSessionTemplate(row: SessionTemplateRow): SessionTemplate {
   return {

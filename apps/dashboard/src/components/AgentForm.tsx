@@ -1,0 +1,229 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import type { Agent } from '@switchboard/client';
+import { AGENT_MODALITIES, CreateAgentInput, PANEL_TYPES } from '@switchboard/contract';
+import { useState } from 'react';
+import { Controller, useForm } from 'react-hook-form';
+import type { z } from 'zod';
+import type { ServerError } from '../lib/api';
+import { applyServerError } from '../lib/forms';
+import { MODALITY_LABELS, PANEL_LABELS } from '../lib/labels';
+import { Button, Card, Field, Fieldset, inputClass, Notice } from './ui';
+
+export type AgentFormInput = z.input<typeof CreateAgentInput>;
+export type AgentFormValues = z.output<typeof CreateAgentInput>;
+
+export function agentValues(agent?: Agent): AgentFormInput {
+  return {
+    name: agent?.name ?? '',
+    instructions: agent?.instructions ?? '',
+    model: agent?.model ?? 'gpt-4.1-mini',
+    voice: agent?.voice ?? null,
+    handoffTargets: agent?.handoffTargets ?? [],
+    tools: agent?.tools ?? [],
+    modality: agent?.modality ?? 'audio_only',
+    panels: agent?.panels ?? [],
+  };
+}
+
+/** Creating and editing an agent: one form on the contract's schema; server errors land on their fields. */
+export function AgentForm({
+  agent,
+  others,
+  readOnly,
+  onSubmit,
+  banner,
+}: {
+  agent?: Agent;
+  /** The organization's other agents, the possible handoff targets. */
+  others: Agent[];
+  readOnly: boolean;
+  onSubmit: (values: AgentFormValues) => Promise<ServerError | null>;
+  banner?: React.ReactNode;
+}) {
+  const form = useForm<AgentFormInput, unknown, AgentFormValues>({
+    resolver: zodResolver(CreateAgentInput),
+    defaultValues: agentValues(agent),
+  });
+  const [failure, setFailure] = useState<string | null>(null);
+  const { errors, isSubmitting } = form.formState;
+  const nameOf = (id: string) => others.find((other) => other.id === id)?.name ?? id;
+
+  const submit = form.handleSubmit(async (values) => {
+    setFailure(null);
+    const problem = await onSubmit(values);
+    if (!problem) return;
+    const ids = problem.details.invalidAgentIds as string[] | undefined;
+    if (ids?.length) {
+      form.setError('handoffTargets', {
+        message: `Not active agents of this organization: ${ids.map(nameOf).join(', ')}`,
+      });
+      return;
+    }
+    setFailure(applyServerError(form.setError, problem, nameOf));
+  });
+
+  return (
+    <form onSubmit={submit} noValidate className="max-w-3xl space-y-6">
+      {banner}
+      {failure && <Notice>{failure}</Notice>}
+      <fieldset disabled={readOnly} className="space-y-6">
+        <Card className="space-y-4">
+          <Field label="Name" error={errors.name?.message}>
+            {(control) => <input {...control} {...form.register('name')} className={inputClass} />}
+          </Field>
+          <Field
+            label="Instructions"
+            hint="What the agent does and how it speaks."
+            error={errors.instructions?.message}
+          >
+            {(control) => (
+              <textarea
+                {...control}
+                {...form.register('instructions')}
+                rows={12}
+                className={`${inputClass} font-mono`}
+              />
+            )}
+          </Field>
+          <div className="grid gap-4 sm:grid-cols-2">
+            <Field label="Model" error={errors.model?.message}>
+              {(control) => <input {...control} {...form.register('model')} className={inputClass} />}
+            </Field>
+            <Field label="Voice" hint="Optional" error={errors.voice?.message}>
+              {(control) => (
+                <input
+                  {...control}
+                  {...form.register('voice', { setValueAs: (value) => (value ? value : null) })}
+                  className={inputClass}
+                />
+              )}
+            </Field>
+          </div>
+          <Controller
+            control={form.control}
+            name="tools"
+            render={({ field, fieldState }) => (
+              <Field
+                label="Tools"
+                hint="One per line."
+                error={fieldState.error?.message ?? errors.tools?.root?.message}
+              >
+                {(control) => (
+                  <textarea
+                    {...control}
+                    rows={3}
+                    className={`${inputClass} font-mono`}
+                    defaultValue={(field.value ?? []).join('\n')}
+                    onChange={(event) =>
+                      field.onChange(
+                        event.target.value
+                          .split('\n')
+                          .map((line) => line.trim())
+                          .filter(Boolean),
+                      )
+                    }
+                  />
+                )}
+              </Field>
+            )}
+          />
+        </Card>
+        <Card className="space-y-5">
+          <Controller
+            control={form.control}
+            name="modality"
+            render={({ field }) => (
+              <Fieldset legend="What the agent needs from the end-user" error={errors.modality?.message}>
+                {AGENT_MODALITIES.map((modality) => (
+                  <label key={modality} className="flex items-center gap-3 px-2 py-1 text-sm">
+                    <input
+                      type="radio"
+                      name={field.name}
+                      checked={field.value === modality}
+                      onChange={() => field.onChange(modality)}
+                    />
+                    {MODALITY_LABELS[modality]}
+                  </label>
+                ))}
+              </Fieldset>
+            )}
+          />
+          <Controller
+            control={form.control}
+            name="panels"
+            render={({ field }) => {
+              const panels = field.value ?? [];
+              return (
+                <Fieldset
+                  legend="Panels it provides"
+                  error={errors.panels?.message ?? errors.panels?.root?.message}
+                >
+                  <div className="grid gap-1 sm:grid-cols-2">
+                    {PANEL_TYPES.map((panel) => (
+                      <label key={panel} className="flex items-center gap-3 px-2 py-1 text-sm">
+                        <input
+                          type="checkbox"
+                          checked={panels.includes(panel)}
+                          onChange={(event) =>
+                            field.onChange(
+                              event.target.checked
+                                ? [...panels, panel]
+                                : panels.filter((item) => item !== panel),
+                            )
+                          }
+                        />
+                        {PANEL_LABELS[panel]}
+                      </label>
+                    ))}
+                  </div>
+                </Fieldset>
+              );
+            }}
+          />
+          <Controller
+            control={form.control}
+            name="handoffTargets"
+            render={({ field }) => {
+              const targets = field.value ?? [];
+              return (
+                <Fieldset
+                  legend="Hands off to"
+                  hint="Other agents it may pass the session to."
+                  error={errors.handoffTargets?.message ?? errors.handoffTargets?.root?.message}
+                >
+                  {others.length === 0 ? (
+                    <p className="text-sm text-zinc-600 dark:text-zinc-400">No other agent yet.</p>
+                  ) : (
+                    <div className="grid gap-1 sm:grid-cols-2">
+                      {others.map((other) => (
+                        <label key={other.id} className="flex items-center gap-3 px-2 py-1 text-sm">
+                          <input
+                            type="checkbox"
+                            checked={targets.includes(other.id)}
+                            onChange={(event) =>
+                              field.onChange(
+                                event.target.checked
+                                  ? [...targets, other.id]
+                                  : targets.filter((id) => id !== other.id),
+                              )
+                            }
+                          />
+                          {other.name}
+                        </label>
+                      ))}
+                    </div>
+                  )}
+                </Fieldset>
+              );
+            }}
+          />
+        </Card>
+      </fieldset>
+      {!readOnly && (
+        <Button type="submit" disabled={isSubmitting}>
+          {isSubmitting ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
+        </Button>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,391 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import type { Agent, SessionTemplate } from '@switchboard/client';
+import {
+  CreateSessionTemplateInput,
+  MODALITY_PROFILES,
+  profileCovers,
+  templateProblems,
+} from '@switchboard/contract';
+import { useState } from 'react';
+import { Controller, type UseFormReturn, useForm, useWatch } from 'react-hook-form';
+import type { z } from 'zod';
+import type { ServerError } from '../lib/api';
+import { applyServerError } from '../lib/forms';
+import { MODALITY_LABELS, mediaOf, PANEL_LABELS, PROFILE_LABELS } from '../lib/labels';
+import { DurationInput } from './DurationInput';
+import { Button, Card, cx, Field, Fieldset, inputClass, Notice } from './ui';
+
+export type TemplateFormInput = z.input<typeof CreateSessionTemplateInput>;
+export type TemplateFormValues = z.output<typeof CreateSessionTemplateInput>;
+type Form = UseFormReturn<TemplateFormInput, unknown, TemplateFormValues>;
+
+export function templateValues(template?: SessionTemplate): TemplateFormInput {
+  return {
+    name: template?.name ?? '',
+    description: template?.description ?? null,
+    agentIds: template?.agentIds ?? [],
+    initialAgentId: template?.initialAgentId ?? null,
+    modalityProfile: template?.modalityProfile ?? 'audio_only',
+    enabledPanels: template?.enabledPanels ?? [],
+    maxDurationSeconds: template?.maxDurationSeconds ?? null,
+    idleTimeoutSeconds: template?.idleTimeoutSeconds ?? 300,
+  };
+}
+
+/**
+ * The one form for creating and editing a session template, with a live preview of what the
+ * end-user's browser may publish and which panels open. The rules are the contract's own
+ * (`templateProblems`, `profileCovers`), checked as the person edits and again by the server; every
+ * error the server names lands on its field. A member sees the same form, read-only, with no
+ * controls that write.
+ */
+export function TemplateForm({
+  template,
+  agents,
+  readOnly,
+  onSubmit,
+  banner,
+}: {
+  template?: SessionTemplate;
+  agents: Agent[];
+  readOnly: boolean;
+  /** Saves; answers the server's error, if any, for the form to place. */
+  onSubmit: (values: TemplateFormValues) => Promise<ServerError | null>;
+  banner?: React.ReactNode;
+}) {
+  const form: Form = useForm<TemplateFormInput, unknown, TemplateFormValues>({
+    resolver: zodResolver(CreateSessionTemplateInput),
+    defaultValues: templateValues(template),
+  });
+  const [failure, setFailure] = useState<string | null>(null);
+  const values = useWatch({ control: form.control }) as TemplateFormInput;
+  const byId = new Map(agents.map((agent) => [agent.id, agent]));
+  const nameOf = (id: string) => byId.get(id)?.name ?? id;
+  const chosen = (values.agentIds ?? []).flatMap((id) => byId.get(id) ?? []);
+  const { errors, isSubmitting } = form.formState;
+
+  const submit = form.handleSubmit(async (data) => {
+    setFailure(null);
+    // The contract's rules first, as the server will check them.
+    const problems = templateProblems(data, byId);
+    if (problems) {
+      setFailure(
+        applyServerError(
+          form.setError,
+          { code: 'BAD_REQUEST', message: problems.message, details: problems.details },
+          nameOf,
+        ),
+      );
+      return;
+    }
+    const problem = await onSubmit(data);
+    if (problem) setFailure(applyServerError(form.setError, problem, nameOf));
+  });
+
+  return (
+    <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
+      <div className="space-y-6">
+        {banner}
+        {failure && <Notice>{failure}</Notice>}
+        <fieldset disabled={readOnly} className="space-y-6">
+          <Card className="space-y-4">
+            <h2 className="text-base font-semibold">Basics</h2>
+            <Field label="Name" error={errors.name?.message}>
+              {(control) => <input {...control} {...form.register('name')} className={inputClass} />}
+            </Field>
+            <Field label="Description" hint="Optional" error={errors.description?.message}>
+              {(control) => (
+                <textarea
+                  {...control}
+                  {...form.register('description', { setValueAs: (value) => (value ? value : null) })}
+                  rows={2}
+                  className={inputClass}
+                />
+              )}
+            </Field>
+          </Card>
+          <AgentsSection form={form} agents={agents} chosen={chosen} readOnly={readOnly} />
+          <MediaSection form={form} chosen={chosen} />
+          <Card className="grid gap-4 sm:grid-cols-2">
+            <h2 className="text-base font-semibold sm:col-span-2">Limits</h2>
+            <Controller
+              control={form.control}
+              name="maxDurationSeconds"
+              render={({ field, fieldState }) => (
+                <DurationInput
+                  label="Maximum duration"
+                  value={field.value ?? null}
+                  onChange={field.onChange}
+                  allowNoLimit
+                  error={fieldState.error?.message}
+                />
+              )}
+            />
+            <Controller
+              control={form.control}
+              name="idleTimeoutSeconds"
+              render={({ field, fieldState }) => (
+                <DurationInput
+                  label="Idle timeout"
+                  value={field.value ?? 300}
+                  onChange={(value) => field.onChange(value ?? 300)}
+                  error={fieldState.error?.message}
+                />
+              )}
+            />
+          </Card>
+        </fieldset>
+        {!readOnly && (
+          <div className="flex gap-2">
+            <Button type="submit" disabled={isSubmitting}>
+              {isSubmitting ? 'Saving…' : template ? 'Save changes' : 'Create template'}
+            </Button>
+          </div>
+        )}
+      </div>
+      <Preview values={values} chosen={chosen} />
+    </form>
+  );
+}
+
+function AgentsSection({
+  form,
+  agents,
+  chosen,
+  readOnly,
+}: {
+  form: Form;
+  agents: Agent[];
+  chosen: Agent[];
+  readOnly: boolean;
+}) {
+  const [filter, setFilter] = useState('');
+  const { errors } = form.formState;
+  const visible = agents.filter((agent) => agent.name.toLowerCase().includes(filter.trim().toLowerCase()));
+  return (
+    <Card className="space-y-4">
+      <h2 className="text-base font-semibold">Agents and greeting</h2>
+      <Controller
+        control={form.control}
+        name="agentIds"
+        render={({ field }) => {
+          const selected = new Set(field.value ?? []);
+          return (
+            <Fieldset
+              legend="Agents in the session"
+              hint="In the order they were chosen; 1 to 50."
+              error={errors.agentIds?.message ?? errors.agentIds?.root?.message}
+            >
+              {!readOnly && (
+                <>
+                  <label htmlFor="agent-filter" className="sr-only">
+                    Filter agents by name
+                  </label>
+                  <input
+                    id="agent-filter"
+                    type="search"
+                    placeholder="Filter agents"
+                    value={filter}
+                    onChange={(event) => setFilter(event.target.value)}
+                    className={inputClass}
+                  />
+                </>
+              )}
+              <ul className="max-h-64 space-y-1 overflow-y-auto rounded-md border border-zinc-200 p-2 dark:border-zinc-800">
+                {(readOnly ? chosen : visible).map((agent) => (
+                  <li key={agent.id}>
+                    <label className="flex cursor-pointer items-start gap-3 rounded px-2 py-1.5 hover:bg-zinc-50 dark:hover:bg-zinc-800">
+                      <input
+                        type="checkbox"
+                        className="mt-1"
+                        checked={selected.has(agent.id)}
+                        onChange={(event) => {
+                          const next = event.target.checked
+                            ? [...(field.value ?? []), agent.id]
+                            : (field.value ?? []).filter((id) => id !== agent.id);
+                          field.onChange(next);
+                          const initial = form.getValues('initialAgentId');
+                          if (initial && !next.includes(initial)) form.setValue('initialAgentId', null);
+                        }}
+                      />
+                      <span>
+                        <span className="block text-sm font-medium">{agent.name}</span>
+                        <span className="block text-xs text-zinc-600 dark:text-zinc-400">
+                          {MODALITY_LABELS[agent.modality]}
+                          {agent.panels.length
+                            ? ` · panels: ${agent.panels.map((panel) => PANEL_LABELS[panel]).join(', ')}`
+                            : ''}
+                        </span>
+                      </span>
+                    </label>
+                  </li>
+                ))}
+                {!readOnly && visible.length === 0 && (
+                  <li className="px-2 py-1.5 text-sm text-zinc-600 dark:text-zinc-400">No agent matches.</li>
+                )}
+              </ul>
+            </Fieldset>
+          );
+        }}
+      />
+      <Field label="Greets first" error={errors.initialAgentId?.message}>
+        {(control) => (
+          <Controller
+            control={form.control}
+            name="initialAgentId"
+            render={({ field }) => (
+              <select
+                {...control}
+                className={inputClass}
+                value={field.value ?? ''}
+                onChange={(event) => field.onChange(event.target.value || null)}
+              >
+                <option value="">First agent{chosen[0] ? ` (${chosen[0].name})` : ''}</option>
+                {chosen.map((agent) => (
+                  <option key={agent.id} value={agent.id}>
+                    {agent.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          />
+        )}
+      </Field>
+    </Card>
+  );
+}
+
+function MediaSection({ form, chosen }: { form: Form; chosen: Agent[] }) {
+  const { errors } = form.formState;
+  const providers = new Map<string, string[]>();
+  for (const agent of chosen)
+    for (const panel of agent.panels) providers.set(panel, [...(providers.get(panel) ?? []), agent.name]);
+  return (
+    <Card className="space-y-5">
+      <h2 className="text-base font-semibold">Media and panels</h2>
+      <Controller
+        control={form.control}
+        name="modalityProfile"
+        render={({ field }) => (
+          <Fieldset legend="What the end-user's browser may publish" error={errors.modalityProfile?.message}>
+            <div className="space-y-1">
+              {MODALITY_PROFILES.map((profile) => {
+                const uncovered = chosen.filter((agent) => !profileCovers(profile, agent.modality));
+                const disabled = uncovered.length > 0 && field.value !== profile;
+                return (
+                  <label
+                    key={profile}
+                    className={cx('flex items-start gap-3 rounded px-2 py-1.5', disabled && 'opacity-60')}
+                  >
+                    <input
+                      type="radio"
+                      name={field.name}
+                      className="mt-1"
+                      value={profile}
+                      checked={field.value === profile}
+                      disabled={disabled}
+                      onChange={() => field.onChange(profile)}
+                    />
+                    <span>
+                      <span className="block text-sm font-medium">{PROFILE_LABELS[profile]}</span>
+                      <span className="block text-xs text-zinc-600 dark:text-zinc-400">
+                        {uncovered.length
+                          ? `Does not cover ${uncovered.map((agent) => agent.name).join(', ')}`
+                          : chosen.length
+                            ? 'Covers every chosen agent'
+                            : 'Choose agents to see what it covers'}
+                      </span>
+                    </span>
+                  </label>
+                );
+              })}
+            </div>
+          </Fieldset>
+        )}
+      />
+      <Controller
+        control={form.control}
+        name="enabledPanels"
+        render={({ field }) => {
+          const enabled = field.value ?? [];
+          const offered = [...new Set([...providers.keys(), ...enabled])] as typeof enabled;
+          return (
+            <Fieldset
+              legend="Panels that open"
+              hint="Only panels an agent of the session provides."
+              error={errors.enabledPanels?.message ?? errors.enabledPanels?.root?.message}
+            >
+              {offered.length === 0 ? (
+                <p className="text-sm text-zinc-600 dark:text-zinc-400">
+                  None of the chosen agents provides a panel.
+                </p>
+              ) : (
+                offered.map((panel) => (
+                  <label key={panel} className="flex items-start gap-3 rounded px-2 py-1.5">
+                    <input
+                      type="checkbox"
+                      className="mt-1"
+                      checked={enabled.includes(panel)}
+                      onChange={(event) =>
+                        field.onChange(
+                          event.target.checked
+                            ? [...enabled, panel]
+                            : enabled.filter((item) => item !== panel),
+                        )
+                      }
+                    />
+                    <span>
+                      <span className="block text-sm font-medium">{PANEL_LABELS[panel]}</span>
+                      <span className="block text-xs text-zinc-600 dark:text-zinc-400">
+                        {providers.get(panel)
+                          ? `Provided by ${providers.get(panel)!.join(', ')}`
+                          : 'No chosen agent provides it'}
+                      </span>
+                    </span>
+                  </label>
+                ))
+              )}
+            </Fieldset>
+          );
+        }}
+      />
+    </Card>
+  );
+}
+
+function Preview({ values, chosen }: { values: TemplateFormInput; chosen: Agent[] }) {
+  const media = mediaOf(values.modalityProfile ?? 'audio_only');
+  const greeter = chosen.find((agent) => agent.id === values.initialAgentId) ?? chosen[0];
+  const yes = (on: boolean) => (on ? 'Allowed' : 'Not allowed');
+  return (
+    <aside aria-label="Preview" className="lg:sticky lg:top-6 lg:self-start">
+      <Card className="space-y-4 text-sm">
+        <h2 className="text-base font-semibold">What the end-user gets</h2>
+        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5">
+          <dt className="text-zinc-600 dark:text-zinc-400">Microphone</dt>
+          <dd>{yes(media.audio)}</dd>
+          <dt className="text-zinc-600 dark:text-zinc-400">Camera</dt>
+          <dd>{yes(media.camera)}</dd>
+          <dt className="text-zinc-600 dark:text-zinc-400">Screen share</dt>
+          <dd>{yes(media.screenshare)}</dd>
+        </dl>
+        <div>
+          <h3 className="text-zinc-600 dark:text-zinc-400">Greets first</h3>
+          <p className="font-medium">{greeter ? greeter.name : 'Choose an agent'}</p>
+        </div>
+        <div>
+          <h3 className="text-zinc-600 dark:text-zinc-400">Panels that open</h3>
+          <p>
+            {values.enabledPanels?.length
+              ? values.enabledPanels.map((panel) => PANEL_LABELS[panel]).join(', ')
+              : 'None'}
+          </p>
+        </div>
+        <div>
+          <h3 className="text-zinc-600 dark:text-zinc-400">Agents</h3>
+          <p>{chosen.length ? chosen.map((agent) => agent.name).join(' → ') : 'None yet'}</p>
+        </div>
+      </Card>
+    </aside>
+  );
+}

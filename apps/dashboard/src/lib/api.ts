@@ -1,0 +1,56 @@
+import { type AppRouter, createClient } from '@switchboard/client';
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
+import { TRPCClientError } from '@trpc/client';
+import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
+import { session } from './session';
+
+/** The contract's error as the client receives it. */
+export interface ServerError {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export function serverError(error: unknown): ServerError {
+  if (error instanceof TRPCClientError) {
+    const data = error.data as { code?: string; details?: Record<string, unknown> } | undefined;
+    return {
+      code: data?.code ?? 'INTERNAL_SERVER_ERROR',
+      message: error.message,
+      details: data?.details ?? {},
+    };
+  }
+  return { code: 'NETWORK', message: 'The server could not be reached; try again', details: {} };
+}
+
+const isUnauthorized = (error: unknown) => serverError(error).code === 'UNAUTHORIZED';
+
+/** Set by the router: where an expired or revoked session goes (sign-in, then back here). */
+let onSessionLost: () => void = () => {};
+export function whenSessionLost(handler: () => void) {
+  onSessionLost = handler;
+}
+
+function handleError(error: unknown) {
+  if (isUnauthorized(error) && session.get()) {
+    session.set(null);
+    onSessionLost();
+  }
+}
+
+export const queryClient = new QueryClient({
+  queryCache: new QueryCache({ onError: handleError }),
+  mutationCache: new MutationCache({ onError: handleError }),
+  defaultOptions: {
+    queries: {
+      staleTime: 10_000,
+      retry: (failures, error) =>
+        !isUnauthorized(error) && serverError(error).code === 'NETWORK' && failures < 2,
+    },
+  },
+});
+
+/** The typed client of the API, on the page's own origin, with the signed-in person's token. */
+export const client = createClient({ url: window.location.origin, getToken: () => session.token() });
+
+export const trpc = createTRPCOptionsProxy<AppRouter>({ client, queryClient });

@@ -1,0 +1,42 @@
+import type { AgentModality, ModalityProfile, PanelType } from '@switchboard/client';
+import { PROFILE_COVERAGE } from '@switchboard/contract/enums';
+
+/** How the contract's enum values read to a person. */
+export const PROFILE_LABELS: Record<ModalityProfile, string> = {
+  audio_only: 'Audio only',
+  audio_camera: 'Audio + camera',
+  audio_screenshare: 'Audio + screen share',
+  audio_camera_screenshare: 'Audio + camera + screen share',
+};
+
+export const MODALITY_LABELS: Record<AgentModality, string> = {
+  audio_only: 'Audio only',
+  audio_camera: 'Needs the camera',
+  audio_screenshare: 'Needs screen share',
+};
+
+export const PANEL_LABELS: Record<PanelType, string> = {
+  slide_presenter: 'Slide presenter',
+  notepad: 'Notepad',
+  coding_ide: 'Coding IDE',
+  whiteboard: 'Whiteboard',
+  document_viewer: 'Document viewer',
+};
+
+/** What the end-user's browser may publish under a profile, read off the contract's coverage table. */
+export function mediaOf(profile: ModalityProfile) {
+  const covered = PROFILE_COVERAGE[profile];
+  return {
+    audio: true,
+    camera: covered.includes('audio_camera'),
+    screenshare: covered.includes('audio_screenshare'),
+  };
+}
+
+/** A duration in seconds as a person reads it. */
+export function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return 'No limit';
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}

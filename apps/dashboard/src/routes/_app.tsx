@@ -1,0 +1,104 @@
+import { createFileRoute, Link, Outlet, redirect, useNavigate } from '@tanstack/react-router';
+import { Bot, LayoutTemplate, LogOut, Moon, Sun, Users } from 'lucide-react';
+import { useState, useSyncExternalStore } from 'react';
+import { Button, cx } from '../components/ui';
+import { queryClient } from '../lib/api';
+import { session } from '../lib/session';
+import { chooseTheme, currentTheme } from '../lib/theme';
+
+/** Every page behind sign-in: the session is checked before anything loads. */
+export const Route = createFileRoute('/_app')({
+  beforeLoad: ({ location }) => {
+    if (!session.get()) throw redirect({ to: '/sign-in', search: { redirect: location.href } });
+  },
+  component: AppLayout,
+});
+
+export function useSession() {
+  return useSyncExternalStore(session.subscribe, session.get);
+}
+
+const NAV = [
+  { to: '/templates', label: 'Session templates', icon: LayoutTemplate, adminOnly: false },
+  { to: '/agents', label: 'Agents', icon: Bot, adminOnly: false },
+  { to: '/members', label: 'Members', icon: Users, adminOnly: true },
+] as const;
+
+function AppLayout() {
+  const current = useSession();
+  const navigate = useNavigate();
+  const [theme, setTheme] = useState(currentTheme());
+  if (!current) return null;
+  const admin = current.user.role === 'admin';
+
+  return (
+    <div className="flex min-h-screen flex-col md:flex-row">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-10 focus:rounded focus:bg-white focus:p-2 dark:focus:bg-zinc-900"
+      >
+        Skip to content
+      </a>
+      <aside className="border-zinc-200 bg-white md:w-60 md:border-r dark:border-zinc-800 dark:bg-zinc-900">
+        <div className="flex items-center gap-2 px-5 py-4">
+          <img src="/app/favicon.svg" alt="" className="h-7 w-7" />
+          <div>
+            <div className="text-sm font-semibold">Switchboard</div>
+            <div className="text-xs text-zinc-600 dark:text-zinc-400">{current.organization.name}</div>
+          </div>
+        </div>
+        <nav aria-label="Main" className="flex gap-1 px-3 pb-3 md:flex-col">
+          {NAV.filter((item) => admin || !item.adminOnly).map(({ to, label, icon: Icon }) => (
+            <Link
+              key={to}
+              to={to}
+              className="flex items-center gap-2 rounded-md px-3 py-2 text-sm text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
+              activeProps={{
+                className: 'bg-indigo-50 font-medium text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200',
+              }}
+            >
+              <Icon aria-hidden className="h-4 w-4" />
+              {label}
+            </Link>
+          ))}
+        </nav>
+      </aside>
+      <div className="flex flex-1 flex-col">
+        <header className="flex items-center justify-end gap-2 border-b border-zinc-200 bg-white px-6 py-3 dark:border-zinc-800 dark:bg-zinc-900">
+          <span className="mr-auto text-sm text-zinc-600 dark:text-zinc-400">
+            {admin ? 'Admin' : 'Member (read-only)'}
+          </span>
+          <Button
+            variant="ghost"
+            aria-label={theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
+            onClick={() => {
+              const next = theme === 'dark' ? 'light' : 'dark';
+              chooseTheme(next);
+              setTheme(next);
+            }}
+          >
+            {theme === 'dark' ? (
+              <Sun aria-hidden className="h-4 w-4" />
+            ) : (
+              <Moon aria-hidden className="h-4 w-4" />
+            )}
+          </Button>
+          <span className="text-sm">{current.user.fullName ?? current.user.email}</span>
+          <Button
+            variant="ghost"
+            onClick={async () => {
+              session.set(null);
+              queryClient.clear();
+              await navigate({ to: '/sign-in' });
+            }}
+          >
+            <LogOut aria-hidden className="h-4 w-4" /> Sign out
+          </Button>
+        </header>
+        <main id="main" className={cx('mx-auto w-full max-w-6xl flex-1 px-6 py-8')}>
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,159 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { AgentForm } from '../../../components/AgentForm';
+import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
+import { useAgents } from '../../../lib/agents';
+import { type ServerError, serverError, trpc } from '../../../lib/api';
+import { session } from '../../../lib/session';
+
+export const Route = createFileRoute('/_app/agents/$id')({
+  loader: ({ context, params }) =>
+    context.queryClient.ensureQueryData(context.trpc.agents.get.queryOptions({ id: params.id })),
+  errorComponent: ({ error }) => <Notice>{serverError(error).message}</Notice>,
+  component: EditAgent,
+});
+
+/** A refused delete names what still uses the agent, each linked. */
+function InUse({ problem }: { problem: ServerError }) {
+  const templateIds = (problem.details.templateIds as string[] | undefined) ?? [];
+  const agentIds = (problem.details.agentIds as string[] | undefined) ?? [];
+  const templates = useQuery({
+    ...trpc.sessionTemplates.list.queryOptions({ limit: 100 }),
+    enabled: templateIds.length > 0,
+  });
+  const { nameOf } = useAgents();
+  const templateName = (id: string) => templates.data?.items.find((item) => item.id === id)?.name ?? id;
+  return (
+    <Notice>
+      <p className="font-medium">This agent cannot be deleted while it is in use.</p>
+      {templateIds.length > 0 && (
+        <p className="mt-2">
+          Session templates that list it:{' '}
+          {templateIds.map((id, index) => (
+            <span key={id}>
+              {index > 0 && ', '}
+              <Link to="/templates/$id" params={{ id }} className="underline">
+                {templateName(id)}
+              </Link>
+            </span>
+          ))}
+        </p>
+      )}
+      {agentIds.length > 0 && (
+        <p className="mt-2">
+          Agents that hand off to it:{' '}
+          {agentIds.map((id, index) => (
+            <span key={id}>
+              {index > 0 && ', '}
+              <Link to="/agents/$id" params={{ id }} className="underline">
+                {nameOf(id)}
+              </Link>
+            </span>
+          ))}
+        </p>
+      )}
+    </Notice>
+  );
+}
+
+function EditAgent() {
+  const { id } = Route.useParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const query = useQuery(trpc.agents.get.queryOptions({ id }));
+  const { agents, isLoading } = useAgents();
+  const [refusal, setRefusal] = useState<ServerError | null>(null);
+  const [stale, setStale] = useState<number | null>(null);
+  const [formKey, setFormKey] = useState(0);
+  const update = useMutation(trpc.agents.update.mutationOptions());
+  const remove = useMutation(trpc.agents.delete.mutationOptions());
+  const admin = session.isAdmin();
+  const agent = query.data;
+  if (!agent || isLoading) return <Spinner />;
+
+  return (
+    <>
+      <PageHeader
+        title={agent.name}
+        description={`Version ${agent.version} · ${agent.model}`}
+        actions={
+          admin && (
+            <ConfirmButton
+              label="Delete"
+              title={`Delete “${agent.name}”?`}
+              description="Templates and agents that use it must let go of it first."
+              confirmLabel="Delete agent"
+              onConfirm={async () => {
+                try {
+                  await remove.mutateAsync({ id });
+                  await queryClient.invalidateQueries(trpc.agents.pathFilter());
+                  toast.success(`Deleted “${agent.name}”`);
+                  await navigate({ to: '/agents' });
+                } catch (error) {
+                  const problem = serverError(error);
+                  if (problem.code === 'CONFLICT') setRefusal(problem);
+                  else toast.error(problem.message);
+                }
+              }}
+            />
+          )
+        }
+      />
+      <p className="mb-4 text-sm">
+        <Link to="/agents" className="text-indigo-700 underline dark:text-indigo-300">
+          ← All agents
+        </Link>
+      </p>
+      <AgentForm
+        key={`${agent.id}-${agent.version}-${formKey}`}
+        agent={agent}
+        others={agents.filter((other) => other.id !== agent.id)}
+        readOnly={!admin}
+        banner={
+          <>
+            {!admin && <Notice tone="info">You are a member: this agent is read-only.</Notice>}
+            {refusal && <InUse problem={refusal} />}
+            {stale !== null && (
+              <Notice>
+                <p className="font-medium">This agent changed since you opened it (now version {stale}).</p>
+                <Button
+                  className="mt-3"
+                  variant="secondary"
+                  onClick={async () => {
+                    await query.refetch();
+                    setStale(null);
+                    setFormKey((key) => key + 1);
+                  }}
+                >
+                  Reload the latest version
+                </Button>
+              </Notice>
+            )}
+          </>
+        }
+        onSubmit={async (values) => {
+          try {
+            const saved = await update.mutateAsync({ id, version: agent.version, ...values });
+            queryClient.setQueryData(trpc.agents.get.queryKey({ id }), saved);
+            await queryClient.invalidateQueries(trpc.agents.list.pathFilter());
+            toast.success(`Saved “${saved.name}” (version ${saved.version})`);
+            return null;
+          } catch (error) {
+            const problem = serverError(error);
+            if (problem.code === 'CONFLICT' && typeof problem.details.currentVersion === 'number') {
+              setStale(problem.details.currentVersion);
+              return null;
+            }
+            if (problem.code === 'CONFLICT') {
+              setRefusal(problem);
+              return null;
+            }
+            return problem;
+          }
+        }}
+      />
+    </>
+  );
+}

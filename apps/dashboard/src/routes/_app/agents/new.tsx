@@ -1,0 +1,38 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { createFileRoute, useNavigate } from '@tanstack/react-router';
+import { toast } from 'sonner';
+import { AgentForm } from '../../../components/AgentForm';
+import { EmptyState, PageHeader } from '../../../components/ui';
+import { useAgents } from '../../../lib/agents';
+import { serverError, trpc } from '../../../lib/api';
+import { session } from '../../../lib/session';
+
+export const Route = createFileRoute('/_app/agents/new')({ component: NewAgent });
+
+function NewAgent() {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const { agents } = useAgents();
+  const create = useMutation(trpc.agents.create.mutationOptions());
+  if (!session.isAdmin()) return <EmptyState title="Only admins create agents" />;
+  return (
+    <>
+      <PageHeader title="New agent" />
+      <AgentForm
+        others={agents}
+        readOnly={false}
+        onSubmit={async (values) => {
+          try {
+            const created = await create.mutateAsync(values);
+            await queryClient.invalidateQueries(trpc.agents.pathFilter());
+            toast.success(`Created “${created.name}”`);
+            await navigate({ to: '/agents/$id', params: { id: created.id } });
+            return null;
+          } catch (error) {
+            return serverError(error);
+          }
+        }}
+      />
+    </>
+  );
+}

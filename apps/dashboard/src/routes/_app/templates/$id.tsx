@@ -1,0 +1,152 @@
+import type { SessionTemplate } from '@switchboard/client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { TemplateForm, type TemplateFormValues, templateValues } from '../../../components/TemplateForm';
+import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
+import { useAgents } from '../../../lib/agents';
+import { serverError, trpc } from '../../../lib/api';
+import { session } from '../../../lib/session';
+
+export const Route = createFileRoute('/_app/templates/$id')({
+  loader: ({ context, params }) =>
+    context.queryClient.ensureQueryData(context.trpc.sessionTemplates.get.queryOptions({ id: params.id })),
+  errorComponent: ({ error }) => <Notice>{serverError(error).message}</Notice>,
+  component: EditTemplate,
+});
+
+/** The fields whose values differ between two versions, for "what changed". */
+function changedFields(before: SessionTemplate, after: SessionTemplate): string[] {
+  const a = templateValues(before) as Record<string, unknown>;
+  const b = templateValues(after) as Record<string, unknown>;
+  return Object.keys(a).filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
+}
+
+function EditTemplate() {
+  const { id } = Route.useParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const query = useQuery(trpc.sessionTemplates.get.queryOptions({ id }));
+  const { agents, isLoading } = useAgents();
+  // The version the form was opened at; a save sends it, so a change made meanwhile is not overwritten.
+  const [base, setBase] = useState<SessionTemplate | null>(null);
+  const [stale, setStale] = useState<{ current: SessionTemplate; fields: string[] } | null>(null);
+  const [formKey, setFormKey] = useState(0);
+  const update = useMutation(trpc.sessionTemplates.update.mutationOptions());
+  const clone = useMutation(trpc.sessionTemplates.clone.mutationOptions());
+  const remove = useMutation(trpc.sessionTemplates.delete.mutationOptions());
+  const admin = session.isAdmin();
+
+  const template = base ?? query.data;
+  if (!template || isLoading) return <Spinner />;
+
+  const reload = async () => {
+    const fresh = await queryClient.fetchQuery({
+      ...trpc.sessionTemplates.get.queryOptions({ id }),
+      staleTime: 0,
+    });
+    setBase(fresh);
+    setStale(null);
+    setFormKey((key) => key + 1);
+  };
+
+  const save = async (values: TemplateFormValues) => {
+    try {
+      const saved = await update.mutateAsync({ id, version: template.version, ...values });
+      queryClient.setQueryData(trpc.sessionTemplates.get.queryKey({ id }), saved);
+      await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
+      setBase(saved);
+      toast.success(`Saved “${saved.name}” (version ${saved.version})`);
+      return null;
+    } catch (error) {
+      const problem = serverError(error);
+      if (problem.code === 'CONFLICT' && typeof problem.details.currentVersion === 'number') {
+        const current = await queryClient.fetchQuery({
+          ...trpc.sessionTemplates.get.queryOptions({ id }),
+          staleTime: 0,
+        });
+        setStale({ current, fields: changedFields(template, current) });
+        return null;
+      }
+      return problem;
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title={template.name}
+        description={`Version ${template.version} · updated ${new Date(template.updatedAt).toLocaleString()}`}
+        actions={
+          admin && (
+            <>
+              <Button
+                variant="secondary"
+                onClick={async () => {
+                  try {
+                    const copy = await clone.mutateAsync({ id });
+                    await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
+                    toast.success(`Cloned as “${copy.name}”`);
+                    await navigate({ to: '/templates/$id', params: { id: copy.id } });
+                  } catch (error) {
+                    toast.error(serverError(error).message);
+                  }
+                }}
+              >
+                Clone
+              </Button>
+              <ConfirmButton
+                label="Delete"
+                title={`Delete “${template.name}”?`}
+                description="New sessions can no longer start from it. Sessions already running are not affected."
+                confirmLabel="Delete template"
+                onConfirm={async () => {
+                  try {
+                    await remove.mutateAsync({ id });
+                    await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
+                    toast.success(`Deleted “${template.name}”`);
+                    await navigate({ to: '/templates' });
+                  } catch (error) {
+                    toast.error(serverError(error).message);
+                  }
+                }}
+              />
+            </>
+          )
+        }
+      />
+      <p className="mb-4 text-sm">
+        <Link to="/templates" className="text-indigo-700 underline dark:text-indigo-300">
+          ← All session templates
+        </Link>
+      </p>
+      <TemplateForm
+        key={`${template.id}-${formKey}`}
+        template={template}
+        agents={agents}
+        readOnly={!admin}
+        onSubmit={save}
+        banner={
+          <>
+            {!admin && <Notice tone="info">You are a member: this template is read-only.</Notice>}
+            {stale && (
+              <Notice>
+                <p className="font-medium">
+                  This template changed since you opened it (now version {stale.current.version}).
+                </p>
+                <p className="mt-1">
+                  Changed: {stale.fields.length ? stale.fields.join(', ') : 'nothing you can see'}. Your edits
+                  were not saved.
+                </p>
+                <Button className="mt-3" variant="secondary" onClick={() => void reload()}>
+                  Reload the latest version
+                </Button>
+              </Notice>
+            )}
+          </>
+        }
+      />
+    </>
+  );
+}

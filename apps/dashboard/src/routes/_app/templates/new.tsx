@@ -1,0 +1,46 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { createFileRoute, useNavigate } from '@tanstack/react-router';
+import { toast } from 'sonner';
+import { TemplateForm } from '../../../components/TemplateForm';
+import { EmptyState, PageHeader, Spinner } from '../../../components/ui';
+import { useAgents } from '../../../lib/agents';
+import { serverError, trpc } from '../../../lib/api';
+import { session } from '../../../lib/session';
+
+export const Route = createFileRoute('/_app/templates/new')({ component: NewTemplate });
+
+function NewTemplate() {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const { agents, isLoading } = useAgents();
+  const create = useMutation(trpc.sessionTemplates.create.mutationOptions());
+  if (!session.isAdmin()) {
+    return (
+      <EmptyState title="Only admins create session templates">Ask an admin of your organization.</EmptyState>
+    );
+  }
+  return (
+    <>
+      <PageHeader title="New session template" />
+      {isLoading ? (
+        <Spinner />
+      ) : (
+        <TemplateForm
+          agents={agents}
+          readOnly={false}
+          onSubmit={async (values) => {
+            try {
+              const created = await create.mutateAsync(values);
+              await queryClient.invalidateQueries(trpc.sessionTemplates.pathFilter());
+              toast.success(`Created “${created.name}”`);
+              await navigate({ to: '/templates/$id', params: { id: created.id } });
+              return null;
+            } catch (error) {
+              return serverError(error);
+            }
+          }}
+        />
+      )}
+    </>
+  );
+}
