@@ -3,12 +3,14 @@ import { createRouter, RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { queryClient, trpc, whenSessionLost } from './lib/api';
+import { useFriendlyMessages } from './lib/messages';
 import { applyTheme, followSystemTheme } from './lib/theme';
 import { routeTree } from './routeTree.gen';
 import './styles.css';
 
 applyTheme();
 followSystemTheme();
+useFriendlyMessages();
 
 export const router = createRouter({
   routeTree,

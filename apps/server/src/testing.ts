@@ -48,7 +48,7 @@ export async function startTestApp(
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(options.config);
   const app = await buildApp({ database, config, logger: options.logger ?? false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: config.port, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

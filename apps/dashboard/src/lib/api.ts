@@ -54,3 +54,20 @@ export const queryClient = new QueryClient({
 export const client = createClient({ url: window.location.origin, getToken: () => session.token() });
 
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client, queryClient });
+
+/**
+ * A paginated list as an infinite query: `cursor` from the previous page's `nextCursor`. (tRPC's
+ * own infinite options also send a `direction` field, which the contract's strict list input
+ * refuses, as it refuses every unknown field.)
+ */
+export function pagedList<TItem>(
+  key: readonly unknown[],
+  fetchPage: (cursor: string | undefined) => Promise<{ items: TItem[]; nextCursor: string | null }>,
+) {
+  return {
+    queryKey: [...key, 'pages'] as const,
+    queryFn: ({ pageParam }: { pageParam: string | undefined }) => fetchPage(pageParam),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page: { nextCursor: string | null }) => page.nextCursor ?? undefined,
+  };
+}

@@ -2,8 +2,8 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { Plus, Search } from 'lucide-react';
 import { z } from 'zod';
-import { Badge, Button, EmptyState, inputClass, PageHeader, Spinner } from '../../../components/ui';
-import { trpc } from '../../../lib/api';
+import { Badge, Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../../components/ui';
+import { client, pagedList, serverError, trpc } from '../../../lib/api';
 import { MODALITY_LABELS, PANEL_LABELS } from '../../../lib/labels';
 import { session } from '../../../lib/session';
 
@@ -15,10 +15,10 @@ export const Route = createFileRoute('/_app/agents/')({
 function AgentList() {
   const { q } = Route.useSearch();
   const navigate = useNavigate({ from: Route.fullPath });
+  const input = { limit: 20, ...(q ? { search: q } : {}) };
   const list = useInfiniteQuery(
-    trpc.agents.list.infiniteQueryOptions(
-      { limit: 20, ...(q ? { search: q } : {}) },
-      { getNextPageParam: (page) => page.nextCursor ?? undefined },
+    pagedList(trpc.agents.list.queryKey(input), (cursor) =>
+      client.agents.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
     ),
   );
   const agents = list.data?.pages.flatMap((page) => page.items) ?? [];
@@ -55,7 +55,9 @@ function AgentList() {
           }
         />
       </div>
-      {list.isLoading ? (
+      {list.isError ? (
+        <Notice>{serverError(list.error).message}</Notice>
+      ) : list.isLoading ? (
         <Spinner />
       ) : agents.length === 0 ? (
         <EmptyState title={q ? `No agent matches “${q}”` : 'No agents yet'}>

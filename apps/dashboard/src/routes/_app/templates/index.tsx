@@ -2,9 +2,9 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { Plus, Search } from 'lucide-react';
 import { z } from 'zod';
-import { Badge, Button, EmptyState, inputClass, PageHeader, Spinner } from '../../../components/ui';
+import { Badge, Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
-import { trpc } from '../../../lib/api';
+import { client, pagedList, serverError, trpc } from '../../../lib/api';
 import { formatSeconds, PANEL_LABELS, PROFILE_LABELS } from '../../../lib/labels';
 import { session } from '../../../lib/session';
 
@@ -20,10 +20,10 @@ function TemplateList() {
   const { q } = Route.useSearch();
   const navigate = useNavigate({ from: Route.fullPath });
   const { nameOf } = useAgents();
+  const input = { limit: PAGE, ...(q ? { search: q } : {}) };
   const list = useInfiniteQuery(
-    trpc.sessionTemplates.list.infiniteQueryOptions(
-      { limit: PAGE, ...(q ? { search: q } : {}) },
-      { getNextPageParam: (page) => page.nextCursor ?? undefined },
+    pagedList(trpc.sessionTemplates.list.queryKey(input), (cursor) =>
+      client.sessionTemplates.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
     ),
   );
   const templates = list.data?.pages.flatMap((page) => page.items) ?? [];
@@ -61,7 +61,9 @@ function TemplateList() {
           }
         />
       </div>
-      {list.isLoading ? (
+      {list.isError ? (
+        <Notice>{serverError(list.error).message}</Notice>
+      ) : list.isLoading ? (
         <Spinner />
       ) : templates.length === 0 ? (
         <EmptyState title={q ? `No template matches “${q}”` : 'No session templates yet'}>

@@ -1,0 +1,253 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
+import { type Browser, expect, type Locator, type Page, test } from '@playwright/test';
+
+/**
+ * The dashboard as people use it, in Chromium, against the real server with the demo data:
+ * admin@example.com and member@example.com, password switchboard-demo.
+ */
+const PASSWORD = 'switchboard-demo';
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+mkdirSync(SHOTS, { recursive: true });
+
+async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto('/app/sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Session templates' })).toBeVisible();
+}
+
+async function signedIn(browser: Browser, email: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, email);
+  return { context, page };
+}
+
+/** Presses Tab until `target` has the focus, as a keyboard user would (fails after 80 presses). */
+async function tabTo(page: Page, target: Locator) {
+  for (let i = 0; i < 80; i++) {
+    if (await target.evaluate((element) => element === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${target}`);
+}
+
+/**
+ * Chooses a radio button as a keyboard user does: Tab into its group (onto the checked button),
+ * then arrow keys until it is checked.
+ */
+async function chooseRadio(page: Page, target: Locator) {
+  const name = await target.getAttribute('name');
+  await tabTo(page, page.locator(`input[type=radio][name="${name}"]:checked`));
+  for (let i = 0; i < 6 && !(await target.isChecked()); i++) await page.keyboard.press('ArrowDown');
+  await expect(target).toBeChecked();
+}
+
+/** axe in light and in dark (no serious or critical violation), with a screenshot of each. */
+async function checkPage(page: Page, name: string) {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await expect(page.locator('html')).toHaveClass(scheme === 'dark' ? /dark/ : /^(?!.*dark)/);
+    const results = await new AxeBuilder({ page }).analyze();
+    const serious = results.violations.filter((violation) =>
+      ['serious', 'critical'].includes(violation.impact ?? ''),
+    );
+    expect(
+      serious.map(
+        (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+      ),
+      `${name} (${scheme})`,
+    ).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+test('sign-up creates an organization and leads to its first template', async ({ page }) => {
+  await page.goto('/app/sign-up');
+  await checkPage(page, 'sign-up');
+  await page.getByLabel('Organization name').fill('Acme Voice');
+  await page.getByLabel('Email').fill(`owner-${Date.now()}@example.com`);
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await expect(page.getByText('At least 8 characters')).toBeVisible();
+  await page.getByLabel('Password').fill('a-good-password');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await expect(page.getByText('No session templates yet')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Create the first template' })).toBeVisible();
+  await expect(page.getByText('Acme Voice')).toBeVisible();
+});
+
+test('sign-in page, wrong password, and every page of the demo admin pass axe in light and dark', async ({
+  page,
+}) => {
+  await page.goto('/app/sign-in');
+  await checkPage(page, 'sign-in');
+  await page.getByLabel('Email').fill('admin@example.com');
+  await page.getByLabel('Password').fill('wrong-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('Invalid email or password');
+
+  await signIn(page, 'admin@example.com');
+  await expect(page.getByRole('link', { name: 'Default Coding Interview' })).toBeVisible();
+  await checkPage(page, 'templates');
+  await page.getByRole('link', { name: 'Default Coding Interview' }).click();
+  await expect(page.getByRole('heading', { name: 'What the end-user gets' })).toBeVisible();
+  await checkPage(page, 'template-form');
+  await page.getByRole('link', { name: 'Agents', exact: true }).click();
+  await expect(page.getByRole('link', { name: 'Triage Agent' })).toBeVisible();
+  await checkPage(page, 'agents');
+  await page.getByRole('link', { name: 'Triage Agent' }).click();
+  await expect(page.getByLabel('Instructions')).toBeVisible();
+  await checkPage(page, 'agent-form');
+  await page.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByText('member@example.com').first()).toBeVisible();
+  await checkPage(page, 'members');
+  await page.goto('/app/templates/new');
+  await expect(page.getByRole('heading', { name: 'New session template' })).toBeVisible();
+  await checkPage(page, 'template-new');
+});
+
+test('an admin creates an agent and a template with the keyboard alone', async ({ page }) => {
+  await signIn(page, 'admin@example.com');
+  const name = `Whiteboard coach ${Date.now()}`;
+  await page.goto('/app/agents');
+  await tabTo(page, page.getByRole('link', { name: 'New agent' }));
+  await page.keyboard.press('Enter');
+  await tabTo(page, page.getByLabel('Name', { exact: true }));
+  await page.keyboard.type(name);
+  await tabTo(page, page.getByLabel('Instructions'));
+  await page.keyboard.type('Draw with the candidate.');
+  await chooseRadio(page, page.getByRole('radio', { name: 'Needs the camera' }));
+  await tabTo(page, page.getByRole('checkbox', { name: 'Whiteboard' }));
+  await page.keyboard.press('Space');
+  await tabTo(page, page.getByRole('button', { name: 'Create agent' }));
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+
+  await page.goto('/app/templates/new');
+  await tabTo(page, page.getByLabel('Name', { exact: true }));
+  await page.keyboard.type(`Design review ${Date.now()}`);
+  await tabTo(page, page.getByRole('checkbox', { name: new RegExp(name) }));
+  await page.keyboard.press('Space');
+  // Profiles that cannot publish the camera say so; those not chosen are disabled.
+  await expect(page.getByRole('radio', { name: /^Audio \+ screen share Does not cover/ })).toBeDisabled();
+  await expect(page.getByText(`Does not cover ${name}`).first()).toBeVisible();
+  await chooseRadio(page, page.getByRole('radio', { name: /^Audio \+ camera Covers/ }));
+  await tabTo(page, page.getByRole('checkbox', { name: /^Whiteboard Provided by/ }));
+  await page.keyboard.press('Space');
+  const preview = page.getByRole('complementary', { name: 'Preview' });
+  await expect(preview).toContainText('Whiteboard');
+  await expect(preview.getByText('Camera').locator('xpath=following-sibling::dd[1]')).toHaveText('Allowed');
+  await tabTo(page, page.getByRole('button', { name: 'Create template' }));
+  await page.keyboard.press('Enter');
+  await expect(page.getByText(/^Version 1/)).toBeVisible();
+});
+
+test('server errors land on their field', async ({ page }) => {
+  await signIn(page, 'admin@example.com');
+  await page.goto('/app/templates/new');
+  await page.getByRole('button', { name: 'Create template' }).click();
+  await expect(page.getByLabel('Name', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByRole('group', { name: 'Agents in the session' }).getByRole('alert')).toBeVisible();
+});
+
+test('a save from a stale page says what changed and offers a reload', async ({ browser }) => {
+  const first = await signedIn(browser, 'admin@example.com');
+  const second = await signedIn(browser, 'admin@example.com');
+  for (const { page } of [first, second]) {
+    await page.getByRole('link', { name: 'Default Coding Interview' }).click();
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Default Coding Interview');
+  }
+  await second.page.getByLabel('Description').fill(`Changed by the second window ${Date.now()}`);
+  await second.page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(second.page.getByText(/Saved “Default Coding Interview” \(version \d+\)/)).toBeVisible();
+
+  await first.page.getByLabel('Description').fill('Changed by the first window');
+  await first.page.getByRole('button', { name: 'Save changes' }).click();
+  const notice = first.page.getByRole('alert').filter({ hasText: 'changed since you opened it' });
+  await expect(notice).toContainText(/now version \d+/);
+  await expect(notice).toContainText('Changed: description');
+  await checkPage(first.page, 'template-stale');
+  await notice.getByRole('button', { name: 'Reload the latest version' }).click();
+  await expect(first.page.getByLabel('Description')).toHaveValue(/Changed by the second window/);
+  await first.context.close();
+  await second.context.close();
+});
+
+test('a refused agent delete shows the templates that still use it, linked', async ({ page }) => {
+  await signIn(page, 'admin@example.com');
+  await page.getByRole('link', { name: 'Agents', exact: true }).click();
+  await page.getByRole('link', { name: 'Triage Agent' }).click();
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('Delete “Triage Agent”?');
+  await page.getByRole('button', { name: 'Delete agent' }).click();
+  const refusal = page.getByRole('alert').filter({ hasText: 'cannot be deleted while it is in use' });
+  await expect(refusal).toBeVisible();
+  await refusal.getByRole('link', { name: 'Default Coding Interview' }).click();
+  await expect(page.getByRole('heading', { name: 'Default Coding Interview' })).toBeVisible();
+});
+
+test('a member sees every page read-only, with no control that writes', async ({ page }) => {
+  await signIn(page, 'member@example.com');
+  await expect(page.getByText('Member (read-only)')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'New template' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Members' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Default Coding Interview' }).click();
+  await expect(page.getByText('You are a member: this template is read-only.')).toBeVisible();
+  await expect(page.getByLabel('Name', { exact: true })).toBeDisabled();
+  await expect(page.getByRole('button', { name: /Save|Delete|Clone/ })).toHaveCount(0);
+  await checkPage(page, 'template-member');
+  await page.goto('/app/templates/new');
+  await expect(page.getByText('Only admins create session templates')).toBeVisible();
+  await page.goto('/app/agents');
+  await expect(page.getByRole('link', { name: 'New agent' })).toHaveCount(0);
+});
+
+test('deep links survive a reload; a lost session returns to the same page after sign-in; sign-out', async ({
+  page,
+}) => {
+  await signIn(page, 'admin@example.com');
+  await page.goto('/app/templates?q=coding');
+  await page.reload();
+  await expect(page.getByLabel('Search templates by name')).toHaveValue('coding');
+  await expect(page.getByRole('link', { name: 'Default Coding Interview' })).toBeVisible();
+  await page.getByRole('link', { name: 'Default Coding Interview' }).click();
+  const deepLink = page.url();
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Default Coding Interview' })).toBeVisible();
+
+  // A revoked token: the next request is refused, and sign-in brings the person back here.
+  await page.evaluate(() => {
+    const stored = JSON.parse(sessionStorage.getItem('switchboard.session')!);
+    sessionStorage.setItem('switchboard.session', JSON.stringify({ ...stored, accessToken: 'revoked' }));
+  });
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Sign in to Switchboard' })).toBeVisible();
+  await page.getByLabel('Email').fill('admin@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Default Coding Interview' })).toBeVisible();
+  expect(page.url()).toBe(deepLink);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in to Switchboard' })).toBeVisible();
+  await page.goto('/app/agents');
+  await expect(page.getByRole('heading', { name: 'Sign in to Switchboard' })).toBeVisible();
+  expect(await page.evaluate(() => localStorage.getItem('switchboard.session'))).toBeNull();
+});
+
+test('the server keeps its JSON 404 outside /app, and / leads to the dashboard', async ({
+  page,
+  request,
+}) => {
+  const missing = await request.get('/api/v1/nothing');
+  expect(missing.status()).toBe(404);
+  expect((await missing.json()).error.code).toBe('NOT_FOUND');
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/app\//);
+});
