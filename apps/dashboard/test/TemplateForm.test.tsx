@@ -30,11 +30,11 @@ describe('the template form applies the contract rules as the person edits', () 
     render(<TemplateForm agents={[triage, coder]} readOnly={false} onSubmit={vi.fn()} />);
     expect(screen.queryByRole('checkbox', { name: /^Coding IDE/ })).toBeNull();
     fireEvent.click(screen.getByRole('checkbox', { name: /^Coder/ }));
-    expect(screen.getByRole('radio', { name: /^Audio \+ camera Does not cover Coder/ })).toBeDisabled();
+    expect(screen.getByRole('radio', { name: /^Audio \+ camera\s*Does not cover Coder/ })).toBeDisabled();
     expect(
-      screen.getByRole('radio', { name: /^Audio \+ screen share Covers every chosen agent/ }),
+      screen.getByRole('radio', { name: /^Audio \+ screen share\s*Covers every chosen agent/ }),
     ).toBeEnabled();
-    expect(screen.getByRole('checkbox', { name: /^Coding IDE Provided by Coder/ })).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: /^Coding IDE\s*Provided by Coder/ })).toBeInTheDocument();
     // The preview follows the form: the first chosen agent greets.
     expect(screen.getByRole('complementary', { name: 'Preview' })).toHaveTextContent('Greets firstCoder');
   });
