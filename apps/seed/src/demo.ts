@@ -55,6 +55,8 @@ try {
   const result = await seed(options);
   const created = result.steps.filter((step) => step.created).length;
   console.log(`
+Dashboard:     ${url}/app   (sign in as ${options.adminEmail} / ${options.adminPassword})
+
 Switchboard is running at ${url} (${process.env.DATABASE_URL ? 'PostgreSQL' : `embedded database in ${process.env.DATA_DIR ?? '.data'}`})
   demo data:   ${created ? `${created} records created` : 'found from an earlier run'}
   Swagger UI:  ${url}/docs
