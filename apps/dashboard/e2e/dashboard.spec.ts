@@ -173,6 +173,10 @@ test('a save from a stale page says what changed and offers a reload', async ({ 
   await expect(notice).toContainText(/now version \d+/);
   await expect(notice).toContainText('Changed: description');
   await checkPage(first.page, 'template-stale');
+  // Saving again without reloading is refused again: nothing of the second window is overwritten.
+  await first.page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(notice).toBeVisible();
+  await expect(first.page.getByText(/^Saved “Default Coding Interview”/)).toHaveCount(0);
   await notice.getByRole('button', { name: 'Reload the latest version' }).click();
   await expect(first.page.getByLabel('Description')).toHaveValue(/Changed by the second window/);
   await first.context.close();

@@ -38,7 +38,10 @@ function EditTemplate() {
   const remove = useMutation(trpc.sessionTemplates.delete.mutationOptions());
   const admin = session.isAdmin();
 
-  const template = base ?? query.data;
+  // The form stays on the version it was opened at until a save or a reload, even when a newer
+  // one reaches the cache: a save then sends that version, and a change made meanwhile is refused.
+  if (!base && query.data) setBase(query.data);
+  const template = base;
   if (!template || isLoading) return <Spinner />;
 
   const reload = async () => {
@@ -57,6 +60,7 @@ function EditTemplate() {
       queryClient.setQueryData(trpc.sessionTemplates.get.queryKey({ id }), saved);
       await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
       setBase(saved);
+      setStale(null);
       toast.success(`Saved “${saved.name}” (version ${saved.version})`);
       return null;
     } catch (error) {
