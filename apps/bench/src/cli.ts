@@ -51,8 +51,12 @@ function node24(): string {
   return binary;
 }
 
-/** The server and the floor run as bundled JavaScript, as production runs the server. */
+/** The server and the floor run as bundled JavaScript, as production runs the server; it serves the built dashboard. */
 execFileSync(process.execPath, ['apps/server/build.mjs'], { cwd: REPO, stdio: 'inherit' });
+execFileSync(path.join(REPO, 'apps/dashboard/node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+  cwd: path.join(REPO, 'apps/dashboard'),
+  stdio: 'inherit',
+});
 await build({
   entryPoints: [path.join(REPO, 'apps/bench/src/floor.ts')],
   outfile: path.join(REPO, 'apps/bench/dist/floor.mjs'),
@@ -78,6 +82,7 @@ interface Report {
   floor: ScenarioResult[];
   results: ScenarioResult[];
   scale: { templates: number; page: string; p50: number; p99: number; requestsPerSecond: number }[];
+  dashboard?: { templates: number; runsMs: number[]; medianMs: number } | null;
   embedded?: { coldStartMs: number; results: ScenarioResult[] };
 }
 
@@ -153,6 +158,12 @@ for (const report of reports) {
         `| ${row.templates} templates, ${row.page} page | ${row.p50} | ${row.p99} | ${row.requestsPerSecond} |`,
       );
     }
+  }
+  if (report.dashboard) {
+    lines.push(
+      '',
+      `Dashboard (Chromium, built app): navigation to the first 50 templates shown, ${report.dashboard.templates} templates in the organization: median ${report.dashboard.medianMs} ms (runs: ${report.dashboard.runsMs.join(', ')} ms).`,
+    );
   }
   if (report.embedded) {
     lines.push('', `Embedded (PGlite): cold start to ready ${report.embedded.coldStartMs} ms.`, '');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeCursor } from '@switchboard/server';
 import postgres from 'postgres';
+import { type DashboardTiming, timeDashboardFirstPage } from './dashboard';
 import { type LoadResult, load } from './load';
 import { type Started, start } from './processes';
 import { type Seeded, seedThroughApi, templateBody } from './seed';
@@ -154,9 +155,13 @@ interface ScaleResult {
 }
 
 /** List latency at 1,000 and at 100,000 templates in one organization (rows inserted in bulk SQL). */
-async function scale(server: Started, sql: postgres.Sql): Promise<ScaleResult[]> {
+async function scale(
+  server: Started,
+  sql: postgres.Sql,
+): Promise<{ results: ScaleResult[]; dashboard: DashboardTiming | null }> {
   const seeded = await seedThroughApi(server.url, 0);
   const results: ScaleResult[] = [];
+  let dashboard: DashboardTiming | null = null;
   let inserted = 0;
   for (const total of [1_000, 100_000]) {
     await sql`insert into session_templates (organization_id, name, agent_ids, created_at, updated_at)
@@ -165,6 +170,7 @@ async function scale(server: Started, sql: postgres.Sql): Promise<ScaleResult[]>
       from generate_series(${inserted + 1}::int, ${total}::int) g`;
     inserted = total;
     await sql`analyze session_templates`;
+    if (total === 1_000) dashboard = await timeDashboardFirstPage(server.url, seeded, total);
     const [deep] = await sql`select id, created_at from session_templates
       where organization_id = ${seeded.organizationId} and is_active
       order by created_at desc, id desc offset ${Math.floor(total * 0.9)} limit 1`;
@@ -192,7 +198,7 @@ async function scale(server: Started, sql: postgres.Sql): Promise<ScaleResult[]>
       });
     }
   }
-  return results;
+  return { results, dashboard };
 }
 
 async function main() {
@@ -217,7 +223,9 @@ async function main() {
     const floor = await scenarios(floorProcess, 'floor', seeded);
     await floorProcess.stop();
     const results = await scenarios(server, 'server', seeded);
-    const scaleResults = values['skip-scale'] ? [] : await scale(server, sql);
+    const { results: scaleResults, dashboard } = values['skip-scale']
+      ? { results: [], dashboard: null }
+      : await scale(server, sql);
     await server.stop();
 
     let embedded: { coldStartMs: number; results: ScenarioResult[] } | undefined;
@@ -249,6 +257,7 @@ async function main() {
       floor,
       results,
       scale: scaleResults,
+      dashboard,
       embedded,
     };
     if (values.out) writeFileSync(values.out, JSON.stringify(report, null, 2));

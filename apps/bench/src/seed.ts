@@ -15,6 +15,9 @@ async function api(url: string, method: string, route: string, token: string | u
 
 export interface Seeded {
   token: string;
+  /** The organization's admin, to sign in to the dashboard. */
+  email: string;
+  password: string;
   organizationId: string;
   agentIds: string[];
   templateIds: string[];
@@ -22,9 +25,11 @@ export interface Seeded {
 
 /** One organization, 3 agents and `count` templates, through the API (8 requests at a time). */
 export async function seedThroughApi(url: string, count: number): Promise<Seeded> {
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const password = 'bench-password';
   const signup = await api(url, 'POST', '/api/v1/auth/signup', undefined, {
-    email: `bench-${randomBytes(4).toString('hex')}@example.com`,
-    password: 'bench-password',
+    email,
+    password,
     organizationName: 'Bench',
   });
   const token = signup.accessToken as string;
@@ -50,7 +55,7 @@ export async function seedThroughApi(url: string, count: number): Promise<Seeded
     );
     templateIds.push(...created.map((template) => template.id as string));
   }
-  return { token, organizationId: signup.organization.id, agentIds, templateIds };
+  return { token, email, password, organizationId: signup.organization.id, agentIds, templateIds };
 }
 
 export function templateBody(agentIds: string[], name: string) {

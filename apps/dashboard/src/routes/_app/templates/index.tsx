@@ -8,7 +8,7 @@ import { client, pagedList, serverError, trpc } from '../../../lib/api';
 import { formatSeconds, PANEL_LABELS, PROFILE_LABELS } from '../../../lib/labels';
 import { session } from '../../../lib/session';
 
-const PAGE = 20;
+const PAGE = 50;
 
 export const Route = createFileRoute('/_app/templates/')({
   // The search lives in the URL, so a filtered list can be shared and survives a reload.
