@@ -232,6 +232,218 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "email": "member@example.com",
+         *       "password": "switchboard-demo",
+         *       "fullName": "Demo Member",
+         *       "role": "member"
+         *     }
+         */
+        AddMemberInput: {
+            email: string;
+            password: string;
+            fullName?: string | null;
+            /** @enum {string} */
+            role: "admin" | "member";
+        };
+        /**
+         * @example {
+         *       "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "name": "Triage Agent",
+         *       "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *       "model": "gpt-4.1-mini",
+         *       "voice": "alloy",
+         *       "handoffTargets": [
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *       ],
+         *       "tools": [],
+         *       "modality": "audio_only",
+         *       "panels": [],
+         *       "isActive": true,
+         *       "version": 1,
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        Agent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            name: string;
+            instructions: string;
+            model: string;
+            voice: string | null;
+            handoffTargets: string[];
+            tools: string[];
+            /** @enum {string} */
+            modality: "audio_only" | "audio_camera" | "audio_screenshare";
+            panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            isActive: boolean;
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Coding Expert",
+         *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "handoffTargets": [],
+         *           "tools": [
+         *             "run_tests"
+         *           ],
+         *           "modality": "audio_screenshare",
+         *           "panels": [
+         *             "coding_ide"
+         *           ],
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         },
+         *         {
+         *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Triage Agent",
+         *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "handoffTargets": [
+         *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *           ],
+         *           "tools": [],
+         *           "modality": "audio_only",
+         *           "panels": [],
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        AgentPage: {
+            items: components["schemas"]["Agent"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "accessToken": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxYjJjIn0.c2lnbmF0dXJl",
+         *       "user": {
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *         "email": "admin@example.com",
+         *         "fullName": "Demo Admin",
+         *         "role": "admin",
+         *         "isActive": true,
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "updatedAt": "2026-11-29T09:00:00.000Z"
+         *       },
+         *       "organization": {
+         *         "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *         "name": "Test Organization",
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "updatedAt": "2026-11-29T09:00:00.000Z"
+         *       }
+         *     }
+         */
+        AuthResult: {
+            user: components["schemas"]["User"];
+            organization: components["schemas"]["Organization"];
+            accessToken: string;
+        };
+        /**
+         * @example {
+         *       "name": "Coding Expert",
+         *       "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *       "modality": "audio_screenshare",
+         *       "panels": [
+         *         "coding_ide"
+         *       ],
+         *       "tools": [
+         *         "run_tests"
+         *       ]
+         *     }
+         */
+        CreateAgentInput: {
+            name: string;
+            instructions: string;
+            /** @default gpt-4.1-mini */
+            model?: string;
+            /** @default null */
+            voice?: string | null;
+            /** @default [] */
+            handoffTargets?: string[];
+            /** @default [] */
+            tools?: string[];
+            /**
+             * @default audio_only
+             * @enum {string}
+             */
+            modality?: "audio_only" | "audio_camera" | "audio_screenshare";
+            /** @default [] */
+            panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+        };
+        /**
+         * @example {
+         *       "name": "Default Coding Interview",
+         *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *       "agentIds": [
+         *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *       ],
+         *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *       "modalityProfile": "audio_screenshare",
+         *       "enabledPanels": [
+         *         "coding_ide"
+         *       ],
+         *       "maxDurationSeconds": 3600,
+         *       "idleTimeoutSeconds": 300
+         *     }
+         */
+        CreateSessionTemplateInput: {
+            name: string;
+            /** @default null */
+            description?: string | null;
+            agentIds: string[];
+            /** @default null */
+            initialAgentId?: string | null;
+            /**
+             * @default audio_only
+             * @enum {string}
+             */
+            modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
+            /** @default [] */
+            enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            /** @default null */
+            maxDurationSeconds?: number | null;
+            /** @default 300 */
+            idleTimeoutSeconds?: number;
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "BAD_REQUEST",
+         *         "message": "Invalid session template: panels not provided by any agent of the set: whiteboard",
+         *         "details": {
+         *           "unsupportedPanels": [
+         *             "whiteboard"
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
         Error: {
             error: {
                 code: string;
@@ -240,6 +452,249 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        /**
+         * @example {
+         *       "email": "admin@example.com",
+         *       "password": "switchboard-demo"
+         *     }
+         */
+        LoginInput: {
+            email: string;
+            password: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "email": "admin@example.com",
+         *           "fullName": "Demo Admin",
+         *           "role": "admin",
+         *           "isActive": true,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         },
+         *         {
+         *           "id": "2c3d4e5f-6071-4829-8b3c-4d5e6f7a8b9c",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "email": "member@example.com",
+         *           "fullName": "Demo Member",
+         *           "role": "member",
+         *           "isActive": true,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        MemberList: {
+            items: components["schemas"]["User"][];
+        };
+        /**
+         * @example {
+         *       "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "name": "Test Organization",
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        Organization: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *         "email": "admin@example.com",
+         *         "fullName": "Demo Admin",
+         *         "role": "admin",
+         *         "isActive": true,
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "updatedAt": "2026-11-29T09:00:00.000Z"
+         *       },
+         *       "organization": {
+         *         "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *         "name": "Test Organization",
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "updatedAt": "2026-11-29T09:00:00.000Z"
+         *       }
+         *     }
+         */
+        Session: {
+            user: components["schemas"]["User"];
+            organization: components["schemas"]["Organization"];
+        };
+        /**
+         * @example {
+         *       "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "name": "Default Coding Interview",
+         *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *       "agentIds": [
+         *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *       ],
+         *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *       "modalityProfile": "audio_screenshare",
+         *       "enabledPanels": [
+         *         "coding_ide"
+         *       ],
+         *       "maxDurationSeconds": 3600,
+         *       "idleTimeoutSeconds": 300,
+         *       "isActive": true,
+         *       "version": 1,
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        SessionTemplate: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            name: string;
+            description: string | null;
+            agentIds: string[];
+            initialAgentId: string | null;
+            /** @enum {string} */
+            modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
+            enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            maxDurationSeconds: number | null;
+            idleTimeoutSeconds: number;
+            isActive: boolean;
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Default Coding Interview",
+         *           "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *           "agentIds": [
+         *             "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *           ],
+         *           "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "modalityProfile": "audio_screenshare",
+         *           "enabledPanels": [
+         *             "coding_ide"
+         *           ],
+         *           "maxDurationSeconds": 3600,
+         *           "idleTimeoutSeconds": 300,
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        SessionTemplatePage: {
+            items: components["schemas"]["SessionTemplate"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "email": "admin@example.com",
+         *       "password": "switchboard-demo",
+         *       "fullName": "Demo Admin",
+         *       "organizationName": "Test Organization"
+         *     }
+         */
+        SignupInput: {
+            email: string;
+            password: string;
+            fullName?: string | null;
+            organizationName: string;
+        };
+        /**
+         * @example {
+         *       "voice": "verse",
+         *       "version": 1
+         *     }
+         */
+        UpdateAgentInput: {
+            version?: number;
+            name?: string;
+            instructions?: string;
+            model?: string;
+            voice?: string | null;
+            handoffTargets?: string[];
+            tools?: string[];
+            /** @enum {string} */
+            modality?: "audio_only" | "audio_camera" | "audio_screenshare";
+            panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+        };
+        /**
+         * @example {
+         *       "role": "admin"
+         *     }
+         */
+        UpdateMemberInput: {
+            /** @enum {string} */
+            role?: "admin" | "member";
+            isActive?: boolean;
+        };
+        /**
+         * @example {
+         *       "idleTimeoutSeconds": 120,
+         *       "version": 1
+         *     }
+         */
+        UpdateSessionTemplateInput: {
+            version?: number;
+            name?: string;
+            description?: string | null;
+            agentIds?: string[];
+            initialAgentId?: string | null;
+            /** @enum {string} */
+            modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
+            enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            maxDurationSeconds?: number | null;
+            idleTimeoutSeconds?: number;
+        };
+        /**
+         * @example {
+         *       "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "email": "admin@example.com",
+         *       "fullName": "Demo Admin",
+         *       "role": "admin",
+         *       "isActive": true,
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        User: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            email: string;
+            fullName: string | null;
+            /** @enum {string} */
+            role: "admin" | "member";
+            isActive: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
     };
     responses: never;
@@ -259,12 +714,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    email: string;
-                    password: string;
-                    fullName?: string | null;
-                    organizationName: string;
-                };
+                /**
+                 * @example {
+                 *       "email": "admin@example.com",
+                 *       "password": "switchboard-demo",
+                 *       "fullName": "Demo Admin",
+                 *       "organizationName": "Test Organization"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SignupInput"];
             };
         };
         responses: {
@@ -274,33 +732,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            organizationId: string;
-                            email: string;
-                            fullName: string | null;
-                            /** @enum {string} */
-                            role: "admin" | "member";
-                            isActive: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
-                        organization: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
-                        accessToken: string;
-                    };
+                    /**
+                     * @example {
+                     *       "accessToken": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxYjJjIn0.c2lnbmF0dXJl",
+                     *       "user": {
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "email": "admin@example.com",
+                     *         "fullName": "Demo Admin",
+                     *         "role": "admin",
+                     *         "isActive": true,
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *       },
+                     *       "organization": {
+                     *         "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "name": "Test Organization",
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthResult"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -377,10 +830,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    email: string;
-                    password: string;
-                };
+                /**
+                 * @example {
+                 *       "email": "admin@example.com",
+                 *       "password": "switchboard-demo"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LoginInput"];
             };
         };
         responses: {
@@ -390,33 +846,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            organizationId: string;
-                            email: string;
-                            fullName: string | null;
-                            /** @enum {string} */
-                            role: "admin" | "member";
-                            isActive: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
-                        organization: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
-                        accessToken: string;
-                    };
+                    /**
+                     * @example {
+                     *       "accessToken": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxYjJjIn0.c2lnbmF0dXJl",
+                     *       "user": {
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "email": "admin@example.com",
+                     *         "fullName": "Demo Admin",
+                     *         "role": "admin",
+                     *         "isActive": true,
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *       },
+                     *       "organization": {
+                     *         "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "name": "Test Organization",
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthResult"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -490,32 +941,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            organizationId: string;
-                            email: string;
-                            fullName: string | null;
-                            /** @enum {string} */
-                            role: "admin" | "member";
-                            isActive: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
-                        organization: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        };
-                    };
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "email": "admin@example.com",
+                     *         "fullName": "Demo Admin",
+                     *         "role": "admin",
+                     *         "isActive": true,
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *       },
+                     *       "organization": {
+                     *         "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "name": "Test Organization",
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Session"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -571,23 +1017,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            organizationId: string;
-                            email: string;
-                            fullName: string | null;
-                            /** @enum {string} */
-                            role: "admin" | "member";
-                            isActive: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                    };
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "email": "admin@example.com",
+                     *           "fullName": "Demo Admin",
+                     *           "role": "admin",
+                     *           "isActive": true,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "2c3d4e5f-6071-4829-8b3c-4d5e6f7a8b9c",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "email": "member@example.com",
+                     *           "fullName": "Demo Member",
+                     *           "role": "member",
+                     *           "isActive": true,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MemberList"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -646,13 +1102,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    email: string;
-                    password: string;
-                    fullName?: string | null;
-                    /** @enum {string} */
-                    role: "admin" | "member";
-                };
+                /**
+                 * @example {
+                 *       "email": "member@example.com",
+                 *       "password": "switchboard-demo",
+                 *       "fullName": "Demo Member",
+                 *       "role": "member"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AddMemberInput"];
             };
         };
         responses: {
@@ -662,21 +1120,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        email: string;
-                        fullName: string | null;
-                        /** @enum {string} */
-                        role: "admin" | "member";
-                        isActive: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "email": "admin@example.com",
+                     *       "fullName": "Demo Admin",
+                     *       "role": "admin",
+                     *       "isActive": true,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -764,11 +1220,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @enum {string} */
-                    role?: "admin" | "member";
-                    isActive?: boolean;
-                };
+                /**
+                 * @example {
+                 *       "role": "admin"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateMemberInput"];
             };
         };
         responses: {
@@ -778,21 +1235,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        email: string;
-                        fullName: string | null;
-                        /** @enum {string} */
-                        role: "admin" | "member";
-                        isActive: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "email": "admin@example.com",
+                     *       "fullName": "Demo Admin",
+                     *       "role": "admin",
+                     *       "isActive": true,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -897,30 +1352,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            organizationId: string;
-                            name: string;
-                            instructions: string;
-                            model: string;
-                            voice: string | null;
-                            handoffTargets: string[];
-                            tools: string[];
-                            /** @enum {string} */
-                            modality: "audio_only" | "audio_camera" | "audio_screenshare";
-                            panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                            isActive: boolean;
-                            version: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        nextCursor: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Coding Expert",
+                     *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [],
+                     *           "tools": [
+                     *             "run_tests"
+                     *           ],
+                     *           "modality": "audio_screenshare",
+                     *           "panels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Triage Agent",
+                     *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [
+                     *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *           ],
+                     *           "tools": [],
+                     *           "modality": "audio_only",
+                     *           "panels": [],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AgentPage"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -970,25 +1447,20 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    instructions: string;
-                    /** @default gpt-4.1-mini */
-                    model?: string;
-                    /** @default null */
-                    voice?: string | null;
-                    /** @default [] */
-                    handoffTargets?: string[];
-                    /** @default [] */
-                    tools?: string[];
-                    /**
-                     * @default audio_only
-                     * @enum {string}
-                     */
-                    modality?: "audio_only" | "audio_camera" | "audio_screenshare";
-                    /** @default [] */
-                    panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                };
+                /**
+                 * @example {
+                 *       "name": "Coding Expert",
+                 *       "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+                 *       "modality": "audio_screenshare",
+                 *       "panels": [
+                 *         "coding_ide"
+                 *       ],
+                 *       "tools": [
+                 *         "run_tests"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateAgentInput"];
             };
         };
         responses: {
@@ -998,27 +1470,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        name: string;
-                        instructions: string;
-                        model: string;
-                        voice: string | null;
-                        handoffTargets: string[];
-                        tools: string[];
-                        /** @enum {string} */
-                        modality: "audio_only" | "audio_camera" | "audio_screenshare";
-                        panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                        isActive: boolean;
-                        version: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Triage Agent",
+                     *       "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *       "model": "gpt-4.1-mini",
+                     *       "voice": "alloy",
+                     *       "handoffTargets": [
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "tools": [],
+                     *       "modality": "audio_only",
+                     *       "panels": [],
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Agent"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -1103,27 +1575,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        name: string;
-                        instructions: string;
-                        model: string;
-                        voice: string | null;
-                        handoffTargets: string[];
-                        tools: string[];
-                        /** @enum {string} */
-                        modality: "audio_only" | "audio_camera" | "audio_screenshare";
-                        panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                        isActive: boolean;
-                        version: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Triage Agent",
+                     *       "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *       "model": "gpt-4.1-mini",
+                     *       "voice": "alloy",
+                     *       "handoffTargets": [
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "tools": [],
+                     *       "modality": "audio_only",
+                     *       "panels": [],
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Agent"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -1184,18 +1656,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    version?: number;
-                    name?: string;
-                    instructions?: string;
-                    model?: string;
-                    voice?: string | null;
-                    handoffTargets?: string[];
-                    tools?: string[];
-                    /** @enum {string} */
-                    modality?: "audio_only" | "audio_camera" | "audio_screenshare";
-                    panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                };
+                /**
+                 * @example {
+                 *       "voice": "verse",
+                 *       "version": 1
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateAgentInput"];
             };
         };
         responses: {
@@ -1205,27 +1672,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        name: string;
-                        instructions: string;
-                        model: string;
-                        voice: string | null;
-                        handoffTargets: string[];
-                        tools: string[];
-                        /** @enum {string} */
-                        modality: "audio_only" | "audio_camera" | "audio_screenshare";
-                        panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                        isActive: boolean;
-                        version: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Triage Agent",
+                     *       "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *       "model": "gpt-4.1-mini",
+                     *       "voice": "alloy",
+                     *       "handoffTargets": [
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "tools": [],
+                     *       "modality": "audio_only",
+                     *       "panels": [],
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Agent"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -1413,30 +1880,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            organizationId: string;
-                            name: string;
-                            description: string | null;
-                            agentIds: string[];
-                            initialAgentId: string | null;
-                            /** @enum {string} */
-                            modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-                            enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                            maxDurationSeconds: number | null;
-                            idleTimeoutSeconds: number;
-                            isActive: boolean;
-                            version: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        nextCursor: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Default Coding Interview",
+                     *           "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *           "agentIds": [
+                     *             "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *           ],
+                     *           "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "modalityProfile": "audio_screenshare",
+                     *           "enabledPanels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "maxDurationSeconds": 3600,
+                     *           "idleTimeoutSeconds": 300,
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplatePage"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -1486,25 +1958,24 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    /** @default null */
-                    description?: string | null;
-                    agentIds: string[];
-                    /** @default null */
-                    initialAgentId?: string | null;
-                    /**
-                     * @default audio_only
-                     * @enum {string}
-                     */
-                    modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-                    /** @default [] */
-                    enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                    /** @default null */
-                    maxDurationSeconds?: number | null;
-                    /** @default 300 */
-                    idleTimeoutSeconds?: number;
-                };
+                /**
+                 * @example {
+                 *       "name": "Default Coding Interview",
+                 *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                 *       "agentIds": [
+                 *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+                 *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                 *       ],
+                 *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                 *       "modalityProfile": "audio_screenshare",
+                 *       "enabledPanels": [
+                 *         "coding_ide"
+                 *       ],
+                 *       "maxDurationSeconds": 3600,
+                 *       "idleTimeoutSeconds": 300
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateSessionTemplateInput"];
             };
         };
         responses: {
@@ -1514,27 +1985,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        name: string;
-                        description: string | null;
-                        agentIds: string[];
-                        initialAgentId: string | null;
-                        /** @enum {string} */
-                        modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-                        enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                        maxDurationSeconds: number | null;
-                        idleTimeoutSeconds: number;
-                        isActive: boolean;
-                        version: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Default Coding Interview",
+                     *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *       "agentIds": [
+                     *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "modalityProfile": "audio_screenshare",
+                     *       "enabledPanels": [
+                     *         "coding_ide"
+                     *       ],
+                     *       "maxDurationSeconds": 3600,
+                     *       "idleTimeoutSeconds": 300,
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplate"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -1619,27 +2093,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        name: string;
-                        description: string | null;
-                        agentIds: string[];
-                        initialAgentId: string | null;
-                        /** @enum {string} */
-                        modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-                        enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                        maxDurationSeconds: number | null;
-                        idleTimeoutSeconds: number;
-                        isActive: boolean;
-                        version: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Default Coding Interview",
+                     *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *       "agentIds": [
+                     *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "modalityProfile": "audio_screenshare",
+                     *       "enabledPanels": [
+                     *         "coding_ide"
+                     *       ],
+                     *       "maxDurationSeconds": 3600,
+                     *       "idleTimeoutSeconds": 300,
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplate"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -1700,18 +2177,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    version?: number;
-                    name?: string;
-                    description?: string | null;
-                    agentIds?: string[];
-                    initialAgentId?: string | null;
-                    /** @enum {string} */
-                    modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-                    enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                    maxDurationSeconds?: number | null;
-                    idleTimeoutSeconds?: number;
-                };
+                /**
+                 * @example {
+                 *       "idleTimeoutSeconds": 120,
+                 *       "version": 1
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateSessionTemplateInput"];
             };
         };
         responses: {
@@ -1721,27 +2193,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        name: string;
-                        description: string | null;
-                        agentIds: string[];
-                        initialAgentId: string | null;
-                        /** @enum {string} */
-                        modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-                        enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                        maxDurationSeconds: number | null;
-                        idleTimeoutSeconds: number;
-                        isActive: boolean;
-                        version: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Default Coding Interview",
+                     *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *       "agentIds": [
+                     *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "modalityProfile": "audio_screenshare",
+                     *       "enabledPanels": [
+                     *         "coding_ide"
+                     *       ],
+                     *       "maxDurationSeconds": 3600,
+                     *       "idleTimeoutSeconds": 300,
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplate"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -1918,27 +2393,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        organizationId: string;
-                        name: string;
-                        description: string | null;
-                        agentIds: string[];
-                        initialAgentId: string | null;
-                        /** @enum {string} */
-                        modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-                        enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-                        maxDurationSeconds: number | null;
-                        idleTimeoutSeconds: number;
-                        isActive: boolean;
-                        version: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Default Coding Interview",
+                     *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *       "agentIds": [
+                     *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "modalityProfile": "audio_screenshare",
+                     *       "enabledPanels": [
+                     *         "coding_ide"
+                     *       ],
+                     *       "maxDurationSeconds": 3600,
+                     *       "idleTimeoutSeconds": 300,
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplate"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */

@@ -1,10 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { startTestApp } from '@switchboard/server/testing';
 import createFetchClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTypes, SCHEMA_FILE } from '../src/generate';
-import type { paths } from '../src/schema';
+import type { components, paths } from '../src/schema';
+
+const REDOCLY = fileURLToPath(new URL('../node_modules/.bin/redocly', import.meta.url));
+
+/** The generated types carry the contract's names. */
+type SessionTemplate = components['schemas']['SessionTemplate'];
 
 let url: string;
 let close: () => Promise<void>;
@@ -36,10 +45,25 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
             '#/components/schemas/Error',
           );
         }
+        // Every request body and 2xx JSON response is a named component, with an example.
         if ((method === 'post' || method === 'put') && !path.endsWith('/clone')) {
-          expect(operation.requestBody.content['application/json'].schema.type, where).toBe('object');
+          const body = operation.requestBody.content['application/json'];
+          expect(body.schema, where).toEqual({
+            $ref: expect.stringMatching(/^#\/components\/schemas\/\w+$/),
+          });
+          expect(body.example, where).toBeTruthy();
         }
-        if (operation.security === undefined) {
+        for (const status of statuses.filter((code) => code.startsWith('2'))) {
+          const json = operation.responses[status].content?.['application/json'];
+          if (!json) continue;
+          expect(json.schema, `${where} ${status}`).toEqual({
+            $ref: expect.stringMatching(/^#\/components\/schemas\/\w+$/),
+          });
+          expect(json.example, `${where} ${status}`).toBeTruthy();
+        }
+        expect(operation.security, where).toBeDefined();
+        if (operation.security.length) {
+          expect(operation.security, where).toEqual([{ bearerAuth: [] }]);
           expect(statuses, where).toEqual(expect.arrayContaining(['401']));
         }
       }
@@ -67,6 +91,49 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     );
     expect(document.paths['/api/v1/session-templates/{id}/clone'].post.responses['201']).toBeTruthy();
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining([
+        'User',
+        'Organization',
+        'Agent',
+        'SessionTemplate',
+        'AgentPage',
+        'SessionTemplatePage',
+        'AuthResult',
+        'Session',
+        'MemberList',
+        'Error',
+        'SignupInput',
+        'LoginInput',
+        'AddMemberInput',
+        'UpdateMemberInput',
+        'CreateAgentInput',
+        'UpdateAgentInput',
+        'CreateSessionTemplateInput',
+        'UpdateSessionTemplateInput',
+      ]),
+    );
+    // Entities are referenced, not repeated: a page's items are the entity's component.
+    expect(document.components.schemas.SessionTemplatePage.properties.items.items).toEqual({
+      $ref: '#/components/schemas/SessionTemplate',
+    });
+    // Over REST the id is in the path, never in the body.
+    expect(document.components.schemas.UpdateSessionTemplateInput.properties.id).toBeUndefined();
+  });
+
+  it("passes Redocly's recommended rules with no error", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-openapi-'));
+    const file = path.join(dir, 'openapi.json');
+    writeFileSync(file, JSON.stringify(document));
+    const result = spawnSync(REDOCLY, ['lint', file, '--extends', 'recommended', '--format', 'json'], {
+      encoding: 'utf8',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    });
+    const report = JSON.parse(result.stdout) as {
+      problems: { severity: string; message: string; ruleId: string }[];
+    };
+    const errors = report.problems.filter((problem) => problem.severity === 'error');
+    expect(errors.map((problem) => `${problem.ruleId}: ${problem.message}`)).toEqual([]);
   });
 
   it('generates the committed types with openapi-typescript', async () => {
@@ -95,7 +162,8 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
       },
     });
     expect(created.response.status).toBe(201);
-    const id = created.data!.id;
+    const template: SessionTemplate = created.data!;
+    const id = template.id;
     const list = await api.GET('/api/v1/session-templates', { headers, params: { query: { limit: 10 } } });
     expect(list.data!.items.map((item) => item.id)).toEqual([id]);
     const updated = await api.PUT('/api/v1/session-templates/{id}', {

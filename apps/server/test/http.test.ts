@@ -111,13 +111,14 @@ describe(`HTTP transport (${driverName})`, () => {
     }
     const templates = doc.paths['/api/v1/session-templates'];
     expect(templates.post.tags).toEqual(['session-templates']);
-    expect(
-      templates.post.responses['201'].content['application/json'].schema.properties.version,
-    ).toBeTruthy();
-    expect(templates.post.requestBody.content['application/json'].schema.required).toEqual([
-      'name',
-      'agentIds',
-    ]);
+    expect(templates.post.responses['201'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/SessionTemplate',
+    });
+    expect(doc.components.schemas.SessionTemplate.properties.version).toBeTruthy();
+    expect(templates.post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CreateSessionTemplateInput',
+    });
+    expect(doc.components.schemas.CreateSessionTemplateInput.required).toEqual(['name', 'agentIds']);
     expect(Object.keys(templates.post.responses)).toEqual(
       expect.arrayContaining(['201', '400', '401', '403']),
     );

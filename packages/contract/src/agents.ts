@@ -15,53 +15,59 @@ const agentFields = {
   panels: distinct(PanelType, 'panels'),
 };
 
-export const CreateAgentInput = z.strictObject({
-  name: agentFields.name,
-  instructions: agentFields.instructions,
-  model: agentFields.model.default(AGENT_MODEL_DEFAULT),
-  voice: agentFields.voice.default(null),
-  handoffTargets: agentFields.handoffTargets.default([]),
-  tools: agentFields.tools.default([]),
-  modality: agentFields.modality.default('audio_only'),
-  panels: agentFields.panels.default([]),
-});
+export const CreateAgentInput = z
+  .strictObject({
+    name: agentFields.name,
+    instructions: agentFields.instructions,
+    model: agentFields.model.default(AGENT_MODEL_DEFAULT),
+    voice: agentFields.voice.default(null),
+    handoffTargets: agentFields.handoffTargets.default([]),
+    tools: agentFields.tools.default([]),
+    modality: agentFields.modality.default('audio_only'),
+    panels: agentFields.panels.default([]),
+  })
+  .meta({ id: 'CreateAgentInput' });
 export type CreateAgentInput = z.input<typeof CreateAgentInput>;
 
 /**
  * Partial update: an omitted field keeps its value, an explicit `null` clears `voice`. `version`,
  * when given, must be the current one.
  */
-export const UpdateAgentInput = z.strictObject({
-  id: Id,
-  version: PositiveInt4.optional(),
-  name: agentFields.name.optional(),
-  instructions: agentFields.instructions.optional(),
-  model: agentFields.model.optional(),
-  voice: agentFields.voice.optional(),
-  handoffTargets: agentFields.handoffTargets.optional(),
-  tools: agentFields.tools.optional(),
-  modality: agentFields.modality.optional(),
-  panels: agentFields.panels.optional(),
-});
+export const UpdateAgentInput = z
+  .strictObject({
+    id: Id,
+    version: PositiveInt4.optional(),
+    name: agentFields.name.optional(),
+    instructions: agentFields.instructions.optional(),
+    model: agentFields.model.optional(),
+    voice: agentFields.voice.optional(),
+    handoffTargets: agentFields.handoffTargets.optional(),
+    tools: agentFields.tools.optional(),
+    modality: agentFields.modality.optional(),
+    panels: agentFields.panels.optional(),
+  })
+  .meta({ id: 'UpdateAgentInput' });
 export type UpdateAgentInput = z.input<typeof UpdateAgentInput>;
 
-export const Agent = z.object({
-  id: Id,
-  organizationId: Id,
-  name: z.string(),
-  instructions: z.string(),
-  model: z.string(),
-  voice: z.string().nullable(),
-  handoffTargets: z.array(Id),
-  tools: z.array(z.string()),
-  modality: AgentModality,
-  panels: z.array(PanelType),
-  isActive: z.boolean(),
-  version: z.int(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
+export const Agent = z
+  .object({
+    id: Id,
+    organizationId: Id,
+    name: z.string(),
+    instructions: z.string(),
+    model: z.string(),
+    voice: z.string().nullable(),
+    handoffTargets: z.array(Id),
+    tools: z.array(z.string()),
+    modality: AgentModality,
+    panels: z.array(PanelType),
+    isActive: z.boolean(),
+    version: z.int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Agent' });
 export type Agent = z.infer<typeof Agent>;
 
-export const AgentPage = pageOf(Agent);
+export const AgentPage = pageOf(Agent).meta({ id: 'AgentPage' });
 export type AgentPage = z.infer<typeof AgentPage>;

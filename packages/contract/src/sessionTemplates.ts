@@ -16,53 +16,59 @@ const templateFields = {
   idleTimeoutSeconds: PositiveInt4,
 };
 
-export const CreateSessionTemplateInput = z.strictObject({
-  name: templateFields.name,
-  description: templateFields.description.default(null),
-  agentIds: templateFields.agentIds,
-  initialAgentId: templateFields.initialAgentId.default(null),
-  modalityProfile: templateFields.modalityProfile.default('audio_only'),
-  enabledPanels: templateFields.enabledPanels.default([]),
-  maxDurationSeconds: templateFields.maxDurationSeconds.default(null),
-  idleTimeoutSeconds: templateFields.idleTimeoutSeconds.default(IDLE_TIMEOUT_DEFAULT),
-});
+export const CreateSessionTemplateInput = z
+  .strictObject({
+    name: templateFields.name,
+    description: templateFields.description.default(null),
+    agentIds: templateFields.agentIds,
+    initialAgentId: templateFields.initialAgentId.default(null),
+    modalityProfile: templateFields.modalityProfile.default('audio_only'),
+    enabledPanels: templateFields.enabledPanels.default([]),
+    maxDurationSeconds: templateFields.maxDurationSeconds.default(null),
+    idleTimeoutSeconds: templateFields.idleTimeoutSeconds.default(IDLE_TIMEOUT_DEFAULT),
+  })
+  .meta({ id: 'CreateSessionTemplateInput' });
 export type CreateSessionTemplateInput = z.input<typeof CreateSessionTemplateInput>;
 
 /**
  * Partial update: an omitted field keeps its value; an explicit `null` clears `description`,
  * `initialAgentId` or `maxDurationSeconds`. `version`, when given, must be the current one.
  */
-export const UpdateSessionTemplateInput = z.strictObject({
-  id: Id,
-  version: PositiveInt4.optional(),
-  name: templateFields.name.optional(),
-  description: templateFields.description.optional(),
-  agentIds: templateFields.agentIds.optional(),
-  initialAgentId: templateFields.initialAgentId.optional(),
-  modalityProfile: templateFields.modalityProfile.optional(),
-  enabledPanels: templateFields.enabledPanels.optional(),
-  maxDurationSeconds: templateFields.maxDurationSeconds.optional(),
-  idleTimeoutSeconds: templateFields.idleTimeoutSeconds.optional(),
-});
+export const UpdateSessionTemplateInput = z
+  .strictObject({
+    id: Id,
+    version: PositiveInt4.optional(),
+    name: templateFields.name.optional(),
+    description: templateFields.description.optional(),
+    agentIds: templateFields.agentIds.optional(),
+    initialAgentId: templateFields.initialAgentId.optional(),
+    modalityProfile: templateFields.modalityProfile.optional(),
+    enabledPanels: templateFields.enabledPanels.optional(),
+    maxDurationSeconds: templateFields.maxDurationSeconds.optional(),
+    idleTimeoutSeconds: templateFields.idleTimeoutSeconds.optional(),
+  })
+  .meta({ id: 'UpdateSessionTemplateInput' });
 export type UpdateSessionTemplateInput = z.input<typeof UpdateSessionTemplateInput>;
 
-export const SessionTemplate = z.object({
-  id: Id,
-  organizationId: Id,
-  name: z.string(),
-  description: z.string().nullable(),
-  agentIds: z.array(Id),
-  initialAgentId: Id.nullable(),
-  modalityProfile: ModalityProfile,
-  enabledPanels: z.array(PanelType),
-  maxDurationSeconds: z.int().nullable(),
-  idleTimeoutSeconds: z.int(),
-  isActive: z.boolean(),
-  version: z.int(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
+export const SessionTemplate = z
+  .object({
+    id: Id,
+    organizationId: Id,
+    name: z.string(),
+    description: z.string().nullable(),
+    agentIds: z.array(Id),
+    initialAgentId: Id.nullable(),
+    modalityProfile: ModalityProfile,
+    enabledPanels: z.array(PanelType),
+    maxDurationSeconds: z.int().nullable(),
+    idleTimeoutSeconds: z.int(),
+    isActive: z.boolean(),
+    version: z.int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'SessionTemplate' });
 export type SessionTemplate = z.infer<typeof SessionTemplate>;
 
-export const SessionTemplatePage = pageOf(SessionTemplate);
+export const SessionTemplatePage = pageOf(SessionTemplate).meta({ id: 'SessionTemplatePage' });
 export type SessionTemplatePage = z.infer<typeof SessionTemplatePage>;

@@ -1,8 +1,57 @@
 import { ErrorBody } from '@switchboard/contract';
+import { z } from 'zod';
 import { REST_PREFIX } from './adapter';
-import { jsonSchema, type RestOperation, restOperations } from './routes';
+import { EXAMPLES } from './examples';
+import { type JsonSchema, type RestOperation, restOperations } from './routes';
 
-/** The OpenAPI 3.1 document, generated from the router's procedures and the contract's zod schemas. */
+/**
+ * The OpenAPI 3.1 document, generated from the router's procedures and the contract's zod schemas.
+ * Every schema the contract names (`.meta({ id })`) is a component, referenced wherever it appears,
+ * so a generated SDK calls the types what the contract calls them.
+ */
+
+const COMPONENT_REF = '#/components/schemas/';
+
+/**
+ * Turns zod's JSON Schema into the document's: named schemas go to `components` (each once; a
+ * second rendering must be the same), references point there, and what remains is returned.
+ */
+class Components {
+  readonly schemas: Record<string, JsonSchema> = {};
+
+  schema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const {
+      $schema: _,
+      $defs,
+      ...top
+    } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema & {
+      $defs?: Record<string, JsonSchema>;
+    };
+    for (const [name, definition] of Object.entries($defs ?? {})) this.add(name, relink(definition));
+    return relink(top);
+  }
+
+  add(name: string, definition: JsonSchema) {
+    const existing = this.schemas[name];
+    if (existing && JSON.stringify(existing) !== JSON.stringify(definition)) {
+      throw new Error(`OpenAPI: two different schemas are named ${name}`);
+    }
+    this.schemas[name] = definition;
+  }
+
+  /** The named component a `$ref` points to, if it is one. */
+  named(schema: JsonSchema): string | undefined {
+    const ref = schema.$ref;
+    return typeof ref === 'string' && ref.startsWith(COMPONENT_REF)
+      ? ref.slice(COMPONENT_REF.length)
+      : undefined;
+  }
+}
+
+/** zod writes references to `#/$defs/<id>`; the document keeps them in `#/components/schemas/<id>`. */
+function relink(schema: JsonSchema): JsonSchema {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/$defs/', `"${COMPONENT_REF}`)) as JsonSchema;
+}
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...)',
@@ -28,8 +77,11 @@ function errorStatuses(operation: RestOperation): number[] {
   return statuses.sort((a, b) => a - b);
 }
 
-function operationObject(operation: RestOperation) {
-  const input = operation.input ? jsonSchema(operation.input, 'input') : undefined;
+function operationObject(operation: RestOperation, components: Components) {
+  // The input as one object: path parameters, query parameters or the body are its fields.
+  const inputRef = operation.input ? components.schema(operation.input, 'input') : undefined;
+  const inputName = inputRef && components.named(inputRef);
+  const input: JsonSchema | undefined = inputName ? components.schemas[inputName] : inputRef;
   const pathParameters = operation.pathParams.map((name) => ({
     name,
     in: 'path',
@@ -49,39 +101,54 @@ function operationObject(operation: RestOperation) {
         }))
       : [];
   const hasBody = operation.method !== 'GET' && operation.method !== 'DELETE' && fields.length > 0;
+  if (hasBody && !inputName)
+    throw new Error(`OpenAPI: the body of ${operation.procedure} has no component name`);
+  if (hasBody && inputName && operation.pathParams.length) {
+    // Over REST the path carries the id: the body component is the input without it.
+    components.schemas[inputName] = {
+      ...input,
+      properties: Object.fromEntries(fields),
+      required: (input?.required ?? []).filter((name) => !operation.pathParams.includes(name)),
+    };
+  }
   const status = operation.status ?? 200;
-  const error = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  const output =
+    operation.output && status !== 204 ? components.schema(operation.output, 'output') : undefined;
+  const outputName = output && components.named(output);
+  const error = { content: { 'application/json': { schema: { $ref: `${COMPONENT_REF}Error` } } } };
   return {
     operationId: operation.procedure.replace('.', '_'),
     summary: operation.summary,
     tags: [operation.tag],
     description: `tRPC: \`${operation.procedure}\`. Access: ${operation.access}.`,
-    ...(operation.access === 'public' ? { security: [] } : {}),
+    // Who may call, per operation: nobody's token for signup and login, a user's token for the rest.
+    security: operation.access === 'public' ? [] : [{ bearerAuth: [] }],
     parameters: [...pathParameters, ...queryParameters],
-    ...(hasBody
+    ...(hasBody && inputName
       ? {
           requestBody: {
             required: true,
             content: {
               'application/json': {
-                schema: {
-                  ...input,
-                  properties: Object.fromEntries(fields),
-                  required: (input?.required ?? []).filter((name) => !operation.pathParams.includes(name)),
-                },
+                schema: { $ref: `${COMPONENT_REF}${inputName}` },
+                ...(EXAMPLES[inputName] ? { example: EXAMPLES[inputName] } : {}),
               },
             },
           },
         }
       : {}),
     responses: {
-      [status]:
-        status === 204 || !operation.output
-          ? { description: 'Done, no content' }
-          : {
-              description: 'Success',
-              content: { 'application/json': { schema: jsonSchema(operation.output, 'output') } },
+      [status]: output
+        ? {
+            description: 'Success',
+            content: {
+              'application/json': {
+                schema: output,
+                ...(outputName && EXAMPLES[outputName] ? { example: EXAMPLES[outputName] } : {}),
+              },
             },
+          }
+        : { description: 'Done, no content' },
       ...Object.fromEntries(
         errorStatuses(operation).map((code) => [
           code,
@@ -93,12 +160,20 @@ function operationObject(operation: RestOperation) {
 }
 
 export function buildOpenApiDocument() {
+  const components = new Components();
+  components.schema(ErrorBody, 'output');
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of restOperations()) {
     const path = REST_PREFIX + operation.path;
     paths[path] ??= {};
-    paths[path][operation.method.toLowerCase()] = operationObject(operation);
+    paths[path][operation.method.toLowerCase()] = operationObject(operation, components);
   }
+  // Each named schema carries its example (JSON Schema `examples`), as a portal shows it.
+  const schemas = Object.fromEntries(
+    Object.entries(components.schemas)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, schema]) => [name, EXAMPLES[name] ? { ...schema, examples: [EXAMPLES[name]] } : schema]),
+  );
   return {
     openapi: '3.1.0',
     info: {
@@ -117,7 +192,7 @@ export function buildOpenApiDocument() {
     security: [{ bearerAuth: [] }],
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { Error: jsonSchema(ErrorBody, 'output') },
+      schemas,
     },
     paths,
   };

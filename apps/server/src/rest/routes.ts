@@ -35,8 +35,16 @@ export type JsonSchema = Record<string, unknown> & {
   required?: string[];
 };
 
-/** A zod schema as JSON Schema (2020-12, what OpenAPI 3.1 uses), for the document and for serialisation. */
+/**
+ * A zod schema as JSON Schema (2020-12, what OpenAPI 3.1 uses), self-contained: named components
+ * are written out in place (for serialisation and for reading field types). The OpenAPI document
+ * references them by name instead (`openapi.ts`).
+ */
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    metadata: z.registry(),
+  }) as JsonSchema;
   return rest;
 }

@@ -1,0 +1,130 @@
+/**
+ * Examples for the OpenAPI document, in the demo data's shapes (`pnpm seed`), one per named
+ * component, so Swagger UI's "Try it out" starts from a valid body. A test parses each with the
+ * contract's schema of that name, so an example cannot drift from the contract.
+ */
+const ORGANIZATION_ID = '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b';
+const ADMIN_ID = '1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b';
+const MEMBER_ID = '2c3d4e5f-6071-4829-8b3c-4d5e6f7a8b9c';
+const TRIAGE_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const CODER_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+const TEMPLATE_ID = '3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e';
+const AT = '2026-11-29T09:00:00.000Z';
+
+const organization = { id: ORGANIZATION_ID, name: 'Test Organization', createdAt: AT, updatedAt: AT };
+const admin = {
+  id: ADMIN_ID,
+  organizationId: ORGANIZATION_ID,
+  email: 'admin@example.com',
+  fullName: 'Demo Admin',
+  role: 'admin',
+  isActive: true,
+  createdAt: AT,
+  updatedAt: AT,
+};
+const member = {
+  ...admin,
+  id: MEMBER_ID,
+  email: 'member@example.com',
+  fullName: 'Demo Member',
+  role: 'member',
+};
+const triage = {
+  id: TRIAGE_ID,
+  organizationId: ORGANIZATION_ID,
+  name: 'Triage Agent',
+  instructions: 'Greet the candidate, confirm the role they applied for, then hand off to the coding expert.',
+  model: 'gpt-4.1-mini',
+  voice: 'alloy',
+  handoffTargets: [CODER_ID],
+  tools: [],
+  modality: 'audio_only',
+  panels: [],
+  isActive: true,
+  version: 1,
+  createdAt: AT,
+  updatedAt: AT,
+};
+const coder = {
+  ...triage,
+  id: CODER_ID,
+  name: 'Coding Expert',
+  instructions:
+    'Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.',
+  handoffTargets: [],
+  tools: ['run_tests'],
+  modality: 'audio_screenshare',
+  panels: ['coding_ide'],
+};
+const template = {
+  id: TEMPLATE_ID,
+  organizationId: ORGANIZATION_ID,
+  name: 'Default Coding Interview',
+  description: 'A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.',
+  agentIds: [TRIAGE_ID, CODER_ID],
+  initialAgentId: TRIAGE_ID,
+  modalityProfile: 'audio_screenshare',
+  enabledPanels: ['coding_ide'],
+  maxDurationSeconds: 3600,
+  idleTimeoutSeconds: 300,
+  isActive: true,
+  version: 1,
+  createdAt: AT,
+  updatedAt: AT,
+};
+
+export const EXAMPLES: Record<string, unknown> = {
+  Organization: organization,
+  User: admin,
+  Session: { user: admin, organization },
+  AuthResult: {
+    accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxYjJjIn0.c2lnbmF0dXJl',
+    user: admin,
+    organization,
+  },
+  MemberList: { items: [admin, member] },
+  Agent: triage,
+  AgentPage: { items: [coder, triage], nextCursor: null },
+  SessionTemplate: template,
+  SessionTemplatePage: { items: [template], nextCursor: null },
+  SignupInput: {
+    email: 'admin@example.com',
+    password: 'switchboard-demo',
+    fullName: 'Demo Admin',
+    organizationName: 'Test Organization',
+  },
+  LoginInput: { email: 'admin@example.com', password: 'switchboard-demo' },
+  AddMemberInput: {
+    email: 'member@example.com',
+    password: 'switchboard-demo',
+    fullName: 'Demo Member',
+    role: 'member',
+  },
+  UpdateMemberInput: { role: 'admin' },
+  CreateAgentInput: {
+    name: 'Coding Expert',
+    instructions: coder.instructions,
+    modality: 'audio_screenshare',
+    panels: ['coding_ide'],
+    tools: ['run_tests'],
+  },
+  UpdateAgentInput: { voice: 'verse', version: 1 },
+  CreateSessionTemplateInput: {
+    name: 'Default Coding Interview',
+    description: template.description,
+    agentIds: [TRIAGE_ID, CODER_ID],
+    initialAgentId: TRIAGE_ID,
+    modalityProfile: 'audio_screenshare',
+    enabledPanels: ['coding_ide'],
+    maxDurationSeconds: 3600,
+    idleTimeoutSeconds: 300,
+  },
+  UpdateSessionTemplateInput: { idleTimeoutSeconds: 120, version: 1 },
+  Error: {
+    error: {
+      code: 'BAD_REQUEST',
+      message: 'Invalid session template: panels not provided by any agent of the set: whiteboard',
+      details: { unsupportedPanels: ['whiteboard'] },
+    },
+  },
+};

@@ -1,0 +1,38 @@
+import * as contract from '@switchboard/contract';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { EXAMPLES } from '../src/rest/examples';
+import { buildOpenApiDocument } from '../src/rest/openapi';
+
+/** The contract's named schemas, by the name they carry (`.meta({ id })`). */
+const named = new Map(
+  (Object.values(contract) as unknown[])
+    .filter((value): value is z.ZodType => value instanceof z.ZodType)
+    .flatMap((schema) => {
+      const id = schema.meta()?.id;
+      return typeof id === 'string' ? [[id, schema] as const] : [];
+    }),
+);
+
+describe('the OpenAPI document names and exemplifies every entity', () => {
+  const document = buildOpenApiDocument() as {
+    components: { schemas: Record<string, { properties?: object }> };
+  };
+
+  it('names a component for every schema the contract names, and nothing else', () => {
+    expect(Object.keys(document.components.schemas).sort()).toEqual([...named.keys()].sort());
+  });
+
+  it('each example is valid for the contract schema of its name (a REST body with the path id added)', () => {
+    for (const [name, schema] of named) {
+      const example = EXAMPLES[name];
+      expect(example, name).toBeDefined();
+      const withPathId =
+        name.startsWith('Update') && !('id' in (example as object))
+          ? { id: '0f8fad5b-d9cb-469f-a165-70867728950e', ...(example as object) }
+          : example;
+      const parsed = schema.safeParse(withPathId);
+      expect(parsed.error?.issues ?? [], name).toEqual([]);
+    }
+  });
+});
