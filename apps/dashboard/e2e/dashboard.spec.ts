@@ -110,6 +110,9 @@ test('sign-in page, wrong password, and every page of the demo admin pass axe in
   await page.goto('/app/templates/new');
   await expect(page.getByRole('heading', { name: 'New session template' })).toBeVisible();
   await checkPage(page, 'template-new');
+  await page.goto('/app/agents/new');
+  await expect(page.getByRole('heading', { name: 'New agent' })).toBeVisible();
+  await checkPage(page, 'agent-new');
 });
 
 test('an admin creates an agent and a template with the keyboard alone', async ({ page }) => {
@@ -179,6 +182,27 @@ test('a save from a stale page says what changed and offers a reload', async ({ 
   await expect(first.page.getByText(/^Saved “Default Coding Interview”/)).toHaveCount(0);
   await notice.getByRole('button', { name: 'Reload the latest version' }).click();
   await expect(first.page.getByLabel('Description')).toHaveValue(/Changed by the second window/);
+  await first.context.close();
+  await second.context.close();
+});
+
+test('an agent saved from a stale page is refused the same way', async ({ browser }) => {
+  const first = await signedIn(browser, 'admin@example.com');
+  const second = await signedIn(browser, 'admin@example.com');
+  for (const { page } of [first, second]) {
+    await page.goto('/app/agents');
+    await page.getByRole('link', { name: 'Coding Expert' }).click();
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Coding Expert');
+  }
+  await second.page.getByLabel('Voice').fill('verse');
+  await second.page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(second.page.getByText(/Saved “Coding Expert” \(version \d+\)/)).toBeVisible();
+  await first.page.getByLabel('Model').fill('gpt-4.1');
+  await first.page.getByRole('button', { name: 'Save changes' }).click();
+  const notice = first.page.getByRole('alert').filter({ hasText: 'changed since you opened it' });
+  await expect(notice).toContainText('Changed: voice');
+  await notice.getByRole('button', { name: 'Reload the latest version' }).click();
+  await expect(first.page.getByLabel('Voice')).toHaveValue('verse');
   await first.context.close();
   await second.context.close();
 });

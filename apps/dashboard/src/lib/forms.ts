@@ -42,3 +42,10 @@ export function applyServerError<T extends FieldValues>(
   }
   return placed ? null : problem.message;
 }
+
+/** The fields whose values differ between two versions of a form's values, for "what changed". */
+export function changedFields(before: object, after: object): string[] {
+  const a = before as Record<string, unknown>;
+  const b = after as Record<string, unknown>;
+  return Object.keys(a).filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
+}

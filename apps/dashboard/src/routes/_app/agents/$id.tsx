@@ -1,11 +1,13 @@
+import type { Agent } from '@switchboard/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { AgentForm } from '../../../components/AgentForm';
+import { AgentForm, agentValues } from '../../../components/AgentForm';
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
 import { type ServerError, serverError, trpc } from '../../../lib/api';
+import { changedFields } from '../../../lib/forms';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/agents/$id')({
@@ -65,13 +67,17 @@ function EditAgent() {
   const query = useQuery(trpc.agents.get.queryOptions({ id }));
   const { agents, isLoading } = useAgents();
   const [refusal, setRefusal] = useState<ServerError | null>(null);
-  const [stale, setStale] = useState<number | null>(null);
+  // The form stays on the version it was opened at until a save or a reload (as on templates).
+  const [base, setBase] = useState<Agent | null>(null);
+  const [stale, setStale] = useState<{ current: Agent; fields: string[] } | null>(null);
   const [formKey, setFormKey] = useState(0);
   const update = useMutation(trpc.agents.update.mutationOptions());
   const remove = useMutation(trpc.agents.delete.mutationOptions());
   const admin = session.isAdmin();
-  const agent = query.data;
+  if (!base && query.data) setBase(query.data);
+  const agent = base;
   if (!agent || isLoading) return <Spinner />;
+  const latest = () => queryClient.fetchQuery({ ...trpc.agents.get.queryOptions({ id }), staleTime: 0 });
 
   return (
     <>
@@ -107,7 +113,7 @@ function EditAgent() {
         </Link>
       </p>
       <AgentForm
-        key={`${agent.id}-${agent.version}-${formKey}`}
+        key={`${agent.id}-${formKey}`}
         agent={agent}
         others={agents.filter((other) => other.id !== agent.id)}
         readOnly={!admin}
@@ -115,14 +121,20 @@ function EditAgent() {
           <>
             {!admin && <Notice tone="info">You are a member: this agent is read-only.</Notice>}
             {refusal && <InUse problem={refusal} />}
-            {stale !== null && (
+            {stale && (
               <Notice>
-                <p className="font-medium">This agent changed since you opened it (now version {stale}).</p>
+                <p className="font-medium">
+                  This agent changed since you opened it (now version {stale.current.version}).
+                </p>
+                <p className="mt-1">
+                  Changed: {stale.fields.length ? stale.fields.join(', ') : 'nothing you can see'}. Your edits
+                  were not saved.
+                </p>
                 <Button
                   className="mt-3"
                   variant="secondary"
                   onClick={async () => {
-                    await query.refetch();
+                    setBase(await latest());
                     setStale(null);
                     setFormKey((key) => key + 1);
                   }}
@@ -137,13 +149,16 @@ function EditAgent() {
           try {
             const saved = await update.mutateAsync({ id, version: agent.version, ...values });
             queryClient.setQueryData(trpc.agents.get.queryKey({ id }), saved);
+            setBase(saved);
+            setStale(null);
             await queryClient.invalidateQueries(trpc.agents.list.pathFilter());
             toast.success(`Saved “${saved.name}” (version ${saved.version})`);
             return null;
           } catch (error) {
             const problem = serverError(error);
             if (problem.code === 'CONFLICT' && typeof problem.details.currentVersion === 'number') {
-              setStale(problem.details.currentVersion);
+              const current = await latest();
+              setStale({ current, fields: changedFields(agentValues(agent), agentValues(current)) });
               return null;
             }
             if (problem.code === 'CONFLICT') {

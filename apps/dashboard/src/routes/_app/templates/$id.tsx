@@ -7,6 +7,7 @@ import { TemplateForm, type TemplateFormValues, templateValues } from '../../../
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
 import { serverError, trpc } from '../../../lib/api';
+import { changedFields } from '../../../lib/forms';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/templates/$id')({
@@ -15,13 +16,6 @@ export const Route = createFileRoute('/_app/templates/$id')({
   errorComponent: ({ error }) => <Notice>{serverError(error).message}</Notice>,
   component: EditTemplate,
 });
-
-/** The fields whose values differ between two versions, for "what changed". */
-function changedFields(before: SessionTemplate, after: SessionTemplate): string[] {
-  const a = templateValues(before) as Record<string, unknown>;
-  const b = templateValues(after) as Record<string, unknown>;
-  return Object.keys(a).filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
-}
 
 function EditTemplate() {
   const { id } = Route.useParams();
@@ -70,7 +64,7 @@ function EditTemplate() {
           ...trpc.sessionTemplates.get.queryOptions({ id }),
           staleTime: 0,
         });
-        setStale({ current, fields: changedFields(template, current) });
+        setStale({ current, fields: changedFields(templateValues(template), templateValues(current)) });
         return null;
       }
       return problem;

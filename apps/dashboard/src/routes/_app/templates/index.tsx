@@ -1,10 +1,10 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
-import { Plus, Search } from 'lucide-react';
 import { z } from 'zod';
-import { Badge, Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../../components/ui';
+import { NewLink, SearchableList } from '../../../components/SearchableList';
+import { Badge, EmptyState, PageHeader } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
-import { client, pagedList, serverError, trpc } from '../../../lib/api';
+import { client, pagedList, trpc } from '../../../lib/api';
 import { formatSeconds, PANEL_LABELS, PROFILE_LABELS } from '../../../lib/labels';
 import { session } from '../../../lib/session';
 
@@ -34,52 +34,30 @@ function TemplateList() {
       <PageHeader
         title="Session templates"
         description="What happens when an end-user connects: the agents, who greets first, the media and the panels."
-        actions={
-          admin && (
-            <Link
-              to="/templates/new"
-              className="inline-flex items-center gap-2 rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500 dark:bg-indigo-500"
-            >
-              <Plus aria-hidden className="h-4 w-4" /> New template
-            </Link>
-          )
-        }
+        actions={admin && <NewLink to="/templates/new" label="New template" />}
       />
-      <div className="relative mb-4 max-w-sm">
-        <label htmlFor="template-search" className="sr-only">
-          Search templates by name
-        </label>
-        <Search aria-hidden className="pointer-events-none absolute top-2.5 left-3 h-4 w-4 text-zinc-500" />
-        <input
-          id="template-search"
-          type="search"
-          placeholder="Search by name"
-          defaultValue={q ?? ''}
-          className={`${inputClass} pl-9`}
-          onChange={(event) =>
-            void navigate({ search: { q: event.target.value || undefined }, replace: true })
-          }
-        />
-      </div>
-      {list.isError ? (
-        <Notice>{serverError(list.error).message}</Notice>
-      ) : list.isLoading ? (
-        <Spinner />
-      ) : templates.length === 0 ? (
-        <EmptyState title={q ? `No template matches “${q}”` : 'No session templates yet'}>
-          {!q &&
-            (admin ? (
-              <Link
-                to="/templates/new"
-                className="font-medium text-indigo-700 underline dark:text-indigo-300"
-              >
-                Create the first template
-              </Link>
-            ) : (
-              'An admin of your organization can create one.'
-            ))}
-        </EmptyState>
-      ) : (
+      <SearchableList
+        what="templates"
+        search={q}
+        onSearch={(text) => void navigate({ search: { q: text }, replace: true })}
+        query={list}
+        isEmpty={templates.length === 0}
+        empty={
+          <EmptyState title={q ? `No template matches “${q}”` : 'No session templates yet'}>
+            {!q &&
+              (admin ? (
+                <Link
+                  to="/templates/new"
+                  className="font-medium text-indigo-700 underline dark:text-indigo-300"
+                >
+                  Create the first template
+                </Link>
+              ) : (
+                'An admin of your organization can create one.'
+              ))}
+          </EmptyState>
+        }
+      >
         <div className="overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
           <table className="w-full text-left text-sm">
             <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
@@ -134,18 +112,7 @@ function TemplateList() {
             </tbody>
           </table>
         </div>
-      )}
-      {list.hasNextPage && (
-        <div className="mt-4 flex justify-center">
-          <Button
-            variant="secondary"
-            disabled={list.isFetchingNextPage}
-            onClick={() => void list.fetchNextPage()}
-          >
-            {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </Button>
-        </div>
-      )}
+      </SearchableList>
     </>
   );
 }

@@ -1,0 +1,79 @@
+import type { UseInfiniteQueryResult } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
+import { Plus, Search } from 'lucide-react';
+import type { ReactNode } from 'react';
+import { serverError } from '../lib/api';
+import { Button, inputClass, Notice, Spinner } from './ui';
+
+/** The page's primary action: create one. */
+export function NewLink({ to, label }: { to: '/templates/new' | '/agents/new'; label: string }) {
+  return (
+    <Link
+      to={to}
+      className="inline-flex items-center gap-2 rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500 dark:bg-indigo-500"
+    >
+      <Plus aria-hidden className="h-4 w-4" /> {label}
+    </Link>
+  );
+}
+
+/**
+ * What the agents and templates lists share: the search box whose text lives in the URL, the
+ * list's states (error, loading, empty, items) and "Load more".
+ */
+export function SearchableList<TPage>({
+  what,
+  search,
+  onSearch,
+  query,
+  isEmpty,
+  empty,
+  children,
+}: {
+  what: string;
+  search: string | undefined;
+  onSearch: (text: string | undefined) => void;
+  query: UseInfiniteQueryResult<{ pages: TPage[] }>;
+  isEmpty: boolean;
+  empty: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <div className="relative mb-4 max-w-sm">
+        <label htmlFor={`${what}-search`} className="sr-only">
+          Search {what} by name
+        </label>
+        <Search aria-hidden className="pointer-events-none absolute top-2.5 left-3 h-4 w-4 text-zinc-500" />
+        <input
+          id={`${what}-search`}
+          type="search"
+          placeholder="Search by name"
+          defaultValue={search ?? ''}
+          className={`${inputClass} pl-9`}
+          onChange={(event) => onSearch(event.target.value || undefined)}
+        />
+      </div>
+      {query.isError ? (
+        <Notice>{serverError(query.error).message}</Notice>
+      ) : query.isLoading ? (
+        <Spinner />
+      ) : isEmpty ? (
+        empty
+      ) : (
+        children
+      )}
+      {query.hasNextPage && (
+        <div className="mt-4 flex justify-center">
+          <Button
+            variant="secondary"
+            disabled={query.isFetchingNextPage}
+            onClick={() => void query.fetchNextPage()}
+          >
+            {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+          </Button>
+        </div>
+      )}
+    </>
+  );
+}
