@@ -88,7 +88,7 @@ export function DurationInput({
           </label>
           <select
             id={`${id}-unit`}
-            className={`${inputClass} w-32`}
+            className={inputClass.replace('w-full', 'w-32')}
             value={unit.label}
             onChange={(event) => {
               const next = UNITS.find((item) => item.label === event.target.value) ?? UNITS[0];

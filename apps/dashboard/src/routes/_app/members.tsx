@@ -81,7 +81,7 @@ function MemberAdmin() {
                 </label>
                 <select
                   id={`role-${member.id}`}
-                  className={`${inputClass} w-28`}
+                  className={inputClass.replace('w-full', 'w-28')}
                   value={member.role}
                   onChange={(event) => void change(member, { role: event.target.value as User['role'] })}
                 >
