@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { ServerError } from '../lib/api';
 import { applyServerError } from '../lib/forms';
 import { MODALITY_LABELS, PANEL_LABELS } from '../lib/labels';
-import { Button, Card, Field, Fieldset, inputClass, Notice } from './ui';
+import { Button, Card, Field, Fieldset, inputClass, Notice, TextField } from './ui';
 
 export type AgentFormInput = z.input<typeof CreateAgentInput>;
 export type AgentFormValues = z.output<typeof CreateAgentInput>;
@@ -68,9 +68,7 @@ export function AgentForm({
       {failure && <Notice>{failure}</Notice>}
       <fieldset disabled={readOnly} className="space-y-6">
         <Card className="space-y-4">
-          <Field label="Name" error={errors.name?.message}>
-            {(control) => <input {...control} {...form.register('name')} className={inputClass} />}
-          </Field>
+          <TextField label="Name" error={errors.name?.message} registration={form.register('name')} />
           <Field
             label="Instructions"
             hint="What the agent does and how it speaks."
@@ -86,18 +84,13 @@ export function AgentForm({
             )}
           </Field>
           <div className="grid gap-4 sm:grid-cols-2">
-            <Field label="Model" error={errors.model?.message}>
-              {(control) => <input {...control} {...form.register('model')} className={inputClass} />}
-            </Field>
-            <Field label="Voice" hint="Optional" error={errors.voice?.message}>
-              {(control) => (
-                <input
-                  {...control}
-                  {...form.register('voice', { setValueAs: (value) => (value ? value : null) })}
-                  className={inputClass}
-                />
-              )}
-            </Field>
+            <TextField label="Model" error={errors.model?.message} registration={form.register('model')} />
+            <TextField
+              label="Voice"
+              hint="Optional"
+              error={errors.voice?.message}
+              registration={form.register('voice', { setValueAs: (value) => (value ? value : null) })}
+            />
           </div>
           <Controller
             control={form.control}

@@ -13,7 +13,7 @@ import type { ServerError } from '../lib/api';
 import { applyServerError } from '../lib/forms';
 import { MODALITY_LABELS, mediaOf, PANEL_LABELS, PROFILE_LABELS } from '../lib/labels';
 import { DurationInput } from './DurationInput';
-import { Button, Card, cx, Field, Fieldset, inputClass, Notice } from './ui';
+import { Button, Card, cx, Field, Fieldset, inputClass, Notice, TextField } from './ui';
 
 export type TemplateFormInput = z.input<typeof CreateSessionTemplateInput>;
 export type TemplateFormValues = z.output<typeof CreateSessionTemplateInput>;
@@ -90,9 +90,7 @@ export function TemplateForm({
         <fieldset disabled={readOnly} className="space-y-6">
           <Card className="space-y-4">
             <h2 className="text-base font-semibold">Basics</h2>
-            <Field label="Name" error={errors.name?.message}>
-              {(control) => <input {...control} {...form.register('name')} className={inputClass} />}
-            </Field>
+            <TextField label="Name" error={errors.name?.message} registration={form.register('name')} />
             <Field label="Description" hint="Optional" error={errors.description?.message}>
               {(control) => (
                 <textarea

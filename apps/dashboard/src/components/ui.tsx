@@ -1,5 +1,6 @@
 import { AlertDialog } from 'radix-ui';
 import { type ComponentProps, type ReactNode, useId, useState } from 'react';
+import type { UseFormRegisterReturn } from 'react-hook-form';
 
 /** The few building blocks every page is made of, styled once. */
 
@@ -76,6 +77,24 @@ export function Field({
         </p>
       )}
     </div>
+  );
+}
+
+/** The common case of `Field`: a labelled text input bound to a form field (`form.register(name)`). */
+export function TextField({
+  label,
+  hint,
+  error,
+  registration,
+  ...input
+}: { label: string; hint?: ReactNode; error?: string; registration: UseFormRegisterReturn } & Omit<
+  ComponentProps<'input'>,
+  'id' | 'className'
+>) {
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {(control) => <input {...control} {...registration} {...input} className={inputClass} />}
+    </Field>
   );
 }
 

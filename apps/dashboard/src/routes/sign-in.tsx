@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { AuthShell } from '../components/AuthShell';
-import { Button, Field, inputClass, Notice } from '../components/ui';
+import { Button, Notice, TextField } from '../components/ui';
 import { client, serverError } from '../lib/api';
 import { session } from '../lib/session';
 
@@ -35,28 +35,20 @@ function SignIn() {
     <AuthShell title="Sign in to Switchboard">
       <form onSubmit={submit} className="space-y-4" noValidate>
         {failure && <Notice>{failure}</Notice>}
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input
-              {...control}
-              {...form.register('email')}
-              type="email"
-              autoComplete="email"
-              className={inputClass}
-            />
-          )}
-        </Field>
-        <Field label="Password" error={errors.password?.message}>
-          {(control) => (
-            <input
-              {...control}
-              {...form.register('password')}
-              type="password"
-              autoComplete="current-password"
-              className={inputClass}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Email"
+          error={errors.email?.message}
+          registration={form.register('email')}
+          type="email"
+          autoComplete="email"
+        />
+        <TextField
+          label="Password"
+          error={errors.password?.message}
+          registration={form.register('password')}
+          type="password"
+          autoComplete="current-password"
+        />
         <Button type="submit" className="w-full" disabled={isSubmitting}>
           {isSubmitting ? 'Signing in…' : 'Sign in'}
         </Button>

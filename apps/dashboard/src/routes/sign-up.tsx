@@ -4,7 +4,7 @@ import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { AuthShell } from '../components/AuthShell';
-import { Button, Field, inputClass, Notice } from '../components/ui';
+import { Button, Notice, TextField } from '../components/ui';
 import { client, serverError } from '../lib/api';
 import { applyServerError } from '../lib/forms';
 import { session } from '../lib/session';
@@ -36,36 +36,33 @@ function SignUp() {
     <AuthShell title="Create your organization">
       <form onSubmit={submit} className="space-y-4" noValidate>
         {failure && <Notice>{failure}</Notice>}
-        <Field label="Organization name" error={errors.organizationName?.message}>
-          {(control) => <input {...control} {...form.register('organizationName')} className={inputClass} />}
-        </Field>
-        <Field label="Your name" hint="Optional" error={errors.fullName?.message}>
-          {(control) => (
-            <input {...control} {...form.register('fullName')} autoComplete="name" className={inputClass} />
-          )}
-        </Field>
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input
-              {...control}
-              {...form.register('email')}
-              type="email"
-              autoComplete="email"
-              className={inputClass}
-            />
-          )}
-        </Field>
-        <Field label="Password" hint="8 to 128 characters" error={errors.password?.message}>
-          {(control) => (
-            <input
-              {...control}
-              {...form.register('password')}
-              type="password"
-              autoComplete="new-password"
-              className={inputClass}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Organization name"
+          error={errors.organizationName?.message}
+          registration={form.register('organizationName')}
+        />
+        <TextField
+          label="Your name"
+          hint="Optional"
+          error={errors.fullName?.message}
+          registration={form.register('fullName')}
+          autoComplete="name"
+        />
+        <TextField
+          label="Email"
+          error={errors.email?.message}
+          registration={form.register('email')}
+          type="email"
+          autoComplete="email"
+        />
+        <TextField
+          label="Password"
+          hint="8 to 128 characters"
+          error={errors.password?.message}
+          registration={form.register('password')}
+          type="password"
+          autoComplete="new-password"
+        />
         <Button type="submit" className="w-full" disabled={isSubmitting}>
           {isSubmitting ? 'Creating…' : 'Create organization'}
         </Button>

@@ -17,6 +17,7 @@ import {
   Notice,
   PageHeader,
   Spinner,
+  TextField,
 } from '../../components/ui';
 import { serverError, trpc } from '../../lib/api';
 import { applyServerError } from '../../lib/forms';
@@ -136,14 +137,18 @@ function AddMember() {
     <Card className="self-start">
       <h2 className="mb-4 text-base font-semibold">Add a member</h2>
       <form onSubmit={submit} noValidate className="space-y-4">
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input {...control} {...form.register('email')} type="email" className={inputClass} />
-          )}
-        </Field>
-        <Field label="Name" hint="Optional" error={errors.fullName?.message}>
-          {(control) => <input {...control} {...form.register('fullName')} className={inputClass} />}
-        </Field>
+        <TextField
+          label="Email"
+          error={errors.email?.message}
+          registration={form.register('email')}
+          type="email"
+        />
+        <TextField
+          label="Name"
+          hint="Optional"
+          error={errors.fullName?.message}
+          registration={form.register('fullName')}
+        />
         <Field
           label="Initial password"
           hint="8 to 128 characters; share it safely"
