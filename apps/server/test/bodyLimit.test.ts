@@ -106,7 +106,9 @@ describe(`bodies over the limit (${driverName})`, () => {
 
   it('a client that keeps sending past the byte bound is cut off', async () => {
     LINGER.maxBytes = 4 * MiB;
+    LINGER.idleMs = 20_000; // so that only the byte bound can cut the sender off
     const result = await rawPost('/api/v1/agents', 256 * MiB);
+    expect(result.closedAfterMs).toBeLessThan(10_000);
     expect(result.written).toBeLessThan(256 * MiB);
     expect(result.writeError).not.toBeNull();
   });

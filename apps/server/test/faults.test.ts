@@ -7,9 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type Database } from '@switchboard/db';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, expectError, http, startServer, type TestServer } from './server';
+import { createTenant, expectError, holdAgentLock, http, startServer, type TestServer } from './server';
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
 
@@ -98,22 +97,8 @@ describe.skipIf(!onPostgres)('database faults (PostgreSQL)', () => {
         body: { name: 'A', instructions: 'i' },
       })
     ).body;
-    const holder = postgres(testDatabase.url!, { max: 1, onnotice: () => {} });
+    const lock = await holdAgentLock(testDatabase.url!, admin.id);
     try {
-      let release: () => void = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let locked: () => void = () => {};
-      const isLocked = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const holding = holder.begin(async (tx) => {
-        await tx`select id from agents where id = ${admin.id} for update`;
-        locked();
-        await released;
-      });
-      await isLocked;
       const began = performance.now();
       const res = await http(server, 'POST', '/api/v1/session-templates', {
         token: tenant.adminToken,
@@ -121,12 +106,11 @@ describe.skipIf(!onPostgres)('database faults (PostgreSQL)', () => {
       });
       expectError(res, 503, 'SERVICE_UNAVAILABLE');
       expect(performance.now() - began).toBeLessThan(3000);
-      release();
-      await holding;
+      await lock.release();
       const list = await http(server, 'GET', '/api/v1/session-templates', { token: tenant.adminToken });
       expect(list.body.items).toEqual([]);
     } finally {
-      await holder.end();
+      await lock.release();
     }
   });
 });
@@ -196,24 +180,7 @@ describe('graceful shutdown', () => {
 
     // Keep requests in flight: on PostgreSQL, hold the agent's row lock from outside (a template
     // create waits for it to share the agent).
-    const holder = testDatabase ? postgres(testDatabase.url!, { max: 1, onnotice: () => {} }) : undefined;
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let holding: Promise<unknown> = Promise.resolve();
-    if (holder) {
-      let locked: () => void = () => {};
-      const isLocked = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      holding = holder.begin(async (tx) => {
-        await tx`select id from agents where id = ${agent.id} for update`;
-        locked();
-        await released;
-      });
-      await isLocked;
-    }
+    const lock = testDatabase ? await holdAgentLock(testDatabase.url!, agent.id) : undefined;
     const inFlight = Array.from({ length: 5 }, (_, i) =>
       fetch(`${url}/api/v1/session-templates`, {
         method: 'POST',
@@ -228,9 +195,7 @@ describe('graceful shutdown', () => {
       () => false,
       () => true,
     );
-    release();
-    await holding;
-    await holder?.end();
+    await lock?.release();
     expect(await Promise.all(inFlight)).toEqual([201, 201, 201, 201, 201]);
     expect(refused).toBe(true);
     expect(await exited).toBe(0);

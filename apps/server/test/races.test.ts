@@ -1,11 +1,11 @@
 import { profileCovers } from '@switchboard/contract';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Call,
   caller,
   createTenant,
   driverName,
+  holdAgentLock,
   type Response,
   startServer,
   type TestServer,
@@ -222,21 +222,7 @@ describe.runIf(process.env.DATABASE_URL)(
       const free = await agent('Free');
       const renamed = (await admin('sessionTemplates.create', { name: 'Rename me', agentIds: [held.id] }))
         .body;
-      const holder = postgres(server.database.url!, { max: 1, onnotice: () => {} });
-      let release: () => void = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let locked: () => void = () => {};
-      const isLocked = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const holding = holder.begin(async (tx) => {
-        await tx`select id from agents where id = ${held.id} for update`;
-        locked();
-        await released;
-      });
-      await isLocked;
+      const lock = await holdAgentLock(server.database.url!, held.id);
       try {
         let waiting = true;
         const blocked = admin('sessionTemplates.create', { name: 'Waits', agentIds: [held.id] }).finally(
@@ -251,12 +237,10 @@ describe.runIf(process.env.DATABASE_URL)(
         ]);
         expect(statusesOf(unrelated)).toEqual([201, 200, 200]);
         expect(waiting).toBe(true);
-        release();
+        await lock.release();
         expect((await blocked).status).toBe(201);
       } finally {
-        release();
-        await holding;
-        await holder.end();
+        await lock.release();
       }
     });
   },

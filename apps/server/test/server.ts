@@ -1,4 +1,5 @@
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import postgres from 'postgres';
 import { restOperations } from '../src/rest/routes';
 import type { AppRouter } from '../src/router';
 import type { TestServer } from '../src/testing';
@@ -160,4 +161,38 @@ export function expectError(response: Response, status: number, code: string) {
     throw new Error(`expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);
   }
   return response.body.error as { code: string; message: string; details: Record<string, any> };
+}
+
+/**
+ * Holds an agent's row lock (`FOR UPDATE`) from another PostgreSQL connection, as a concurrent
+ * agent change would, until `release()`; resolves once the lock is held. A template write that
+ * shares the agent waits for it.
+ */
+export async function holdAgentLock(
+  databaseUrl: string,
+  agentId: string,
+): Promise<{ release(): Promise<void> }> {
+  const holder = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked: () => void = () => {};
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const holding = holder.begin(async (tx) => {
+    await tx`select id from agents where id = ${agentId} for update`;
+    locked();
+    await released;
+  });
+  await Promise.race([isLocked, holding]);
+  let ended: Promise<void> | undefined;
+  return {
+    release() {
+      release();
+      ended ??= holding.then(() => holder.end());
+      return ended;
+    },
+  };
 }
