@@ -38,8 +38,12 @@ describe('configuration', () => {
       AUTH_RATE_LIMIT: '0',
       CORS_ORIGINS: 'https://a.example.com, https://b.example.com',
       LOG_LEVEL: 'warn',
+      MIGRATION_LOCK_TIMEOUT_MS: '30000',
+      DASHBOARD_DIR: '/srv/dashboard',
     });
     expect(config).toMatchObject({
+      migrationLockTimeoutMs: 30_000,
+      dashboardDir: '/srv/dashboard',
       port: 8080,
       host: '0.0.0.0',
       authRateLimit: 0,

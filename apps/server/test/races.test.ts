@@ -116,6 +116,14 @@ describe(`simultaneous writes of one resource (${driverName})`, () => {
     await expectEveryTemplateValid();
   });
 
+  it('of several simultaneous deletes of one agent exactly one is 204, the rest 404', async () => {
+    const doomed = await agent('Deleted once');
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () => admin('agents.delete', { id: doomed.id })),
+    );
+    expect(statusesOf(responses).sort()).toEqual([204, 404, 404, 404, 404, 404]);
+  });
+
   it('of several updates with one version exactly one wins, on agents as on templates', async () => {
     const raced = await agent('Versioned race');
     const responses = await Promise.all(

@@ -40,21 +40,27 @@ function preparingEveryStatement<T extends object>(client: T): T {
   type Work = (tx: object) => unknown;
   type Starter = (...args: unknown[]) => unknown;
   const target = client as unknown as Record<string, Starter>;
+  // Built once per client (Drizzle reads `unsafe` on every query).
+  const overrides: Record<string, Starter> = {
+    unsafe: (query, params, options) =>
+      target.unsafe!(query, params, {
+        ...(options as object),
+        prepare:
+          Boolean((params as unknown[] | undefined)?.length) || (options as { prepare?: boolean })?.prepare,
+      }),
+  };
+  // A transaction's (or savepoint's) own client is handed to the work, wrapped the same way.
+  for (const name of ['begin', 'savepoint']) {
+    overrides[name] = (...args) => {
+      const work = args.pop() as Work;
+      return target[name]!(...args, (tx: object) => work(preparingEveryStatement(tx)));
+    };
+  }
   return new Proxy(client, {
-    get(_, property, receiver) {
-      if (property === 'unsafe') {
-        return (query: string, params?: unknown[], options?: { prepare?: boolean }) =>
-          target.unsafe!(query, params, { ...options, prepare: Boolean(params?.length) || options?.prepare });
-      }
-      // A transaction's (or savepoint's) own client is handed to the work, wrapped the same way.
-      if (property === 'begin' || property === 'savepoint') {
-        return (...args: unknown[]) => {
-          const work = args.pop() as Work;
-          return target[property]!(...args, (tx: object) => work(preparingEveryStatement(tx)));
-        };
-      }
-      return Reflect.get(client, property, receiver);
-    },
+    get: (_, property, receiver) =>
+      typeof property === 'string' && property in overrides
+        ? overrides[property]
+        : Reflect.get(client, property, receiver),
   });
 }
 
