@@ -20,12 +20,16 @@ export interface Actor {
   userId: string;
   organizationId: string;
   role: Role;
+  /** The name history records: the user's full name, else their email. */
+  name: string;
 }
 
 export interface Context extends Deps {
   /** The bearer token of the `Authorization` header, unverified. */
   bearer: string | null;
   clientIp: string;
+  /** The request's `x-request-id`, recorded on every audit event it causes. */
+  requestId: string;
 }
 
 function bearerOf(header: string | undefined): string | null {
@@ -35,5 +39,10 @@ function bearerOf(header: string | undefined): string | null {
 }
 
 export function createContext(deps: Deps, req: FastifyRequest, _reply?: FastifyReply): Context {
-  return { ...deps, bearer: bearerOf(req.headers.authorization), clientIp: req.ip };
+  return {
+    ...deps,
+    bearer: bearerOf(req.headers.authorization),
+    clientIp: req.ip,
+    requestId: String(req.id),
+  };
 }

@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { agentsRouter } from './routers/agents';
 import { authRouter } from './routers/auth';
+import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
 import { sessionTemplatesRouter } from './routers/sessionTemplates';
 import { router } from './trpc';
@@ -10,6 +11,7 @@ export const appRouter = router({
   organization: organizationRouter,
   agents: agentsRouter,
   sessionTemplates: sessionTemplatesRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

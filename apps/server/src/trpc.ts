@@ -2,6 +2,7 @@ import { initTRPC } from '@trpc/server';
 import type { z } from 'zod';
 import type { Actor, Context } from './context';
 import { AppError, describeError } from './errors';
+import type { Attribution } from './services/history';
 
 /** How a procedure is exposed over REST (the REST adapter and the OpenAPI document read this). */
 export interface RestRoute {
@@ -9,7 +10,7 @@ export interface RestRoute {
   /** Under `/api/v1`, with `{id}` for the input's `id`. */
   path: string;
   status?: 200 | 201 | 204;
-  tag: 'auth' | 'organization' | 'agents' | 'session-templates';
+  tag: 'auth' | 'organization' | 'agents' | 'session-templates' | 'audit';
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */
   output?: z.ZodType;
@@ -62,9 +63,15 @@ async function authenticate(ctx: Context): Promise<Actor> {
   return actor;
 }
 
-export const authenticatedProcedure = t.procedure
-  .meta({ access: 'member' })
-  .use(async ({ ctx, next }) => next({ ctx: { actor: await authenticate(ctx) } }));
+export const authenticatedProcedure = t.procedure.meta({ access: 'member' }).use(async ({ ctx, next }) => {
+  const actor = await authenticate(ctx);
+  const by: Attribution = {
+    organizationId: actor.organizationId,
+    actor: { type: 'user', id: actor.userId, name: actor.name },
+    requestId: ctx.requestId,
+  };
+  return next({ ctx: { actor, by } });
+});
 
 export const adminProcedure = authenticatedProcedure.meta({ access: 'admin' }).use(({ ctx, next }) => {
   if (ctx.actor.role !== 'admin') throw new AppError('FORBIDDEN', 'This action needs the admin role');

@@ -103,6 +103,13 @@ describe(`HTTP transport (${driverName})`, () => {
         'PUT /api/v1/session-templates/{id}',
         'DELETE /api/v1/session-templates/{id}',
         'POST /api/v1/session-templates/{id}/clone',
+        'GET /api/v1/session-templates/{id}/revisions',
+        'GET /api/v1/session-templates/{id}/revisions/{version}',
+        'POST /api/v1/session-templates/{id}/restore',
+        'GET /api/v1/agents/{id}/revisions',
+        'GET /api/v1/agents/{id}/revisions/{version}',
+        'POST /api/v1/agents/{id}/restore',
+        'GET /api/v1/audit-events',
       ].sort(),
     );
     for (const { operation } of operations) {

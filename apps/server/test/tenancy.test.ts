@@ -127,6 +127,29 @@ const cases: Record<string, Case> = {
     otherOrganization: 404,
   },
   'sessionTemplates.clone': { input: async () => ({ id: (await newTemplate()).id }), otherOrganization: 404 },
+  'sessionTemplates.revisions': {
+    input: async () => ({ id: (await newTemplate()).id }),
+    otherOrganization: 404,
+  },
+  'sessionTemplates.revision': {
+    input: async () => ({ id: (await newTemplate()).id, version: 1 }),
+    otherOrganization: 404,
+  },
+  'sessionTemplates.restore': {
+    input: async () => ({ id: (await newTemplate()).id, toVersion: 1 }),
+    otherOrganization: 404,
+  },
+  'agents.revisions': { input: async () => ({ id: (await newAgent()).id }), otherOrganization: 404 },
+  'agents.revision': {
+    input: async () => ({ id: (await newAgent()).id, version: 1 }),
+    otherOrganization: 404,
+  },
+  'agents.restore': {
+    input: async () => ({ id: (await newAgent()).id, toVersion: 1 }),
+    otherOrganization: 404,
+  },
+  // Its events are the other organization's own (history.test.ts checks none of the tenant's shows).
+  'audit.list': { input: async () => ({}), otherOrganization: 'own' },
 };
 
 const access = new Map(restOperations().map((operation) => [operation.procedure, operation.access]));

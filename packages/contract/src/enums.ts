@@ -55,3 +55,69 @@ export const ERROR_STATUS = {
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/** What a revision records (API.md "Revisions"). */
+export const REVISION_ACTIONS = ['created', 'cloned', 'updated', 'deleted', 'restored', 'imported'] as const;
+export type RevisionAction = (typeof REVISION_ACTIONS)[number];
+
+/**
+ * Who made a change: a user, an API key, or `system` (the revisions the migration wrote for what
+ * existed before history was kept).
+ */
+export const ACTOR_TYPES = ['user', 'apiKey', 'system'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+
+/** The kinds of resource an audit event can concern. */
+export const AUDIT_RESOURCE_TYPES = ['agent', 'sessionTemplate', 'member', 'apiKey', 'config'] as const;
+export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
+
+/** Every audit action, `<resource type>.<verb>`. */
+export const AUDIT_ACTIONS = [
+  'agent.created',
+  'agent.cloned',
+  'agent.updated',
+  'agent.deleted',
+  'agent.restored',
+  'agent.imported',
+  'sessionTemplate.created',
+  'sessionTemplate.cloned',
+  'sessionTemplate.updated',
+  'sessionTemplate.deleted',
+  'sessionTemplate.restored',
+  'sessionTemplate.imported',
+  'member.added',
+  'member.updated',
+  'apiKey.created',
+  'apiKey.revoked',
+  'config.imported',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+// Every revision action of an agent or a template is an audit action.
+const everyRevisionAudited: `${'agent' | 'sessionTemplate'}.${RevisionAction}` extends AuditAction
+  ? true
+  : never = true;
+void everyRevisionAudited;
+
+/** The fields of a session template a client sets: what a revision's `changes` compares and a restore puts back. */
+export const TEMPLATE_SETTABLE_FIELDS = [
+  'name',
+  'description',
+  'agentIds',
+  'initialAgentId',
+  'modalityProfile',
+  'enabledPanels',
+  'maxDurationSeconds',
+  'idleTimeoutSeconds',
+] as const;
+
+/** The fields of an agent a client sets. */
+export const AGENT_SETTABLE_FIELDS = [
+  'name',
+  'instructions',
+  'model',
+  'voice',
+  'handoffTargets',
+  'tools',
+  'modality',
+  'panels',
+] as const;

@@ -3,5 +3,6 @@ export * from './auth';
 export * from './common';
 export * from './enumSchemas';
 export * from './enums';
+export * from './history';
 export * from './sessionTemplates';
 export * from './templateRules';

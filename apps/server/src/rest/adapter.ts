@@ -20,7 +20,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Query-string fields whose schema is an integer, so `?limit=20` reaches the input as 20. */
+/** Query and path fields whose schema is an integer, so `?limit=20` reaches the input as 20. */
 function integerFields(input: z.ZodType | undefined): Set<string> {
   if (!input) return new Set();
   const schema = jsonSchema(input, 'input');
@@ -34,10 +34,11 @@ function integerFields(input: z.ZodType | undefined): Set<string> {
 function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<string>): unknown {
   const params = req.params as Record<string, string>;
   let fields: Record<string, unknown> = {};
+  const fromUrl = (key: string, value: unknown) =>
+    typeof value === 'string' && integers.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
   if (operation.method === 'GET') {
     for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
-      fields[key] =
-        typeof value === 'string' && integers.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+      fields[key] = fromUrl(key, value);
     }
   } else if (req.body !== undefined) {
     if (!isPlainObject(req.body)) {
@@ -55,7 +56,7 @@ function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<st
   }
   if (!operation.input) return undefined;
   const input = { ...fields };
-  for (const name of operation.pathParams) input[name] = params[name];
+  for (const name of operation.pathParams) input[name] = fromUrl(name, params[name]);
   return input;
 }
 

@@ -73,6 +73,35 @@ const template = {
   updatedAt: AT,
 };
 
+const actor = { type: 'user', id: ADMIN_ID, name: 'Demo Admin' };
+const LATER = '2026-11-29T09:30:00.000Z';
+const templateRevision = {
+  version: 2,
+  action: 'updated',
+  actor,
+  at: LATER,
+  changes: [{ field: 'idleTimeoutSeconds', before: 300, after: 120 }],
+  snapshot: { ...template, idleTimeoutSeconds: 120, version: 2, updatedAt: LATER },
+  agentVersions: { [TRIAGE_ID]: 1, [CODER_ID]: 1 },
+};
+const agentRevision = {
+  version: 2,
+  action: 'updated',
+  actor,
+  at: LATER,
+  changes: [{ field: 'voice', before: 'alloy', after: 'verse' }],
+  snapshot: { ...triage, voice: 'verse', version: 2, updatedAt: LATER },
+};
+const auditEvent = {
+  id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  at: LATER,
+  actor,
+  action: 'sessionTemplate.updated',
+  resource: { type: 'sessionTemplate', id: TEMPLATE_ID, name: template.name },
+  version: 2,
+  requestId: 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+};
+
 export const EXAMPLES: Record<string, unknown> = {
   Organization: organization,
   User: admin,
@@ -120,6 +149,15 @@ export const EXAMPLES: Record<string, unknown> = {
     idleTimeoutSeconds: 300,
   },
   UpdateSessionTemplateInput: { idleTimeoutSeconds: 120, version: 1 },
+  ChangeActor: actor,
+  FieldChange: templateRevision.changes[0],
+  SessionTemplateRevision: templateRevision,
+  SessionTemplateRevisionPage: { items: [templateRevision], nextCursor: null },
+  AgentRevision: agentRevision,
+  AgentRevisionPage: { items: [agentRevision], nextCursor: null },
+  RestoreInput: { toVersion: 1, version: 2 },
+  AuditEvent: auditEvent,
+  AuditEventPage: { items: [auditEvent], nextCursor: null },
   Error: {
     error: {
       code: 'BAD_REQUEST',

@@ -18,6 +18,8 @@ const COMPONENT_REF = '#/components/schemas/';
  */
 class Components {
   readonly schemas: Record<string, JsonSchema> = {};
+  /** Request bodies whose path carries the id: the named input without it, published in its place. */
+  readonly bodies: Record<string, JsonSchema> = {};
 
   schema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
     const {
@@ -105,7 +107,7 @@ function operationObject(operation: RestOperation, components: Components) {
     throw new Error(`OpenAPI: the body of ${operation.procedure} has no component name`);
   if (hasBody && inputName && operation.pathParams.length) {
     // Over REST the path carries the id: the body component is the input without it.
-    components.schemas[inputName] = {
+    components.bodies[inputName] = {
       ...input,
       properties: Object.fromEntries(fields),
       required: (input?.required ?? []).filter((name) => !operation.pathParams.includes(name)),
@@ -170,7 +172,7 @@ export function buildOpenApiDocument() {
   }
   // Each named schema carries its example (JSON Schema `examples`), as a portal shows it.
   const schemas = Object.fromEntries(
-    Object.entries(components.schemas)
+    Object.entries({ ...components.schemas, ...components.bodies })
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, schema]) => [name, EXAMPLES[name] ? { ...schema, examples: [EXAMPLES[name]] } : schema]),
   );
@@ -188,6 +190,7 @@ export function buildOpenApiDocument() {
       { name: 'organization', description: 'Members of the caller’s organization' },
       { name: 'agents', description: 'AI agent definitions' },
       { name: 'session-templates', description: 'Blueprints of what happens when an end-user connects' },
+      { name: 'audit', description: 'Who changed what, when: the organization’s append-only audit log' },
     ],
     security: [{ bearerAuth: [] }],
     components: {

@@ -8,6 +8,7 @@ import {
 } from '@switchboard/contract';
 import * as agents from '../services/agents';
 import { adminProcedure, authenticatedProcedure, router } from '../trpc';
+import { historyProcedures } from './history';
 
 const tag = 'agents';
 
@@ -17,7 +18,7 @@ export const agentsRouter = router({
       rest: { method: 'POST', path: '/agents', status: 201, tag, summary: 'Create an agent', output: Agent },
     })
     .input(CreateAgentInput)
-    .mutation(({ ctx, input }) => agents.createAgent(ctx.db, ctx.actor.organizationId, input)),
+    .mutation(({ ctx, input }) => agents.createAgent(ctx.db, ctx.by, input)),
 
   list: authenticatedProcedure
     .meta({
@@ -50,7 +51,7 @@ export const agentsRouter = router({
       },
     })
     .input(UpdateAgentInput)
-    .mutation(({ ctx, input }) => agents.updateAgent(ctx.db, ctx.actor.organizationId, input)),
+    .mutation(({ ctx, input }) => agents.updateAgent(ctx.db, ctx.by, input)),
 
   delete: adminProcedure
     .meta({
@@ -65,5 +66,7 @@ export const agentsRouter = router({
       },
     })
     .input(IdInput)
-    .mutation(({ ctx, input }) => agents.deleteAgent(ctx.db, ctx.actor.organizationId, input.id)),
+    .mutation(({ ctx, input }) => agents.deleteAgent(ctx.db, ctx.by, input.id)),
+
+  ...historyProcedures('agent', { path: '/agents', tag, entity: Agent }, agents.restoreAgent),
 });

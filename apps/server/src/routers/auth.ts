@@ -16,7 +16,7 @@ export const authRouter = router({
       },
     })
     .input(SignupInput)
-    .mutation(({ ctx, input }) => users.signup(ctx.db, ctx.tokens, input)),
+    .mutation(({ ctx, input }) => users.signup(ctx.db, ctx.tokens, input, ctx.requestId)),
 
   login: authAttemptProcedure
     .meta({

@@ -28,7 +28,7 @@ export const organizationRouter = router({
       },
     })
     .input(AddMemberInput)
-    .mutation(({ ctx, input }) => users.addMember(ctx.db, ctx.actor.organizationId, input)),
+    .mutation(({ ctx, input }) => users.addMember(ctx.db, ctx.by, input)),
 
   updateMember: adminProcedure
     .meta({
@@ -43,7 +43,7 @@ export const organizationRouter = router({
     })
     .input(UpdateMemberInput)
     .mutation(async ({ ctx, input }) => {
-      const user = await users.updateMember(ctx.db, ctx.actor.organizationId, input);
+      const user = await users.updateMember(ctx.db, ctx.by, input);
       ctx.actors.forget(user.id);
       return user;
     }),

@@ -8,6 +8,7 @@ import {
 } from '@switchboard/contract';
 import * as templates from '../services/sessionTemplates';
 import { adminProcedure, authenticatedProcedure, router } from '../trpc';
+import { historyProcedures } from './history';
 
 const tag = 'session-templates';
 const output = SessionTemplate;
@@ -25,7 +26,7 @@ export const sessionTemplatesRouter = router({
       },
     })
     .input(CreateSessionTemplateInput)
-    .mutation(({ ctx, input }) => templates.createSessionTemplate(ctx.db, ctx.actor.organizationId, input)),
+    .mutation(({ ctx, input }) => templates.createSessionTemplate(ctx.db, ctx.by, input)),
 
   list: authenticatedProcedure
     .meta({
@@ -59,7 +60,7 @@ export const sessionTemplatesRouter = router({
       },
     })
     .input(UpdateSessionTemplateInput)
-    .mutation(({ ctx, input }) => templates.updateSessionTemplate(ctx.db, ctx.actor.organizationId, input)),
+    .mutation(({ ctx, input }) => templates.updateSessionTemplate(ctx.db, ctx.by, input)),
 
   delete: adminProcedure
     .meta({
@@ -72,9 +73,7 @@ export const sessionTemplatesRouter = router({
       },
     })
     .input(IdInput)
-    .mutation(({ ctx, input }) =>
-      templates.deleteSessionTemplate(ctx.db, ctx.actor.organizationId, input.id),
-    ),
+    .mutation(({ ctx, input }) => templates.deleteSessionTemplate(ctx.db, ctx.by, input.id)),
 
   clone: adminProcedure
     .meta({
@@ -88,5 +87,11 @@ export const sessionTemplatesRouter = router({
       },
     })
     .input(IdInput)
-    .mutation(({ ctx, input }) => templates.cloneSessionTemplate(ctx.db, ctx.actor.organizationId, input.id)),
+    .mutation(({ ctx, input }) => templates.cloneSessionTemplate(ctx.db, ctx.by, input.id)),
+
+  ...historyProcedures(
+    'sessionTemplate',
+    { path: '/session-templates', tag, entity: SessionTemplate },
+    templates.restoreSessionTemplate,
+  ),
 });

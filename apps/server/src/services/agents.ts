@@ -3,14 +3,16 @@ import {
   type AgentFacts,
   type AgentPage,
   type CreateAgentInput,
+  type RestoreInput,
   templateProblems,
   type UpdateAgentInput,
 } from '@switchboard/contract';
 import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/db';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound, staleVersion } from '../errors';
-import { activeRows, writeTransaction } from './db';
+import { activeRows, isTrue, writeTransaction } from './db';
+import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
 
 export function toAgent(row: AgentRow): Agent {
@@ -69,18 +71,16 @@ function invalidHandoffTargets(invalidAgentIds: string[]) {
   );
 }
 
-export async function createAgent(db: Db, organizationId: string, input: z.output<typeof CreateAgentInput>) {
-  const insert = async (tx: Db) => {
+export async function createAgent(db: Db, by: Attribution, input: z.output<typeof CreateAgentInput>) {
+  return writeTransaction(db, async (tx) => {
+    if (input.handoffTargets.length) await checkHandoffTargets(tx, by.organizationId, input.handoffTargets);
     const [row] = await tx
       .insert(agents)
-      .values({ ...input, organizationId })
+      .values({ ...input, organizationId: by.organizationId })
       .returning();
-    return toAgent(row!);
-  };
-  if (!input.handoffTargets.length) return insert(db);
-  return writeTransaction(db, async (tx) => {
-    await checkHandoffTargets(tx, organizationId, input.handoffTargets);
-    return insert(tx);
+    const agent = toAgent(row!);
+    await recordRevision(tx, by, 'agent', 'created', null, agent);
+    return agent;
   });
 }
 
@@ -95,17 +95,6 @@ export async function getAgent(db: Db, organizationId: string, id: string): Prom
 
 export function listAgents(db: Db, organizationId: string, query: ListQuery): Promise<AgentPage> {
   return listRows(db, organizationId, query, toAgent);
-}
-
-/** The active agent's row, locked `FOR UPDATE` until the transaction ends; 404 when there is none. */
-async function lockAgent(tx: Db, organizationId: string, id: string): Promise<AgentRow> {
-  const [row] = await tx
-    .select()
-    .from(agents)
-    .where(activeRows(agents, organizationId, id))
-    .for('update');
-  if (!row) throw notFound('Agent', id);
-  return row;
 }
 
 /** The active templates listing the agent (`agent_ids @> {id}`, served by a GIN index). */
@@ -162,83 +151,109 @@ async function templatesBrokenBy(tx: Db, organizationId: string, next: AgentFact
   return templates.filter((template) => templateProblems(template, facts) !== null).map(({ id }) => id);
 }
 
+/** Writes `values` on the locked row, adds 1 to `version`, and records the revision. */
+async function writeLocked(
+  tx: Db,
+  by: Attribution,
+  action: 'updated' | 'deleted' | 'restored',
+  current: AgentRow,
+  values: Partial<AgentRow>,
+): Promise<Agent> {
+  const [row] = await tx
+    .update(agents)
+    .set({ ...values, version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(agents.id, current.id))
+    .returning();
+  const agent = toAgent(row!);
+  await recordRevision(tx, by, 'agent', action, toAgent(current), agent);
+  return agent;
+}
+
 /**
- * Partial update. A change of modality or panels that would break an active template listing the
- * agent is refused with 409 and `details.templateIds`, so every active template stays valid. A
- * change no rule looks at (name, instructions, model, voice, tools) is one conditional UPDATE.
+ * The agent (active, or any when `restoring`) and `targets` (active only), locked `FOR UPDATE` in id
+ * order in one statement: the agent's own row for its change, the targets so that none is deleted
+ * meanwhile. Two agents naming each other at once then take their locks in the same order instead
+ * of waiting for each other in a circle. 404 when the agent is not there; 400 naming every target
+ * that is not another active agent of the organization.
  */
-export async function updateAgent(db: Db, organizationId: string, input: z.output<typeof UpdateAgentInput>) {
-  const { id, version, ...changes } = input;
-  const touchesRules =
-    changes.modality !== undefined || changes.panels !== undefined || changes.handoffTargets !== undefined;
-  const write = async (tx: Db) => {
-    const [row] = await tx
-      .update(agents)
-      .set({ ...changes, version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
-      .where(
-        and(
-          activeRows(agents, organizationId, id),
-          version === undefined ? undefined : eq(agents.version, version),
-        ),
-      )
-      .returning();
-    return row;
-  };
+async function lockAgentAndTargets(
+  tx: Db,
+  organizationId: string,
+  id: string,
+  targets: readonly string[],
+  restoring = false,
+): Promise<AgentRow> {
+  const locked = await tx
+    .select()
+    .from(agents)
+    .where(
+      and(
+        eq(agents.organizationId, organizationId),
+        inArray(agents.id, [...new Set([id, ...targets])]),
+        restoring ? or(eq(agents.id, id), isTrue(agents.isActive)) : isTrue(agents.isActive),
+      ),
+    )
+    .orderBy(asc(agents.id))
+    .for('update');
+  const current = locked.find((row) => row.id === id);
+  if (!current) throw notFound('Agent', id);
+  const invalidAgentIds = targets.filter(
+    (target) => target === id || !locked.some((row) => row.id === target && row.isActive),
+  );
+  if (invalidAgentIds.length) throw invalidHandoffTargets(invalidAgentIds);
+  return current;
+}
 
-  if (!touchesRules) {
-    const row = await write(db);
-    if (row) return toAgent(row);
-    const current = await findActive(db, organizationId, id);
-    if (!current) throw notFound('Agent', id);
-    throw staleVersion('Agent', id, current.version, version!);
+function checkVersion(current: AgentRow, version: number | undefined) {
+  if (version !== undefined && version !== current.version) {
+    throw staleVersion('Agent', current.id, current.version, version);
   }
+}
 
-  return writeTransaction(db, async (tx) => {
-    // The agent and its new handoff targets, locked in id order (the agent's own row for its
-    // update, the targets so that none is deleted meanwhile): two agents naming each other at once
-    // then take their locks in the same order instead of waiting for each other in a circle.
-    const targets = changes.handoffTargets ?? [];
-    const locked = await tx
-      .select()
-      .from(agents)
-      .where(and(activeRows(agents, organizationId), inArray(agents.id, [...new Set([id, ...targets])])))
-      .orderBy(asc(agents.id))
-      .for('update');
-    const current = locked.find((row) => row.id === id);
-    if (!current) throw notFound('Agent', id);
-    if (version !== undefined && version !== current.version) {
-      throw staleVersion('Agent', id, current.version, version);
-    }
-    const invalidAgentIds = targets.filter(
-      (target) => target === id || !locked.some((row) => row.id === target),
+/** 409 with `details.templateIds` when giving the agent `next` as its facts would break an active template. */
+async function checkTemplatesKept(tx: Db, organizationId: string, next: AgentFacts) {
+  const templateIds = await templatesBrokenBy(tx, organizationId, next);
+  if (templateIds.length) {
+    throw new AppError(
+      'CONFLICT',
+      `This change would break active session templates that list the agent: ${templateIds.join(', ')}`,
+      { templateIds },
     );
-    if (invalidAgentIds.length) throw invalidHandoffTargets(invalidAgentIds);
+  }
+}
+
+/**
+ * Partial update, recorded as a revision. A change of modality or panels that would break an
+ * active template listing the agent is refused with 409 and `details.templateIds`, so every active
+ * template stays valid.
+ */
+export async function updateAgent(db: Db, by: Attribution, input: z.output<typeof UpdateAgentInput>) {
+  const { id, version, ...changes } = input;
+  const { organizationId } = by;
+  return writeTransaction(db, async (tx) => {
+    const current = await lockAgentAndTargets(tx, organizationId, id, changes.handoffTargets ?? []);
+    checkVersion(current, version);
     if (changes.modality !== undefined || changes.panels !== undefined) {
-      const templateIds = await templatesBrokenBy(tx, organizationId, {
+      await checkTemplatesKept(tx, organizationId, {
         id,
         modality: changes.modality ?? current.modality,
         panels: changes.panels ?? current.panels,
       });
-      if (templateIds.length) {
-        throw new AppError(
-          'CONFLICT',
-          `This change would break active session templates that list the agent: ${templateIds.join(', ')}`,
-          { templateIds },
-        );
-      }
     }
-    return toAgent((await write(tx))!);
+    return writeLocked(tx, by, 'updated', current, changes);
   });
 }
 
 /**
- * Soft delete; refused with 409 while an active template lists the agent (`details.templateIds`) or
- * another active agent hands off to it (`details.agentIds`). The agent's row is locked first, so
- * a template or agent that starts referring to it meanwhile waits, and then finds it deleted.
+ * Soft delete, recorded as a revision; refused with 409 while an active template lists the agent
+ * (`details.templateIds`) or another active agent hands off to it (`details.agentIds`). The agent's
+ * row is locked first, so a template or agent that starts referring to it meanwhile waits, and then
+ * finds it deleted.
  */
-export async function deleteAgent(db: Db, organizationId: string, id: string): Promise<void> {
+export async function deleteAgent(db: Db, by: Attribution, id: string): Promise<void> {
+  const { organizationId } = by;
   await writeTransaction(db, async (tx) => {
-    await lockAgent(tx, organizationId, id);
+    const current = await lockAgentAndTargets(tx, organizationId, id, []);
     const templateIds = (await templatesListing(tx, organizationId, id)).map((template) => template.id);
     const agentIds = await agentsHandingOffTo(tx, organizationId, id);
     if (templateIds.length || agentIds.length) {
@@ -251,9 +266,35 @@ export async function deleteAgent(db: Db, organizationId: string, id: string): P
         ...(agentIds.length ? { agentIds } : {}),
       });
     }
-    await tx
-      .update(agents)
-      .set({ isActive: false, version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
-      .where(activeRows(agents, organizationId, id));
+    await writeLocked(tx, by, 'deleted', current, { isActive: false });
+  });
+}
+
+/**
+ * Puts back the configuration of revision `toVersion` as a new version, and makes a deleted agent
+ * active again. Checked like an update on the result: its handoff targets must be other active
+ * agents (400), and no active template listing it may break (409 `details.templateIds`); a stale
+ * `version` is 409.
+ */
+export async function restoreAgent(db: Db, by: Attribution, input: z.output<typeof RestoreInput>) {
+  const { organizationId } = by;
+  return writeTransaction(db, async (tx) => {
+    const exists = await tx
+      .select({ id: agents.id })
+      .from(agents)
+      .where(and(eq(agents.id, input.id), eq(agents.organizationId, organizationId)));
+    if (!exists.length) throw notFound('Agent', input.id);
+    const restored = settableFields(
+      'agent',
+      await snapshotAt(tx, 'agent', organizationId, input.id, input.toVersion),
+    );
+    const current = await lockAgentAndTargets(tx, organizationId, input.id, restored.handoffTargets, true);
+    checkVersion(current, input.version);
+    await checkTemplatesKept(tx, organizationId, {
+      id: input.id,
+      modality: restored.modality,
+      panels: restored.panels,
+    });
+    return writeLocked(tx, by, 'restored', current, { ...restored, isActive: true });
   });
 }

@@ -1,5 +1,7 @@
 import {
+  type AgentFacts,
   type CreateSessionTemplateInput,
+  type RestoreInput,
   type SessionTemplate,
   type SessionTemplatePage,
   type TemplateRuleFields,
@@ -7,11 +9,12 @@ import {
   type UpdateSessionTemplateInput,
 } from '@switchboard/contract';
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound, staleVersion } from '../errors';
 import { lockAgentFacts } from './agents';
-import { activeRows, perDatabase, RetryTransaction, writeTransaction } from './db';
+import { activeRows, RetryTransaction, writeTransaction } from './db';
+import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
 
 export function toSessionTemplate(row: SessionTemplateRow): SessionTemplate {
@@ -49,23 +52,24 @@ export function cloneName(name: string): string {
  * (`FOR SHARE`) until the transaction ends; 400 naming every offender.
  */
 async function validate(tx: Db, organizationId: string, template: TemplateRuleFields): Promise<void> {
-  const agents = await lockAgentFacts(tx, organizationId, template.agentIds);
-  const problems = templateProblems(template, agents);
-  if (problems) throw new AppError('BAD_REQUEST', problems.message, problems.details);
+  checkRules(template, await lockAgentFacts(tx, organizationId, template.agentIds));
 }
 
 export async function createSessionTemplate(
   db: Db,
-  organizationId: string,
+  by: Attribution,
   input: z.output<typeof CreateSessionTemplateInput>,
+  action: 'created' | 'cloned' = 'created',
 ): Promise<SessionTemplate> {
   return writeTransaction(db, async (tx) => {
-    await validate(tx, organizationId, input);
+    await validate(tx, by.organizationId, input);
     const [row] = await tx
       .insert(sessionTemplates)
-      .values({ ...input, organizationId })
+      .values({ ...input, organizationId: by.organizationId })
       .returning();
-    return toSessionTemplate(row!);
+    const template = toSessionTemplate(row!);
+    await recordRevision(tx, by, 'sessionTemplate', action, null, template);
+    return template;
   });
 }
 
@@ -92,109 +96,82 @@ export function listSessionTemplates(
 
 /** The fields the rules look at; a change of any other field cannot break a rule. */
 const RULE_FIELDS = ['agentIds', 'initialAgentId', 'modalityProfile', 'enabledPanels'] as const;
-/** Every other field an update can set. */
-const SETTING_FIELDS = ['name', 'description', 'maxDurationSeconds', 'idleTimeoutSeconds'] as const;
-type UpdatableField = Exclude<keyof z.output<typeof UpdateSessionTemplateInput>, 'id' | 'version'>;
-type Listed = (typeof RULE_FIELDS)[number] | (typeof SETTING_FIELDS)[number];
-// Every updatable field is in one of the two lists: a new field that is in neither fails to compile.
-const everyFieldListed: Exclude<UpdatableField, Listed> extends never ? true : never = true;
-void everyFieldListed;
 
-/**
- * An update of settings only (no rule field): one prepared statement for every combination of
- * fields, each column set when its `set_<field>` flag is true and kept otherwise; conditional on
- * `version` when one is given.
- */
-const updateSettings = perDatabase((db) =>
-  db
-    .update(sessionTemplates)
-    .set({
-      ...(Object.fromEntries(
-        SETTING_FIELDS.map((field) => [
-          field,
-          sql`case when ${sql.placeholder(`set_${field}`)}::boolean then ${sql.placeholder(field)} else ${sessionTemplates[field]} end`,
-        ]),
-      ) as Record<(typeof SETTING_FIELDS)[number], SQL>),
-      version: sql`${sessionTemplates.version} + 1`,
-      updatedAt: sql`now()`,
-    })
+/** The template's row, active or deleted, locked `FOR UPDATE` until the transaction ends. */
+async function lockTemplate(tx: Db, organizationId: string, id: string, deleted: 'any' | 'active') {
+  const [row] = await tx
+    .select()
+    .from(sessionTemplates)
     .where(
-      and(
-        activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')),
-        sql`(${sql.placeholder('version')}::int is null or ${sessionTemplates.version} = ${sql.placeholder('version')}::int)`,
-      ),
+      deleted === 'active'
+        ? activeRows(sessionTemplates, organizationId, id)
+        : and(eq(sessionTemplates.id, id), eq(sessionTemplates.organizationId, organizationId)),
     )
-    .returning()
-    .prepare('session_template_update_settings'),
-);
+    .for('update');
+  return row ?? null;
+}
+
+function checkVersion(current: SessionTemplateRow, version: number | undefined) {
+  if (version !== undefined && version !== current.version) {
+    throw staleVersion('Session template', current.id, current.version, version);
+  }
+}
+
+/** Writes `values` on the locked row, adds 1 to `version`, and records the revision. */
+async function writeLocked(
+  tx: Db,
+  by: Attribution,
+  action: 'updated' | 'deleted' | 'restored',
+  current: SessionTemplateRow,
+  values: Partial<SessionTemplateRow>,
+): Promise<SessionTemplate> {
+  const [row] = await tx
+    .update(sessionTemplates)
+    .set({ ...values, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(sessionTemplates.id, current.id))
+    .returning();
+  const template = toSessionTemplate(row!);
+  await recordRevision(tx, by, 'sessionTemplate', action, toSessionTemplate(current), template);
+  return template;
+}
 
 /**
  * Partial update, validated on the template as it would be afterwards. A `version` that is not
- * the current one is refused with 409 and changes nothing; success adds 1 to `version`.
+ * the current one is refused with 409 and changes nothing; success adds 1 to `version` and records
+ * a revision.
  *
- * A change of no rule field (name, description, durations) is one conditional UPDATE. A change of
- * a rule field locks the agents of the resulting set (`FOR SHARE`), then the template's row
- * (`FOR UPDATE`), the order every write takes them in; when the row changed between the first
- * read and the lock so that another set of agents is concerned, the transaction starts again.
+ * A change of a rule field locks the agents of the resulting set (`FOR SHARE`), then the
+ * template's row (`FOR UPDATE`), the order every write takes them in; when the row changed between
+ * the first read and the lock so that another set of agents is concerned, the transaction starts
+ * again. A change of no rule field (name, description, durations) locks only the row.
  */
 export async function updateSessionTemplate(
   db: Db,
-  organizationId: string,
+  by: Attribution,
   input: z.output<typeof UpdateSessionTemplateInput>,
 ): Promise<SessionTemplate> {
   const { id, version, ...changes } = input;
-  const write = async (tx: Db) => {
-    const [row] = await tx
-      .update(sessionTemplates)
-      .set({ ...changes, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
-      .where(
-        and(
-          activeRows(sessionTemplates, organizationId, id),
-          version === undefined ? undefined : eq(sessionTemplates.version, version),
-        ),
-      )
-      .returning();
-    return row;
-  };
-  const checkVersion = (current: SessionTemplateRow) => {
-    if (version !== undefined && version !== current.version) {
-      throw staleVersion('Session template', id, current.version, version);
-    }
-  };
-
-  if (!RULE_FIELDS.some((field) => changes[field] !== undefined)) {
-    const values: Record<string, unknown> = { id, organizationId, version: version ?? null };
-    for (const field of SETTING_FIELDS) {
-      values[`set_${field}`] = changes[field] !== undefined;
-      values[field] = changes[field] ?? null;
-    }
-    const [row] = (await updateSettings(db).execute(values)) as SessionTemplateRow[];
-    if (row) return toSessionTemplate(row);
-    const current = await findActive(db, organizationId, id);
-    if (!current) throw notFound('Session template', id);
-    checkVersion(current);
-    // Deleted, or changed again, between the two statements: what a client sees is the same.
-    throw notFound('Session template', id);
-  }
-
+  const { organizationId } = by;
+  const touchesRules = RULE_FIELDS.some((field) => changes[field] !== undefined);
   return writeTransaction(db, async (tx) => {
+    if (!touchesRules) {
+      const current = await lockTemplate(tx, organizationId, id, 'active');
+      if (!current) throw notFound('Session template', id);
+      checkVersion(current, version);
+      return writeLocked(tx, by, 'updated', current, changes);
+    }
     const seen = await findActive(tx, organizationId, id);
     if (!seen) throw notFound('Session template', id);
-    checkVersion(seen);
+    checkVersion(seen, version);
     const agentIds = changes.agentIds ?? seen.agentIds;
     const agents = await lockAgentFacts(tx, organizationId, agentIds);
-    const [current] = await tx
-      .select()
-      .from(sessionTemplates)
-      .where(activeRows(sessionTemplates, organizationId, id))
-      .for('update');
+    const current = await lockTemplate(tx, organizationId, id, 'active');
     if (!current) throw notFound('Session template', id);
-    checkVersion(current);
+    checkVersion(current, version);
     const next = { ...current, ...changes };
     if (!sameIds(next.agentIds, agentIds)) throw new RetryTransaction();
-    const problems = templateProblems(next, agents);
-    if (problems) throw new AppError('BAD_REQUEST', problems.message, problems.details);
-    return toSessionTemplate((await write(tx))!);
+    checkRules(next, agents);
+    return writeLocked(tx, by, 'updated', current, changes);
   });
 }
 
@@ -202,32 +179,58 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id, index) => id === b[index]);
 }
 
-/** Soft delete (`is_active = false`); a second delete is 404. */
-export async function deleteSessionTemplate(db: Db, organizationId: string, id: string): Promise<void> {
-  const [row] = await db
-    .update(sessionTemplates)
-    .set({ isActive: false, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
-    .where(activeRows(sessionTemplates, organizationId, id))
-    .returning({ id: sessionTemplates.id });
-  if (!row) throw notFound('Session template', id);
+function checkRules(template: TemplateRuleFields, agents: Map<string, AgentFacts>) {
+  const problems = templateProblems(template, agents);
+  if (problems) throw new AppError('BAD_REQUEST', problems.message, problems.details);
+}
+
+/** Soft delete (`is_active = false`), recorded as a revision; a second delete is 404. */
+export async function deleteSessionTemplate(db: Db, by: Attribution, id: string): Promise<void> {
+  await writeTransaction(db, async (tx) => {
+    const current = await lockTemplate(tx, by.organizationId, id, 'active');
+    if (!current) throw notFound('Session template', id);
+    await writeLocked(tx, by, 'deleted', current, { isActive: false });
+  });
 }
 
 /** A new template with every setting of the source, named "<name> (Copy)", validated like a create. */
-export async function cloneSessionTemplate(
-  db: Db,
-  organizationId: string,
-  id: string,
-): Promise<SessionTemplate> {
-  const source = await findActive(db, organizationId, id);
+export async function cloneSessionTemplate(db: Db, by: Attribution, id: string): Promise<SessionTemplate> {
+  const source = await findActive(db, by.organizationId, id);
   if (!source) throw notFound('Session template', id);
-  return createSessionTemplate(db, organizationId, {
-    name: cloneName(source.name),
-    description: source.description,
-    agentIds: source.agentIds,
-    initialAgentId: source.initialAgentId,
-    modalityProfile: source.modalityProfile,
-    enabledPanels: source.enabledPanels,
-    maxDurationSeconds: source.maxDurationSeconds,
-    idleTimeoutSeconds: source.idleTimeoutSeconds,
+  return createSessionTemplate(
+    db,
+    by,
+    { ...settableFields('sessionTemplate', toSessionTemplate(source)), name: cloneName(source.name) },
+    'cloned',
+  );
+}
+
+/**
+ * Puts back the configuration of revision `toVersion` as a new version, and makes a deleted
+ * template active again. Checked like an update on the result: 400 naming every offender when the
+ * old settings no longer fit today's agents; a stale `version` is 409.
+ */
+export async function restoreSessionTemplate(
+  db: Db,
+  by: Attribution,
+  input: z.output<typeof RestoreInput>,
+): Promise<SessionTemplate> {
+  const { organizationId } = by;
+  return writeTransaction(db, async (tx) => {
+    const exists = await tx
+      .select({ id: sessionTemplates.id })
+      .from(sessionTemplates)
+      .where(and(eq(sessionTemplates.id, input.id), eq(sessionTemplates.organizationId, organizationId)));
+    if (!exists.length) throw notFound('Session template', input.id);
+    const restored = settableFields(
+      'sessionTemplate',
+      await snapshotAt(tx, 'sessionTemplate', organizationId, input.id, input.toVersion),
+    );
+    // The revision fixes the agent set, so its agents are locked before the row, as on every write.
+    const agents = await lockAgentFacts(tx, organizationId, restored.agentIds);
+    const current = (await lockTemplate(tx, organizationId, input.id, 'any'))!;
+    checkVersion(current, input.version);
+    checkRules(restored, agents);
+    return writeLocked(tx, by, 'restored', current, { ...restored, isActive: true });
   });
 }

@@ -18,6 +18,7 @@ import type { TokenService } from '../auth/tokens';
 import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
 import { activeRows, isTrue, isUniqueViolation, perDatabase } from './db';
+import { type Attribution, recordEvent } from './history';
 
 export function toUser(row: UserRow): User {
   return {
@@ -43,7 +44,12 @@ export function toOrganization(row: OrganizationRow): Organization {
 
 const statements = perDatabase((db) => ({
   actor: db
-    .select({ userId: users.id, organizationId: users.organizationId, role: users.role })
+    .select({
+      userId: users.id,
+      organizationId: users.organizationId,
+      role: users.role,
+      name: sql<string>`coalesce(${users.fullName}, ${users.email})`,
+    })
     .from(users)
     .where(and(eq(users.id, sql.placeholder('userId')), isTrue(users.isActive)))
     .limit(1)
@@ -109,8 +115,13 @@ async function insertUser(
   }
 }
 
-/** Creates an organization with the new user as its admin. */
-export async function signup(db: Db, tokens: TokenService, input: z.output<typeof SignupInput>) {
+/** Creates an organization with the new user as its admin; its audit log starts with them joining. */
+export async function signup(
+  db: Db,
+  tokens: TokenService,
+  input: z.output<typeof SignupInput>,
+  requestId: string,
+) {
   const passwordHash = await hashPassword(input.password);
   const { user, organization } = await db.transaction(async (tx) => {
     const [organization] = await tx
@@ -118,6 +129,9 @@ export async function signup(db: Db, tokens: TokenService, input: z.output<typeo
       .values({ name: input.organizationName })
       .returning();
     const user = await insertUser(tx, organization!.id, { ...input, role: 'admin' }, passwordHash);
+    const resource = memberResource(user);
+    const actor = { type: 'user', id: user.id, name: resource.name } as const;
+    await recordEvent(tx, { organizationId: organization!.id, actor, requestId }, 'member.added', resource);
     return { user, organization: organization! };
   });
   return issue(tokens, user, organization);
@@ -155,12 +169,21 @@ export async function listMembers(db: Db, organizationId: string): Promise<Membe
   return { items: rows.map(toUser) };
 }
 
+/** The audit log's resource for a user: their full name, else email, as it is now. */
+const memberResource = (user: UserRow) =>
+  ({ type: 'member', id: user.id, name: user.fullName ?? user.email }) as const;
+
 export async function addMember(
   db: Db,
-  organizationId: string,
+  by: Attribution,
   input: z.output<typeof AddMemberInput>,
 ): Promise<User> {
-  return toUser(await insertUser(db, organizationId, input, await hashPassword(input.password)));
+  const passwordHash = await hashPassword(input.password);
+  return db.transaction(async (tx) => {
+    const user = await insertUser(tx, by.organizationId, input, passwordHash);
+    await recordEvent(tx, by, 'member.added', memberResource(user));
+    return toUser(user);
+  });
 }
 
 /**
@@ -169,9 +192,10 @@ export async function addMember(
  */
 export async function updateMember(
   db: Db,
-  organizationId: string,
+  by: Attribution,
   input: z.output<typeof UpdateMemberInput>,
 ): Promise<User> {
+  const { organizationId } = by;
   return db.transaction(async (tx) => {
     const admins = await tx
       .select({ id: users.id })
@@ -195,6 +219,7 @@ export async function updateMember(
       .where(and(eq(users.id, input.id), eq(users.organizationId, organizationId)))
       .returning();
     if (!row) throw notFound('User', input.id);
+    await recordEvent(tx, by, 'member.updated', memberResource(row));
     return toUser(row);
   });
 }

@@ -1,4 +1,5 @@
 export * from './agents';
+export * from './history';
 export * from './organizations';
 export * from './rateLimits';
 export * from './sessionTemplates';
