@@ -38,7 +38,15 @@ describe(`migrations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, 
     expect(all.length).toBeGreaterThanOrEqual(4);
     expect(await migrate(database.db)).toEqual(all);
     expect(await migrate(database.db)).toEqual([]);
-    const every = ['agents', 'auth_rate_limits', 'organizations', 'session_templates', 'users'];
+    const every = [
+      'agents',
+      'audit_events',
+      'auth_rate_limits',
+      'organizations',
+      'revisions',
+      'session_templates',
+      'users',
+    ];
     expect(await tables(database.db)).toEqual(every);
 
     for (const name of [...all].reverse()) {
@@ -82,6 +90,78 @@ describe(`migrations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, 
         sql`insert into users (organization_id, email, password_hash, role) values (${org!.id}, 'case@example.COM', 'x', 'member')`,
       ),
     ).rejects.toThrow();
+  });
+});
+
+describe(`history for what existed before it was kept (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('gives every existing agent and template a revision at its version: created, by system, in the API shape', async () => {
+    const fresh = await createTestDatabase({ migrated: false });
+    try {
+      // Back to the moment before history was kept.
+      await migrate(fresh.db);
+      let reversed: string | null;
+      do reversed = await rollback(fresh.db);
+      while (reversed && !reversed.includes('revisions_and_audit_events'));
+      const [row] = rowsOf<{ org: string; agent: string; template: string }>(
+        await fresh.db.execute(sql`with org as (insert into organizations (name) values ('o') returning id),
+          agent as (insert into agents (organization_id, name, instructions, version, tools, created_at, updated_at)
+            select id, 'Greeter', 'Say hi', 3, '{search}', '2026-01-02T03:04:05.678Z', '2026-02-03T04:05:06.789Z' from org returning id, organization_id),
+          template as (insert into session_templates (organization_id, name, agent_ids, version)
+            select organization_id, 'Call', array[id], 2 from agent returning id)
+          select (select id from org) as org, (select id from agent) as agent, (select id from template) as template`),
+      );
+      await migrate(fresh.db);
+      const revisions = rowsOf<Record<string, any>>(
+        await fresh.db.execute(
+          sql`select resource_type, resource_id, version, action, actor_type, actor_id, actor_name, changes, snapshot, agent_versions from revisions order by resource_type`,
+        ),
+      );
+      expect(revisions).toHaveLength(2);
+      const [agentRevision, templateRevision] = revisions;
+      expect(agentRevision).toMatchObject({
+        resource_type: 'agent',
+        resource_id: row!.agent,
+        version: 3,
+        action: 'created',
+        actor_type: 'system',
+        actor_id: null,
+        actor_name: 'system',
+        changes: [],
+        agent_versions: null,
+      });
+      expect(agentRevision!.snapshot).toEqual({
+        id: row!.agent,
+        organizationId: row!.org,
+        name: 'Greeter',
+        instructions: 'Say hi',
+        model: 'gpt-4.1-mini',
+        voice: null,
+        handoffTargets: [],
+        tools: ['search'],
+        modality: 'audio_only',
+        panels: [],
+        isActive: true,
+        version: 3,
+        createdAt: '2026-01-02T03:04:05.678Z',
+        updatedAt: '2026-02-03T04:05:06.789Z',
+      });
+      expect(templateRevision).toMatchObject({
+        resource_type: 'sessionTemplate',
+        resource_id: row!.template,
+        version: 2,
+        agent_versions: { [row!.agent]: 3 },
+      });
+      expect(templateRevision!.snapshot).toMatchObject({
+        id: row!.template,
+        agentIds: [row!.agent],
+        initialAgentId: null,
+        enabledPanels: [],
+        maxDurationSeconds: null,
+        idleTimeoutSeconds: 300,
+      });
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
