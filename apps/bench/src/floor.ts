@@ -2,8 +2,9 @@
  * The floor: what a careful hand-written server does for the benchmarked routes, with no ORM and
  * no tRPC: Fastify + postgres.js (which prepares every statement), the same JWT verification,
  * JSON.stringify responses. Writes lock only the rows a rule reads: a create shares its agents
- * (`FOR SHARE`) while it checks them and inserts; a rename is one conditional UPDATE, since no rule
- * looks at a name. It takes nothing of the design under test (no organization-wide lock).
+ * (`FOR SHARE`) while it checks them and inserts; a rename locks only the template's row. Like the
+ * server, every write records its revision and audit event in its transaction, here in one
+ * hand-written statement. It takes nothing of the design under test (no ORM, no shared helpers).
  * Started by the runner as its own process: PORT, DATABASE_URL, JWT_SECRET.
  */
 import Fastify from 'fastify';
@@ -96,7 +97,7 @@ app.post<{ Body: TemplateBody }>('/floor/templates', async (req, reply) => {
   const profile = body.modalityProfile ?? 'audio_only';
   const panels = body.enabledPanels ?? [];
   const result = await sql.begin(async (tx) => {
-    const agents = await tx`select id, modality, panels from agents
+    const agents = await tx`select id, modality, panels, version from agents
       where organization_id = ${claims.org} and is_active and id = any(${body.agentIds}::uuid[])
       order by id for share`;
     if (agents.length !== body.agentIds.length) return null;
@@ -107,6 +108,8 @@ app.post<{ Body: TemplateBody }>('/floor/templates', async (req, reply) => {
       (organization_id, name, agent_ids, modality_profile, enabled_panels, idle_timeout_seconds)
       values (${claims.org}, ${body.name.trim()}, ${body.agentIds}::uuid[], ${profile}, ${panels}::text[], ${body.idleTimeoutSeconds ?? 300})
       returning ${COLUMNS}`;
+    const agentVersions = Object.fromEntries(agents.map((agent) => [agent.id, agent.version]));
+    await record(tx, claims, 'created', row!, [], agentVersions, req.id);
     return row;
   });
   if (!result) return reply.code(400).send({ error: { code: 'BAD_REQUEST' } });
@@ -117,11 +120,46 @@ app.put<{ Params: { id: string }; Body: { name: string } }>('/floor/templates/:i
   const claims = await auth(req.headers.authorization);
   if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
   if (claims.role !== 'admin') return reply.code(403).send({ error: { code: 'FORBIDDEN' } });
-  const [row] =
-    await sql`update session_templates set name = ${req.body.name.trim()}, version = version + 1, updated_at = now()
-      where id = ${req.params.id} and organization_id = ${claims.org} and is_active returning ${COLUMNS}`;
+  const name = req.body.name.trim();
+  const row = await sql.begin(async (tx) => {
+    const [current] = await tx`select name, agent_ids as "agentIds" from session_templates
+      where id = ${req.params.id} and organization_id = ${claims.org} and is_active for update`;
+    if (!current) return null;
+    const [updated] =
+      await tx`update session_templates set name = ${name}, version = version + 1, updated_at = now()
+      where id = ${req.params.id} returning ${COLUMNS}`;
+    const changes = current.name === name ? [] : [{ field: 'name', before: current.name, after: name }];
+    const agents = await tx`select id, version from agents where id = any(${current.agentIds}::uuid[])`;
+    const agentVersions = Object.fromEntries(agents.map((agent) => [agent.id, agent.version]));
+    await record(tx, claims, 'updated', updated!, changes, agentVersions, req.id);
+    return updated;
+  });
   if (!row) return reply.code(404).send({ error: { code: 'NOT_FOUND' } });
   return row;
 });
+
+/** The template's revision and its audit event, in one statement of the write's transaction. */
+async function record(
+  tx: postgres.TransactionSql,
+  claims: Claims,
+  action: string,
+  row: postgres.Row,
+  changes: unknown[],
+  agentVersions: Record<string, number>,
+  requestId: string,
+) {
+  await tx`with actor as (select coalesce(full_name, email) as name from users where id = ${claims.sub}),
+    revision as (
+      insert into revisions (organization_id, resource_type, resource_id, version, action, actor_type, actor_id,
+        actor_name, changes, snapshot, agent_versions)
+      select ${claims.org}, 'sessionTemplate', ${row.id}, ${row.version}, ${action}, 'user', ${claims.sub},
+        actor.name, ${JSON.stringify(changes)}::jsonb, ${JSON.stringify(row)}::jsonb, ${JSON.stringify(agentVersions)}::jsonb
+      from actor
+      returning at, actor_name)
+    insert into audit_events (organization_id, at, actor_type, actor_id, actor_name, action, resource_type, resource_id,
+      resource_name, version, request_id)
+    select ${claims.org}, at, 'user', ${claims.sub}, actor_name, ${`sessionTemplate.${action}`}, 'sessionTemplate',
+      ${row.id}, ${row.name}, ${row.version}, ${requestId} from revision`;
+}
 
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });

@@ -158,7 +158,7 @@ interface ScaleResult {
 async function scale(
   server: Started,
   sql: postgres.Sql,
-): Promise<{ results: ScaleResult[]; dashboard: DashboardTiming | null }> {
+): Promise<{ results: ScaleResult[]; dashboard: DashboardTiming | null; history: HistoryResult[] }> {
   const seeded = await seedThroughApi(server.url, 0);
   const results: ScaleResult[] = [];
   let dashboard: DashboardTiming | null = null;
@@ -198,7 +198,57 @@ async function scale(
       });
     }
   }
-  return { results, dashboard };
+  return { results, dashboard, history: await historyScale(server, sql, seeded) };
+}
+
+interface HistoryResult {
+  revisions: number;
+  page: 'first' | 'deep';
+  p50: number;
+  p99: number;
+}
+
+/**
+ * A template's history page at 10 and at 10,000 revisions: two templates made through the API,
+ * then revisions added in bulk SQL (copies of the first), first page and a page near the end.
+ */
+async function historyScale(server: Started, sql: postgres.Sql, seeded: Seeded): Promise<HistoryResult[]> {
+  const results: HistoryResult[] = [];
+  for (const total of [10, 10_000]) {
+    const template = await fetch(`${server.url}/api/v1/session-templates`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${seeded.token}` },
+      body: JSON.stringify(templateBody(seeded.agentIds, `History ${total}`)),
+    }).then((response) => response.json() as Promise<{ id: string }>);
+    await sql`insert into revisions (organization_id, resource_type, resource_id, version, action, actor_type,
+        actor_id, actor_name, changes, snapshot, agent_versions)
+      select organization_id, resource_type, resource_id, g, 'updated', actor_type, actor_id, actor_name, changes,
+        snapshot, agent_versions
+      from revisions, generate_series(2, ${total}::int) g
+      where resource_id = ${template.id} and version = 1`;
+    await sql`analyze revisions`;
+    const deepCursor = Buffer.from(`revision|${Math.ceil(total * 0.1)}`).toString('base64url');
+    for (const page of ['first', 'deep'] as const) {
+      const query = page === 'first' ? 'limit=50' : `limit=50&cursor=${deepCursor}`;
+      const result = await load({
+        url: server.url,
+        connections: 8,
+        durationSeconds: Number(values['scale-duration']),
+        warmupSeconds: 1,
+        request: () => ({
+          method: 'GET',
+          path: `/api/v1/session-templates/${template.id}/revisions?${query}`,
+        }),
+        token: seeded.token,
+        pid: server.child.pid!,
+      });
+      console.log(
+        `  history  ${String(total).padStart(7)} revisions, ${page} page: p50 ${result.p50} ms, p99 ${result.p99} ms`,
+      );
+      results.push({ revisions: total, page, p50: result.p50, p99: result.p99 });
+    }
+  }
+  return results;
 }
 
 async function main() {
@@ -223,9 +273,11 @@ async function main() {
     const floor = await scenarios(floorProcess, 'floor', seeded);
     await floorProcess.stop();
     const results = await scenarios(server, 'server', seeded);
-    const { results: scaleResults, dashboard } = values['skip-scale']
-      ? { results: [], dashboard: null }
-      : await scale(server, sql);
+    const {
+      results: scaleResults,
+      dashboard,
+      history,
+    } = values['skip-scale'] ? { results: [], dashboard: null, history: [] } : await scale(server, sql);
     await server.stop();
 
     let embedded: { coldStartMs: number; results: ScenarioResult[] } | undefined;
@@ -257,6 +309,7 @@ async function main() {
       floor,
       results,
       scale: scaleResults,
+      history,
       dashboard,
       embedded,
     };
