@@ -279,3 +279,59 @@ test('the server keeps its JSON 404 outside /app, and / leads to the dashboard',
   await page.goto('/');
   await expect(page).toHaveURL(/\/app\//);
 });
+
+test('history: two edits show as revisions with their diffs, a restore is recorded, a deleted template comes back', async ({
+  page,
+}) => {
+  await signIn(page, 'admin@example.com');
+  await page.getByRole('link', { name: 'Default Coding Interview' }).click();
+  await page.getByRole('button', { name: 'Clone' }).click();
+  const original = 'Default Coding Interview (Copy)';
+  await expect(page.getByRole('heading', { name: original })).toBeVisible();
+  for (const name of ['History A', 'History B']) {
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByText(new RegExp(`Saved “${name}”`))).toBeVisible();
+  }
+  const history = page.getByRole('region', { name: 'History' });
+  const version = (n: number) => history.getByRole('listitem', { name: `Version ${n}`, exact: true });
+  await expect(version(3)).toContainText('Updated');
+  await expect(version(3)).toContainText('History A → History B');
+  await expect(version(2)).toContainText(`${original} → History A`);
+  await expect(version(1)).toContainText('Cloned');
+  await expect(version(1)).toContainText(/Ran with Triage Agent v\d+, Coding Expert v\d+/);
+
+  await version(1).getByRole('button', { name: 'Restore version 1' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await expect(dialog).toContainText('A new version 4 is made with the configuration of version 1');
+  await expect(dialog).toContainText(`History B → ${original}`);
+  await dialog.getByRole('button', { name: 'Restore' }).click();
+  await expect(page.getByRole('heading', { name: original })).toBeVisible();
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue(original);
+  await expect(version(4)).toContainText('Restored');
+  await expect(version(4)).toContainText(`History B → ${original}`);
+  await checkPage(page, 'template-history');
+
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('button', { name: 'Delete template' }).click();
+  await expect(page.getByRole('heading', { name: 'Session templates' })).toBeVisible();
+  await page.getByLabel('Show').selectOption('deleted');
+  await page.getByRole('link', { name: original }).click();
+  await expect(page.getByRole('heading', { name: `${original} (deleted)` })).toBeVisible();
+  await expect(version(5)).toContainText('Deleted');
+  await checkPage(page, 'template-deleted');
+  await version(4).getByRole('button', { name: 'Restore version 4' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('becomes active again');
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Restore' }).click();
+  await expect(page.getByRole('heading', { name: original })).toBeVisible();
+  await expect(version(6)).toContainText('Restored');
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByLabel('Action').selectOption('sessionTemplate.deleted');
+  const row = page.getByRole('row').filter({ hasText: original });
+  await expect(row).toHaveCount(1);
+  await checkPage(page, 'audit');
+  await row.getByRole('link', { name: original }).click();
+  await expect(page).toHaveURL(/version=5/);
+  await expect(version(5)).toContainText('Deleted');
+});

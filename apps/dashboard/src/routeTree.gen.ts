@@ -13,6 +13,7 @@ import { Route as IndexRouteImport } from './routes/index'
 import { Route as AppRouteImport } from './routes/_app'
 import { Route as SignInRouteImport } from './routes/sign-in'
 import { Route as SignUpRouteImport } from './routes/sign-up'
+import { Route as AppAuditRouteImport } from './routes/_app/audit'
 import { Route as AppMembersRouteImport } from './routes/_app/members'
 import { Route as AppAgentsIndexRouteImport } from './routes/_app/agents/index'
 import { Route as AppAgentsIdRouteImport } from './routes/_app/agents/$id'
@@ -20,6 +21,8 @@ import { Route as AppAgentsNewRouteImport } from './routes/_app/agents/new'
 import { Route as AppTemplatesIndexRouteImport } from './routes/_app/templates/index'
 import { Route as AppTemplatesIdRouteImport } from './routes/_app/templates/$id'
 import { Route as AppTemplatesNewRouteImport } from './routes/_app/templates/new'
+import { Route as AppAgentsDeletedIdRouteImport } from './routes/_app/agents/deleted.$id'
+import { Route as AppTemplatesDeletedIdRouteImport } from './routes/_app/templates/deleted.$id'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -39,6 +42,11 @@ const SignUpRoute = SignUpRouteImport.update({
   id: '/sign-up',
   path: '/sign-up',
   getParentRoute: () => rootRouteImport,
+} as any)
+const AppAuditRoute = AppAuditRouteImport.update({
+  id: '/audit',
+  path: '/audit',
+  getParentRoute: () => AppRoute,
 } as any)
 const AppMembersRoute = AppMembersRouteImport.update({
   id: '/members',
@@ -75,11 +83,22 @@ const AppTemplatesNewRoute = AppTemplatesNewRouteImport.update({
   path: '/templates/new',
   getParentRoute: () => AppRoute,
 } as any)
+const AppAgentsDeletedIdRoute = AppAgentsDeletedIdRouteImport.update({
+  id: '/agents/deleted/$id',
+  path: '/agents/deleted/$id',
+  getParentRoute: () => AppRoute,
+} as any)
+const AppTemplatesDeletedIdRoute = AppTemplatesDeletedIdRouteImport.update({
+  id: '/templates/deleted/$id',
+  path: '/templates/deleted/$id',
+  getParentRoute: () => AppRoute,
+} as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
   '/sign-in': typeof SignInRoute
   '/sign-up': typeof SignUpRoute
+  '/audit': typeof AppAuditRoute
   '/members': typeof AppMembersRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
@@ -87,11 +106,14 @@ export interface FileRoutesByFullPath {
   '/templates/new': typeof AppTemplatesNewRoute
   '/agents/': typeof AppAgentsIndexRoute
   '/templates/': typeof AppTemplatesIndexRoute
+  '/agents/deleted/$id': typeof AppAgentsDeletedIdRoute
+  '/templates/deleted/$id': typeof AppTemplatesDeletedIdRoute
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
   '/sign-in': typeof SignInRoute
   '/sign-up': typeof SignUpRoute
+  '/audit': typeof AppAuditRoute
   '/members': typeof AppMembersRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
@@ -99,6 +121,8 @@ export interface FileRoutesByTo {
   '/templates/new': typeof AppTemplatesNewRoute
   '/agents': typeof AppAgentsIndexRoute
   '/templates': typeof AppTemplatesIndexRoute
+  '/agents/deleted/$id': typeof AppAgentsDeletedIdRoute
+  '/templates/deleted/$id': typeof AppTemplatesDeletedIdRoute
 }
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
@@ -106,6 +130,7 @@ export interface FileRoutesById {
   '/_app': typeof AppRouteWithChildren
   '/sign-in': typeof SignInRoute
   '/sign-up': typeof SignUpRoute
+  '/_app/audit': typeof AppAuditRoute
   '/_app/members': typeof AppMembersRoute
   '/_app/agents/$id': typeof AppAgentsIdRoute
   '/_app/agents/new': typeof AppAgentsNewRoute
@@ -113,6 +138,8 @@ export interface FileRoutesById {
   '/_app/templates/new': typeof AppTemplatesNewRoute
   '/_app/agents/': typeof AppAgentsIndexRoute
   '/_app/templates/': typeof AppTemplatesIndexRoute
+  '/_app/agents/deleted/$id': typeof AppAgentsDeletedIdRoute
+  '/_app/templates/deleted/$id': typeof AppTemplatesDeletedIdRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
@@ -120,6 +147,7 @@ export interface FileRouteTypes {
     | '/'
     | '/sign-in'
     | '/sign-up'
+    | '/audit'
     | '/members'
     | '/agents/$id'
     | '/agents/new'
@@ -127,11 +155,14 @@ export interface FileRouteTypes {
     | '/templates/new'
     | '/agents/'
     | '/templates/'
+    | '/agents/deleted/$id'
+    | '/templates/deleted/$id'
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/'
     | '/sign-in'
     | '/sign-up'
+    | '/audit'
     | '/members'
     | '/agents/$id'
     | '/agents/new'
@@ -139,12 +170,15 @@ export interface FileRouteTypes {
     | '/templates/new'
     | '/agents'
     | '/templates'
+    | '/agents/deleted/$id'
+    | '/templates/deleted/$id'
   id:
     | '__root__'
     | '/'
     | '/_app'
     | '/sign-in'
     | '/sign-up'
+    | '/_app/audit'
     | '/_app/members'
     | '/_app/agents/$id'
     | '/_app/agents/new'
@@ -152,6 +186,8 @@ export interface FileRouteTypes {
     | '/_app/templates/new'
     | '/_app/agents/'
     | '/_app/templates/'
+    | '/_app/agents/deleted/$id'
+    | '/_app/templates/deleted/$id'
   fileRoutesById: FileRoutesById
 }
 export interface RootRouteChildren {
@@ -190,6 +226,13 @@ declare module '@tanstack/react-router' {
       fullPath: '/sign-up'
       preLoaderRoute: typeof SignUpRouteImport
       parentRoute: typeof rootRouteImport
+    }
+    '/_app/audit': {
+      id: '/_app/audit'
+      path: '/audit'
+      fullPath: '/audit'
+      preLoaderRoute: typeof AppAuditRouteImport
+      parentRoute: typeof AppRoute
     }
     '/_app/members': {
       id: '/_app/members'
@@ -240,10 +283,25 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AppTemplatesNewRouteImport
       parentRoute: typeof AppRoute
     }
+    '/_app/agents/deleted/$id': {
+      id: '/_app/agents/deleted/$id'
+      path: '/agents/deleted/$id'
+      fullPath: '/agents/deleted/$id'
+      preLoaderRoute: typeof AppAgentsDeletedIdRouteImport
+      parentRoute: typeof AppRoute
+    }
+    '/_app/templates/deleted/$id': {
+      id: '/_app/templates/deleted/$id'
+      path: '/templates/deleted/$id'
+      fullPath: '/templates/deleted/$id'
+      preLoaderRoute: typeof AppTemplatesDeletedIdRouteImport
+      parentRoute: typeof AppRoute
+    }
   }
 }
 
 interface AppRouteChildren {
+  AppAuditRoute: typeof AppAuditRoute
   AppMembersRoute: typeof AppMembersRoute
   AppAgentsIdRoute: typeof AppAgentsIdRoute
   AppAgentsNewRoute: typeof AppAgentsNewRoute
@@ -251,9 +309,12 @@ interface AppRouteChildren {
   AppTemplatesNewRoute: typeof AppTemplatesNewRoute
   AppAgentsIndexRoute: typeof AppAgentsIndexRoute
   AppTemplatesIndexRoute: typeof AppTemplatesIndexRoute
+  AppAgentsDeletedIdRoute: typeof AppAgentsDeletedIdRoute
+  AppTemplatesDeletedIdRoute: typeof AppTemplatesDeletedIdRoute
 }
 
 const AppRouteChildren: AppRouteChildren = {
+  AppAuditRoute: AppAuditRoute,
   AppMembersRoute: AppMembersRoute,
   AppAgentsIdRoute: AppAgentsIdRoute,
   AppAgentsNewRoute: AppAgentsNewRoute,
@@ -261,6 +322,8 @@ const AppRouteChildren: AppRouteChildren = {
   AppTemplatesNewRoute: AppTemplatesNewRoute,
   AppAgentsIndexRoute: AppAgentsIndexRoute,
   AppTemplatesIndexRoute: AppTemplatesIndexRoute,
+  AppAgentsDeletedIdRoute: AppAgentsDeletedIdRoute,
+  AppTemplatesDeletedIdRoute: AppTemplatesDeletedIdRoute,
 }
 
 const AppRouteWithChildren = AppRoute._addFileChildren(AppRouteChildren)

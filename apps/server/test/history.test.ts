@@ -374,6 +374,67 @@ describe.each(transports)(`history over %s (${driverName})`, (transport) => {
   });
 });
 
+describe(`deleted entities can be found to restore (${driverName})`, () => {
+  it("lists take status 'deleted' (newest first, searchable, paged); the default stays the active ones", async () => {
+    const org = await createTenant(server, 'Deleted lists');
+    for (const transport of transports) {
+      const admin = caller(server, transport, org.adminToken);
+      const a = expectStatus(
+        await admin('agents.create', { name: `Kept ${transport}`, instructions: 'i' }),
+        ok(transport, 201),
+      );
+      const gone = expectStatus(
+        await admin('agents.create', { name: `Gone ${transport}`, instructions: 'i' }),
+        ok(transport, 201),
+      );
+      expectStatus(await admin('agents.delete', { id: gone.id }), ok(transport, 204));
+      const t1 = expectStatus(
+        await admin('sessionTemplates.create', { name: `Old ${transport}`, agentIds: [a.id] }),
+        ok(transport, 201),
+      );
+      const t2 = expectStatus(
+        await admin('sessionTemplates.create', { name: `Older ${transport}`, agentIds: [a.id] }),
+        ok(transport, 201),
+      );
+      expectStatus(
+        await admin('sessionTemplates.create', { name: `Live ${transport}`, agentIds: [a.id] }),
+        ok(transport, 201),
+      );
+      for (const t of [t1, t2])
+        expectStatus(await admin('sessionTemplates.delete', { id: t.id }), ok(transport, 204));
+
+      const names = async (procedure: string, query: Record<string, unknown>) =>
+        expectStatus(await admin(procedure, query), 200).items.map((item: any) => item.name);
+      expect(await names('agents.list', { status: 'deleted', search: transport })).toEqual([
+        `Gone ${transport}`,
+      ]);
+      expect(await names('agents.list', { search: transport })).toEqual([`Kept ${transport}`]);
+      expect(await names('sessionTemplates.list', { status: 'deleted', search: transport })).toEqual([
+        `Older ${transport}`,
+        `Old ${transport}`,
+      ]);
+      expect(await names('sessionTemplates.list', { status: 'active', search: transport })).toEqual([
+        `Live ${transport}`,
+      ]);
+      const first = expectStatus(
+        await admin('sessionTemplates.list', { status: 'deleted', search: transport, limit: 1 }),
+        200,
+      );
+      const second = expectStatus(
+        await admin('sessionTemplates.list', {
+          status: 'deleted',
+          search: transport,
+          limit: 1,
+          cursor: first.nextCursor,
+        }),
+        200,
+      );
+      expect(second.items.map((item: any) => item.name)).toEqual([`Old ${transport}`]);
+      expectError(await admin('sessionTemplates.list', { status: 'gone' }), 400, 'BAD_REQUEST');
+    }
+  });
+});
+
 describe(`the audit log (${driverName})`, () => {
   it('is for admins only, filters by resource type, resource, actor and action, and pages newest first', async () => {
     const org = await createTenant(server, 'Audited');

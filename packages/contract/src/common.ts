@@ -32,11 +32,16 @@ export const IdInput = z.strictObject({ id: Id });
 export const LIST_LIMIT_MAX = 100;
 export const LIST_LIMIT_DEFAULT = 50;
 
-/** Query of every paginated list: `limit`, opaque `cursor` from the previous page, literal `search` on the name. */
+/**
+ * Query of every paginated list: `limit`, opaque `cursor` from the previous page, literal `search`
+ * on the name, and `status`: the active entities (the default) or the deleted ones, to find one to
+ * restore.
+ */
 export const ListInput = z.strictObject({
   limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
   cursor: text().min(1).max(200).optional(),
   search: text().max(255).optional(),
+  status: z.enum(['active', 'deleted']).default('active'),
 });
 export type ListInput = z.input<typeof ListInput>;
 

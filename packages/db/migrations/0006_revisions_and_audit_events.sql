@@ -42,6 +42,8 @@ ALTER TABLE "revisions" ADD CONSTRAINT "revisions_organization_id_organizations_
 CREATE INDEX "audit_events_organization_idx" ON "audit_events" USING btree ("organization_id","seq" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "audit_events_resource_idx" ON "audit_events" USING btree ("organization_id","resource_id","seq" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "audit_events_actor_idx" ON "audit_events" USING btree ("organization_id","actor_id","seq" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "agents_organization_deleted_list_idx" ON "agents" USING btree ("organization_id","created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE not "agents"."is_active";--> statement-breakpoint
+CREATE INDEX "session_templates_organization_deleted_list_idx" ON "session_templates" USING btree ("organization_id","created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE not "session_templates"."is_active";--> statement-breakpoint
 CREATE FUNCTION "refuse_history_change"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% is append-only: rows are never edited or deleted', TG_TABLE_NAME;

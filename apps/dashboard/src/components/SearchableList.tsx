@@ -2,8 +2,12 @@ import type { UseInfiniteQueryResult } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { Plus, Search } from 'lucide-react';
 import type { ReactNode } from 'react';
+import { z } from 'zod';
 import { serverError } from '../lib/api';
 import { Button, inputClass, Notice, Spinner } from './ui';
+
+export type ListStatus = 'active' | 'deleted';
+export const ListStatusSearch = z.enum(['active', 'deleted']).optional();
 
 /** The page's primary action: create one. */
 export function NewLink({ to, label }: { to: '/templates/new' | '/agents/new'; label: string }) {
@@ -25,6 +29,8 @@ export function SearchableList<TPage>({
   what,
   search,
   onSearch,
+  status,
+  onStatus,
   query,
   isEmpty,
   empty,
@@ -33,6 +39,9 @@ export function SearchableList<TPage>({
   what: string;
   search: string | undefined;
   onSearch: (text: string | undefined) => void;
+  /** Active entities, or the deleted ones (to find one to restore). */
+  status: ListStatus;
+  onStatus: (status: ListStatus) => void;
   query: UseInfiniteQueryResult<{ pages: TPage[] }>;
   isEmpty: boolean;
   empty: ReactNode;
@@ -40,19 +49,32 @@ export function SearchableList<TPage>({
 }) {
   return (
     <>
-      <div className="relative mb-4 max-w-sm">
-        <label htmlFor={`${what}-search`} className="sr-only">
-          Search {what} by name
+      <div className="mb-4 flex flex-wrap items-center gap-3">
+        <div className="relative w-full max-w-sm">
+          <label htmlFor={`${what}-search`} className="sr-only">
+            Search {what} by name
+          </label>
+          <Search aria-hidden className="pointer-events-none absolute top-2.5 left-3 h-4 w-4 text-zinc-500" />
+          <input
+            id={`${what}-search`}
+            type="search"
+            placeholder="Search by name"
+            defaultValue={search ?? ''}
+            className={`${inputClass} pl-9`}
+            onChange={(event) => onSearch(event.target.value || undefined)}
+          />
+        </div>
+        <label className="flex items-center gap-2 text-sm">
+          Show
+          <select
+            value={status}
+            className={`${inputClass} w-auto`}
+            onChange={(event) => onStatus(event.target.value as ListStatus)}
+          >
+            <option value="active">Active {what}</option>
+            <option value="deleted">Deleted {what}</option>
+          </select>
         </label>
-        <Search aria-hidden className="pointer-events-none absolute top-2.5 left-3 h-4 w-4 text-zinc-500" />
-        <input
-          id={`${what}-search`}
-          type="search"
-          placeholder="Search by name"
-          defaultValue={search ?? ''}
-          className={`${inputClass} pl-9`}
-          onChange={(event) => onSearch(event.target.value || undefined)}
-        />
       </div>
       {query.isError ? (
         <Notice>{serverError(query.error).message}</Notice>

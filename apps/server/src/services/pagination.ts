@@ -1,10 +1,10 @@
 import type { ListInput, Page } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
-import { and, desc, sql } from 'drizzle-orm';
+import { and, desc, eq, not, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import { activeRows, type OwnedTable, perDatabase } from './db';
+import { activeRows, isTrue, type OwnedTable, perDatabase } from './db';
 
 /**
  * Keyset pagination over `(created_at DESC, id DESC)`: the cursor is the last row's key, so a
@@ -50,17 +50,20 @@ function containsPattern(search: string): string {
 type ListTable = OwnedTable & { name: PgColumn; createdAt: PgColumn };
 
 /**
- * The four list queries of a table (with or without search, with or without cursor), prepared
- * once per database so no request builds SQL.
+ * The eight list queries of a table (active or deleted rows, with or without search, with or
+ * without cursor), prepared once per database so no request builds SQL. Each list has its partial
+ * index, `... WHERE is_active` or `... WHERE NOT is_active`.
  */
 function prepareLists(db: Db, table: ListTable, label: string) {
-  const prepare = (withSearch: boolean, withCursor: boolean) =>
+  const prepare = (deleted: boolean, withSearch: boolean, withCursor: boolean) =>
     db
       .select()
       .from(table)
       .where(
         and(
-          activeRows(table, sql.placeholder('organizationId')),
+          deleted
+            ? and(eq(table.organizationId, sql.placeholder('organizationId')), not(isTrue(table.isActive)))
+            : activeRows(table, sql.placeholder('organizationId')),
           withSearch ? sql`${table.name} ilike ${sql.placeholder('pattern')}` : undefined,
           withCursor
             ? sql`(${table.createdAt}, ${table.id}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`
@@ -69,8 +72,15 @@ function prepareLists(db: Db, table: ListTable, label: string) {
       )
       .orderBy(desc(table.createdAt), desc(table.id))
       .limit(sql.placeholder('limit'))
-      .prepare(`${label}_list${withSearch ? '_search' : ''}${withCursor ? '_after' : ''}`);
-  return [prepare(false, false), prepare(true, false), prepare(false, true), prepare(true, true)] as const;
+      .prepare(
+        `${label}_list${deleted ? '_deleted' : ''}${withSearch ? '_search' : ''}${withCursor ? '_after' : ''}`,
+      );
+  return [false, true].flatMap((deleted) => [
+    prepare(deleted, false, false),
+    prepare(deleted, true, false),
+    prepare(deleted, false, true),
+    prepare(deleted, true, true),
+  ]);
 }
 
 /** One active row of the organization by id (null when missing, deleted or another's), prepared once per database. */
@@ -89,7 +99,7 @@ export function finder<Row>(table: ListTable, label: string) {
   };
 }
 
-/** A page of a table's active rows of one organization, newest first. */
+/** A page of a table's active (or deleted) rows of one organization, newest first. */
 export function lister<Row extends Key>(table: ListTable, label: string) {
   const statements = perDatabase((db) => prepareLists(db, table, label));
   return async function list<Item>(
@@ -99,7 +109,8 @@ export function lister<Row extends Key>(table: ListTable, label: string) {
     toItem: (row: Row) => Item,
   ): Promise<Page<Item>> {
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const statement = statements(db)[(query.search ? 1 : 0) + (cursor ? 2 : 0)]!;
+    const statement =
+      statements(db)[(query.search ? 1 : 0) + (cursor ? 2 : 0) + (query.status === 'deleted' ? 4 : 0)]!;
     const rows = (await statement.execute({
       organizationId,
       limit: query.limit + 1,

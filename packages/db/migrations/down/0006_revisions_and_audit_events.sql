@@ -1,3 +1,7 @@
+DROP INDEX "session_templates_organization_deleted_list_idx";
+--> statement-breakpoint
+DROP INDEX "agents_organization_deleted_list_idx";
+--> statement-breakpoint
 DROP TABLE "audit_events";
 --> statement-breakpoint
 DROP TABLE "revisions";

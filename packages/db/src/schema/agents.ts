@@ -27,6 +27,10 @@ export const agents = pgTable(
     index('agents_organization_list_idx')
       .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.isActive}`),
+    // The deleted ones, to find one to restore (`status: 'deleted'`).
+    index('agents_organization_deleted_list_idx')
+      .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`not ${t.isActive}`),
     // Who hands off to an agent (`handoff_targets @> array[id]`), asked before it is deleted.
     index('agents_handoff_targets_idx').using('gin', t.handoffTargets).where(sql`${t.isActive}`),
     check('agents_modality_check', sql`${t.modality} in (${literals(AGENT_MODALITIES)})`),

@@ -27,6 +27,10 @@ export const sessionTemplates = pgTable(
     index('session_templates_organization_list_idx')
       .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.isActive}`),
+    // The deleted ones, to find one to restore (`status: 'deleted'`).
+    index('session_templates_organization_deleted_list_idx')
+      .on(t.organizationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`not ${t.isActive}`),
     // The active templates listing an agent (`agent_ids @> array[id]`), asked on every agent change a rule looks at.
     index('session_templates_agent_ids_idx').using('gin', t.agentIds).where(sql`${t.isActive}`),
     check(

@@ -3,7 +3,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { toast } from 'sonner';
+import { z } from 'zod';
 import { AgentForm, agentValues } from '../../../components/AgentForm';
+import { DeletedEntity } from '../../../components/DeletedEntity';
+import { HistoryPanel } from '../../../components/HistoryPanel';
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
 import { type ServerError, serverError, trpc } from '../../../lib/api';
@@ -11,9 +14,17 @@ import { changedFields } from '../../../lib/forms';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/agents/$id')({
+  // `version`: a revision to point out in the history (the audit log links here).
+  validateSearch: z.object({ version: z.number().int().optional() }),
   loader: ({ context, params }) =>
     context.queryClient.ensureQueryData(context.trpc.agents.get.queryOptions({ id: params.id })),
-  errorComponent: ({ error }) => <Notice>{serverError(error).message}</Notice>,
+  // A deleted one is not found, but its history is: it can be restored from there.
+  errorComponent: ({ error }) =>
+    serverError(error).code === 'NOT_FOUND' ? (
+      <DeletedEntity kind="agent" id={Route.useParams().id} />
+    ) : (
+      <Notice>{serverError(error).message}</Notice>
+    ),
   component: EditAgent,
 });
 
@@ -62,6 +73,7 @@ function InUse({ problem }: { problem: ServerError }) {
 
 function EditAgent() {
   const { id } = Route.useParams();
+  const { version: highlight } = Route.useSearch();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const query = useQuery(trpc.agents.get.queryOptions({ id }));
@@ -152,6 +164,7 @@ function EditAgent() {
             setBase(saved);
             setStale(null);
             await queryClient.invalidateQueries(trpc.agents.list.pathFilter());
+            await queryClient.invalidateQueries({ queryKey: ['history', 'agent', id] });
             toast.success(`Saved “${saved.name}” (version ${saved.version})`);
             return null;
           } catch (error) {
@@ -167,6 +180,21 @@ function EditAgent() {
             }
             return problem;
           }
+        }}
+      />
+      <HistoryPanel
+        kind="agent"
+        id={id}
+        current={query.data}
+        canRestore={admin}
+        highlight={highlight}
+        onRestored={async (restored) => {
+          queryClient.setQueryData(trpc.agents.get.queryKey({ id }), restored as Agent);
+          await queryClient.invalidateQueries(trpc.agents.list.pathFilter());
+          setBase(restored as Agent);
+          setStale(null);
+          setRefusal(null);
+          setFormKey((key) => key + 1);
         }}
       />
     </>

@@ -1,21 +1,22 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { z } from 'zod';
-import { NewLink, SearchableList } from '../../../components/SearchableList';
+import { ListStatusSearch, NewLink, SearchableList } from '../../../components/SearchableList';
 import { Badge, EmptyState, PageHeader } from '../../../components/ui';
 import { client, pagedList, trpc } from '../../../lib/api';
 import { MODALITY_LABELS, PANEL_LABELS } from '../../../lib/labels';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/agents/')({
-  validateSearch: z.object({ q: z.string().max(255).optional() }),
+  validateSearch: z.object({ q: z.string().max(255).optional(), status: ListStatusSearch }),
   component: AgentList,
 });
 
 function AgentList() {
-  const { q } = Route.useSearch();
+  const { q, status = 'active' } = Route.useSearch();
+  const deleted = status === 'deleted';
   const navigate = useNavigate({ from: Route.fullPath });
-  const input = { limit: 20, ...(q ? { search: q } : {}) };
+  const input = { limit: 20, ...(q ? { search: q } : {}), ...(deleted ? { status } : {}) };
   const list = useInfiniteQuery(
     pagedList(trpc.agents.list.queryKey(input), (cursor) =>
       client.agents.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
@@ -33,12 +34,16 @@ function AgentList() {
       <SearchableList
         what="agents"
         search={q}
-        onSearch={(text) => void navigate({ search: { q: text }, replace: true })}
+        onSearch={(text) => void navigate({ search: (prev) => ({ ...prev, q: text }), replace: true })}
+        status={status}
+        onStatus={(next) =>
+          void navigate({ search: (prev) => ({ ...prev, status: next === 'active' ? undefined : next }) })
+        }
         query={list}
         isEmpty={agents.length === 0}
         empty={
-          <EmptyState title={q ? `No agent matches “${q}”` : 'No agents yet'}>
-            {!q && admin && (
+          <EmptyState title={q ? `No agent matches “${q}”` : deleted ? 'No deleted agents' : 'No agents yet'}>
+            {!q && !deleted && admin && (
               <Link to="/agents/new" className="font-medium text-indigo-700 underline dark:text-indigo-300">
                 Create the first agent
               </Link>
@@ -50,7 +55,7 @@ function AgentList() {
           {agents.map((agent) => (
             <li key={agent.id} className="flex flex-wrap items-center gap-3 px-4 py-3">
               <Link
-                to="/agents/$id"
+                to={deleted ? '/agents/deleted/$id' : '/agents/$id'}
                 params={{ id: agent.id }}
                 className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
               >

@@ -3,6 +3,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { toast } from 'sonner';
+import { z } from 'zod';
+import { DeletedEntity } from '../../../components/DeletedEntity';
+import { HistoryPanel } from '../../../components/HistoryPanel';
 import { TemplateForm, type TemplateFormValues, templateValues } from '../../../components/TemplateForm';
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
@@ -11,14 +14,23 @@ import { changedFields } from '../../../lib/forms';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/templates/$id')({
+  // `version`: a revision to point out in the history (the audit log links here).
+  validateSearch: z.object({ version: z.number().int().optional() }),
   loader: ({ context, params }) =>
     context.queryClient.ensureQueryData(context.trpc.sessionTemplates.get.queryOptions({ id: params.id })),
-  errorComponent: ({ error }) => <Notice>{serverError(error).message}</Notice>,
+  // A deleted one is not found, but its history is: it can be restored from there.
+  errorComponent: ({ error }) =>
+    serverError(error).code === 'NOT_FOUND' ? (
+      <DeletedEntity kind="sessionTemplate" id={Route.useParams().id} />
+    ) : (
+      <Notice>{serverError(error).message}</Notice>
+    ),
   component: EditTemplate,
 });
 
 function EditTemplate() {
   const { id } = Route.useParams();
+  const { version: highlight } = Route.useSearch();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const query = useQuery(trpc.sessionTemplates.get.queryOptions({ id }));
@@ -55,6 +67,7 @@ function EditTemplate() {
       await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
       setBase(saved);
       setStale(null);
+      await queryClient.invalidateQueries({ queryKey: ['history', 'sessionTemplate', id] });
       toast.success(`Saved “${saved.name}” (version ${saved.version})`);
       return null;
     } catch (error) {
@@ -144,6 +157,20 @@ function EditTemplate() {
             )}
           </>
         }
+      />
+      <HistoryPanel
+        kind="sessionTemplate"
+        id={id}
+        current={query.data}
+        canRestore={admin}
+        highlight={highlight}
+        onRestored={async (restored) => {
+          queryClient.setQueryData(trpc.sessionTemplates.get.queryKey({ id }), restored as SessionTemplate);
+          await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
+          setBase(restored as SessionTemplate);
+          setStale(null);
+          setFormKey((key) => key + 1);
+        }}
       />
     </>
   );

@@ -1,7 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { z } from 'zod';
-import { NewLink, SearchableList } from '../../../components/SearchableList';
+import { ListStatusSearch, NewLink, SearchableList } from '../../../components/SearchableList';
 import { Badge, EmptyState, PageHeader } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
 import { client, pagedList, trpc } from '../../../lib/api';
@@ -12,15 +12,16 @@ const PAGE = 50;
 
 export const Route = createFileRoute('/_app/templates/')({
   // The search lives in the URL, so a filtered list can be shared and survives a reload.
-  validateSearch: z.object({ q: z.string().max(255).optional() }),
+  validateSearch: z.object({ q: z.string().max(255).optional(), status: ListStatusSearch }),
   component: TemplateList,
 });
 
 function TemplateList() {
-  const { q } = Route.useSearch();
+  const { q, status = 'active' } = Route.useSearch();
+  const deleted = status === 'deleted';
   const navigate = useNavigate({ from: Route.fullPath });
   const { nameOf } = useAgents();
-  const input = { limit: PAGE, ...(q ? { search: q } : {}) };
+  const input = { limit: PAGE, ...(q ? { search: q } : {}), ...(deleted ? { status } : {}) };
   const list = useInfiniteQuery(
     pagedList(trpc.sessionTemplates.list.queryKey(input), (cursor) =>
       client.sessionTemplates.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
@@ -39,12 +40,21 @@ function TemplateList() {
       <SearchableList
         what="templates"
         search={q}
-        onSearch={(text) => void navigate({ search: { q: text }, replace: true })}
+        onSearch={(text) => void navigate({ search: (prev) => ({ ...prev, q: text }), replace: true })}
+        status={status}
+        onStatus={(next) =>
+          void navigate({ search: (prev) => ({ ...prev, status: next === 'active' ? undefined : next }) })
+        }
         query={list}
         isEmpty={templates.length === 0}
         empty={
-          <EmptyState title={q ? `No template matches “${q}”` : 'No session templates yet'}>
+          <EmptyState
+            title={
+              q ? `No template matches “${q}”` : deleted ? 'No deleted templates' : 'No session templates yet'
+            }
+          >
             {!q &&
+              !deleted &&
               (admin ? (
                 <Link
                   to="/templates/new"
@@ -84,7 +94,7 @@ function TemplateList() {
                 <tr key={template.id} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/50">
                   <td className="px-4 py-3">
                     <Link
-                      to="/templates/$id"
+                      to={deleted ? '/templates/deleted/$id' : '/templates/$id'}
                       params={{ id: template.id }}
                       className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
                     >

@@ -1,0 +1,188 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { History } from 'lucide-react';
+import { toast } from 'sonner';
+import { useAgents } from '../lib/agents';
+import { pagedList, serverError } from '../lib/api';
+import {
+  ACTION_LABELS,
+  differences,
+  type Entity,
+  FIELD_LABELS,
+  formatValue,
+  HISTORY,
+  type HistoryKind,
+  type Revision,
+} from '../lib/history';
+import { Badge, Button, Card, ConfirmButton, Notice, Spinner } from './ui';
+
+/** "before → after" for each changed field, agent names instead of ids. */
+function ChangeList({
+  changes,
+  nameOf,
+}: {
+  changes: { field: string; before: unknown; after: unknown }[];
+  nameOf: (id: string) => string;
+}) {
+  return (
+    <dl className="mt-2 grid gap-1 text-sm">
+      {changes.map(({ field, before, after }) => (
+        <div key={field} className="flex flex-wrap gap-x-2">
+          <dt className="font-medium">{FIELD_LABELS[field] ?? field}:</dt>
+          <dd>
+            <del className="text-red-800 dark:text-red-300">{formatValue(field, before, nameOf)}</del>
+            <span aria-hidden> → </span>
+            <span className="sr-only"> changed to </span>
+            <ins className="text-emerald-800 no-underline dark:text-emerald-300">
+              {formatValue(field, after, nameOf)}
+            </ins>
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/**
+ * An agent's or a template's history, newest first: who changed what and when, the changed fields
+ * as a readable diff, the agent versions a template revision ran with, and "Restore this version"
+ * behind a confirmation that lists what the restore will change. Works for a deleted entity too.
+ */
+export function HistoryPanel({
+  kind,
+  id,
+  current,
+  canRestore,
+  highlight,
+  onRestored,
+}: {
+  kind: HistoryKind;
+  id: string;
+  /** The entity as it stands now (a deleted one: its last revision's snapshot). */
+  current: Entity | undefined;
+  canRestore: boolean;
+  /** A version to point out (linked from the audit log). */
+  highlight?: number;
+  onRestored: (entity: Entity) => Promise<void> | void;
+}) {
+  const { nameOf } = useAgents();
+  const history = HISTORY[kind];
+  const query = useInfiniteQuery(
+    pagedList(
+      ['history', kind, id],
+      (cursor) =>
+        history.revisions(id, cursor) as Promise<{
+          items: Revision[];
+          nextCursor: string | null;
+        }>,
+    ),
+  );
+  const revisions = query.data?.pages.flatMap((page) => page.items) ?? [];
+  const now = current ?? revisions[0]?.snapshot;
+
+  return (
+    <Card aria-labelledby={`history-${id}`} className="mt-8">
+      <h2 id={`history-${id}`} className="flex items-center gap-2 text-lg font-semibold">
+        <History aria-hidden className="h-5 w-5" /> History
+      </h2>
+      {query.isError ? (
+        <Notice>{serverError(query.error).message}</Notice>
+      ) : query.isLoading ? (
+        <Spinner label="Loading history" />
+      ) : (
+        <ol className="mt-4 divide-y divide-zinc-200 dark:divide-zinc-800">
+          {revisions.map((revision) => {
+            const isCurrent =
+              now?.version === revision.version && now.isActive === revision.snapshot.isActive;
+            const restoreChanges = now ? differences(kind, now, revision.snapshot) : [];
+            return (
+              <li
+                key={revision.version}
+                id={`version-${revision.version}`}
+                aria-label={`Version ${revision.version}`}
+                className={
+                  highlight === revision.version ? 'bg-amber-50 px-2 py-3 dark:bg-amber-950/40' : 'py-3'
+                }
+              >
+                <div className="flex flex-wrap items-center gap-2">
+                  <Badge
+                    tone={
+                      revision.action === 'restored'
+                        ? 'accent'
+                        : revision.action === 'deleted'
+                          ? 'warn'
+                          : 'neutral'
+                    }
+                  >
+                    {ACTION_LABELS[revision.action]}
+                  </Badge>
+                  <span className="font-medium">Version {revision.version}</span>
+                  <span className="text-sm text-zinc-600 dark:text-zinc-400">
+                    by {revision.actor.name} ·{' '}
+                    <time dateTime={revision.at}>{new Date(revision.at).toLocaleString()}</time>
+                  </span>
+                  {isCurrent && <Badge tone="accent">Current</Badge>}
+                  {canRestore && !isCurrent && revision.action !== 'deleted' && now && (
+                    <span className="ml-auto">
+                      <ConfirmButton
+                        variant="secondary"
+                        label={`Restore version ${revision.version}`}
+                        title={`Restore version ${revision.version}?`}
+                        description={
+                          <>
+                            A new version {now.version + 1} is made with the configuration of version{' '}
+                            {revision.version}
+                            {now.isActive
+                              ? ''
+                              : ', and the deleted ' + history.label + ' becomes active again'}
+                            .
+                            {restoreChanges.length ? (
+                              <ChangeList changes={restoreChanges} nameOf={nameOf} />
+                            ) : (
+                              ' No setting changes.'
+                            )}
+                          </>
+                        }
+                        confirmLabel="Restore"
+                        onConfirm={async () => {
+                          try {
+                            const restored = await history.restore(id, revision.version, now.version);
+                            toast.success(
+                              `Restored version ${revision.version} as version ${restored.version}`,
+                            );
+                            await query.refetch();
+                            await onRestored(restored);
+                          } catch (error) {
+                            toast.error(serverError(error).message);
+                          }
+                        }}
+                      />
+                    </span>
+                  )}
+                </div>
+                {revision.changes.length > 0 && <ChangeList changes={revision.changes} nameOf={nameOf} />}
+                {'agentVersions' in revision && Object.keys(revision.agentVersions).length > 0 && (
+                  <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+                    Ran with{' '}
+                    {Object.entries(revision.agentVersions)
+                      .map(([agentId, version]) => `${nameOf(agentId)} v${version}`)
+                      .join(', ')}
+                  </p>
+                )}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {query.hasNextPage && (
+        <Button
+          variant="secondary"
+          className="mt-2"
+          disabled={query.isFetchingNextPage}
+          onClick={() => void query.fetchNextPage()}
+        >
+          {query.isFetchingNextPage ? 'Loading…' : 'Older versions'}
+        </Button>
+      )}
+    </Card>
+  );
+}
