@@ -50,7 +50,7 @@ async function chooseRadio(page: Page, target: Locator) {
 /** axe in light and in dark (no serious or critical violation), with a screenshot of each. */
 async function checkPage(page: Page, name: string) {
   for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
+    await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
     await expect(page.locator('html')).toHaveClass(scheme === 'dark' ? /dark/ : /^(?!.*dark)/);
     const results = await new AxeBuilder({ page }).analyze();
     const serious = results.violations.filter((violation) =>
@@ -148,7 +148,7 @@ test('an admin creates an agent and a template with the keyboard alone', async (
   await expect(preview.getByText('Camera').locator('xpath=following-sibling::dd[1]')).toHaveText('Allowed');
   await tabTo(page, page.getByRole('button', { name: 'Create template' }));
   await page.keyboard.press('Enter');
-  await expect(page.getByText(/^Version 1/)).toBeVisible();
+  await expect(page.getByText(/^Version 1 · updated/)).toBeVisible();
 });
 
 test('server errors land on their field', async ({ page }) => {
@@ -294,22 +294,26 @@ test('history: two edits show as revisions with their diffs, a restore is record
     await expect(page.getByText(new RegExp(`Saved “${name}”`))).toBeVisible();
   }
   const history = page.getByRole('region', { name: 'History' });
+  // "before → after" on screen; a screen reader hears "before changed to after".
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const change = (before: string, after: string) =>
+    new RegExp(`${literal(before)} →\\s*changed to ${literal(after)}`);
   const version = (n: number) => history.getByRole('listitem', { name: `Version ${n}`, exact: true });
   await expect(version(3)).toContainText('Updated');
-  await expect(version(3)).toContainText('History A → History B');
-  await expect(version(2)).toContainText(`${original} → History A`);
+  await expect(version(3)).toContainText(change('History A', 'History B'));
+  await expect(version(2)).toContainText(change(original, 'History A'));
   await expect(version(1)).toContainText('Cloned');
   await expect(version(1)).toContainText(/Ran with Triage Agent v\d+, Coding Expert v\d+/);
 
   await version(1).getByRole('button', { name: 'Restore version 1' }).click();
   const dialog = page.getByRole('alertdialog');
   await expect(dialog).toContainText('A new version 4 is made with the configuration of version 1');
-  await expect(dialog).toContainText(`History B → ${original}`);
+  await expect(dialog).toContainText(change('History B', original));
   await dialog.getByRole('button', { name: 'Restore' }).click();
   await expect(page.getByRole('heading', { name: original })).toBeVisible();
   await expect(page.getByLabel('Name', { exact: true })).toHaveValue(original);
   await expect(version(4)).toContainText('Restored');
-  await expect(version(4)).toContainText(`History B → ${original}`);
+  await expect(version(4)).toContainText(change('History B', original));
   await checkPage(page, 'template-history');
 
   await page.getByRole('button', { name: 'Delete' }).click();

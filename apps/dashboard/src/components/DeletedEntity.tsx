@@ -17,6 +17,7 @@ export function DeletedEntity({ kind, id }: { kind: HistoryKind; id: string }) {
   const latest = useQuery({
     queryKey: ['history', kind, id, 'latest'],
     queryFn: () => revisions(id).then((page) => page.items[0]),
+    staleTime: 0,
   });
   if (latest.isError) return <Notice>{serverError(latest.error).message}</Notice>;
   if (!latest.data) return <Spinner />;

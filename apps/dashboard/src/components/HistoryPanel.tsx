@@ -1,3 +1,4 @@
+import type { SessionTemplate } from '@switchboard/client';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { History } from 'lucide-react';
 import { toast } from 'sonner';
@@ -66,16 +67,14 @@ export function HistoryPanel({
 }) {
   const { nameOf } = useAgents();
   const history = HISTORY[kind];
-  const query = useInfiniteQuery(
-    pagedList(
+  // History grows with every change, made here or anywhere: read afresh whenever the panel opens.
+  const query = useInfiniteQuery({
+    ...pagedList(
       ['history', kind, id],
-      (cursor) =>
-        history.revisions(id, cursor) as Promise<{
-          items: Revision[];
-          nextCursor: string | null;
-        }>,
+      (cursor) => history.revisions(id, cursor) as Promise<{ items: Revision[]; nextCursor: string | null }>,
     ),
-  );
+    staleTime: 0,
+  });
   const revisions = query.data?.pages.flatMap((page) => page.items) ?? [];
   const now = current ?? revisions[0]?.snapshot;
 
@@ -131,10 +130,7 @@ export function HistoryPanel({
                           <>
                             A new version {now.version + 1} is made with the configuration of version{' '}
                             {revision.version}
-                            {now.isActive
-                              ? ''
-                              : ', and the deleted ' + history.label + ' becomes active again'}
-                            .
+                            {now.isActive ? '' : `, and the deleted ${history.label} becomes active again`}.
                             {restoreChanges.length ? (
                               <ChangeList changes={restoreChanges} nameOf={nameOf} />
                             ) : (
@@ -163,8 +159,8 @@ export function HistoryPanel({
                 {'agentVersions' in revision && Object.keys(revision.agentVersions).length > 0 && (
                   <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
                     Ran with{' '}
-                    {Object.entries(revision.agentVersions)
-                      .map(([agentId, version]) => `${nameOf(agentId)} v${version}`)
+                    {(revision.snapshot as SessionTemplate).agentIds
+                      .map((agentId) => `${nameOf(agentId)} v${revision.agentVersions[agentId] ?? '?'}`)
                       .join(', ')}
                   </p>
                 )}

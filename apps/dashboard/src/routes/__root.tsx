@@ -12,7 +12,13 @@ export const Route = createRootRouteWithContext<RouterContext>()({
   component: () => (
     <>
       <Outlet />
-      <Toaster position="bottom-right" richColors closeButton />
+      <Toaster
+        position="bottom-right"
+        richColors
+        closeButton
+        // sonner's rich success green on its pale green is below WCAG AA; a darker green keeps the look.
+        toastOptions={{ classNames: { success: '!text-emerald-900' } }}
+      />
     </>
   ),
   notFoundComponent: () => (

@@ -25,7 +25,8 @@ export const Route = createFileRoute('/_app/agents/$id')({
     ) : (
       <Notice>{serverError(error).message}</Notice>
     ),
-  component: EditAgent,
+  // One instance per id: the form's state (the version it was opened at) never carries over to another.
+  component: () => <EditAgent key={Route.useParams().id} />,
 });
 
 /** A refused delete names what still uses the agent, each linked. */

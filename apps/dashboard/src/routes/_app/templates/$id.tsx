@@ -25,7 +25,8 @@ export const Route = createFileRoute('/_app/templates/$id')({
     ) : (
       <Notice>{serverError(error).message}</Notice>
     ),
-  component: EditTemplate,
+  // One instance per id: the form's state (the version it was opened at) never carries over to another.
+  component: () => <EditTemplate key={Route.useParams().id} />,
 });
 
 function EditTemplate() {
