@@ -156,6 +156,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's revisions, newest first (also of a deleted one)
+         * @description tRPC: `agents.revisions`. Access: member.
+         */
+        get: operations["agents_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/revisions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One revision of the agent
+         * @description tRPC: `agents.revision`. Access: member.
+         */
+        get: operations["agents_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put back the configuration of an earlier revision as a new version (makes a deleted agent active again)
+         * @description tRPC: `agents.restore`. Access: admin.
+         */
+        post: operations["agents_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session-templates": {
         parameters: {
             query?: never;
@@ -222,6 +282,86 @@ export interface paths {
          * @description tRPC: `sessionTemplates.clone`. Access: admin.
          */
         post: operations["sessionTemplates_clone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session-templates/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session template's revisions, newest first (also of a deleted one)
+         * @description tRPC: `sessionTemplates.revisions`. Access: member.
+         */
+        get: operations["sessionTemplates_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session-templates/{id}/revisions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One revision of the session template
+         * @description tRPC: `sessionTemplates.revision`. Access: member.
+         */
+        get: operations["sessionTemplates_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session-templates/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put back the configuration of an earlier revision as a new version (makes a deleted session template active again)
+         * @description tRPC: `sessionTemplates.restore`. Access: admin.
+         */
+        post: operations["sessionTemplates_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's audit log, newest first
+         * @description tRPC: `audit.list`. Access: admin.
+         */
+        get: operations["audit_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -339,6 +479,164 @@ export interface components {
         };
         /**
          * @example {
+         *       "version": 2,
+         *       "action": "updated",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "at": "2026-11-29T09:30:00.000Z",
+         *       "changes": [
+         *         {
+         *           "field": "voice",
+         *           "before": "alloy",
+         *           "after": "verse"
+         *         }
+         *       ],
+         *       "snapshot": {
+         *         "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *         "name": "Triage Agent",
+         *         "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *         "model": "gpt-4.1-mini",
+         *         "voice": "verse",
+         *         "handoffTargets": [
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *         ],
+         *         "tools": [],
+         *         "modality": "audio_only",
+         *         "panels": [],
+         *         "isActive": true,
+         *         "version": 2,
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "updatedAt": "2026-11-29T09:30:00.000Z"
+         *       }
+         *     }
+         */
+        AgentRevision: {
+            version: number;
+            /** @enum {string} */
+            action: "created" | "cloned" | "updated" | "deleted" | "restored" | "imported";
+            actor: components["schemas"]["ChangeActor"];
+            /** Format: date-time */
+            at: string;
+            changes: components["schemas"]["FieldChange"][];
+            snapshot: components["schemas"]["Agent"];
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "version": 2,
+         *           "action": "updated",
+         *           "actor": {
+         *             "type": "user",
+         *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *             "name": "Demo Admin"
+         *           },
+         *           "at": "2026-11-29T09:30:00.000Z",
+         *           "changes": [
+         *             {
+         *               "field": "voice",
+         *               "before": "alloy",
+         *               "after": "verse"
+         *             }
+         *           ],
+         *           "snapshot": {
+         *             "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *             "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *             "name": "Triage Agent",
+         *             "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *             "model": "gpt-4.1-mini",
+         *             "voice": "verse",
+         *             "handoffTargets": [
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *             ],
+         *             "tools": [],
+         *             "modality": "audio_only",
+         *             "panels": [],
+         *             "isActive": true,
+         *             "version": 2,
+         *             "createdAt": "2026-11-29T09:00:00.000Z",
+         *             "updatedAt": "2026-11-29T09:30:00.000Z"
+         *           }
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        AgentRevisionPage: {
+            items: components["schemas"]["AgentRevision"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "at": "2026-11-29T09:30:00.000Z",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "action": "sessionTemplate.updated",
+         *       "resource": {
+         *         "type": "sessionTemplate",
+         *         "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *         "name": "Default Coding Interview"
+         *       },
+         *       "version": 2,
+         *       "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+         *     }
+         */
+        AuditEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: components["schemas"]["ChangeActor"];
+            /** @enum {string} */
+            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported";
+            resource: {
+                /** @enum {string} */
+                type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config";
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            version: number | null;
+            requestId: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "at": "2026-11-29T09:30:00.000Z",
+         *           "actor": {
+         *             "type": "user",
+         *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *             "name": "Demo Admin"
+         *           },
+         *           "action": "sessionTemplate.updated",
+         *           "resource": {
+         *             "type": "sessionTemplate",
+         *             "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *             "name": "Default Coding Interview"
+         *           },
+         *           "version": 2,
+         *           "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        AuditEventPage: {
+            items: components["schemas"]["AuditEvent"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
          *       "accessToken": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxYjJjIn0.c2lnbmF0dXJl",
          *       "user": {
          *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
@@ -362,6 +660,19 @@ export interface components {
             user: components["schemas"]["User"];
             organization: components["schemas"]["Organization"];
             accessToken: string;
+        };
+        /**
+         * @example {
+         *       "type": "user",
+         *       "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *       "name": "Demo Admin"
+         *     }
+         */
+        ChangeActor: {
+            /** @enum {string} */
+            type: "user" | "apiKey" | "system";
+            id: string | null;
+            name: string;
         };
         /**
          * @example {
@@ -455,6 +766,18 @@ export interface components {
         };
         /**
          * @example {
+         *       "field": "idleTimeoutSeconds",
+         *       "before": 300,
+         *       "after": 120
+         *     }
+         */
+        FieldChange: {
+            field: string;
+            before: unknown;
+            after: unknown;
+        };
+        /**
+         * @example {
          *       "email": "admin@example.com",
          *       "password": "switchboard-demo"
          *     }
@@ -508,6 +831,16 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "toVersion": 1,
+         *       "version": 2
+         *     }
+         */
+        RestoreInput: {
+            toVersion: number;
+            version?: number;
         };
         /**
          * @example {
@@ -607,6 +940,116 @@ export interface components {
          */
         SessionTemplatePage: {
             items: components["schemas"]["SessionTemplate"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "version": 2,
+         *       "action": "updated",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "at": "2026-11-29T09:30:00.000Z",
+         *       "changes": [
+         *         {
+         *           "field": "idleTimeoutSeconds",
+         *           "before": 300,
+         *           "after": 120
+         *         }
+         *       ],
+         *       "snapshot": {
+         *         "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *         "name": "Default Coding Interview",
+         *         "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *         "agentIds": [
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *         ],
+         *         "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *         "modalityProfile": "audio_screenshare",
+         *         "enabledPanels": [
+         *           "coding_ide"
+         *         ],
+         *         "maxDurationSeconds": 3600,
+         *         "idleTimeoutSeconds": 120,
+         *         "isActive": true,
+         *         "version": 2,
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "updatedAt": "2026-11-29T09:30:00.000Z"
+         *       },
+         *       "agentVersions": {
+         *         "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *       }
+         *     }
+         */
+        SessionTemplateRevision: {
+            version: number;
+            /** @enum {string} */
+            action: "created" | "cloned" | "updated" | "deleted" | "restored" | "imported";
+            actor: components["schemas"]["ChangeActor"];
+            /** Format: date-time */
+            at: string;
+            changes: components["schemas"]["FieldChange"][];
+            snapshot: components["schemas"]["SessionTemplate"];
+            agentVersions: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "version": 2,
+         *           "action": "updated",
+         *           "actor": {
+         *             "type": "user",
+         *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *             "name": "Demo Admin"
+         *           },
+         *           "at": "2026-11-29T09:30:00.000Z",
+         *           "changes": [
+         *             {
+         *               "field": "idleTimeoutSeconds",
+         *               "before": 300,
+         *               "after": 120
+         *             }
+         *           ],
+         *           "snapshot": {
+         *             "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *             "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *             "name": "Default Coding Interview",
+         *             "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *             "agentIds": [
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *             ],
+         *             "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *             "modalityProfile": "audio_screenshare",
+         *             "enabledPanels": [
+         *               "coding_ide"
+         *             ],
+         *             "maxDurationSeconds": 3600,
+         *             "idleTimeoutSeconds": 120,
+         *             "isActive": true,
+         *             "version": 2,
+         *             "createdAt": "2026-11-29T09:00:00.000Z",
+         *             "updatedAt": "2026-11-29T09:30:00.000Z"
+         *           },
+         *           "agentVersions": {
+         *             "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *             "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *           }
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        SessionTemplateRevisionPage: {
+            items: components["schemas"]["SessionTemplateRevision"][];
             nextCursor: string | null;
         };
         /**
@@ -1339,6 +1782,7 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
                 search?: string;
+                status?: "active" | "deleted";
             };
             header?: never;
             path?: never;
@@ -1861,12 +2305,363 @@ export interface operations {
             };
         };
     };
+    agents_revisions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "version": 2,
+                     *           "action": "updated",
+                     *           "actor": {
+                     *             "type": "user",
+                     *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *             "name": "Demo Admin"
+                     *           },
+                     *           "at": "2026-11-29T09:30:00.000Z",
+                     *           "changes": [
+                     *             {
+                     *               "field": "voice",
+                     *               "before": "alloy",
+                     *               "after": "verse"
+                     *             }
+                     *           ],
+                     *           "snapshot": {
+                     *             "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *             "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *             "name": "Triage Agent",
+                     *             "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *             "model": "gpt-4.1-mini",
+                     *             "voice": "verse",
+                     *             "handoffTargets": [
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *             ],
+                     *             "tools": [],
+                     *             "modality": "audio_only",
+                     *             "panels": [],
+                     *             "isActive": true,
+                     *             "version": 2,
+                     *             "createdAt": "2026-11-29T09:00:00.000Z",
+                     *             "updatedAt": "2026-11-29T09:30:00.000Z"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AgentRevisionPage"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    agents_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 2,
+                     *       "action": "updated",
+                     *       "actor": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "at": "2026-11-29T09:30:00.000Z",
+                     *       "changes": [
+                     *         {
+                     *           "field": "voice",
+                     *           "before": "alloy",
+                     *           "after": "verse"
+                     *         }
+                     *       ],
+                     *       "snapshot": {
+                     *         "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "name": "Triage Agent",
+                     *         "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *         "model": "gpt-4.1-mini",
+                     *         "voice": "verse",
+                     *         "handoffTargets": [
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *         ],
+                     *         "tools": [],
+                     *         "modality": "audio_only",
+                     *         "panels": [],
+                     *         "isActive": true,
+                     *         "version": 2,
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:30:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AgentRevision"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    agents_restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "toVersion": 1,
+                 *       "version": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["RestoreInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Triage Agent",
+                     *       "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *       "model": "gpt-4.1-mini",
+                     *       "voice": "alloy",
+                     *       "handoffTargets": [
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "tools": [],
+                     *       "modality": "audio_only",
+                     *       "panels": [],
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A stale `version` (`details.currentVersion`), or an active session template would break a rule (`details.templateIds`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     sessionTemplates_list: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string;
                 search?: string;
+                status?: "active" | "deleted";
             };
             header?: never;
             path?: never;
@@ -2466,6 +3261,469 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sessionTemplates_revisions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "version": 2,
+                     *           "action": "updated",
+                     *           "actor": {
+                     *             "type": "user",
+                     *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *             "name": "Demo Admin"
+                     *           },
+                     *           "at": "2026-11-29T09:30:00.000Z",
+                     *           "changes": [
+                     *             {
+                     *               "field": "idleTimeoutSeconds",
+                     *               "before": 300,
+                     *               "after": 120
+                     *             }
+                     *           ],
+                     *           "snapshot": {
+                     *             "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *             "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *             "name": "Default Coding Interview",
+                     *             "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *             "agentIds": [
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *             ],
+                     *             "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *             "modalityProfile": "audio_screenshare",
+                     *             "enabledPanels": [
+                     *               "coding_ide"
+                     *             ],
+                     *             "maxDurationSeconds": 3600,
+                     *             "idleTimeoutSeconds": 120,
+                     *             "isActive": true,
+                     *             "version": 2,
+                     *             "createdAt": "2026-11-29T09:00:00.000Z",
+                     *             "updatedAt": "2026-11-29T09:30:00.000Z"
+                     *           },
+                     *           "agentVersions": {
+                     *             "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *             "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplateRevisionPage"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sessionTemplates_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 2,
+                     *       "action": "updated",
+                     *       "actor": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "at": "2026-11-29T09:30:00.000Z",
+                     *       "changes": [
+                     *         {
+                     *           "field": "idleTimeoutSeconds",
+                     *           "before": 300,
+                     *           "after": 120
+                     *         }
+                     *       ],
+                     *       "snapshot": {
+                     *         "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "name": "Default Coding Interview",
+                     *         "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *         "agentIds": [
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *         ],
+                     *         "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "modalityProfile": "audio_screenshare",
+                     *         "enabledPanels": [
+                     *           "coding_ide"
+                     *         ],
+                     *         "maxDurationSeconds": 3600,
+                     *         "idleTimeoutSeconds": 120,
+                     *         "isActive": true,
+                     *         "version": 2,
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:30:00.000Z"
+                     *       },
+                     *       "agentVersions": {
+                     *         "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplateRevision"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sessionTemplates_restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "toVersion": 1,
+                 *       "version": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["RestoreInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "name": "Default Coding Interview",
+                     *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *       "agentIds": [
+                     *         "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *       ],
+                     *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "modalityProfile": "audio_screenshare",
+                     *       "enabledPanels": [
+                     *         "coding_ide"
+                     *       ],
+                     *       "maxDurationSeconds": 3600,
+                     *       "idleTimeoutSeconds": 300,
+                     *       "isActive": true,
+                     *       "version": 1,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplate"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `version` is not the current one; nothing changed (`details.currentVersion`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    audit_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config";
+                resourceId?: string;
+                actorId?: string;
+                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *           "at": "2026-11-29T09:30:00.000Z",
+                     *           "actor": {
+                     *             "type": "user",
+                     *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *             "name": "Demo Admin"
+                     *           },
+                     *           "action": "sessionTemplate.updated",
+                     *           "resource": {
+                     *             "type": "sessionTemplate",
+                     *             "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *             "name": "Default Coding Interview"
+                     *           },
+                     *           "version": 2,
+                     *           "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -80,8 +80,10 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     );
     expect(conflicts.sort()).toEqual([
       'DELETE /api/v1/agents/{id}',
+      'POST /api/v1/agents/{id}/restore',
       'POST /api/v1/auth/signup',
       'POST /api/v1/organization/members',
+      'POST /api/v1/session-templates/{id}/restore',
       'PUT /api/v1/agents/{id}',
       'PUT /api/v1/organization/members/{id}',
       'PUT /api/v1/session-templates/{id}',

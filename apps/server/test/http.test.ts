@@ -138,6 +138,7 @@ describe(`HTTP transport (${driverName})`, () => {
       'limit',
       'cursor',
       'search',
+      'status',
     ]);
     expect(doc.components.securitySchemes.bearerAuth.scheme).toBe('bearer');
 

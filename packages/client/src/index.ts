@@ -33,11 +33,11 @@ export type {
 export {
   AGENT_MODALITIES,
   AGENT_SETTABLE_FIELDS,
+  type AgentModality,
   AUDIT_ACTIONS,
   AUDIT_RESOURCE_TYPES,
   type AuditAction,
   type AuditResourceType,
-  type AgentModality,
   ERROR_CODES,
   ERROR_STATUS,
   type ErrorCode,
@@ -48,8 +48,8 @@ export {
   PROFILE_COVERAGE,
   profileCovers,
   REVISION_ACTIONS,
-  ROLES,
   type RevisionAction,
+  ROLES,
   type Role,
   TEMPLATE_SETTABLE_FIELDS,
 } from '@switchboard/contract/enums';
