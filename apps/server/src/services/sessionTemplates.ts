@@ -97,13 +97,13 @@ export function listSessionTemplates(
 /** The fields the rules look at; a change of any other field cannot break a rule. */
 const RULE_FIELDS = ['agentIds', 'initialAgentId', 'modalityProfile', 'enabledPanels'] as const;
 
-/** The template's row, active or deleted, locked `FOR UPDATE` until the transaction ends. */
-async function lockTemplate(tx: Db, organizationId: string, id: string, deleted: 'any' | 'active') {
+/** The template's row (only if active, or in any state), locked `FOR UPDATE` until the transaction ends. */
+async function lockTemplate(tx: Db, organizationId: string, id: string, state: 'active' | 'any') {
   const [row] = await tx
     .select()
     .from(sessionTemplates)
     .where(
-      deleted === 'active'
+      state === 'active'
         ? activeRows(sessionTemplates, organizationId, id)
         : and(eq(sessionTemplates.id, id), eq(sessionTemplates.organizationId, organizationId)),
     )
