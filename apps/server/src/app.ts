@@ -21,6 +21,7 @@ import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
 import { buildOpenApiDocument } from './rest/openapi';
 import { type AppRouter, appRouter } from './router';
+import { ApiKeyCache } from './services/apiKeys';
 import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
 
 export interface BuildAppOptions {
@@ -45,6 +46,7 @@ export function createDeps(database: Database, config: AppConfig): Deps {
     config,
     tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
     actors: new ActorCache(database.db),
+    apiKeys: new ApiKeyCache(database.db, config.apiKeyUsageFlushMs),
     authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
   };
 }
@@ -81,6 +83,8 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   });
 
   const deps = createDeps(database, config);
+  // The last use of API keys is written before the database closes.
+  app.addHook('onClose', () => deps.apiKeys.close());
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -68,6 +68,8 @@ export interface AppConfig {
   databasePoolSize: number;
   statementTimeoutMs: number;
   migrationLockTimeoutMs: number;
+  /** How often the last use of API keys is written (`lastUsedAt` is at most this old). */
+  apiKeyUsageFlushMs: number;
   /** The built dashboard served at `/app`. */
   dashboardDir: string;
   /**
@@ -114,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databasePoolSize: values.DATABASE_POOL_SIZE,
     statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS,
     migrationLockTimeoutMs: values.MIGRATION_LOCK_TIMEOUT_MS,
+    apiKeyUsageFlushMs: 30_000,
     dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
   };

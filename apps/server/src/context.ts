@@ -1,10 +1,11 @@
-import type { Role } from '@switchboard/contract';
+import type { ApiKeyScope, Role } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ActorCache } from './auth/actors';
 import type { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import type { RateLimiter } from './rateLimit';
+import type { ApiKeyCache } from './services/apiKeys';
 
 /** What the server is built from, shared by every request. */
 export interface Deps {
@@ -12,17 +13,33 @@ export interface Deps {
   config: AppConfig;
   tokens: TokenService;
   actors: ActorCache;
+  apiKeys: ApiKeyCache;
   authRateLimiter: RateLimiter;
 }
 
-/** Who is calling: set by the authenticated rung of the procedure ladder. */
-export interface Actor {
+/** A person, by their access token. */
+export interface UserActor {
+  kind: 'user';
   userId: string;
   organizationId: string;
   role: Role;
   /** The name history records: the user's full name, else their email. */
   name: string;
 }
+
+/** A server, by an API key of the organization. */
+export interface KeyActor {
+  kind: 'apiKey';
+  keyId: string;
+  organizationId: string;
+  scope: ApiKeyScope;
+  name: string;
+  /** Milliseconds since the epoch, or null when the key never expires. */
+  expiresAt: number | null;
+}
+
+/** Who is calling: set by the authenticated rung of the procedure ladder. */
+export type Actor = UserActor | KeyActor;
 
 export interface Context extends Deps {
   /** The bearer token of the `Authorization` header, unverified. */

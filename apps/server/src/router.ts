@@ -1,5 +1,6 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { agentsRouter } from './routers/agents';
+import { apiKeysRouter } from './routers/apiKeys';
 import { authRouter } from './routers/auth';
 import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
@@ -12,6 +13,7 @@ export const appRouter = router({
   agents: agentsRouter,
   sessionTemplates: sessionTemplatesRouter,
   audit: auditRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -31,6 +31,7 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     databasePoolSize: 10,
     statementTimeoutMs: 5000,
     migrationLockTimeoutMs: 120_000,
+    apiKeyUsageFlushMs: 30_000,
     trustProxy: false,
     dashboardDir: DEFAULT_DASHBOARD_DIR,
     ...overrides,

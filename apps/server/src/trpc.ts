@@ -1,6 +1,7 @@
+import { API_KEY_PREFIX, type ApiKeyScope } from '@switchboard/contract';
 import { initTRPC } from '@trpc/server';
 import type { z } from 'zod';
-import type { Actor, Context } from './context';
+import type { Actor, Context, KeyActor, UserActor } from './context';
 import { AppError, describeError } from './errors';
 import type { Attribution } from './services/history';
 
@@ -10,18 +11,32 @@ export interface RestRoute {
   /** Under `/api/v1`, with `{id}` for the input's `id`. */
   path: string;
   status?: 200 | 201 | 204;
-  tag: 'auth' | 'organization' | 'agents' | 'session-templates' | 'audit';
+  tag: 'auth' | 'organization' | 'agents' | 'session-templates' | 'audit' | 'api-keys';
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */
   output?: z.ZodType;
   /** When the operation answers 409 `CONFLICT` (documented in OpenAPI); unset: it never does. */
   conflict?: string;
+  /** The OpenAPI operation id, when the procedure has several routes (default: the procedure's name). */
+  operationId?: string;
+  /** Input fields this route does not take (a GET that leaves the body's fields to its POST twin). */
+  omit?: string[];
+  /**
+   * The answer's `etag` field is sent as the `ETag` header, and a GET whose `If-None-Match` names it
+   * is answered 304 with no body (after the same authorization and reads as a 200).
+   */
+  etag?: boolean;
 }
 
 export interface ProcedureMeta {
   /** Who may call: set by the ladder below, never by a procedure. */
   access?: 'public' | 'member' | 'admin';
-  rest?: RestRoute;
+  /**
+   * The least API key scope that may call (`read` also admits `write` keys); unset: no API key may
+   * (members, API keys, the audit log, `auth.me`), and a key gets 403.
+   */
+  keys?: ApiKeyScope;
+  rest?: RestRoute | RestRoute[];
 }
 
 const t = initTRPC
@@ -54,6 +69,11 @@ export const publicProcedure = t.procedure.meta({ access: 'public' });
 
 async function authenticate(ctx: Context): Promise<Actor> {
   if (!ctx.bearer) throw new AppError('UNAUTHORIZED', 'Missing bearer token');
+  if (ctx.bearer.startsWith(API_KEY_PREFIX)) {
+    const key = await ctx.apiKeys.resolve(ctx.bearer);
+    if (!key) throw new AppError('UNAUTHORIZED', 'Invalid, revoked or expired API key');
+    return key;
+  }
   const claims = await ctx.tokens.verify(ctx.bearer);
   if (!claims) throw new AppError('UNAUTHORIZED', 'Invalid or expired access token');
   const actor = await ctx.actors.get(claims.userId);
@@ -63,20 +83,47 @@ async function authenticate(ctx: Context): Promise<Actor> {
   return actor;
 }
 
-export const authenticatedProcedure = t.procedure.meta({ access: 'member' }).use(async ({ ctx, next }) => {
-  const actor = await authenticate(ctx);
-  const by: Attribution = {
-    organizationId: actor.organizationId,
-    actor: { type: 'user', id: actor.userId, name: actor.name },
-    requestId: ctx.requestId,
-  };
-  return next({ ctx: { actor, by } });
-});
+/** A key may call a procedure whose `keys` scope it holds (`write` holds `read`). */
+function keyMayCall(key: KeyActor, needed: ApiKeyScope | undefined): boolean {
+  return needed !== undefined && (key.scope === 'write' || needed === 'read');
+}
 
+export const authenticatedProcedure = t.procedure
+  .meta({ access: 'member' })
+  .use(async ({ ctx, meta, next }) => {
+    const actor = await authenticate(ctx);
+    if (actor.kind === 'apiKey' && !keyMayCall(actor, meta?.keys)) {
+      throw new AppError(
+        'FORBIDDEN',
+        meta?.keys
+          ? 'This action needs an API key with the write scope'
+          : 'API keys cannot call this; sign in as a user',
+      );
+    }
+    const by: Attribution = {
+      organizationId: actor.organizationId,
+      actor:
+        actor.kind === 'user'
+          ? { type: 'user', id: actor.userId, name: actor.name }
+          : { type: 'apiKey', id: actor.keyId, name: actor.name },
+      requestId: ctx.requestId,
+    };
+    return next({ ctx: { actor, by } });
+  });
+
+/** Writes: a user with the admin role, or a key the procedure admits (checked above). */
 export const adminProcedure = authenticatedProcedure.meta({ access: 'admin' }).use(({ ctx, next }) => {
-  if (ctx.actor.role !== 'admin') throw new AppError('FORBIDDEN', 'This action needs the admin role');
+  if (ctx.actor.kind === 'user' && ctx.actor.role !== 'admin') {
+    throw new AppError('FORBIDDEN', 'This action needs the admin role');
+  }
   return next();
 });
+
+/** The calling user, on a procedure no API key may call (the ladder has refused keys already). */
+export function callingUser(actor: Actor): UserActor {
+  if (actor.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys cannot call this; sign in as a user');
+  return actor;
+}
 
 /** Signup and login: public, and limited per client address. */
 export const authAttemptProcedure = publicProcedure.use(async ({ ctx, next }) => {

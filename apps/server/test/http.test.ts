@@ -110,6 +110,11 @@ describe(`HTTP transport (${driverName})`, () => {
         'GET /api/v1/agents/{id}/revisions/{version}',
         'POST /api/v1/agents/{id}/restore',
         'GET /api/v1/audit-events',
+        'GET /api/v1/session-templates/{id}/config',
+        'POST /api/v1/session-templates/{id}/config',
+        'POST /api/v1/api-keys',
+        'GET /api/v1/api-keys',
+        'DELETE /api/v1/api-keys/{id}',
       ].sort(),
     );
     for (const { operation } of operations) {

@@ -28,7 +28,8 @@ describe('the OpenAPI document names and exemplifies every entity', () => {
       const example = EXAMPLES[name];
       expect(example, name).toBeDefined();
       const withPathId =
-        (name.startsWith('Update') || name === 'RestoreInput') && !('id' in (example as object))
+        (name.startsWith('Update') || name === 'RestoreInput' || name === 'SessionConfigInput') &&
+        !('id' in (example as object))
           ? { id: '0f8fad5b-d9cb-469f-a165-70867728950e', ...(example as object) }
           : example;
       const parsed = schema.safeParse(withPathId);

@@ -59,6 +59,15 @@ export const transports: Transport[] = ['rest', 'trpc'];
 
 export type Call = (procedure: string, input?: Record<string, unknown>) => Promise<Response>;
 
+/** Each procedure's first REST route (session config has two: GET, then POST with overrides). */
+function firstRoutes() {
+  const routes = new Map<string, ReturnType<typeof restOperations>[number]>();
+  for (const operation of restOperations()) {
+    if (!routes.has(operation.procedure)) routes.set(operation.procedure, operation);
+  }
+  return routes;
+}
+
 /**
  * Calls a procedure by name over one transport and answers what a client sees: on REST the
  * status and body; on tRPC 200 and the data, or the error's HTTP status and the contract's
@@ -66,7 +75,7 @@ export type Call = (procedure: string, input?: Record<string, unknown>) => Promi
  */
 export function caller(server: TestServer, transport: Transport, token?: string): Call {
   if (transport === 'rest') {
-    const operations = new Map(restOperations().map((operation) => [operation.procedure, operation]));
+    const operations = firstRoutes();
     return async (procedure, input = {}) => {
       const operation = operations.get(procedure);
       if (!operation) throw new Error(`no REST route for ${procedure}`);
@@ -87,7 +96,7 @@ export function caller(server: TestServer, transport: Transport, token?: string)
     };
   }
   const client = trpcClient(server, token) as unknown as Record<string, Record<string, any>>;
-  const types = new Map(restOperations().map((operation) => [operation.procedure, operation.method]));
+  const types = new Map([...firstRoutes()].map(([procedure, operation]) => [procedure, operation.method]));
   return async (procedure, input) => {
     const [group, name] = procedure.split('.') as [string, string];
     const handle = client[group]![name]!;

@@ -40,6 +40,16 @@ export function profileCovers(profile: ModalityProfile, modality: AgentModality)
   return PROFILE_COVERAGE[profile].includes(modality);
 }
 
+/** What the end-user's browser may publish under a profile (audio always). */
+export function profileMedia(profile: ModalityProfile): { audio: true; camera: boolean; screenshare: boolean } {
+  const covered = PROFILE_COVERAGE[profile];
+  return {
+    audio: true,
+    camera: covered.includes('audio_camera'),
+    screenshare: covered.includes('audio_screenshare'),
+  };
+}
+
 /** Error codes of the contract, with the HTTP status each one answers with. */
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
@@ -121,3 +131,10 @@ export const AGENT_SETTABLE_FIELDS = [
   'modality',
   'panels',
 ] as const;
+
+/** What an API key may do: `read` every read of agents and templates; `write` those and every write of them. */
+export const API_KEY_SCOPES = ['read', 'write'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** The start of every API key's secret, so a key is told from a user's token at a glance. */
+export const API_KEY_PREFIX = 'sbk_';

@@ -4,5 +4,6 @@ export * from './common';
 export * from './enumSchemas';
 export * from './enums';
 export * from './history';
+export * from './runtime';
 export * from './sessionTemplates';
 export * from './templateRules';

@@ -40,6 +40,7 @@ describe(`migrations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, 
     expect(await migrate(database.db)).toEqual([]);
     const every = [
       'agents',
+      'api_keys',
       'audit_events',
       'auth_rate_limits',
       'organizations',

@@ -1,5 +1,4 @@
 import type { AgentModality, ModalityProfile, PanelType } from '@switchboard/client';
-import { PROFILE_COVERAGE } from '@switchboard/contract/enums';
 
 /** How the contract's enum values read to a person. */
 export const PROFILE_LABELS: Record<ModalityProfile, string> = {
@@ -23,15 +22,8 @@ export const PANEL_LABELS: Record<PanelType, string> = {
   document_viewer: 'Document viewer',
 };
 
-/** What the end-user's browser may publish under a profile, read off the contract's coverage table. */
-export function mediaOf(profile: ModalityProfile) {
-  const covered = PROFILE_COVERAGE[profile];
-  return {
-    audio: true,
-    camera: covered.includes('audio_camera'),
-    screenshare: covered.includes('audio_screenshare'),
-  };
-}
+/** What the end-user's browser may publish under a profile: the contract's own answer. */
+export { profileMedia as mediaOf } from '@switchboard/contract/enums';
 
 /** A duration in seconds as a person reads it. */
 export function formatSeconds(seconds: number | null): string {

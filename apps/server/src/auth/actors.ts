@@ -1,5 +1,5 @@
 import type { Db } from '@switchboard/db';
-import type { Actor } from '../context';
+import type { UserActor } from '../context';
 import { findActor } from '../services/users';
 
 /**
@@ -12,14 +12,14 @@ export const ACTOR_TTL_MS = 500;
 const MAX_ENTRIES = 10_000;
 
 export class ActorCache {
-  readonly #entries = new Map<string, { actor: Actor | null; expires: number }>();
+  readonly #entries = new Map<string, { actor: UserActor | null; expires: number }>();
 
   constructor(
     private readonly db: Db,
     private readonly ttlMs = ACTOR_TTL_MS,
   ) {}
 
-  async get(userId: string): Promise<Actor | null> {
+  async get(userId: string): Promise<UserActor | null> {
     const now = Date.now();
     const hit = this.#entries.get(userId);
     if (hit && hit.expires > now) return hit.actor;

@@ -48,9 +48,11 @@ function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<st
     }
     fields = req.body;
   }
-  const clashes = operation.pathParams.filter((name) => Object.hasOwn(fields, name));
+  const clashes = [...operation.pathParams, ...(operation.omit ?? [])].filter((name) =>
+    Object.hasOwn(fields, name),
+  );
   if (clashes.length) {
-    throw new AppError('BAD_REQUEST', `Invalid input: ${clashes.join(', ')} cannot be set in the body`, {
+    throw new AppError('BAD_REQUEST', `Invalid input: ${clashes.join(', ')} cannot be set here`, {
       issues: clashes.map((name) => ({ path: [name], message: `Unknown field "${name}"` })),
     });
   }
@@ -58,6 +60,15 @@ function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<st
   const input = { ...fields };
   for (const name of operation.pathParams) input[name] = fromUrl(name, params[name]);
   return input;
+}
+
+/** `If-None-Match`: `*`, or a list of tags, weak (`W/"…"`) or strong, one of which is `etag`. */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
 }
 
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
@@ -79,6 +90,13 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
           .split('.')
           .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as Callable;
         const result = await call(input);
+        if (operation.etag) {
+          const etag = `"${(result as { etag: string }).etag}"`;
+          reply.header('etag', etag).header('cache-control', 'private, no-cache');
+          if (operation.method === 'GET' && matchesEtag(req.headers['if-none-match'], etag)) {
+            return reply.code(304).send();
+          }
+        }
         reply.code(status);
         return status === 204 ? reply.send() : result;
       },

@@ -102,6 +102,33 @@ const auditEvent = {
   requestId: 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
 };
 
+const apiKey = {
+  id: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
+  organizationId: ORGANIZATION_ID,
+  name: 'Session runtime (production)',
+  scope: 'read',
+  prefix: 'sbk_Q2x9vT3m',
+  createdBy: { id: ADMIN_ID, name: 'Demo Admin' },
+  createdAt: AT,
+  expiresAt: null,
+  lastUsedAt: LATER,
+  revokedAt: null,
+};
+const sessionConfig = {
+  templateId: TEMPLATE_ID,
+  templateVersion: 1,
+  name: template.name,
+  modalityProfile: 'audio_screenshare',
+  media: { audio: true, camera: false, screenshare: true },
+  enabledPanels: ['coding_ide'],
+  maxDurationSeconds: 3600,
+  idleTimeoutSeconds: 300,
+  initialAgentId: TRIAGE_ID,
+  agents: [triage, coder],
+  overridden: [],
+  etag: 'Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4',
+};
+
 export const EXAMPLES: Record<string, unknown> = {
   Organization: organization,
   User: admin,
@@ -158,6 +185,13 @@ export const EXAMPLES: Record<string, unknown> = {
   RestoreInput: { toVersion: 1, version: 2 },
   AuditEvent: auditEvent,
   AuditEventPage: { items: [auditEvent], nextCursor: null },
+  ApiKey: apiKey,
+  ApiKeyList: { items: [apiKey] },
+  CreateApiKeyInput: { name: 'Session runtime (production)', scope: 'read', expiresAt: null },
+  CreatedApiKey: { apiKey, secret: 'sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5' },
+  SessionConfig: sessionConfig,
+  SessionConfigOverrides: { maxDurationSeconds: 1800 },
+  SessionConfigInput: { overrides: { maxDurationSeconds: 1800 } },
   Error: {
     error: {
       code: 'BAD_REQUEST',

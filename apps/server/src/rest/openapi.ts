@@ -58,7 +58,7 @@ function relink(schema: JsonSchema): JsonSchema {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...)',
   401: 'Missing, invalid or expired token',
-  403: 'The caller is not an admin',
+  403: 'The caller may not do this: a member on an admin action, or an API key without the scope',
   404: 'Not found (or another organization’s)',
   413: 'Body over 1 MiB',
   415: 'Body is not application/json',
@@ -70,7 +70,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 function errorStatuses(operation: RestOperation): number[] {
   const statuses = [400];
   if (operation.access !== 'public') statuses.push(401);
-  if (operation.access === 'admin') statuses.push(403);
+  // A member on an admin action; an API key on anything it may not call.
+  if (operation.access === 'admin' || (operation.access === 'member' && !operation.keys)) statuses.push(403);
   if (operation.pathParams.length) statuses.push(404);
   if (operation.conflict) statuses.push(409);
   if (operation.method === 'POST' || operation.method === 'PUT') statuses.push(413, 415);
@@ -91,7 +92,7 @@ function operationObject(operation: RestOperation, components: Components) {
     schema: input?.properties?.[name] ?? { type: 'string' },
   }));
   const fields = Object.entries(input?.properties ?? {}).filter(
-    ([name]) => !operation.pathParams.includes(name),
+    ([name]) => !operation.pathParams.includes(name) && !operation.omit?.includes(name),
   );
   const queryParameters =
     operation.method === 'GET'
@@ -119,12 +120,14 @@ function operationObject(operation: RestOperation, components: Components) {
   const outputName = output && components.named(output);
   const error = { content: { 'application/json': { schema: { $ref: `${COMPONENT_REF}Error` } } } };
   return {
-    operationId: operation.procedure.replace('.', '_'),
+    operationId: operation.operationId ?? operation.procedure.replace('.', '_'),
     summary: operation.summary,
     tags: [operation.tag],
-    description: `tRPC: \`${operation.procedure}\`. Access: ${operation.access}.`,
-    // Who may call, per operation: nobody's token for signup and login, a user's token for the rest.
-    security: operation.access === 'public' ? [] : [{ bearerAuth: [] }],
+    description: `tRPC: \`${operation.procedure}\`. Access: ${operation.access}${operation.keys ? `, or an API key with the ${operation.keys} scope` : ''}.`,
+    // Who may call, per operation: nobody's token for signup and login, a user's token, and for
+    // agents and templates an API key too.
+    security:
+      operation.access === 'public' ? [] : [{ bearerAuth: [] }, ...(operation.keys ? [{ apiKey: [] }] : [])],
     parameters: [...pathParameters, ...queryParameters],
     ...(hasBody && inputName
       ? {
@@ -140,6 +143,9 @@ function operationObject(operation: RestOperation, components: Components) {
         }
       : {}),
     responses: {
+      ...(operation.etag && operation.method === 'GET'
+        ? { 304: { description: 'Not modified: `If-None-Match` names the current `ETag`' } }
+        : {}),
       [status]: output
         ? {
             description: 'Success',
@@ -190,11 +196,25 @@ export function buildOpenApiDocument() {
       { name: 'organization', description: 'Members of the caller’s organization' },
       { name: 'agents', description: 'AI agent definitions' },
       { name: 'session-templates', description: 'Blueprints of what happens when an end-user connects' },
+      { name: 'api-keys', description: 'Keys for servers: the session runtime, CI' },
       { name: 'audit', description: 'Who changed what, when: the organization’s append-only audit log' },
     ],
     security: [{ bearerAuth: [] }],
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "A user's access token",
+        },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'sbk_…',
+          description: "An organization's API key (`Authorization: Bearer sbk_…`), for servers",
+        },
+      },
       schemas,
     },
     paths,

@@ -7,6 +7,8 @@ import type { ProcedureMeta, RestRoute } from '../trpc';
 export interface RestOperation extends RestRoute {
   procedure: string;
   access: NonNullable<ProcedureMeta['access']>;
+  /** The least API key scope that may call; unset: no key may. */
+  keys: ProcedureMeta['keys'];
   input: z.ZodType | undefined;
   /** Names of the `{param}`s in the path (each one a field of the input). */
   pathParams: string[];
@@ -16,17 +18,16 @@ export function restOperations(): RestOperation[] {
   const procedures = appRouter._def.procedures as unknown as Record<string, AnyProcedure>;
   return Object.entries(procedures).flatMap(([procedure, { _def }]) => {
     const meta = _def.meta as ProcedureMeta | undefined;
-    if (!meta?.rest) return [];
-    const pathParams = [...meta.rest.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
-    return [
-      {
-        ...meta.rest,
-        procedure,
-        access: meta.access ?? 'public',
-        input: _def.inputs[0] as z.ZodType | undefined,
-        pathParams,
-      },
-    ];
+    // A procedure may have several routes (session config: GET, and POST with overrides).
+    const routes = meta?.rest === undefined ? [] : [meta.rest].flat();
+    return routes.map((route) => ({
+      ...route,
+      procedure,
+      access: meta?.access ?? 'public',
+      keys: meta?.keys,
+      input: _def.inputs[0] as z.ZodType | undefined,
+      pathParams: [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!),
+    }));
   });
 }
 

@@ -15,6 +15,7 @@ const tag = 'agents';
 export const agentsRouter = router({
   create: adminProcedure
     .meta({
+      keys: 'write',
       rest: { method: 'POST', path: '/agents', status: 201, tag, summary: 'Create an agent', output: Agent },
     })
     .input(CreateAgentInput)
@@ -22,6 +23,7 @@ export const agentsRouter = router({
 
   list: authenticatedProcedure
     .meta({
+      keys: 'read',
       rest: {
         method: 'GET',
         path: '/agents',
@@ -34,12 +36,16 @@ export const agentsRouter = router({
     .query(({ ctx, input }) => agents.listAgents(ctx.db, ctx.actor.organizationId, input)),
 
   get: authenticatedProcedure
-    .meta({ rest: { method: 'GET', path: '/agents/{id}', tag, summary: 'One agent', output: Agent } })
+    .meta({
+      keys: 'read',
+      rest: { method: 'GET', path: '/agents/{id}', tag, summary: 'One agent', output: Agent },
+    })
     .input(IdInput)
     .query(({ ctx, input }) => agents.getAgent(ctx.db, ctx.actor.organizationId, input.id)),
 
   update: adminProcedure
     .meta({
+      keys: 'write',
       rest: {
         method: 'PUT',
         path: '/agents/{id}',
@@ -55,6 +61,7 @@ export const agentsRouter = router({
 
   delete: adminProcedure
     .meta({
+      keys: 'write',
       rest: {
         method: 'DELETE',
         path: '/agents/{id}',

@@ -1,6 +1,6 @@
 import { AuthResult, LoginInput, Session, SignupInput } from '@switchboard/contract';
 import * as users from '../services/users';
-import { authAttemptProcedure, authenticatedProcedure, router } from '../trpc';
+import { authAttemptProcedure, authenticatedProcedure, callingUser, router } from '../trpc';
 
 export const authRouter = router({
   signup: authAttemptProcedure
@@ -35,5 +35,5 @@ export const authRouter = router({
         output: Session,
       },
     })
-    .query(({ ctx }) => users.getSession(ctx.db, ctx.actor)),
+    .query(({ ctx }) => users.getSession(ctx.db, callingUser(ctx.actor))),
 });

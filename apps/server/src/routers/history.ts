@@ -35,6 +35,7 @@ export function historyProcedures<K extends HistoryKind, Entity>(
   return {
     revisions: authenticatedProcedure
       .meta({
+        keys: 'read',
         rest: {
           method: 'GET',
           path: `${path}/{id}/revisions`,
@@ -48,6 +49,7 @@ export function historyProcedures<K extends HistoryKind, Entity>(
 
     revision: authenticatedProcedure
       .meta({
+        keys: 'read',
         rest: {
           method: 'GET',
           path: `${path}/{id}/revisions/{version}`,
@@ -63,6 +65,7 @@ export function historyProcedures<K extends HistoryKind, Entity>(
 
     restore: adminProcedure
       .meta({
+        keys: 'write',
         rest: {
           method: 'POST',
           path: `${path}/{id}/restore`,

@@ -2,10 +2,13 @@ import {
   CreateSessionTemplateInput,
   IdInput,
   ListInput,
+  SessionConfig,
+  SessionConfigInput,
   SessionTemplate,
   SessionTemplatePage,
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
+import { sessionConfig } from '../services/sessionConfig';
 import * as templates from '../services/sessionTemplates';
 import { adminProcedure, authenticatedProcedure, router } from '../trpc';
 import { historyProcedures } from './history';
@@ -16,6 +19,7 @@ const output = SessionTemplate;
 export const sessionTemplatesRouter = router({
   create: adminProcedure
     .meta({
+      keys: 'write',
       rest: {
         method: 'POST',
         path: '/session-templates',
@@ -30,6 +34,7 @@ export const sessionTemplatesRouter = router({
 
   list: authenticatedProcedure
     .meta({
+      keys: 'read',
       rest: {
         method: 'GET',
         path: '/session-templates',
@@ -43,6 +48,7 @@ export const sessionTemplatesRouter = router({
 
   get: authenticatedProcedure
     .meta({
+      keys: 'read',
       rest: { method: 'GET', path: '/session-templates/{id}', tag, summary: 'One session template', output },
     })
     .input(IdInput)
@@ -50,6 +56,7 @@ export const sessionTemplatesRouter = router({
 
   update: adminProcedure
     .meta({
+      keys: 'write',
       rest: {
         method: 'PUT',
         path: '/session-templates/{id}',
@@ -64,6 +71,7 @@ export const sessionTemplatesRouter = router({
 
   delete: adminProcedure
     .meta({
+      keys: 'write',
       rest: {
         method: 'DELETE',
         path: '/session-templates/{id}',
@@ -77,6 +85,7 @@ export const sessionTemplatesRouter = router({
 
   clone: adminProcedure
     .meta({
+      keys: 'write',
       rest: {
         method: 'POST',
         path: '/session-templates/{id}/clone',
@@ -94,4 +103,31 @@ export const sessionTemplatesRouter = router({
     { path: '/session-templates', tag, entity: SessionTemplate },
     templates.restoreSessionTemplate,
   ),
+
+  config: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      rest: [
+        {
+          method: 'GET',
+          path: '/session-templates/{id}/config',
+          tag,
+          summary: 'What the session runtime reads at session start (ETag; If-None-Match → 304)',
+          output: SessionConfig,
+          omit: ['overrides'],
+          etag: true,
+        },
+        {
+          method: 'POST',
+          path: '/session-templates/{id}/config',
+          tag,
+          summary: 'The session config with overrides that narrow the template',
+          operationId: 'sessionTemplates_configWithOverrides',
+          output: SessionConfig,
+          etag: true,
+        },
+      ],
+    })
+    .input(SessionConfigInput)
+    .query(({ ctx, input }) => sessionConfig(ctx.db, ctx.actor.organizationId, input)),
 });

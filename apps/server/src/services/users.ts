@@ -15,7 +15,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService } from '../auth/tokens';
-import type { Actor } from '../context';
+import type { UserActor } from '../context';
 import { AppError, notFound } from '../errors';
 import { activeRows, isTrue, isUniqueViolation, perDatabase } from './db';
 import { type Attribution, recordEvent } from './history';
@@ -69,9 +69,9 @@ const statements = perDatabase((db) => ({
 }));
 
 /** The caller behind a token, as the database knows them now: null when missing or deactivated. */
-export async function findActor(db: Db, userId: string): Promise<Actor | null> {
+export async function findActor(db: Db, userId: string): Promise<UserActor | null> {
   const [row] = await statements(db).actor.execute({ userId });
-  return row ?? null;
+  return row ? { kind: 'user', ...row } : null;
 }
 
 async function issue(
@@ -151,7 +151,7 @@ export async function login(db: Db, tokens: TokenService, input: z.output<typeof
   return issue(tokens, found.user, found.organization);
 }
 
-export async function getSession(db: Db, actor: Actor): Promise<Session> {
+export async function getSession(db: Db, actor: UserActor): Promise<Session> {
   const [found] = await statements(db).session.execute({
     userId: actor.userId,
     organizationId: actor.organizationId,

@@ -3,3 +3,4 @@ export * from './history';
 export * from './organizations';
 export * from './rateLimits';
 export * from './sessionTemplates';
+export * from './apiKeys';

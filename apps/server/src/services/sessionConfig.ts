@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import {
+  type Agent,
+  type ModalityProfile,
+  profileCovers,
+  profileMedia,
+  type SessionConfig,
+  type SessionConfigInput,
+  type SessionConfigOverrides,
+} from '@switchboard/contract';
+import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
+import { sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import { AppError, notFound } from '../errors';
+import { activeRows, perDatabase } from './db';
+
+/** An ISO 8601 UTC timestamp with milliseconds, as `Date.toISOString()` writes it, in SQL. */
+const iso = (column: string) =>
+  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+/**
+ * The template with the full definition of each of its agents, in its order: one prepared
+ * statement, one round trip. The agents are built as the API's `Agent` objects in SQL.
+ */
+const templateWithAgents = perDatabase((db) =>
+  db
+    .select({
+      template: sessionTemplates,
+      agents: sql<Agent[]>`coalesce((
+        select json_agg(json_build_object(
+          'id', a.id, 'organizationId', a.organization_id, 'name', a.name, 'instructions', a.instructions,
+          'model', a.model, 'voice', a.voice, 'handoffTargets', a.handoff_targets, 'tools', a.tools,
+          'modality', a.modality, 'panels', a.panels, 'isActive', a.is_active, 'version', a.version,
+          'createdAt', ${iso('a.created_at')}, 'updatedAt', ${iso('a.updated_at')}
+        ) order by array_position(${sessionTemplates.agentIds}, a.id))
+        from agents a
+        where a.organization_id = ${sessionTemplates.organizationId} and a.id = any(${sessionTemplates.agentIds})
+          and a.is_active
+      ), '[]'::json)`.mapWith((value) => (typeof value === 'string' ? JSON.parse(value) : value)),
+    })
+    .from(sessionTemplates)
+    .where(activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')))
+    .limit(1)
+    .prepare('session_config'),
+);
+
+type Issue = { path: string[]; message: string };
+
+/** Does `narrower` publish only media `wider` publishes? */
+function mediaWithin(narrower: ModalityProfile, wider: ModalityProfile): boolean {
+  const inner = profileMedia(narrower);
+  const outer = profileMedia(wider);
+  return (!inner.camera || outer.camera) && (!inner.screenshare || outer.screenshare);
+}
+
+/** One issue per offender of the rule that overrides only narrow the template. */
+function overrideIssues(
+  template: SessionTemplateRow,
+  agents: Agent[],
+  overrides: SessionConfigOverrides,
+): Issue[] {
+  const issues: Issue[] = [];
+  const at = (...path: string[]) => ['overrides', ...path];
+  if (overrides.initialAgentId !== undefined && !template.agentIds.includes(overrides.initialAgentId)) {
+    issues.push({ path: at('initialAgentId'), message: "Must be one of the template's agents" });
+  }
+  const profile = overrides.modalityProfile;
+  if (profile !== undefined) {
+    if (!mediaWithin(profile, template.modalityProfile)) {
+      issues.push({
+        path: at('modalityProfile'),
+        message: `Publishes media the template's profile (${template.modalityProfile}) does not allow`,
+      });
+    }
+    for (const agent of agents.filter((agent) => !profileCovers(profile, agent.modality))) {
+      issues.push({
+        path: at('modalityProfile'),
+        message: `Does not cover agent ${agent.id} (${agent.modality})`,
+      });
+    }
+  }
+  overrides.enabledPanels?.forEach((panel, index) => {
+    if (!template.enabledPanels.includes(panel)) {
+      issues.push({
+        path: at('enabledPanels', String(index)),
+        message: `The template does not enable ${panel}`,
+      });
+    }
+  });
+  const max = overrides.maxDurationSeconds;
+  if (max !== undefined && template.maxDurationSeconds !== null && max > template.maxDurationSeconds) {
+    issues.push({
+      path: at('maxDurationSeconds'),
+      message: `Must be at most the template's ${template.maxDurationSeconds}`,
+    });
+  }
+  const idle = overrides.idleTimeoutSeconds;
+  if (idle !== undefined && idle > template.idleTimeoutSeconds) {
+    issues.push({
+      path: at('idleTimeoutSeconds'),
+      message: `Must be at most the template's ${template.idleTimeoutSeconds}`,
+    });
+  }
+  return issues;
+}
+
+/** A tag of exactly what the answer was made of: the template's and every agent's version, and the overrides. */
+function etagOf(template: SessionTemplateRow, agents: Agent[], overrides: SessionConfigOverrides): string {
+  const made = [template.id, template.version, agents.map((agent) => [agent.id, agent.version]), overrides];
+  return createHash('sha256').update(JSON.stringify(made)).digest('base64url').slice(0, 27);
+}
+
+const OVERRIDABLE = [
+  'initialAgentId',
+  'modalityProfile',
+  'enabledPanels',
+  'maxDurationSeconds',
+  'idleTimeoutSeconds',
+] as const;
+// Every override field is listed (a new one that is not fails to compile).
+const everyOverrideListed: Exclude<keyof SessionConfigOverrides, (typeof OVERRIDABLE)[number]> extends never
+  ? true
+  : never = true;
+void everyOverrideListed;
+
+/**
+ * What the session runtime reads at session start (API.md "Session config"): the template, the full
+ * definition of each agent in order, the effective initial agent, the media the profile allows,
+ * panels and durations, with overrides that may only narrow the template (400 naming every
+ * offender under `overrides`), and an `etag` that changes whenever the template or any of its
+ * agents changes.
+ */
+export async function sessionConfig(
+  db: Db,
+  organizationId: string,
+  input: z.output<typeof SessionConfigInput>,
+): Promise<SessionConfig> {
+  const [row] = await templateWithAgents(db).execute({ organizationId, id: input.id });
+  if (!row) throw notFound('Session template', input.id);
+  const { template, agents } = row;
+  const overrides = input.overrides ?? {};
+  const issues = overrideIssues(template, agents, overrides);
+  if (issues.length) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `Overrides may only narrow the template: ${issues.map((issue) => issue.message).join('; ')}`,
+      {
+        issues,
+      },
+    );
+  }
+  const modalityProfile = overrides.modalityProfile ?? template.modalityProfile;
+  return {
+    templateId: template.id,
+    templateVersion: template.version,
+    name: template.name,
+    modalityProfile,
+    media: profileMedia(modalityProfile),
+    enabledPanels: overrides.enabledPanels ?? template.enabledPanels,
+    maxDurationSeconds: overrides.maxDurationSeconds ?? template.maxDurationSeconds,
+    idleTimeoutSeconds: overrides.idleTimeoutSeconds ?? template.idleTimeoutSeconds,
+    initialAgentId: overrides.initialAgentId ?? template.initialAgentId ?? template.agentIds[0]!,
+    agents,
+    overridden: OVERRIDABLE.filter((field) => overrides[field] !== undefined),
+    etag: etagOf(template, agents, overrides),
+  };
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { Agent } from './agents';
+import { distinct, Id, PositiveInt4, Timestamp, text } from './common';
+import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType } from './enumSchemas';
+import { API_KEY_SCOPES } from './enums';
+
+/** An organization's key for servers (the session runtime, CI); its secret is shown once, at creation. */
+export const ApiKey = z
+  .object({
+    id: Id,
+    organizationId: Id,
+    name: z.string(),
+    scope: z.enum(API_KEY_SCOPES),
+    /** The secret's first 12 characters, to recognise it in a list. */
+    prefix: z.string(),
+    createdBy: z.object({ id: Id, name: z.string() }),
+    createdAt: Timestamp,
+    expiresAt: Timestamp.nullable(),
+    /** When the key was last used; at most a minute old. */
+    lastUsedAt: Timestamp.nullable(),
+    revokedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKey = z.infer<typeof ApiKey>;
+
+export const CreateApiKeyInput = z
+  .strictObject({
+    name: text().trim().min(1).max(100),
+    scope: z.enum(API_KEY_SCOPES),
+    expiresAt: Timestamp.nullable().default(null),
+  })
+  .meta({ id: 'CreateApiKeyInput' });
+export type CreateApiKeyInput = z.input<typeof CreateApiKeyInput>;
+
+export const CreatedApiKey = z
+  .object({ apiKey: ApiKey, secret: z.string() })
+  .meta({ id: 'CreatedApiKey' });
+export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
+
+export const ApiKeyList = z.object({ items: z.array(ApiKey) }).meta({ id: 'ApiKeyList' });
+export type ApiKeyList = z.infer<typeof ApiKeyList>;
+
+/** What a session may narrow in its template (API.md "Session config"); every field optional. */
+export const SessionConfigOverrides = z
+  .strictObject({
+    initialAgentId: Id.optional(),
+    modalityProfile: ModalityProfile.optional(),
+    enabledPanels: distinct(PanelType, 'enabledPanels').optional(),
+    maxDurationSeconds: PositiveInt4.optional(),
+    idleTimeoutSeconds: PositiveInt4.optional(),
+  })
+  .meta({ id: 'SessionConfigOverrides' });
+export type SessionConfigOverrides = z.infer<typeof SessionConfigOverrides>;
+
+export const SessionConfigInput = z
+  .strictObject({ id: Id, overrides: SessionConfigOverrides.optional() })
+  .meta({ id: 'SessionConfigInput' });
+export type SessionConfigInput = z.input<typeof SessionConfigInput>;
+
+/** A template resolved for a session start: everything the runtime needs, in one answer. */
+export const SessionConfig = z
+  .object({
+    templateId: Id,
+    templateVersion: z.int(),
+    name: z.string(),
+    modalityProfile: ModalityProfile,
+    /** What the end-user's browser may publish. */
+    media: z.object({ audio: z.literal(true), camera: z.boolean(), screenshare: z.boolean() }),
+    enabledPanels: z.array(PanelType),
+    maxDurationSeconds: z.int().nullable(),
+    idleTimeoutSeconds: z.int(),
+    /** The agent that greets first: the template's, or the first of its agents. */
+    initialAgentId: Id,
+    /** The full definition of each agent, in the template's order. */
+    agents: z.array(Agent),
+    /** The fields that came from overrides (`[]` when none). */
+    overridden: z.array(z.string()),
+    /** Changes whenever the template or any of its agents changes (also the `ETag` header). */
+    etag: z.string(),
+  })
+  .meta({ id: 'SessionConfig' });
+export type SessionConfig = z.infer<typeof SessionConfig>;
