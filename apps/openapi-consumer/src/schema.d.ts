@@ -113,13 +113,13 @@ export interface paths {
         };
         /**
          * Active agents, newest first
-         * @description tRPC: `agents.list`. Access: member.
+         * @description tRPC: `agents.list`. Access: member, or an API key with the read scope.
          */
         get: operations["agents_list"];
         put?: never;
         /**
          * Create an agent
-         * @description tRPC: `agents.create`. Access: admin.
+         * @description tRPC: `agents.create`. Access: admin, or an API key with the write scope.
          */
         post: operations["agents_create"];
         delete?: never;
@@ -137,18 +137,18 @@ export interface paths {
         };
         /**
          * One agent
-         * @description tRPC: `agents.get`. Access: member.
+         * @description tRPC: `agents.get`. Access: member, or an API key with the read scope.
          */
         get: operations["agents_get"];
         /**
          * Update an agent (partial)
-         * @description tRPC: `agents.update`. Access: admin.
+         * @description tRPC: `agents.update`. Access: admin, or an API key with the write scope.
          */
         put: operations["agents_update"];
         post?: never;
         /**
          * Delete an agent (soft)
-         * @description tRPC: `agents.delete`. Access: admin.
+         * @description tRPC: `agents.delete`. Access: admin, or an API key with the write scope.
          */
         delete: operations["agents_delete"];
         options?: never;
@@ -165,7 +165,7 @@ export interface paths {
         };
         /**
          * The agent's revisions, newest first (also of a deleted one)
-         * @description tRPC: `agents.revisions`. Access: member.
+         * @description tRPC: `agents.revisions`. Access: member, or an API key with the read scope.
          */
         get: operations["agents_revisions"];
         put?: never;
@@ -185,7 +185,7 @@ export interface paths {
         };
         /**
          * One revision of the agent
-         * @description tRPC: `agents.revision`. Access: member.
+         * @description tRPC: `agents.revision`. Access: member, or an API key with the read scope.
          */
         get: operations["agents_revision"];
         put?: never;
@@ -207,7 +207,7 @@ export interface paths {
         put?: never;
         /**
          * Put back the configuration of an earlier revision as a new version (makes a deleted agent active again)
-         * @description tRPC: `agents.restore`. Access: admin.
+         * @description tRPC: `agents.restore`. Access: admin, or an API key with the write scope.
          */
         post: operations["agents_restore"];
         delete?: never;
@@ -225,13 +225,13 @@ export interface paths {
         };
         /**
          * Active session templates, newest first
-         * @description tRPC: `sessionTemplates.list`. Access: member.
+         * @description tRPC: `sessionTemplates.list`. Access: member, or an API key with the read scope.
          */
         get: operations["sessionTemplates_list"];
         put?: never;
         /**
          * Create a session template
-         * @description tRPC: `sessionTemplates.create`. Access: admin.
+         * @description tRPC: `sessionTemplates.create`. Access: admin, or an API key with the write scope.
          */
         post: operations["sessionTemplates_create"];
         delete?: never;
@@ -249,18 +249,18 @@ export interface paths {
         };
         /**
          * One session template
-         * @description tRPC: `sessionTemplates.get`. Access: member.
+         * @description tRPC: `sessionTemplates.get`. Access: member, or an API key with the read scope.
          */
         get: operations["sessionTemplates_get"];
         /**
          * Update a session template (partial)
-         * @description tRPC: `sessionTemplates.update`. Access: admin.
+         * @description tRPC: `sessionTemplates.update`. Access: admin, or an API key with the write scope.
          */
         put: operations["sessionTemplates_update"];
         post?: never;
         /**
          * Delete a session template (soft)
-         * @description tRPC: `sessionTemplates.delete`. Access: admin.
+         * @description tRPC: `sessionTemplates.delete`. Access: admin, or an API key with the write scope.
          */
         delete: operations["sessionTemplates_delete"];
         options?: never;
@@ -279,7 +279,7 @@ export interface paths {
         put?: never;
         /**
          * Copy a session template as "<name> (Copy)"
-         * @description tRPC: `sessionTemplates.clone`. Access: admin.
+         * @description tRPC: `sessionTemplates.clone`. Access: admin, or an API key with the write scope.
          */
         post: operations["sessionTemplates_clone"];
         delete?: never;
@@ -297,7 +297,7 @@ export interface paths {
         };
         /**
          * The session template's revisions, newest first (also of a deleted one)
-         * @description tRPC: `sessionTemplates.revisions`. Access: member.
+         * @description tRPC: `sessionTemplates.revisions`. Access: member, or an API key with the read scope.
          */
         get: operations["sessionTemplates_revisions"];
         put?: never;
@@ -317,7 +317,7 @@ export interface paths {
         };
         /**
          * One revision of the session template
-         * @description tRPC: `sessionTemplates.revision`. Access: member.
+         * @description tRPC: `sessionTemplates.revision`. Access: member, or an API key with the read scope.
          */
         get: operations["sessionTemplates_revision"];
         put?: never;
@@ -339,9 +339,33 @@ export interface paths {
         put?: never;
         /**
          * Put back the configuration of an earlier revision as a new version (makes a deleted session template active again)
-         * @description tRPC: `sessionTemplates.restore`. Access: admin.
+         * @description tRPC: `sessionTemplates.restore`. Access: admin, or an API key with the write scope.
          */
         post: operations["sessionTemplates_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session-templates/{id}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the session runtime reads at session start (ETag; If-None-Match → 304)
+         * @description tRPC: `sessionTemplates.config`. Access: member, or an API key with the read scope.
+         */
+        get: operations["sessionTemplates_config"];
+        put?: never;
+        /**
+         * The session config with overrides that narrow the template
+         * @description tRPC: `sessionTemplates.config`. Access: member, or an API key with the read scope.
+         */
+        post: operations["sessionTemplates_configWithOverrides"];
         delete?: never;
         options?: never;
         head?: never;
@@ -363,6 +387,50 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's API keys, revoked and expired ones included
+         * @description tRPC: `apiKeys.list`. Access: admin.
+         */
+        get: operations["apiKeys_list"];
+        put?: never;
+        /**
+         * Create an API key (its secret is in this answer only)
+         * @description tRPC: `apiKeys.create`. Access: admin.
+         */
+        post: operations["apiKeys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description tRPC: `apiKeys.revoke`. Access: admin.
+         */
+        delete: operations["apiKeys_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -572,6 +640,67 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f",
+         *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "name": "Session runtime (production)",
+         *       "scope": "read",
+         *       "prefix": "sbk_Q2x9vT3m",
+         *       "createdBy": {
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "expiresAt": null,
+         *       "lastUsedAt": "2026-11-29T09:30:00.000Z",
+         *       "revokedAt": null
+         *     }
+         */
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            name: string;
+            /** @enum {string} */
+            scope: "read" | "write";
+            prefix: string;
+            createdBy: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            expiresAt: string | null;
+            lastUsedAt: string | null;
+            revokedAt: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Session runtime (production)",
+         *           "scope": "read",
+         *           "prefix": "sbk_Q2x9vT3m",
+         *           "createdBy": {
+         *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *             "name": "Demo Admin"
+         *           },
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "expiresAt": null,
+         *           "lastUsedAt": "2026-11-29T09:30:00.000Z",
+         *           "revokedAt": null
+         *         }
+         *       ]
+         *     }
+         */
+        ApiKeyList: {
+            items: components["schemas"]["ApiKey"][];
+        };
+        /**
+         * @example {
          *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
          *       "at": "2026-11-29T09:30:00.000Z",
          *       "actor": {
@@ -705,6 +834,44 @@ export interface components {
             modality?: "audio_only" | "audio_camera" | "audio_screenshare";
             /** @default [] */
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+        };
+        /**
+         * @example {
+         *       "name": "Session runtime (production)",
+         *       "scope": "read",
+         *       "expiresAt": null
+         *     }
+         */
+        CreateApiKeyInput: {
+            name: string;
+            /** @enum {string} */
+            scope: "read" | "write";
+            /** @default null */
+            expiresAt?: string | null;
+        };
+        /**
+         * @example {
+         *       "apiKey": {
+         *         "id": "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f",
+         *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *         "name": "Session runtime (production)",
+         *         "scope": "read",
+         *         "prefix": "sbk_Q2x9vT3m",
+         *         "createdBy": {
+         *           "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *           "name": "Demo Admin"
+         *         },
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "expiresAt": null,
+         *         "lastUsedAt": "2026-11-29T09:30:00.000Z",
+         *         "revokedAt": null
+         *       },
+         *       "secret": "sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5"
+         *     }
+         */
+        CreatedApiKey: {
+            apiKey: components["schemas"]["ApiKey"];
+            secret: string;
         };
         /**
          * @example {
@@ -865,6 +1032,113 @@ export interface components {
         Session: {
             user: components["schemas"]["User"];
             organization: components["schemas"]["Organization"];
+        };
+        /**
+         * @example {
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "templateVersion": 1,
+         *       "name": "Default Coding Interview",
+         *       "modalityProfile": "audio_screenshare",
+         *       "media": {
+         *         "audio": true,
+         *         "camera": false,
+         *         "screenshare": true
+         *       },
+         *       "enabledPanels": [
+         *         "coding_ide"
+         *       ],
+         *       "maxDurationSeconds": 3600,
+         *       "idleTimeoutSeconds": 300,
+         *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *       "agents": [
+         *         {
+         *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Triage Agent",
+         *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "handoffTargets": [
+         *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *           ],
+         *           "tools": [],
+         *           "modality": "audio_only",
+         *           "panels": [],
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         },
+         *         {
+         *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Coding Expert",
+         *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "handoffTargets": [],
+         *           "tools": [
+         *             "run_tests"
+         *           ],
+         *           "modality": "audio_screenshare",
+         *           "panels": [
+         *             "coding_ide"
+         *           ],
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "overridden": [],
+         *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
+         *     }
+         */
+        SessionConfig: {
+            /** Format: uuid */
+            templateId: string;
+            templateVersion: number;
+            name: string;
+            /** @enum {string} */
+            modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
+            media: {
+                /** @constant */
+                audio: true;
+                camera: boolean;
+                screenshare: boolean;
+            };
+            enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            maxDurationSeconds: number | null;
+            idleTimeoutSeconds: number;
+            /** Format: uuid */
+            initialAgentId: string;
+            agents: components["schemas"]["Agent"][];
+            overridden: string[];
+            etag: string;
+        };
+        /**
+         * @example {
+         *       "overrides": {
+         *         "maxDurationSeconds": 1800
+         *       }
+         *     }
+         */
+        SessionConfigInput: {
+            overrides?: components["schemas"]["SessionConfigOverrides"];
+        };
+        /**
+         * @example {
+         *       "maxDurationSeconds": 1800
+         *     }
+         */
+        SessionConfigOverrides: {
+            /** Format: uuid */
+            initialAgentId?: string;
+            /** @enum {string} */
+            modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
+            enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            maxDurationSeconds?: number;
+            idleTimeoutSeconds?: number;
         };
         /**
          * @example {
@@ -1425,6 +1699,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -1507,7 +1790,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1596,7 +1879,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1711,7 +1994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1955,7 +2238,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2157,7 +2440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2258,7 +2541,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2590,7 +2873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2824,7 +3107,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3032,7 +3315,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3133,7 +3416,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3232,7 +3515,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3590,7 +3873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3610,6 +3893,298 @@ export interface operations {
             };
             /** @description `version` is not the current one; nothing changed (`details.currentVersion`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sessionTemplates_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateVersion": 1,
+                     *       "name": "Default Coding Interview",
+                     *       "modalityProfile": "audio_screenshare",
+                     *       "media": {
+                     *         "audio": true,
+                     *         "camera": false,
+                     *         "screenshare": true
+                     *       },
+                     *       "enabledPanels": [
+                     *         "coding_ide"
+                     *       ],
+                     *       "maxDurationSeconds": 3600,
+                     *       "idleTimeoutSeconds": 300,
+                     *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "agents": [
+                     *         {
+                     *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Triage Agent",
+                     *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [
+                     *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *           ],
+                     *           "tools": [],
+                     *           "modality": "audio_only",
+                     *           "panels": [],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Coding Expert",
+                     *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [],
+                     *           "tools": [
+                     *             "run_tests"
+                     *           ],
+                     *           "modality": "audio_screenshare",
+                     *           "panels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "overridden": [],
+                     *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionConfig"];
+                };
+            };
+            /** @description Not modified: `If-None-Match` names the current `ETag` */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sessionTemplates_configWithOverrides: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "overrides": {
+                 *         "maxDurationSeconds": 1800
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SessionConfigInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateVersion": 1,
+                     *       "name": "Default Coding Interview",
+                     *       "modalityProfile": "audio_screenshare",
+                     *       "media": {
+                     *         "audio": true,
+                     *         "camera": false,
+                     *         "screenshare": true
+                     *       },
+                     *       "enabledPanels": [
+                     *         "coding_ide"
+                     *       ],
+                     *       "maxDurationSeconds": 3600,
+                     *       "idleTimeoutSeconds": 300,
+                     *       "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "agents": [
+                     *         {
+                     *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Triage Agent",
+                     *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [
+                     *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *           ],
+                     *           "tools": [],
+                     *           "modality": "audio_only",
+                     *           "panels": [],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Coding Expert",
+                     *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [],
+                     *           "tools": [
+                     *             "run_tests"
+                     *           ],
+                     *           "modality": "audio_screenshare",
+                     *           "panels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "overridden": [],
+                     *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionConfig"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3722,8 +4297,282 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller is not an admin */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    apiKeys_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Session runtime (production)",
+                     *           "scope": "read",
+                     *           "prefix": "sbk_Q2x9vT3m",
+                     *           "createdBy": {
+                     *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *             "name": "Demo Admin"
+                     *           },
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "expiresAt": null,
+                     *           "lastUsedAt": "2026-11-29T09:30:00.000Z",
+                     *           "revokedAt": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    apiKeys_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Session runtime (production)",
+                 *       "scope": "read",
+                 *       "expiresAt": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateApiKeyInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "apiKey": {
+                     *         "id": "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f",
+                     *         "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *         "name": "Session runtime (production)",
+                     *         "scope": "read",
+                     *         "prefix": "sbk_Q2x9vT3m",
+                     *         "createdBy": {
+                     *           "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *           "name": "Demo Admin"
+                     *         },
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "expiresAt": null,
+                     *         "lastUsedAt": "2026-11-29T09:30:00.000Z",
+                     *         "revokedAt": null
+                     *       },
+                     *       "secret": "sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    apiKeys_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done, no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -63,7 +63,11 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
         }
         expect(operation.security, where).toBeDefined();
         if (operation.security.length) {
-          expect(operation.security, where).toEqual([{ bearerAuth: [] }]);
+          // A user's token everywhere; an API key too on agents and templates (API.md "API keys").
+          const keys = /^\/api\/v1\/(agents|session-templates)/.test(path);
+          expect(operation.security, where).toEqual(
+            keys ? [{ bearerAuth: [] }, { apiKey: [] }] : [{ bearerAuth: [] }],
+          );
           expect(statuses, where).toEqual(expect.arrayContaining(['401']));
         }
       }
@@ -93,6 +97,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     );
     expect(document.paths['/api/v1/session-templates/{id}/clone'].post.responses['201']).toBeTruthy();
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(document.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(document.components.schemas)).toEqual(
       expect.arrayContaining([
         'User',

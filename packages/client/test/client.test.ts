@@ -17,6 +17,42 @@ beforeAll(async () => {
 afterAll(() => close?.());
 
 describe(`@switchboard/client (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('takes an API key wherever it takes a token: the runtime reads a session config, history is kept', async () => {
+    const { accessToken } = await createClient({ url }).auth.signup.mutate({
+      email: `runtime-${Date.now()}@example.com`,
+      password: 'password123',
+      organizationName: 'Runtime Org',
+    });
+    const admin = createClient({ url, token: accessToken });
+    const agent = await admin.agents.create.mutate({ name: 'Greeter', instructions: 'Hi' });
+    const template = await admin.sessionTemplates.create.mutate({ name: 'Call', agentIds: [agent.id] });
+    const { secret } = await admin.apiKeys.create.mutate({ name: 'Runtime', scope: 'read' });
+
+    const runtime = createClient({ url, token: secret });
+    const config = await runtime.sessionTemplates.config.query({ id: template.id });
+    expectTypeOf(config.etag).toEqualTypeOf<string>();
+    expect(config.agents.map((item) => item.name)).toEqual(['Greeter']);
+    expect(config.initialAgentId).toBe(agent.id);
+    const narrowed = await runtime.sessionTemplates.config.query({
+      id: template.id,
+      overrides: { idleTimeoutSeconds: 60 },
+    });
+    expect(narrowed.overridden).toEqual(['idleTimeoutSeconds']);
+    await expect(runtime.sessionTemplates.delete.mutate({ id: template.id })).rejects.toMatchObject({
+      data: { code: 'FORBIDDEN' },
+    });
+
+    const renamed = await admin.sessionTemplates.update.mutate({ id: template.id, name: 'Call v2' });
+    const { items } = await runtime.sessionTemplates.revisions.query({ id: template.id, limit: 5 });
+    expect(items.map((revision) => revision.action)).toEqual(['updated', 'created']);
+    const restored = await admin.sessionTemplates.restore.mutate({
+      id: template.id,
+      toVersion: 1,
+      version: renamed.version,
+    });
+    expect(restored).toMatchObject({ name: 'Call', version: 3 });
+  });
+
   it('drives the API with full types: signup, agents, templates, clone', async () => {
     const anonymous = createClient({ url });
     const { accessToken, organization } = await anonymous.auth.signup.mutate({

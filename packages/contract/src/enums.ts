@@ -41,7 +41,11 @@ export function profileCovers(profile: ModalityProfile, modality: AgentModality)
 }
 
 /** What the end-user's browser may publish under a profile (audio always). */
-export function profileMedia(profile: ModalityProfile): { audio: true; camera: boolean; screenshare: boolean } {
+export function profileMedia(profile: ModalityProfile): {
+  audio: true;
+  camera: boolean;
+  screenshare: boolean;
+} {
   const covered = PROFILE_COVERAGE[profile];
   return {
     audio: true,

@@ -32,9 +32,7 @@ export const CreateApiKeyInput = z
   .meta({ id: 'CreateApiKeyInput' });
 export type CreateApiKeyInput = z.input<typeof CreateApiKeyInput>;
 
-export const CreatedApiKey = z
-  .object({ apiKey: ApiKey, secret: z.string() })
-  .meta({ id: 'CreatedApiKey' });
+export const CreatedApiKey = z.object({ apiKey: ApiKey, secret: z.string() }).meta({ id: 'CreatedApiKey' });
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
 export const ApiKeyList = z.object({ items: z.array(ApiKey) }).meta({ id: 'ApiKeyList' });

@@ -1,6 +1,6 @@
 export * from './agents';
+export * from './apiKeys';
 export * from './history';
 export * from './organizations';
 export * from './rateLimits';
 export * from './sessionTemplates';
-export * from './apiKeys';

@@ -1,0 +1,539 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restOperations } from '../src/rest/routes';
+import { appRouter } from '../src/router';
+import {
+  type Call,
+  caller,
+  createTenant,
+  driverName,
+  expectError,
+  http,
+  MISSING_ID,
+  ok,
+  type Response,
+  startServer,
+  type Tenant,
+  type TestServer,
+  transports,
+} from './server';
+
+/**
+ * What the session runtime relies on (API.md "API keys", "Session config"): keys with scopes over
+ * every procedure, revoke and expiry across instances, a secret that is never shown twice nor
+ * logged, and the session config with its ETag and overrides.
+ */
+const logLines: string[] = [];
+let server: TestServer;
+let tenant: Tenant;
+beforeAll(async () => {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  server = await startServer({ logger: { stream, level: 'trace' }, config: { apiKeyUsageFlushMs: 200 } });
+  tenant = await createTenant(server, 'Runtime');
+});
+afterAll(() => server?.close());
+
+function expectStatus(response: Response, status: number) {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  return response.body;
+}
+
+async function createKey(scope: 'read' | 'write', extra: Record<string, unknown> = {}, target = server) {
+  const created = await caller(
+    target,
+    'rest',
+    tenant.adminToken,
+  )('apiKeys.create', { name: `${scope} key`, scope, ...extra });
+  return expectStatus(created, 201) as { apiKey: any; secret: string };
+}
+
+/** A template of 3 agents, as the runtime reads it. */
+async function threeAgentTemplate(admin: Call) {
+  const greeter = expectStatus(await admin('agents.create', { name: 'Greeter', instructions: 'Hi' }), 201);
+  const coder = expectStatus(
+    await admin('agents.create', {
+      name: 'Coder',
+      instructions: 'Code',
+      modality: 'audio_screenshare',
+      panels: ['coding_ide', 'notepad'],
+    }),
+    201,
+  );
+  const coach = expectStatus(
+    await admin('agents.create', {
+      name: 'Coach',
+      instructions: 'Coach',
+      modality: 'audio_camera',
+      panels: ['whiteboard'],
+    }),
+    201,
+  );
+  const template = expectStatus(
+    await admin('sessionTemplates.create', {
+      name: 'Interview',
+      agentIds: [coder.id, greeter.id, coach.id],
+      modalityProfile: 'audio_camera_screenshare',
+      enabledPanels: ['coding_ide', 'whiteboard', 'notepad'],
+      maxDurationSeconds: 3600,
+      idleTimeoutSeconds: 300,
+    }),
+    201,
+  );
+  return { greeter, coder, coach, template };
+}
+
+describe(`API keys (${driverName})`, () => {
+  it('creates a key whose secret is shown once: sbk_ + 43 base64url characters, its prefix the first 12', async () => {
+    const { apiKey, secret } = await createKey('read');
+    expect(secret).toMatch(/^sbk_[A-Za-z0-9_-]{43}$/);
+    expect(apiKey).toMatchObject({
+      organizationId: tenant.organizationId,
+      name: 'read key',
+      scope: 'read',
+      prefix: secret.slice(0, 12),
+      createdBy: { id: tenant.adminId },
+      expiresAt: null,
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+    const list = expectStatus(await caller(server, 'rest', tenant.adminToken)('apiKeys.list'), 200);
+    expect(list.items.map((key: any) => key.id)).toContain(apiKey.id);
+    expect(JSON.stringify(list)).not.toContain(secret);
+    // Used once: every log line so far, and every answer after creation, lack the secret.
+    expectStatus(await http(server, 'GET', '/api/v1/agents', { token: secret }), 200);
+    expectStatus(await http(server, 'GET', '/api/v1/api-keys', { token: secret }), 403);
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.join('\n')).not.toContain(secret.slice(4));
+  });
+
+  it('refuses a bad name, scope or expiry with 400; members and keys cannot manage keys', async () => {
+    const admin = caller(server, 'rest', tenant.adminToken);
+    expectError(await admin('apiKeys.create', { name: '', scope: 'read' }), 400, 'BAD_REQUEST');
+    expectError(await admin('apiKeys.create', { name: 'x'.repeat(101), scope: 'read' }), 400, 'BAD_REQUEST');
+    expectError(await admin('apiKeys.create', { name: 'x', scope: 'admin' }), 400, 'BAD_REQUEST');
+    expectError(
+      await admin('apiKeys.create', { name: 'x', scope: 'read', expiresAt: '2020-01-01T00:00:00Z' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await admin('apiKeys.create', { name: 'x', scope: 'read', secret: 'sbk_mine' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(await caller(server, 'rest', tenant.memberToken)('apiKeys.list'), 403, 'FORBIDDEN');
+    const { secret } = await createKey('write');
+    expectError(
+      await caller(server, 'rest', secret)('apiKeys.create', { name: 'x', scope: 'write' }),
+      403,
+      'FORBIDDEN',
+    );
+  });
+
+  it('scopes every procedure of the router: read keys read agents and templates, write keys also write them, nothing else', async () => {
+    const read = (await createKey('read')).secret;
+    const write = (await createKey('write')).secret;
+    const operations = new Map(restOperations().map((operation) => [operation.procedure, operation]));
+    // Every procedure has a REST route and a scope decision (unset: no key).
+    expect([...operations.keys()].sort()).toEqual(Object.keys(appRouter._def.procedures).sort());
+    const readable = [...operations.values()]
+      .filter((operation) => operation.keys === 'read')
+      .map((o) => o.procedure);
+    const writable = [...operations.values()]
+      .filter((operation) => operation.keys === 'write')
+      .map((o) => o.procedure);
+    expect(readable.sort()).toEqual(
+      [
+        'agents.get',
+        'agents.list',
+        'agents.revision',
+        'agents.revisions',
+        'sessionTemplates.config',
+        'sessionTemplates.get',
+        'sessionTemplates.list',
+        'sessionTemplates.revision',
+        'sessionTemplates.revisions',
+      ].sort(),
+    );
+    expect(writable.sort()).toEqual(
+      [
+        'agents.create',
+        'agents.delete',
+        'agents.restore',
+        'agents.update',
+        'sessionTemplates.clone',
+        'sessionTemplates.create',
+        'sessionTemplates.delete',
+        'sessionTemplates.restore',
+        'sessionTemplates.update',
+      ].sort(),
+    );
+
+    for (const transport of transports) {
+      const admin = caller(server, transport, tenant.adminToken);
+      const { template, greeter } = await threeAgentTemplate(caller(server, 'rest', tenant.adminToken));
+      const inputs: Record<string, () => Promise<Record<string, unknown> | undefined>> = {
+        'auth.signup': async () => ({
+          email: `k${Math.random()}@example.com`,
+          password: 'password123',
+          organizationName: 'K',
+        }),
+        'auth.login': async () => ({ email: 'nobody@example.com', password: 'password123' }),
+        'agents.create': async () => ({ name: 'By key', instructions: 'i' }),
+        'agents.get': async () => ({ id: greeter.id }),
+        'agents.update': async () => ({ id: greeter.id, instructions: `by key ${Math.random()}` }),
+        'agents.delete': async () => ({
+          id: expectStatus(await admin('agents.create', { name: 'D', instructions: 'i' }), ok(transport, 201))
+            .id,
+        }),
+        'agents.revisions': async () => ({ id: greeter.id }),
+        'agents.revision': async () => ({ id: greeter.id, version: 1 }),
+        'agents.restore': async () => ({ id: greeter.id, toVersion: 1 }),
+        'sessionTemplates.create': async () => ({ name: 'By key', agentIds: [greeter.id] }),
+        'sessionTemplates.get': async () => ({ id: template.id }),
+        'sessionTemplates.update': async () => ({ id: template.id, description: `by key ${Math.random()}` }),
+        'sessionTemplates.delete': async () => ({
+          id: expectStatus(
+            await admin('sessionTemplates.create', { name: 'D', agentIds: [greeter.id] }),
+            ok(transport, 201),
+          ).id,
+        }),
+        'sessionTemplates.clone': async () => ({ id: template.id }),
+        'sessionTemplates.revisions': async () => ({ id: template.id }),
+        'sessionTemplates.revision': async () => ({ id: template.id, version: 1 }),
+        'sessionTemplates.restore': async () => ({ id: template.id, toVersion: 1 }),
+        'sessionTemplates.config': async () => ({ id: template.id }),
+        'organization.updateMember': async () => ({ id: tenant.memberId, role: 'member' }),
+        'apiKeys.create': async () => ({ name: 'x', scope: 'read' }),
+        'apiKeys.revoke': async () => ({ id: (await createKey('read')).apiKey.id }),
+        'organization.addMember': async () => ({
+          email: `m${Math.random()}@example.com`,
+          password: 'password123',
+          role: 'member',
+        }),
+        'audit.list': async () => ({}),
+        'agents.list': async () => ({}),
+        'sessionTemplates.list': async () => ({}),
+      };
+      for (const [procedure, operation] of operations) {
+        const input = await (inputs[procedure] ?? (async () => undefined))();
+        const withRead = await caller(server, transport, read)(procedure, input);
+        const withWrite = await caller(
+          server,
+          transport,
+          write,
+        )(procedure, await (inputs[procedure] ?? (async () => undefined))());
+        const label = `${procedure} over ${transport}`;
+        if (operation.access === 'public') continue; // signup and login take no token
+        if (operation.keys === 'read') {
+          expect(withRead.status, `${label}, read key: ${JSON.stringify(withRead.body)}`).toBeLessThan(300);
+          expect(withWrite.status, `${label}, write key`).toBeLessThan(300);
+        } else if (operation.keys === 'write') {
+          expect(withRead.status, `${label}, read key`).toBe(403);
+          expect(withWrite.status, `${label}, write key: ${JSON.stringify(withWrite.body)}`).toBeLessThan(
+            300,
+          );
+        } else {
+          expect(withRead.status, `${label}, read key`).toBe(403);
+          expect(withWrite.status, `${label}, write key`).toBe(403);
+        }
+      }
+    }
+  });
+
+  it('names the key as the actor of the revisions and events it causes', async () => {
+    const { apiKey, secret } = await createKey('write', { name: 'CI deploy' });
+    const created = expectStatus(
+      await caller(server, 'rest', secret)('agents.create', { name: 'From CI', instructions: 'i' }),
+      201,
+    );
+    const [revision] = expectStatus(
+      await caller(server, 'rest', secret)('agents.revisions', { id: created.id }),
+      200,
+    ).items;
+    expect(revision.actor).toEqual({ type: 'apiKey', id: apiKey.id, name: 'CI deploy' });
+    const events = expectStatus(
+      await caller(server, 'rest', tenant.adminToken)('audit.list', { actorId: apiKey.id }),
+      200,
+    ).items;
+    expect(events.map((event: any) => [event.action, event.actor.type])).toEqual([
+      ['agent.created', 'apiKey'],
+    ]);
+    const keyEvents = expectStatus(
+      await caller(server, 'rest', tenant.adminToken)('audit.list', { resourceId: apiKey.id }),
+      200,
+    ).items;
+    expect(keyEvents.map((event: any) => event.action)).toEqual(['apiKey.created']);
+  });
+
+  it('a revoked key is 401 on every instance within a second; a second revoke is 404', async () => {
+    const second = await startServer({ database: server.database });
+    try {
+      const { apiKey, secret } = await createKey('read');
+      expectStatus(await http(second, 'GET', '/api/v1/agents', { token: secret }), 200);
+      expectStatus(await http(server, 'GET', '/api/v1/agents', { token: secret }), 200);
+      expectStatus(
+        await http(server, 'DELETE', `/api/v1/api-keys/${apiKey.id}`, { token: tenant.adminToken }),
+        204,
+      );
+      expectError(await http(server, 'GET', '/api/v1/agents', { token: secret }), 401, 'UNAUTHORIZED');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expectError(await http(second, 'GET', '/api/v1/agents', { token: secret }), 401, 'UNAUTHORIZED');
+      expect((await http(second, 'GET', '/trpc/agents.list', { token: secret })).status).toBe(401);
+      expectError(
+        await http(server, 'DELETE', `/api/v1/api-keys/${apiKey.id.toUpperCase()}`, {
+          token: tenant.adminToken,
+        }),
+        404,
+        'NOT_FOUND',
+      );
+      const listed = expectStatus(await caller(server, 'rest', tenant.adminToken)('apiKeys.list'), 200);
+      expect(listed.items.find((key: any) => key.id === apiKey.id).revokedAt).not.toBeNull();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('an expired key is 401 the moment it expires, on every instance', async () => {
+    const second = await startServer({ database: server.database });
+    try {
+      const { secret } = await createKey('read', { expiresAt: new Date(Date.now() + 1500).toISOString() });
+      expectStatus(await http(second, 'GET', '/api/v1/agents', { token: secret }), 200);
+      expectStatus(await http(server, 'GET', '/api/v1/agents', { token: secret }), 200);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expectError(await http(second, 'GET', '/api/v1/agents', { token: secret }), 401, 'UNAUTHORIZED');
+      expectError(await http(server, 'GET', '/api/v1/agents', { token: secret }), 401, 'UNAUTHORIZED');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('unknown or malformed keys are 401; lastUsedAt is written in the background', async () => {
+    for (const token of ['sbk_', 'sbk_nope', `sbk_${'A'.repeat(43)}`, `sbk_${'A'.repeat(44)}`]) {
+      expectError(await http(server, 'GET', '/api/v1/agents', { token }), 401, 'UNAUTHORIZED');
+    }
+    const { apiKey, secret } = await createKey('read');
+    expectStatus(await http(server, 'GET', '/api/v1/agents', { token: secret }), 200);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const listed = expectStatus(await caller(server, 'rest', tenant.adminToken)('apiKeys.list'), 200);
+    const used = listed.items.find((key: any) => key.id === apiKey.id).lastUsedAt;
+    expect(Date.now() - Date.parse(used)).toBeLessThan(5000);
+  });
+
+  it("another organization's key sees none of this organization's templates", async () => {
+    const other = await createTenant(server, 'Other runtime');
+    const otherKey = expectStatus(
+      await caller(server, 'rest', other.adminToken)('apiKeys.create', { name: 'theirs', scope: 'write' }),
+      201,
+    ).secret;
+    const { template } = await threeAgentTemplate(caller(server, 'rest', tenant.adminToken));
+    for (const transport of transports) {
+      const theirs = caller(server, transport, otherKey);
+      expectError(await theirs('sessionTemplates.config', { id: template.id }), 404, 'NOT_FOUND');
+      expectError(await theirs('sessionTemplates.get', { id: template.id }), 404, 'NOT_FOUND');
+      expectError(await theirs('sessionTemplates.update', { id: template.id, name: 'x' }), 404, 'NOT_FOUND');
+      expect(expectStatus(await theirs('sessionTemplates.list', {}), 200).items).toEqual([]);
+    }
+  });
+});
+
+describe(`session config (${driverName})`, () => {
+  it('answers the template with its agents in order, the effective greeter and the media, in one call', async () => {
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const { template, coder, greeter, coach } = await threeAgentTemplate(admin);
+    const { secret } = await createKey('read');
+    for (const transport of transports) {
+      const config = expectStatus(
+        await caller(server, transport, secret)('sessionTemplates.config', { id: template.id.toUpperCase() }),
+        200,
+      );
+      expect(config).toEqual({
+        templateId: template.id,
+        templateVersion: template.version,
+        name: 'Interview',
+        modalityProfile: 'audio_camera_screenshare',
+        media: { audio: true, camera: true, screenshare: true },
+        enabledPanels: ['coding_ide', 'whiteboard', 'notepad'],
+        maxDurationSeconds: 3600,
+        idleTimeoutSeconds: 300,
+        initialAgentId: coder.id,
+        agents: [coder, greeter, coach],
+        overridden: [],
+        etag: expect.stringMatching(/^[A-Za-z0-9_-]{20,}$/),
+      });
+    }
+    const member = expectStatus(
+      await caller(server, 'rest', tenant.memberToken)('sessionTemplates.config', { id: template.id }),
+      200,
+    );
+    expect(member.initialAgentId).toBe(coder.id);
+    expectError(
+      await caller(server, 'rest', secret)('sessionTemplates.config', { id: MISSING_ID }),
+      404,
+      'NOT_FOUND',
+    );
+    expectStatus(await admin('sessionTemplates.delete', { id: template.id }), 204);
+    expectError(
+      await caller(server, 'rest', secret)('sessionTemplates.config', { id: template.id }),
+      404,
+      'NOT_FOUND',
+    );
+  });
+
+  it('ETag: 304 only with the current tag, after the same authorization; the tag changes with the template, an agent, a restore', async () => {
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const { template, greeter } = await threeAgentTemplate(admin);
+    const { secret } = await createKey('read');
+    const url = `/api/v1/session-templates/${template.id}/config`;
+    const first = await http(server, 'GET', url, { token: secret });
+    expect(first.status).toBe(200);
+    const tag = first.headers.get('etag')!;
+    expect(tag).toBe(`"${first.body.etag}"`);
+    const again = await fetch(server.url + url, {
+      headers: { authorization: `Bearer ${secret}`, 'if-none-match': tag },
+    });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    expect(again.headers.get('etag')).toBe(tag);
+    for (const header of [`W/${tag}`, `"other", ${tag}`, '*']) {
+      expect(
+        (await http(server, 'GET', url, { token: secret, headers: { 'if-none-match': header } })).status,
+      ).toBe(304);
+    }
+    expect(
+      (await http(server, 'GET', url, { token: secret, headers: { 'if-none-match': '"stale"' } })).status,
+    ).toBe(200);
+    // Authorization first: no token, a revoked key, another organization's template: never a 304.
+    expectError(await http(server, 'GET', url, { headers: { 'if-none-match': tag } }), 401, 'UNAUTHORIZED');
+    const other = await createTenant(server, 'Etag stranger');
+    expectError(
+      await http(server, 'GET', url, { token: other.adminToken, headers: { 'if-none-match': tag } }),
+      404,
+      'NOT_FOUND',
+    );
+
+    const tags = [tag];
+    const tagNow = async () => (await http(server, 'GET', url, { token: secret })).headers.get('etag')!;
+    expectStatus(await admin('sessionTemplates.update', { id: template.id, idleTimeoutSeconds: 120 }), 200);
+    tags.push(await tagNow());
+    expectStatus(await admin('agents.update', { id: greeter.id, instructions: 'Hello there' }), 200);
+    tags.push(await tagNow());
+    expectStatus(await admin('sessionTemplates.restore', { id: template.id, toVersion: 1 }), 200);
+    tags.push(await tagNow());
+    expect(new Set(tags).size).toBe(4);
+    expect(
+      (await http(server, 'GET', url, { token: secret, headers: { 'if-none-match': tag } })).status,
+    ).toBe(200);
+    // Unchanged data, same tag.
+    expect(await tagNow()).toBe(tags.at(-1));
+  });
+
+  it('overrides: every narrowing is accepted, every widening refused with one issue per offender', async () => {
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const { template, greeter, coder } = await threeAgentTemplate(admin);
+    const config = (overrides: unknown) =>
+      http(server, 'POST', `/api/v1/session-templates/${template.id}/config`, {
+        token: tenant.memberToken,
+        body: { overrides },
+      });
+    const narrowed = expectStatus(
+      await config({
+        initialAgentId: greeter.id.toUpperCase(),
+        enabledPanels: ['notepad'],
+        maxDurationSeconds: 600,
+        idleTimeoutSeconds: 300,
+        modalityProfile: 'audio_camera_screenshare',
+      }),
+      200,
+    );
+    expect(narrowed).toMatchObject({
+      initialAgentId: greeter.id,
+      enabledPanels: ['notepad'],
+      maxDurationSeconds: 600,
+      idleTimeoutSeconds: 300,
+      overridden: [
+        'initialAgentId',
+        'modalityProfile',
+        'enabledPanels',
+        'maxDurationSeconds',
+        'idleTimeoutSeconds',
+      ],
+    });
+    expect(expectStatus(await config({}), 200).overridden).toEqual([]);
+    expectStatus(await config({ enabledPanels: [] }), 200);
+
+    const refused = expectError(
+      await config({
+        initialAgentId: MISSING_ID,
+        enabledPanels: ['coding_ide', 'slide_presenter', 'document_viewer'],
+        maxDurationSeconds: 3601,
+        idleTimeoutSeconds: 301,
+        modalityProfile: 'audio_only',
+      }),
+      400,
+      'BAD_REQUEST',
+    );
+    expect(refused.details.issues.map((issue: any) => issue.path.join('.')).sort()).toEqual(
+      [
+        'overrides.initialAgentId',
+        'overrides.modalityProfile', // does not cover the coder (screen share)
+        'overrides.modalityProfile', // nor the coach (camera)
+        'overrides.enabledPanels.1',
+        'overrides.enabledPanels.2',
+        'overrides.maxDurationSeconds',
+        'overrides.idleTimeoutSeconds',
+      ].sort(),
+    );
+    expect(refused.message).toContain(coder.id);
+    const unknown = expectError(await config({ agents: [] }), 400, 'BAD_REQUEST');
+    expect(unknown.details.issues.map((issue: any) => issue.path)).toEqual([['overrides', 'agents']]);
+    expectError(await config({ maxDurationSeconds: 0 }), 400, 'BAD_REQUEST');
+    expectError(await config({ maxDurationSeconds: null }), 400, 'BAD_REQUEST');
+    expectError(
+      await http(server, 'GET', `/api/v1/session-templates/${template.id}/config?overrides=x`, {
+        token: tenant.memberToken,
+      }),
+      400,
+      'BAD_REQUEST',
+    );
+    // tRPC takes the same overrides in the query's input.
+    const viaTrpc = expectStatus(
+      await caller(
+        server,
+        'trpc',
+        tenant.memberToken,
+      )('sessionTemplates.config', { id: template.id, overrides: { idleTimeoutSeconds: 60 } }),
+      200,
+    );
+    expect(viaTrpc).toMatchObject({ idleTimeoutSeconds: 60, overridden: ['idleTimeoutSeconds'] });
+  });
+
+  it('a profile that publishes less is a narrowing; a template without a duration limit takes any positive one', async () => {
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const plain = expectStatus(await admin('agents.create', { name: 'Plain', instructions: 'i' }), 201);
+    const template = expectStatus(
+      await admin('sessionTemplates.create', {
+        name: 'Open',
+        agentIds: [plain.id],
+        modalityProfile: 'audio_camera',
+      }),
+      201,
+    );
+    const post = (overrides: unknown) =>
+      http(server, 'POST', `/api/v1/session-templates/${template.id}/config`, {
+        token: tenant.memberToken,
+        body: { overrides },
+      });
+    const narrowed = expectStatus(
+      await post({ modalityProfile: 'audio_only', maxDurationSeconds: 2_000_000_000 }),
+      200,
+    );
+    expect(narrowed.media).toEqual({ audio: true, camera: false, screenshare: false });
+    expectError(await post({ modalityProfile: 'audio_screenshare' }), 400, 'BAD_REQUEST');
+  });
+});
