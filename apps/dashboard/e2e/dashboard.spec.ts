@@ -339,3 +339,62 @@ test('history: two edits show as revisions with their diffs, a restore is record
   await expect(page).toHaveURL(/version=5/);
   await expect(version(5)).toContainText('Deleted');
 });
+
+test('API keys: create shows the secret once, the key reads the session config the template page shows, revoke', async ({
+  page,
+  request,
+}) => {
+  await signIn(page, 'admin@example.com');
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await expect(page.getByRole('heading', { name: 'API keys' })).toBeVisible();
+  await page.getByLabel('Name').fill('Session runtime (e2e)');
+  await page.getByLabel('Scope').selectOption('read');
+  await page.getByLabel('Expires').selectOption('30');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByText('You will not see it again')).toBeVisible();
+  const secret = await page.getByLabel('Secret of Session runtime (e2e)').inputValue();
+  expect(secret).toMatch(/^sbk_[A-Za-z0-9_-]{43}$/);
+  const row = page.getByRole('row').filter({ hasText: 'Session runtime (e2e)' });
+  await expect(row).toContainText(secret.slice(0, 12));
+  await expect(row).toContainText('active');
+  await checkPage(page, 'api-keys');
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  await expect(page.getByText('You will not see it again')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole('row').filter({ hasText: 'Session runtime (e2e)' })).toBeVisible();
+  expect(await page.content()).not.toContain(secret);
+
+  // The template page shows what the runtime receives; the key reads the same JSON.
+  await page.getByRole('link', { name: 'Session templates' }).click();
+  await page.getByRole('link', { name: 'Default Coding Interview', exact: true }).click();
+  await page.getByRole('button', { name: 'Show what the runtime receives' }).click();
+  const panel = page.getByRole('region', { name: 'Session config' });
+  await expect(panel).toContainText('/config');
+  await expect(panel).toContainText('authorization: Bearer sbk_YOUR_KEY');
+  const shown = JSON.parse((await panel.getByRole('region', { name: /Resolved JSON/ }).textContent()) ?? '');
+  const id = page.url().split('/templates/')[1]!.split('?')[0]!;
+  const fetched = await request.get(`/api/v1/session-templates/${id}/config`, {
+    headers: { authorization: `Bearer ${secret}` },
+  });
+  expect(fetched.status()).toBe(200);
+  expect(await fetched.json()).toEqual(shown);
+  await checkPage(page, 'template-session-config');
+
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await page
+    .getByRole('row')
+    .filter({ hasText: 'Session runtime (e2e)' })
+    .getByRole('button', { name: 'Revoke' })
+    .click();
+  await page.getByRole('button', { name: 'Revoke key' }).click();
+  await expect(page.getByRole('row').filter({ hasText: 'Session runtime (e2e)' })).toContainText('revoked');
+  await expect
+    .poll(async () =>
+      (
+        await request.get(`/api/v1/session-templates/${id}/config`, {
+          headers: { authorization: `Bearer ${secret}` },
+        })
+      ).status(),
+    )
+    .toBe(401);
+});

@@ -1,6 +1,8 @@
+import { Copy } from 'lucide-react';
 import { AlertDialog } from 'radix-ui';
 import { type ComponentProps, type ReactNode, useId, useState } from 'react';
 import type { UseFormRegisterReturn } from 'react-hook-form';
+import { toast } from 'sonner';
 
 /** The few building blocks every page is made of, styled once. */
 
@@ -263,5 +265,24 @@ export function Spinner({ label = 'Loading' }: { label?: string }) {
     <div role="status" className="p-8 text-sm text-zinc-600 dark:text-zinc-400">
       {label}…
     </div>
+  );
+}
+
+/** Copies text to the clipboard and says so. */
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  return (
+    <Button
+      variant="secondary"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+          toast.success('Copied');
+        } catch {
+          toast.error('The browser refused the clipboard; select the text and copy it');
+        }
+      }}
+    >
+      <Copy aria-hidden className="h-4 w-4" /> {label}
+    </Button>
   );
 }

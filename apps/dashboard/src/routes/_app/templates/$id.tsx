@@ -6,6 +6,7 @@ import { toast } from 'sonner';
 import { z } from 'zod';
 import { DeletedEntity } from '../../../components/DeletedEntity';
 import { HistoryPanel } from '../../../components/HistoryPanel';
+import { SessionConfigPanel } from '../../../components/SessionConfigPanel';
 import { TemplateForm, type TemplateFormValues, templateValues } from '../../../components/TemplateForm';
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
@@ -159,6 +160,7 @@ function EditTemplate() {
           </>
         }
       />
+      <SessionConfigPanel id={id} />
       <HistoryPanel
         kind="sessionTemplate"
         id={id}

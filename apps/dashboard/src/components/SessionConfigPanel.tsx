@@ -1,0 +1,71 @@
+import { useQuery } from '@tanstack/react-query';
+import { PlugZap } from 'lucide-react';
+import { useState } from 'react';
+import { serverError, trpc } from '../lib/api';
+import { Button, Card, CopyButton, Notice, Spinner } from './ui';
+
+/**
+ * What the session runtime receives for this template at session start (the resolved session
+ * config), with a copy button and a ready-to-run curl line using a placeholder key.
+ */
+export function SessionConfigPanel({ id }: { id: string }) {
+  const [open, setOpen] = useState(false);
+  const config = useQuery({
+    ...trpc.sessionTemplates.config.queryOptions({ id }),
+    enabled: open,
+    staleTime: 0,
+  });
+  const url = `${window.location.origin}/api/v1/session-templates/${id}/config`;
+  const curl = `curl -s ${url} -H 'authorization: Bearer sbk_YOUR_KEY'`;
+  const json = config.data ? JSON.stringify(config.data, null, 2) : '';
+
+  return (
+    <Card aria-labelledby={`config-${id}`} className="mt-8">
+      <div className="flex flex-wrap items-center gap-3">
+        <h2 id={`config-${id}`} className="mr-auto flex items-center gap-2 text-lg font-semibold">
+          <PlugZap aria-hidden className="h-5 w-5" /> Session config
+        </h2>
+        <Button variant="secondary" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? 'Hide' : 'Show what the runtime receives'}
+        </Button>
+      </div>
+      <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+        The session runtime reads this at every session start with an API key: the template, every agent in
+        full, who greets first and what the browser may publish.
+      </p>
+      {open && (
+        <div className="mt-4 space-y-4">
+          <div>
+            <div className="mb-1 flex items-center justify-between gap-2">
+              <span className="text-sm font-medium">Fetch it</span>
+              <CopyButton text={curl} label="Copy command" />
+            </div>
+            <pre className="overflow-x-auto rounded-md bg-zinc-100 p-3 text-xs dark:bg-zinc-950">{curl}</pre>
+          </div>
+          {config.isError ? (
+            <Notice>{serverError(config.error).message}</Notice>
+          ) : config.isLoading ? (
+            <Spinner label="Resolving the session config" />
+          ) : (
+            <div>
+              <div className="mb-1 flex items-center justify-between gap-2">
+                <span className="text-sm font-medium" id={`json-${id}`}>
+                  Resolved JSON (ETag {config.data?.etag})
+                </span>
+                <CopyButton text={json} label="Copy JSON" />
+              </div>
+              <section
+                // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take the focus to scroll with the keyboard
+                tabIndex={0}
+                aria-labelledby={`json-${id}`}
+                className="max-h-96 overflow-auto rounded-md bg-zinc-100 p-3 dark:bg-zinc-950"
+              >
+                <pre className="text-xs">{json}</pre>
+              </section>
+            </div>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,228 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import { API_KEY_SCOPES, type ApiKey } from '@switchboard/client';
+import { CreateApiKeyInput } from '@switchboard/contract';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createFileRoute } from '@tanstack/react-router';
+import { useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { toast } from 'sonner';
+import { z } from 'zod';
+import {
+  Badge,
+  Button,
+  Card,
+  ConfirmButton,
+  CopyButton,
+  EmptyState,
+  Field,
+  inputClass,
+  Notice,
+  PageHeader,
+  Spinner,
+  TextField,
+} from '../../components/ui';
+import { serverError, trpc } from '../../lib/api';
+import { applyServerError } from '../../lib/forms';
+import { session } from '../../lib/session';
+
+export const Route = createFileRoute('/_app/api-keys')({ component: ApiKeys });
+
+const SCOPE_LABELS = {
+  read: 'read: reads only',
+  write: 'write: reads and writes',
+} as const;
+
+const EXPIRY = { never: 'Never', '30': 'In 30 days', '90': 'In 90 days', '365': 'In a year' } as const;
+
+function status(key: ApiKey): { label: string; tone: 'neutral' | 'accent' | 'warn' } {
+  if (key.revokedAt) return { label: 'revoked', tone: 'warn' };
+  if (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) return { label: 'expired', tone: 'warn' };
+  return { label: 'active', tone: 'accent' };
+}
+
+const when = (at: string | null, none: string) => (at ? new Date(at).toLocaleString() : none);
+
+function ApiKeys() {
+  if (!session.isAdmin()) {
+    return <EmptyState title="Only admins manage API keys">Ask an admin of your organization.</EmptyState>;
+  }
+  return <KeyAdmin />;
+}
+
+function KeyAdmin() {
+  const queryClient = useQueryClient();
+  const keys = useQuery(trpc.apiKeys.list.queryOptions());
+  const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions());
+  const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
+
+  return (
+    <>
+      <PageHeader
+        title="API keys"
+        description="Keys for your servers: the session runtime reads session configs with one, CI imports with another. A key acts for the organization, not for a person."
+      />
+      {created && (
+        <div className="mb-6">
+          <Notice tone="info">
+            <p className="font-medium">
+              The secret of “{created.name}”. You will not see it again: store it now.
+            </p>
+            <div className="mt-3 flex flex-wrap items-center gap-2">
+              <label htmlFor="new-secret" className="sr-only">
+                Secret of {created.name}
+              </label>
+              <input
+                id="new-secret"
+                readOnly
+                value={created.secret}
+                className={`${inputClass} max-w-xl font-mono`}
+                onFocus={(event) => event.target.select()}
+              />
+              <CopyButton text={created.secret} label="Copy secret" />
+              <Button variant="ghost" onClick={() => setCreated(null)}>
+                I have stored it
+              </Button>
+            </div>
+          </Notice>
+        </div>
+      )}
+      <div className="grid gap-6">
+        <CreateKey onCreated={setCreated} />
+        {keys.isError ? (
+          <Notice>{serverError(keys.error).message}</Notice>
+        ) : keys.isLoading ? (
+          <Spinner />
+        ) : !keys.data?.items.length ? (
+          <EmptyState title="No API keys yet">Create one for your session runtime.</EmptyState>
+        ) : (
+          <div className="self-start overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+            <table className="w-full text-left text-sm">
+              <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
+                <tr>
+                  {['Name', 'Scope', 'Created', 'Last used', 'Expires', 'Status', ''].map((heading) => (
+                    <th key={heading} scope="col" className="px-4 py-3 font-medium">
+                      {heading || <span className="sr-only">Actions</span>}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
+                {keys.data.items.map((key) => {
+                  const state = status(key);
+                  return (
+                    <tr key={key.id}>
+                      <td className="px-4 py-3">
+                        <div className="font-medium">{key.name}</div>
+                        <code className="text-xs text-zinc-600 dark:text-zinc-400">{key.prefix}…</code>
+                      </td>
+                      <td className="px-4 py-3">{key.scope}</td>
+                      <td className="px-4 py-3">
+                        {when(key.createdAt, '')}
+                        <div className="text-xs text-zinc-600 dark:text-zinc-400">
+                          by {key.createdBy.name}
+                        </div>
+                      </td>
+                      <td className="px-4 py-3">{when(key.lastUsedAt, 'Never')}</td>
+                      <td className="px-4 py-3">{when(key.expiresAt, 'Never')}</td>
+                      <td className="px-4 py-3">
+                        <Badge tone={state.tone}>{state.label}</Badge>
+                      </td>
+                      <td className="px-4 py-3 text-right">
+                        {!key.revokedAt && (
+                          <ConfirmButton
+                            label="Revoke"
+                            title={`Revoke “${key.name}”?`}
+                            description="Every server using it is refused within a second. This cannot be undone: create a new key to replace it."
+                            confirmLabel="Revoke key"
+                            onConfirm={async () => {
+                              try {
+                                await revoke.mutateAsync({ id: key.id });
+                                await queryClient.invalidateQueries(trpc.apiKeys.list.pathFilter());
+                                toast.success(`Revoked “${key.name}”`);
+                              } catch (error) {
+                                toast.error(serverError(error).message);
+                              }
+                            }}
+                          />
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+    </>
+  );
+}
+
+const CreateKeyForm = CreateApiKeyInput.pick({ name: true, scope: true }).extend({
+  expiresIn: z.enum(Object.keys(EXPIRY) as [keyof typeof EXPIRY, ...(keyof typeof EXPIRY)[]]),
+});
+
+function CreateKey({ onCreated }: { onCreated: (created: { name: string; secret: string }) => void }) {
+  const queryClient = useQueryClient();
+  const create = useMutation(trpc.apiKeys.create.mutationOptions());
+  const form = useForm<z.input<typeof CreateKeyForm>, unknown, z.output<typeof CreateKeyForm>>({
+    resolver: zodResolver(CreateKeyForm),
+    defaultValues: { name: '', scope: 'read', expiresIn: 'never' },
+  });
+  const { errors, isSubmitting } = form.formState;
+  const submit = form.handleSubmit(async ({ expiresIn, ...values }) => {
+    const expiresAt =
+      expiresIn === 'never' ? null : new Date(Date.now() + Number(expiresIn) * 86_400_000).toISOString();
+    try {
+      const { apiKey, secret } = await create.mutateAsync({ ...values, expiresAt });
+      await queryClient.invalidateQueries(trpc.apiKeys.list.pathFilter());
+      onCreated({ name: apiKey.name, secret });
+      form.reset();
+    } catch (error) {
+      const rest = applyServerError(form.setError, serverError(error));
+      if (rest) toast.error(rest);
+    }
+  });
+  return (
+    <Card>
+      <h2 className="mb-4 text-base font-semibold">Create a key</h2>
+      <form onSubmit={submit} noValidate className="grid items-start gap-4 md:grid-cols-[2fr_2fr_1fr_auto]">
+        <TextField
+          label="Name"
+          hint="What uses it, e.g. “Session runtime (production)”"
+          error={errors.name?.message}
+          registration={form.register('name')}
+        />
+        <Field
+          label="Scope"
+          hint="Reads: agents, templates, session configs. Writes: changing them."
+          error={errors.scope?.message}
+        >
+          {(control) => (
+            <select {...control} {...form.register('scope')} className={inputClass}>
+              {API_KEY_SCOPES.map((scope) => (
+                <option key={scope} value={scope}>
+                  {SCOPE_LABELS[scope]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Expires" error={errors.expiresIn?.message}>
+          {(control) => (
+            <select {...control} {...form.register('expiresIn')} className={inputClass}>
+              {Object.entries(EXPIRY).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Button type="submit" className="md:mt-6" disabled={isSubmitting}>
+          {isSubmitting ? 'Creating…' : 'Create key'}
+        </Button>
+      </form>
+    </Card>
+  );
+}
