@@ -7,7 +7,12 @@ export interface LoadOptions {
   durationSeconds: number;
   warmupSeconds: number;
   /** Builds each request: method, path, body, headers. */
-  request: (index: number) => { method: 'GET' | 'POST' | 'PUT'; path: string; body?: unknown };
+  request: (index: number) => {
+    method: 'GET' | 'POST' | 'PUT';
+    path: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+  };
   token: string;
   /** The process whose RSS is sampled while the load runs. */
   pid: number;
@@ -55,7 +60,7 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
                 // into the one it is given, and a GET after a POST on the same connection would
                 // otherwise announce the POST's length with no body (the server then reads the
                 // next request as that body).
-                headers: { ...headers },
+                headers: { ...headers, ...next.headers },
               };
             },
           },

@@ -21,6 +21,8 @@ export interface Seeded {
   organizationId: string;
   agentIds: string[];
   templateIds: string[];
+  /** A template of all 3 agents, for the session config. */
+  runtimeTemplateId: string;
 }
 
 /** One organization, 3 agents and `count` templates, through the API (8 requests at a time). */
@@ -55,7 +57,22 @@ export async function seedThroughApi(url: string, count: number): Promise<Seeded
     );
     templateIds.push(...created.map((template) => template.id as string));
   }
-  return { token, email, password, organizationId: signup.organization.id, agentIds, templateIds };
+  // The runtime's case: a template of all 3 agents, read whole at every session start.
+  const runtime = await api(url, 'POST', '/api/v1/session-templates', token, {
+    name: 'Runtime (3 agents)',
+    agentIds,
+    modalityProfile: 'audio_camera_screenshare',
+    enabledPanels: ['coding_ide', 'whiteboard'],
+  });
+  return {
+    token,
+    email,
+    password,
+    organizationId: signup.organization.id,
+    agentIds,
+    templateIds,
+    runtimeTemplateId: runtime.id as string,
+  };
 }
 
 export function templateBody(agentIds: string[], name: string) {
