@@ -1,7 +1,9 @@
+import { TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { createContext, type Deps } from '../context';
 import { AppError } from '../errors';
+import { matchesEtag, NotModified } from '../notModified';
 import { appRouter } from '../router';
 import { createCallerFactory } from '../trpc';
 import { jsonSchema, type RestOperation, restOperations } from './routes';
@@ -62,15 +64,6 @@ function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<st
   return input;
 }
 
-/** `If-None-Match`: `*`, or a list of tags, weak (`W/"…"`) or strong, one of which is `etag`. */
-export function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
-  });
-}
-
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
   const createCaller = createCallerFactory(appRouter);
   for (const operation of restOperations()) {
@@ -85,11 +78,25 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         : {}),
       handler: async (req, reply) => {
         const input = inputOf(req, operation, integers);
-        const caller = createCaller(createContext(deps, req)) as unknown as Record<string, unknown>;
+        const context = createContext(deps, req);
+        const ifNoneMatch = req.headers['if-none-match'];
+        if (operation.etag && operation.method === 'GET' && ifNoneMatch) context.ifNoneMatch = ifNoneMatch;
+        const caller = createCaller(context) as unknown as Record<string, unknown>;
         const call = operation.procedure
           .split('.')
           .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as Callable;
-        const result = await call(input);
+        let result: unknown;
+        try {
+          result = await call(input);
+        } catch (error) {
+          const cause = error instanceof TRPCError ? error.cause : error;
+          if (!(cause instanceof NotModified)) throw error;
+          return reply
+            .code(304)
+            .header('etag', `"${cause.etag}"`)
+            .header('cache-control', 'private, no-cache')
+            .send();
+        }
         if (operation.etag) {
           const etag = `"${(result as { etag: string }).etag}"`;
           reply.header('etag', etag).header('cache-control', 'private, no-cache');

@@ -8,7 +8,8 @@ import {
   SessionTemplatePage,
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
-import { sessionConfig } from '../services/sessionConfig';
+import { matchesEtag, NotModified } from '../notModified';
+import { currentConfigEtag, sessionConfig } from '../services/sessionConfig';
 import * as templates from '../services/sessionTemplates';
 import { adminProcedure, authenticatedProcedure, router } from '../trpc';
 import { historyProcedures } from './history';
@@ -129,5 +130,12 @@ export const sessionTemplatesRouter = router({
       ],
     })
     .input(SessionConfigInput)
-    .query(({ ctx, input }) => sessionConfig(ctx.db, ctx.actor.organizationId, input)),
+    .query(async ({ ctx, input }) => {
+      // A revalidation reads only the versions the tag is made of; a match is a 304, no body.
+      if (ctx.ifNoneMatch !== undefined && input.overrides === undefined) {
+        const etag = await currentConfigEtag(ctx.db, ctx.actor.organizationId, input.id);
+        if (etag !== null && matchesEtag(ctx.ifNoneMatch, `"${etag}"`)) throw new NotModified(etag);
+      }
+      return sessionConfig(ctx.db, ctx.actor.organizationId, input);
+    }),
 });

@@ -14,6 +14,9 @@ import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { activeRows, perDatabase } from './db';
 
+/** A `json` value as the driver hands it over: parsed already (postgres.js, PGlite) or as text. */
+const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
+
 /** An ISO 8601 UTC timestamp with milliseconds, as `Date.toISOString()` writes it, in SQL. */
 const iso = (column: string) =>
   sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
@@ -36,7 +39,7 @@ const templateWithAgents = perDatabase((db) =>
         from agents a
         where a.organization_id = ${sessionTemplates.organizationId} and a.id = any(${sessionTemplates.agentIds})
           and a.is_active
-      ), '[]'::json)`.mapWith((value) => (typeof value === 'string' ? JSON.parse(value) : value)),
+      ), '[]'::json)`.mapWith(json<Agent[]>),
     })
     .from(sessionTemplates)
     .where(activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')))
@@ -104,10 +107,43 @@ function overrideIssues(
   return issues;
 }
 
-/** A tag of exactly what the answer was made of: the template's and every agent's version, and the overrides. */
-function etagOf(template: SessionTemplateRow, agents: Agent[], overrides: SessionConfigOverrides): string {
-  const made = [template.id, template.version, agents.map((agent) => [agent.id, agent.version]), overrides];
+/** A tag of exactly what the answer is made of: the template's and every agent's version, and the overrides. */
+function etagOf(
+  template: { id: string; version: number },
+  agentVersions: [string, number][],
+  overrides: SessionConfigOverrides,
+): string {
+  const made = [template.id, template.version, agentVersions, overrides];
   return createHash('sha256').update(JSON.stringify(made)).digest('base64url').slice(0, 27);
+}
+
+/** Only the versions the tag is made of: what a revalidation (`If-None-Match`) needs, and no more. */
+const templateVersions = perDatabase((db) =>
+  db
+    .select({
+      id: sessionTemplates.id,
+      version: sessionTemplates.version,
+      agentVersions: sql<[string, number][]>`coalesce((
+        select json_agg(json_build_array(a.id, a.version) order by array_position(${sessionTemplates.agentIds}, a.id))
+        from agents a
+        where a.organization_id = ${sessionTemplates.organizationId} and a.id = any(${sessionTemplates.agentIds})
+          and a.is_active
+      ), '[]'::json)`.mapWith(json<[string, number][]>),
+    })
+    .from(sessionTemplates)
+    .where(activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')))
+    .limit(1)
+    .prepare('session_config_versions'),
+);
+
+/**
+ * The current tag of a template's session config without overrides, from its versions alone (a
+ * revalidation that matches answers 304 without reading the agents whole); null when there is no
+ * such active template.
+ */
+export async function currentConfigEtag(db: Db, organizationId: string, id: string): Promise<string | null> {
+  const [row] = await templateVersions(db).execute({ organizationId, id });
+  return row ? etagOf(row, row.agentVersions, {}) : null;
 }
 
 const OVERRIDABLE = [
@@ -162,6 +198,10 @@ export async function sessionConfig(
     initialAgentId: overrides.initialAgentId ?? template.initialAgentId ?? template.agentIds[0]!,
     agents,
     overridden: OVERRIDABLE.filter((field) => overrides[field] !== undefined),
-    etag: etagOf(template, agents, overrides),
+    etag: etagOf(
+      template,
+      agents.map((agent) => [agent.id, agent.version]),
+      overrides,
+    ),
   };
 }
