@@ -118,7 +118,9 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
   ];
   if (kind === 'embedded') return results;
   const configPath = `/api/v1/session-templates/${seeded.runtimeTemplateId}/config`;
-  const current = await fetch(target.url + configPath, { headers: { authorization: `Bearer ${seeded.token}` } });
+  const current = await fetch(target.url + configPath, {
+    headers: { authorization: `Bearer ${seeded.token}` },
+  });
   const etag = current.headers.get('etag') ?? '';
   results.push(
     await run('session config, REST', () => ({ method: 'GET', path: configPath }), 'get by id'),

@@ -429,7 +429,13 @@ describe(`session config (${driverName})`, () => {
     expect(
       (await http(server, 'GET', url, { token: secret, headers: { 'if-none-match': tag } })).status,
     ).toBe(200);
-    // Unchanged data, same tag.
+    // Unchanged data, or a change of an agent the template does not list: same tag.
+    expect(await tagNow()).toBe(tags.at(-1));
+    const unrelated = expectStatus(
+      await admin('agents.create', { name: 'Elsewhere', instructions: 'i' }),
+      201,
+    );
+    expectStatus(await admin('agents.update', { id: unrelated.id, instructions: 'changed' }), 200);
     expect(await tagNow()).toBe(tags.at(-1));
   });
 

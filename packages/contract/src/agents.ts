@@ -4,7 +4,7 @@ import { agentModalitySchema as AgentModality, panelTypeSchema as PanelType } fr
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
 
-const agentFields = {
+export const agentFields = {
   name: Name,
   instructions: text().min(1).max(100_000),
   model: text().trim().min(1).max(255),

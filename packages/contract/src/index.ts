@@ -1,5 +1,6 @@
 export * from './agents';
 export * from './auth';
+export * from './bundles';
 export * from './common';
 export * from './enumSchemas';
 export * from './enums';

@@ -5,7 +5,7 @@ import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType 
 export const TEMPLATE_AGENTS_MAX = 50;
 export const IDLE_TIMEOUT_DEFAULT = 300;
 
-const templateFields = {
+export const templateFields = {
   name: Name,
   description: text().max(10_000).nullable(),
   agentIds: distinct(Id, 'agentIds').min(1).max(TEMPLATE_AGENTS_MAX),

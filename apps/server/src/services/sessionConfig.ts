@@ -107,43 +107,33 @@ function overrideIssues(
   return issues;
 }
 
-/** A tag of exactly what the answer is made of: the template's and every agent's version, and the overrides. */
-function etagOf(
-  template: { id: string; version: number },
-  agentVersions: [string, number][],
-  overrides: SessionConfigOverrides,
-): string {
-  const made = [template.id, template.version, agentVersions, overrides];
+/**
+ * The tag of a session config: the template's `config_version` (which triggers move on every change
+ * of the template or of any of its agents) and the overrides.
+ */
+function etagOf(template: { id: string; configVersion: number }, overrides: SessionConfigOverrides): string {
+  const made = [template.id, template.configVersion, overrides];
   return createHash('sha256').update(JSON.stringify(made)).digest('base64url').slice(0, 27);
 }
 
-/** Only the versions the tag is made of: what a revalidation (`If-None-Match`) needs, and no more. */
-const templateVersions = perDatabase((db) =>
+/** Only what the tag is made of: what a revalidation (`If-None-Match`) needs, one integer. */
+const configVersion = perDatabase((db) =>
   db
-    .select({
-      id: sessionTemplates.id,
-      version: sessionTemplates.version,
-      agentVersions: sql<[string, number][]>`coalesce((
-        select json_agg(json_build_array(a.id, a.version) order by array_position(${sessionTemplates.agentIds}, a.id))
-        from agents a
-        where a.organization_id = ${sessionTemplates.organizationId} and a.id = any(${sessionTemplates.agentIds})
-          and a.is_active
-      ), '[]'::json)`.mapWith(json<[string, number][]>),
-    })
+    .select({ id: sessionTemplates.id, configVersion: sessionTemplates.configVersion })
     .from(sessionTemplates)
     .where(activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')))
     .limit(1)
-    .prepare('session_config_versions'),
+    .prepare('session_config_version'),
 );
 
 /**
- * The current tag of a template's session config without overrides, from its versions alone (a
- * revalidation that matches answers 304 without reading the agents whole); null when there is no
+ * The current tag of a template's session config without overrides, from its `config_version`
+ * alone (a revalidation that matches answers 304 without reading the agents); null when there is no
  * such active template.
  */
 export async function currentConfigEtag(db: Db, organizationId: string, id: string): Promise<string | null> {
-  const [row] = await templateVersions(db).execute({ organizationId, id });
-  return row ? etagOf(row, row.agentVersions, {}) : null;
+  const [row] = await configVersion(db).execute({ organizationId, id });
+  return row ? etagOf(row, {}) : null;
 }
 
 const OVERRIDABLE = [
@@ -198,10 +188,6 @@ export async function sessionConfig(
     initialAgentId: overrides.initialAgentId ?? template.initialAgentId ?? template.agentIds[0]!,
     agents,
     overridden: OVERRIDABLE.filter((field) => overrides[field] !== undefined),
-    etag: etagOf(
-      template,
-      agents.map((agent) => [agent.id, agent.version]),
-      overrides,
-    ),
+    etag: etagOf(template, overrides),
   };
 }

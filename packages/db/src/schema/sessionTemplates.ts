@@ -21,6 +21,11 @@ export const sessionTemplates = pgTable(
     idleTimeoutSeconds: integer('idle_timeout_seconds').notNull().default(300),
     isActive: boolean('is_active').notNull().default(true),
     version: integer('version').notNull().default(1),
+    /**
+     * Goes up whenever the template or any of its agents changes (triggers, migration 0008): what
+     * the session config's ETag is made of, so a revalidation reads one integer.
+     */
+    configVersion: integer('config_version').notNull().default(1),
     ...timestamps,
   },
   (t) => [
