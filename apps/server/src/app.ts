@@ -112,8 +112,6 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const status = error.statusCode ?? 500;
-    // Refused before its body was read (413, 415): keep reading it after the answer, so the
-    // client receives the answer instead of a reset connection.
     // Refused before its body was read (413, 415): read the rest of the body after the answer, so
     // the client receives the answer instead of a reset connection (Fastify would close at once).
     if (!req.raw.complete) {
@@ -123,7 +121,9 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     if (!(error instanceof TRPCError) && status >= 400 && status < 500) {
       const code = CODE_BY_STATUS.get(status) ?? 'BAD_REQUEST';
       const message =
-        status === 413 ? `Request body is larger than ${BODY_LIMIT_BYTES} bytes` : error.message;
+        status === 413
+          ? `Request body is larger than ${req.routeOptions.bodyLimit ?? BODY_LIMIT_BYTES} bytes`
+          : error.message;
       return reply.code(ERROR_STATUS[code]).send(errorBody({ code, message, details: {} }));
     }
     const described = describeError(error);

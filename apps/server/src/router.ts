@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { agentsRouter } from './routers/agents';
 import { apiKeysRouter } from './routers/apiKeys';
 import { authRouter } from './routers/auth';
+import { configRouter } from './routers/config';
 import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
 import { sessionTemplatesRouter } from './routers/sessionTemplates';
@@ -14,6 +15,7 @@ export const appRouter = router({
   sessionTemplates: sessionTemplatesRouter,
   audit: auditRouter,
   apiKeys: apiKeysRouter,
+  config: configRouter,
 });
 
 export type AppRouter = typeof appRouter;

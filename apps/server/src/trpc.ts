@@ -11,12 +11,14 @@ export interface RestRoute {
   /** Under `/api/v1`, with `{id}` for the input's `id`. */
   path: string;
   status?: 200 | 201 | 204;
-  tag: 'auth' | 'organization' | 'agents' | 'session-templates' | 'audit' | 'api-keys';
+  tag: 'auth' | 'organization' | 'agents' | 'session-templates' | 'audit' | 'api-keys' | 'config';
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */
   output?: z.ZodType;
   /** When the operation answers 409 `CONFLICT` (documented in OpenAPI); unset: it never does. */
   conflict?: string;
+  /** The largest body this route takes, when it is not the server's 1 MiB. */
+  bodyLimit?: number;
   /** The OpenAPI operation id, when the procedure has several routes (default: the procedure's name). */
   operationId?: string;
   /** Input fields this route does not take (a GET that leaves the body's fields to its POST twin). */

@@ -115,6 +115,8 @@ describe(`HTTP transport (${driverName})`, () => {
         'POST /api/v1/api-keys',
         'GET /api/v1/api-keys',
         'DELETE /api/v1/api-keys/{id}',
+        'GET /api/v1/config/export',
+        'POST /api/v1/config/import',
       ].sort(),
     );
     for (const { operation } of operations) {

@@ -153,6 +153,7 @@ describe(`API keys (${driverName})`, () => {
         'agents.list',
         'agents.revision',
         'agents.revisions',
+        'config.export',
         'sessionTemplates.config',
         'sessionTemplates.get',
         'sessionTemplates.list',
@@ -166,6 +167,7 @@ describe(`API keys (${driverName})`, () => {
         'agents.delete',
         'agents.restore',
         'agents.update',
+        'config.import',
         'sessionTemplates.clone',
         'sessionTemplates.create',
         'sessionTemplates.delete',
@@ -217,6 +219,10 @@ describe(`API keys (${driverName})`, () => {
           role: 'member',
         }),
         'audit.list': async () => ({}),
+        'config.import': async () => ({
+          bundle: { format: 'switchboard.bundle/v1', agents: [], sessionTemplates: [] },
+          dryRun: true,
+        }),
         'agents.list': async () => ({}),
         'sessionTemplates.list': async () => ({}),
       };
@@ -235,9 +241,11 @@ describe(`API keys (${driverName})`, () => {
           expect(withWrite.status, `${label}, write key`).toBeLessThan(300);
         } else if (operation.keys === 'write') {
           expect(withRead.status, `${label}, read key`).toBe(403);
-          expect(withWrite.status, `${label}, write key: ${JSON.stringify(withWrite.body)}`).toBeLessThan(
-            300,
-          );
+          // This organization holds names twice (the cases above create them), so an import is 409:
+          // past authorization, which is what this checks.
+          const passed =
+            withWrite.status < 300 || (procedure === 'config.import' && withWrite.status === 409);
+          expect(passed, `${label}, write key: ${JSON.stringify(withWrite.body)}`).toBe(true);
         } else {
           expect(withRead.status, `${label}, read key`).toBe(403);
           expect(withWrite.status, `${label}, write key`).toBe(403);

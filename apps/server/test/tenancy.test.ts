@@ -165,6 +165,11 @@ const cases: Record<string, Case> = {
     },
     otherOrganization: 404,
   },
+  'config.export': { input: async () => undefined, otherOrganization: 'own' },
+  'config.import': {
+    input: async () => ({ bundle: { format: 'switchboard.bundle/v1', agents: [], sessionTemplates: [] } }),
+    otherOrganization: 'own',
+  },
   // Its events are the other organization's own (history.test.ts checks none of the tenant's shows).
   'audit.list': { input: async () => ({}), otherOrganization: 'own' },
 };

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { AGENT_MODEL_DEFAULT, agentFields } from './agents';
 import { distinct, Name } from './common';
+import { panelTypeSchema as PanelType } from './enumSchemas';
 import { IDLE_TIMEOUT_DEFAULT, templateFields } from './sessionTemplates';
 
 /** The bundle format this server writes and reads. */
 export const BUNDLE_FORMAT = 'switchboard.bundle/v1';
 
-/** An agent in a bundle: its settings, with handoff targets by name. Omitted fields take a create's defaults. */
-export const AgentSpec = z
+/** An agent in a bundle as it is read: its settings, with handoff targets by name; omitted fields take a create's defaults. */
+export const AgentSpecInput = z
   .strictObject({
     name: agentFields.name,
     instructions: agentFields.instructions,
@@ -18,11 +19,11 @@ export const AgentSpec = z
     panels: agentFields.panels.default([]),
     handoffTargets: distinct(Name, 'handoffTargets').max(50).default([]),
   })
-  .meta({ id: 'AgentSpec' });
-export type AgentSpec = z.output<typeof AgentSpec>;
+  .meta({ id: 'AgentSpecInput' });
+export type AgentSpec = z.output<typeof AgentSpecInput>;
 
-/** A session template in a bundle: its settings, with its agents (in order) and who greets first by name. */
-export const TemplateSpec = z
+/** A session template in a bundle as it is read: its agents (in order) and who greets first by name. */
+export const TemplateSpecInput = z
   .strictObject({
     name: templateFields.name,
     description: templateFields.description.default(null),
@@ -33,26 +34,61 @@ export const TemplateSpec = z
     maxDurationSeconds: templateFields.maxDurationSeconds.default(null),
     idleTimeoutSeconds: templateFields.idleTimeoutSeconds.default(IDLE_TIMEOUT_DEFAULT),
   })
-  .meta({ id: 'TemplateSpec' });
-export type TemplateSpec = z.output<typeof TemplateSpec>;
+  .meta({ id: 'TemplateSpecInput' });
+export type TemplateSpec = z.output<typeof TemplateSpecInput>;
 
-/**
- * An organization's configuration as code: its active agents and templates, sorted by name
- * (code-point order), without ids, versions or timestamps. The same data always exports to the
- * same bytes.
- */
-export const Bundle = z
+/** A bundle as an import reads it. */
+export const BundleInput = z
   .strictObject({
     format: z.literal(BUNDLE_FORMAT),
-    agents: z.array(AgentSpec).max(5_000),
-    sessionTemplates: z.array(TemplateSpec).max(20_000),
+    agents: z.array(AgentSpecInput).max(5_000),
+    sessionTemplates: z.array(TemplateSpecInput).max(20_000),
+  })
+  .meta({ id: 'BundleInput' });
+
+/**
+ * An organization's configuration as code, as an export writes it: its active agents and templates,
+ * sorted by name (code-point order), without ids, versions or timestamps, every field present. The
+ * same data always exports to the same bytes.
+ */
+export const ExportedAgentSpec = z
+  .object({
+    name: z.string(),
+    instructions: z.string(),
+    model: z.string(),
+    voice: z.string().nullable(),
+    tools: z.array(z.string()),
+    modality: agentFields.modality,
+    panels: z.array(PanelType),
+    handoffTargets: z.array(z.string()),
+  })
+  .meta({ id: 'AgentSpec' });
+
+export const ExportedTemplateSpec = z
+  .object({
+    name: z.string(),
+    description: z.string().nullable(),
+    agents: z.array(z.string()),
+    initialAgent: z.string().nullable(),
+    modalityProfile: templateFields.modalityProfile,
+    enabledPanels: z.array(PanelType),
+    maxDurationSeconds: z.int().nullable(),
+    idleTimeoutSeconds: z.int(),
+  })
+  .meta({ id: 'TemplateSpec' });
+
+export const Bundle = z
+  .object({
+    format: z.literal(BUNDLE_FORMAT),
+    agents: z.array(ExportedAgentSpec),
+    sessionTemplates: z.array(ExportedTemplateSpec),
   })
   .meta({ id: 'Bundle' });
-export type Bundle = z.output<typeof Bundle>;
+export type Bundle = z.infer<typeof Bundle>;
 
 export const ImportInput = z
   .strictObject({
-    bundle: Bundle,
+    bundle: BundleInput,
     /** Plan only: answer what would change, and change nothing. */
     dryRun: z.boolean().default(false),
     /** Also delete the active agents and templates the bundle does not name. */

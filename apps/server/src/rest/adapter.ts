@@ -1,4 +1,3 @@
-import { TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { createContext, type Deps } from '../context';
@@ -72,6 +71,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
     app.route({
       method: operation.method,
       url: REST_PREFIX + operation.path.replace(/\{(\w+)\}/g, ':$1'),
+      ...(operation.bodyLimit ? { bodyLimit: operation.bodyLimit } : {}),
       // The output schema lets Fastify serialise responses with fast-json-stringify.
       ...(operation.output && status !== 204
         ? { schema: { response: { [status]: jsonSchema(operation.output, 'output') } } }
@@ -89,11 +89,10 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         try {
           result = await call(input);
         } catch (error) {
-          const cause = error instanceof TRPCError ? error.cause : error;
-          if (!(cause instanceof NotModified)) throw error;
+          if (!(error instanceof NotModified)) throw error;
           return reply
             .code(304)
-            .header('etag', `"${cause.etag}"`)
+            .header('etag', `"${error.etag}"`)
             .header('cache-control', 'private, no-cache')
             .send();
         }

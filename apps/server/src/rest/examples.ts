@@ -129,6 +129,41 @@ const sessionConfig = {
   etag: 'Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4',
 };
 
+const triageSpec = {
+  name: 'Triage Agent',
+  instructions: triage.instructions,
+  model: 'gpt-4.1-mini',
+  voice: 'alloy',
+  tools: [],
+  modality: 'audio_only',
+  panels: [],
+  handoffTargets: ['Coding Expert'],
+};
+const coderSpec = {
+  ...triageSpec,
+  name: 'Coding Expert',
+  instructions: coder.instructions,
+  tools: ['run_tests'],
+  modality: 'audio_screenshare',
+  panels: ['coding_ide'],
+  handoffTargets: [],
+};
+const interviewSpec = {
+  name: 'Default Coding Interview',
+  description: template.description,
+  agents: ['Triage Agent', 'Coding Expert'],
+  initialAgent: 'Triage Agent',
+  modalityProfile: 'audio_screenshare',
+  enabledPanels: ['coding_ide'],
+  maxDurationSeconds: 3600,
+  idleTimeoutSeconds: 300,
+};
+const bundle = {
+  format: 'switchboard.bundle/v1',
+  agents: [coderSpec, triageSpec],
+  sessionTemplates: [interviewSpec],
+};
+
 export const EXAMPLES: Record<string, unknown> = {
   Organization: organization,
   User: admin,
@@ -192,6 +227,22 @@ export const EXAMPLES: Record<string, unknown> = {
   SessionConfig: sessionConfig,
   SessionConfigOverrides: { maxDurationSeconds: 1800 },
   SessionConfigInput: { overrides: { maxDurationSeconds: 1800 } },
+  AgentSpec: coderSpec,
+  TemplateSpec: interviewSpec,
+  Bundle: bundle,
+  AgentSpecInput: { name: 'Note Taker', instructions: 'Keep notes of the session.', panels: ['notepad'] },
+  TemplateSpecInput: interviewSpec,
+  BundleInput: bundle,
+  ImportInput: { bundle, dryRun: true, prune: false },
+  ImportPlan: {
+    dryRun: true,
+    applied: false,
+    changes: [
+      { kind: 'agent', name: 'Coding Expert', action: 'unchanged', fields: [] },
+      { kind: 'agent', name: 'Triage Agent', action: 'update', fields: ['voice'] },
+      { kind: 'sessionTemplate', name: 'Default Coding Interview', action: 'create', fields: [] },
+    ],
+  },
   Error: {
     error: {
       code: 'BAD_REQUEST',

@@ -51,13 +51,62 @@ export function changedFields<K extends HistoryKind>(
   return changes;
 }
 
+/** One change of an agent or a template: what `recordRevisions` writes. */
+export interface Change<K extends HistoryKind = HistoryKind> {
+  kind: K;
+  action: RevisionAction;
+  /** The entity before the change; null for a create, clone or import that creates. */
+  before: Entity<K> | null;
+  after: Entity<K>;
+}
+
 /**
- * Records one change of an agent or a template: its revision (the entity as it stands after the
- * change, the fields that changed since `before`, and for a template the version of each of its
- * agents, read in the same statement) and its audit event, in one statement of the change's
- * transaction. `before` is null for a create, clone or import that creates.
+ * Records changes of agents and templates: for each, its revision (the entity as it stands after
+ * the change, the fields that changed since `before`, and for a template the version of each of its
+ * agents, read in the same statement) and its audit event, all in one statement of the change's
+ * transaction, however many changes (an import writes thousands at once).
  */
-export async function recordRevision<K extends HistoryKind>(
+export async function recordRevisions(tx: Db, by: Attribution, changes: Change[]): Promise<void> {
+  if (!changes.length) return;
+  const entries = changes.map(({ kind, action, before, after }) => ({
+    kind,
+    action,
+    id: after.id,
+    version: after.version,
+    name: after.name,
+    changes: before ? changedFields(kind, before as never, after as never) : [],
+    snapshot: after,
+  }));
+  const { actor } = by;
+  await tx.execute(sql`
+    with entry as (
+      select value as entry from jsonb_array_elements(${JSON.stringify(entries)}::jsonb)
+    ),
+    revision as (
+      insert into ${revisions} (organization_id, resource_type, resource_id, version, action, actor_type,
+        actor_id, actor_name, changes, snapshot, agent_versions)
+      select ${by.organizationId}::uuid, entry ->> 'kind', (entry ->> 'id')::uuid, (entry ->> 'version')::int,
+        entry ->> 'action', ${actor.type}::text, ${actor.id}::uuid, ${actor.name}::text, entry -> 'changes',
+        entry -> 'snapshot',
+        case when entry ->> 'kind' = 'sessionTemplate' then (
+          select coalesce(jsonb_object_agg(agents.id, agents.version), '{}'::jsonb)
+          from agents
+          where agents.organization_id = ${by.organizationId}::uuid
+            and agents.id in (select jsonb_array_elements_text(entry -> 'snapshot' -> 'agentIds')::uuid)
+        ) end
+      from entry
+      returning resource_type, resource_id, version, action, at, snapshot ->> 'name' as name
+    )
+    insert into ${auditEvents} (organization_id, at, actor_type, actor_id, actor_name, action, resource_type,
+      resource_id, resource_name, version, request_id)
+    select ${by.organizationId}::uuid, revision.at, ${actor.type}::text, ${actor.id}::uuid, ${actor.name}::text,
+      revision.resource_type || '.' || revision.action, revision.resource_type, revision.resource_id,
+      revision.name, revision.version, ${by.requestId}::text
+    from revision`);
+}
+
+/** Records one change of an agent or a template (`recordRevisions` of one). */
+export function recordRevision<K extends HistoryKind>(
   tx: Db,
   by: Attribution,
   kind: K,
@@ -65,30 +114,7 @@ export async function recordRevision<K extends HistoryKind>(
   before: Entity<K> | null,
   after: Entity<K>,
 ): Promise<void> {
-  const changes = before ? changedFields(kind, before, after) : [];
-  const { actor } = by;
-  await tx.execute(sql`
-    with revision as (
-      insert into ${revisions} (organization_id, resource_type, resource_id, version, action, actor_type,
-        actor_id, actor_name, changes, snapshot, agent_versions)
-      select ${by.organizationId}::uuid, ${kind}::text, ${after.id}::uuid, ${after.version}::int, ${action}::text,
-        ${actor.type}::text, ${actor.id}::uuid, ${actor.name}::text, ${JSON.stringify(changes)}::jsonb,
-        entity.snapshot,
-        case when ${kind}::text = 'sessionTemplate' then (
-          select coalesce(jsonb_object_agg(agents.id, agents.version), '{}'::jsonb)
-          from agents
-          where agents.organization_id = ${by.organizationId}::uuid
-            and agents.id in (select jsonb_array_elements_text(entity.snapshot -> 'agentIds')::uuid)
-        ) end
-      from (select ${JSON.stringify(after)}::jsonb as snapshot) entity
-      returning at
-    )
-    insert into ${auditEvents} (organization_id, at, actor_type, actor_id, actor_name, action, resource_type,
-      resource_id, resource_name, version, request_id)
-    select ${by.organizationId}::uuid, revision.at, ${actor.type}::text, ${actor.id}::uuid, ${actor.name}::text,
-      ${`${kind}.${action}`}::text, ${kind}::text, ${after.id}::uuid, ${after.name}::text, ${after.version}::int,
-      ${by.requestId}::text
-    from revision`);
+  return recordRevisions(tx, by, [{ kind, action, before, after } as Change]);
 }
 
 /** Records an audit event of a change that keeps no revision (members, API keys, imports). */
