@@ -19,6 +19,7 @@ import { describeError, errorBody } from './errors';
 import { scrubbingLoggerOptions } from './logging';
 import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
+import { IdempotencyStore } from './rest/idempotency';
 import { buildOpenApiDocument } from './rest/openapi';
 import { type AppRouter, appRouter } from './router';
 import { ApiKeyCache } from './services/apiKeys';
@@ -47,6 +48,7 @@ export function createDeps(database: Database, config: AppConfig): Deps {
     tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
     actors: new ActorCache(database.db),
     apiKeys: new ApiKeyCache(database.db, config.apiKeyUsageFlushMs),
+    idempotency: new IdempotencyStore(database.db),
     authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
   };
 }
@@ -84,7 +86,10 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
 
   const deps = createDeps(database, config);
   // The last use of API keys is written before the database closes.
-  app.addHook('onClose', () => deps.apiKeys.close());
+  app.addHook('onClose', async () => {
+    deps.idempotency.close();
+    await deps.apiKeys.close();
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -157,7 +162,10 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     // Swagger UI loads only its own scripts; no upgrade to https for a server on plain http.
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
-  await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false });
+  await app.register(cors, {
+    origin: config.corsOrigins.length ? config.corsOrigins : false,
+    exposedHeaders: ['etag', 'idempotent-replayed', 'x-request-id'],
+  });
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_req, reply) => {

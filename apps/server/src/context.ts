@@ -5,6 +5,7 @@ import type { ActorCache } from './auth/actors';
 import type { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import type { RateLimiter } from './rateLimit';
+import type { IdempotencyStore } from './rest/idempotency';
 import type { ApiKeyCache } from './services/apiKeys';
 
 /** What the server is built from, shared by every request. */
@@ -14,6 +15,7 @@ export interface Deps {
   tokens: TokenService;
   actors: ActorCache;
   apiKeys: ApiKeyCache;
+  idempotency: IdempotencyStore;
   authRateLimiter: RateLimiter;
 }
 

@@ -69,7 +69,8 @@ export const createCallerFactory = t.createCallerFactory;
  */
 export const publicProcedure = t.procedure.meta({ access: 'public' });
 
-async function authenticate(ctx: Context): Promise<Actor> {
+/** Who the bearer of the request is (a user or an API key); 401 when nobody valid. */
+export async function authenticate(ctx: Context): Promise<Actor> {
   if (!ctx.bearer) throw new AppError('UNAUTHORIZED', 'Missing bearer token');
   if (ctx.bearer.startsWith(API_KEY_PREFIX)) {
     const key = await ctx.apiKeys.resolve(ctx.bearer);

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { createContext, type Deps } from '../context';
-import { AppError } from '../errors';
+import { type Context, createContext, type Deps } from '../context';
+import { AppError, describeError, errorBody } from '../errors';
 import { matchesEtag, NotModified } from '../notModified';
 import { appRouter } from '../router';
-import { createCallerFactory } from '../trpc';
+import { authenticate, createCallerFactory } from '../trpc';
+import { checkIdempotencyKey, requestHash } from './idempotency';
 import { jsonSchema, type RestOperation, restOperations } from './routes';
 
 /**
@@ -63,6 +64,21 @@ function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<st
   return input;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Whose an idempotency key is: the client address's for signup and login, else the caller's
+ * organization's; null for a request with no valid credentials (it runs, and is refused, as usual).
+ */
+async function idempotencyScope(operation: RestOperation, context: Context): Promise<string | null> {
+  if (operation.access === 'public') return `address:${context.clientIp}`;
+  try {
+    return `organization:${(await authenticate(context)).organizationId}`;
+  } catch {
+    return null;
+  }
+}
+
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
   const createCaller = createCallerFactory(appRouter);
   for (const operation of restOperations()) {
@@ -77,17 +93,49 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         ? { schema: { response: { [status]: jsonSchema(operation.output, 'output') } } }
         : {}),
       handler: async (req, reply) => {
-        const input = inputOf(req, operation, integers);
         const context = createContext(deps, req);
         const ifNoneMatch = req.headers['if-none-match'];
         if (operation.etag && operation.method === 'GET' && ifNoneMatch) context.ifNoneMatch = ifNoneMatch;
-        const caller = createCaller(context) as unknown as Record<string, unknown>;
-        const call = operation.procedure
-          .split('.')
-          .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as Callable;
+        const run = () => {
+          const caller = createCaller(context) as unknown as Record<string, unknown>;
+          const call = operation.procedure
+            .split('.')
+            .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as Callable;
+          return call(inputOf(req, operation, integers));
+        };
+
+        const key =
+          operation.method === 'POST' ? checkIdempotencyKey(req.headers['idempotency-key']) : undefined;
+        const scope = key === undefined ? null : await idempotencyScope(operation, context);
+        if (key !== undefined && scope !== null) {
+          // The first answer is kept and replayed byte for byte, so it is serialised here, once.
+          const claim = await deps.idempotency.claim(scope, key, requestHash(req.method, req.url, req.body));
+          if (claim.kind === 'replay') {
+            reply.code(claim.status).header('idempotent-replayed', 'true');
+            return claim.body === null ? reply.send() : reply.type(JSON_TYPE).send(claim.body);
+          }
+          let body: string;
+          try {
+            body = JSON.stringify(await run());
+          } catch (error) {
+            const described = describeError(error);
+            if (described.status >= 500) await deps.idempotency.release(scope, key);
+            else
+              await deps.idempotency.complete(
+                scope,
+                key,
+                described.status,
+                JSON.stringify(errorBody(described)),
+              );
+            throw error;
+          }
+          await deps.idempotency.complete(scope, key, status, body);
+          return reply.code(status).type(JSON_TYPE).send(body);
+        }
+
         let result: unknown;
         try {
-          result = await call(input);
+          result = await run();
         } catch (error) {
           if (!(error instanceof NotModified)) throw error;
           return reply

@@ -128,7 +128,33 @@ function operationObject(operation: RestOperation, components: Components) {
     // agents and templates an API key too.
     security:
       operation.access === 'public' ? [] : [{ bearerAuth: [] }, ...(operation.keys ? [{ apiKey: [] }] : [])],
-    parameters: [...pathParameters, ...queryParameters],
+    parameters: [
+      ...pathParameters,
+      ...queryParameters,
+      ...(operation.method === 'POST'
+        ? [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description:
+                'The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409',
+              schema: { type: 'string', minLength: 1, maxLength: 255 },
+            },
+          ]
+        : []),
+      ...(operation.etag && operation.method === 'GET'
+        ? [
+            {
+              name: 'If-None-Match',
+              in: 'header',
+              required: false,
+              description: 'The `ETag` of a copy: 304 with no body while it is current',
+              schema: { type: 'string' },
+            },
+          ]
+        : []),
+    ],
     ...(hasBody && inputName
       ? {
           requestBody: {

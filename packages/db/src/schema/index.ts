@@ -1,6 +1,7 @@
 export * from './agents';
 export * from './apiKeys';
 export * from './history';
+export * from './idempotency';
 export * from './organizations';
 export * from './rateLimits';
 export * from './sessionTemplates';
