@@ -436,6 +436,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The active agents and templates as a bundle: names instead of ids, sorted, deterministic
+         * @description tRPC: `config.export`. Access: member, or an API key with the read scope.
+         */
+        get: operations["config_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a bundle: plan (dryRun) or apply, all or nothing
+         * @description tRPC: `config.import`. Access: admin, or an API key with the write scope.
+         */
+        post: operations["config_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -640,6 +680,61 @@ export interface components {
         };
         /**
          * @example {
+         *       "name": "Coding Expert",
+         *       "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *       "model": "gpt-4.1-mini",
+         *       "voice": "alloy",
+         *       "tools": [
+         *         "run_tests"
+         *       ],
+         *       "modality": "audio_screenshare",
+         *       "panels": [
+         *         "coding_ide"
+         *       ],
+         *       "handoffTargets": []
+         *     }
+         */
+        AgentSpec: {
+            name: string;
+            instructions: string;
+            model: string;
+            voice: string | null;
+            tools: string[];
+            /** @enum {string} */
+            modality: "audio_only" | "audio_camera" | "audio_screenshare";
+            panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            handoffTargets: string[];
+        };
+        /**
+         * @example {
+         *       "name": "Note Taker",
+         *       "instructions": "Keep notes of the session.",
+         *       "panels": [
+         *         "notepad"
+         *       ]
+         *     }
+         */
+        AgentSpecInput: {
+            name: string;
+            instructions: string;
+            /** @default gpt-4.1-mini */
+            model?: string;
+            /** @default null */
+            voice?: string | null;
+            /** @default [] */
+            tools?: string[];
+            /**
+             * @default audio_only
+             * @enum {string}
+             */
+            modality?: "audio_only" | "audio_camera" | "audio_screenshare";
+            /** @default [] */
+            panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            /** @default [] */
+            handoffTargets?: string[];
+        };
+        /**
+         * @example {
          *       "id": "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f",
          *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
          *       "name": "Session runtime (production)",
@@ -789,6 +884,118 @@ export interface components {
             user: components["schemas"]["User"];
             organization: components["schemas"]["Organization"];
             accessToken: string;
+        };
+        /**
+         * @example {
+         *       "format": "switchboard.bundle/v1",
+         *       "agents": [
+         *         {
+         *           "name": "Coding Expert",
+         *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "tools": [
+         *             "run_tests"
+         *           ],
+         *           "modality": "audio_screenshare",
+         *           "panels": [
+         *             "coding_ide"
+         *           ],
+         *           "handoffTargets": []
+         *         },
+         *         {
+         *           "name": "Triage Agent",
+         *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "tools": [],
+         *           "modality": "audio_only",
+         *           "panels": [],
+         *           "handoffTargets": [
+         *             "Coding Expert"
+         *           ]
+         *         }
+         *       ],
+         *       "sessionTemplates": [
+         *         {
+         *           "name": "Default Coding Interview",
+         *           "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *           "agents": [
+         *             "Triage Agent",
+         *             "Coding Expert"
+         *           ],
+         *           "initialAgent": "Triage Agent",
+         *           "modalityProfile": "audio_screenshare",
+         *           "enabledPanels": [
+         *             "coding_ide"
+         *           ],
+         *           "maxDurationSeconds": 3600,
+         *           "idleTimeoutSeconds": 300
+         *         }
+         *       ]
+         *     }
+         */
+        Bundle: {
+            /** @constant */
+            format: "switchboard.bundle/v1";
+            agents: components["schemas"]["AgentSpec"][];
+            sessionTemplates: components["schemas"]["TemplateSpec"][];
+        };
+        /**
+         * @example {
+         *       "format": "switchboard.bundle/v1",
+         *       "agents": [
+         *         {
+         *           "name": "Coding Expert",
+         *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "tools": [
+         *             "run_tests"
+         *           ],
+         *           "modality": "audio_screenshare",
+         *           "panels": [
+         *             "coding_ide"
+         *           ],
+         *           "handoffTargets": []
+         *         },
+         *         {
+         *           "name": "Triage Agent",
+         *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "tools": [],
+         *           "modality": "audio_only",
+         *           "panels": [],
+         *           "handoffTargets": [
+         *             "Coding Expert"
+         *           ]
+         *         }
+         *       ],
+         *       "sessionTemplates": [
+         *         {
+         *           "name": "Default Coding Interview",
+         *           "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *           "agents": [
+         *             "Triage Agent",
+         *             "Coding Expert"
+         *           ],
+         *           "initialAgent": "Triage Agent",
+         *           "modalityProfile": "audio_screenshare",
+         *           "enabledPanels": [
+         *             "coding_ide"
+         *           ],
+         *           "maxDurationSeconds": 3600,
+         *           "idleTimeoutSeconds": 300
+         *         }
+         *       ]
+         *     }
+         */
+        BundleInput: {
+            /** @constant */
+            format: "switchboard.bundle/v1";
+            agents: components["schemas"]["AgentSpecInput"][];
+            sessionTemplates: components["schemas"]["TemplateSpecInput"][];
         };
         /**
          * @example {
@@ -942,6 +1149,107 @@ export interface components {
             field: string;
             before: unknown;
             after: unknown;
+        };
+        /**
+         * @example {
+         *       "bundle": {
+         *         "format": "switchboard.bundle/v1",
+         *         "agents": [
+         *           {
+         *             "name": "Coding Expert",
+         *             "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *             "model": "gpt-4.1-mini",
+         *             "voice": "alloy",
+         *             "tools": [
+         *               "run_tests"
+         *             ],
+         *             "modality": "audio_screenshare",
+         *             "panels": [
+         *               "coding_ide"
+         *             ],
+         *             "handoffTargets": []
+         *           },
+         *           {
+         *             "name": "Triage Agent",
+         *             "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *             "model": "gpt-4.1-mini",
+         *             "voice": "alloy",
+         *             "tools": [],
+         *             "modality": "audio_only",
+         *             "panels": [],
+         *             "handoffTargets": [
+         *               "Coding Expert"
+         *             ]
+         *           }
+         *         ],
+         *         "sessionTemplates": [
+         *           {
+         *             "name": "Default Coding Interview",
+         *             "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *             "agents": [
+         *               "Triage Agent",
+         *               "Coding Expert"
+         *             ],
+         *             "initialAgent": "Triage Agent",
+         *             "modalityProfile": "audio_screenshare",
+         *             "enabledPanels": [
+         *               "coding_ide"
+         *             ],
+         *             "maxDurationSeconds": 3600,
+         *             "idleTimeoutSeconds": 300
+         *           }
+         *         ]
+         *       },
+         *       "dryRun": true,
+         *       "prune": false
+         *     }
+         */
+        ImportInput: {
+            bundle: components["schemas"]["BundleInput"];
+            /** @default false */
+            dryRun?: boolean;
+            /** @default false */
+            prune?: boolean;
+        };
+        /**
+         * @example {
+         *       "dryRun": true,
+         *       "applied": false,
+         *       "changes": [
+         *         {
+         *           "kind": "agent",
+         *           "name": "Coding Expert",
+         *           "action": "unchanged",
+         *           "fields": []
+         *         },
+         *         {
+         *           "kind": "agent",
+         *           "name": "Triage Agent",
+         *           "action": "update",
+         *           "fields": [
+         *             "voice"
+         *           ]
+         *         },
+         *         {
+         *           "kind": "sessionTemplate",
+         *           "name": "Default Coding Interview",
+         *           "action": "create",
+         *           "fields": []
+         *         }
+         *       ]
+         *     }
+         */
+        ImportPlan: {
+            dryRun: boolean;
+            applied: boolean;
+            changes: {
+                /** @enum {string} */
+                kind: "agent" | "sessionTemplate";
+                name: string;
+                /** @enum {string} */
+                action: "create" | "update" | "unchanged" | "delete";
+                fields: string[];
+            }[];
         };
         /**
          * @example {
@@ -1342,6 +1650,70 @@ export interface components {
         };
         /**
          * @example {
+         *       "name": "Default Coding Interview",
+         *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *       "agents": [
+         *         "Triage Agent",
+         *         "Coding Expert"
+         *       ],
+         *       "initialAgent": "Triage Agent",
+         *       "modalityProfile": "audio_screenshare",
+         *       "enabledPanels": [
+         *         "coding_ide"
+         *       ],
+         *       "maxDurationSeconds": 3600,
+         *       "idleTimeoutSeconds": 300
+         *     }
+         */
+        TemplateSpec: {
+            name: string;
+            description: string | null;
+            agents: string[];
+            initialAgent: string | null;
+            /** @enum {string} */
+            modalityProfile: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
+            enabledPanels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            maxDurationSeconds: number | null;
+            idleTimeoutSeconds: number;
+        };
+        /**
+         * @example {
+         *       "name": "Default Coding Interview",
+         *       "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *       "agents": [
+         *         "Triage Agent",
+         *         "Coding Expert"
+         *       ],
+         *       "initialAgent": "Triage Agent",
+         *       "modalityProfile": "audio_screenshare",
+         *       "enabledPanels": [
+         *         "coding_ide"
+         *       ],
+         *       "maxDurationSeconds": 3600,
+         *       "idleTimeoutSeconds": 300
+         *     }
+         */
+        TemplateSpecInput: {
+            name: string;
+            /** @default null */
+            description?: string | null;
+            agents: string[];
+            /** @default null */
+            initialAgent?: string | null;
+            /**
+             * @default audio_only
+             * @enum {string}
+             */
+            modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
+            /** @default [] */
+            enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            /** @default null */
+            maxDurationSeconds?: number | null;
+            /** @default 300 */
+            idleTimeoutSeconds?: number;
+        };
+        /**
+         * @example {
          *       "voice": "verse",
          *       "version": 1
          *     }
@@ -1425,7 +1797,10 @@ export interface operations {
     auth_signup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1491,7 +1866,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1541,7 +1916,10 @@ export interface operations {
     auth_login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1596,7 +1974,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1822,7 +2200,10 @@ export interface operations {
     organization_addMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1897,7 +2278,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2021,7 +2402,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2168,7 +2549,10 @@ export interface operations {
     agents_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2247,7 +2631,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2467,7 +2851,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2808,7 +3192,10 @@ export interface operations {
     agents_restore: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2900,7 +3287,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3030,7 +3417,10 @@ export interface operations {
     sessionTemplates_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3116,7 +3506,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3342,7 +3732,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3457,7 +3847,10 @@ export interface operations {
     sessionTemplates_clone: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3533,7 +3926,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3805,7 +4198,10 @@ export interface operations {
     sessionTemplates_restore: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3900,7 +4296,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3941,7 +4337,10 @@ export interface operations {
     sessionTemplates_config: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of a copy: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4076,7 +4475,10 @@ export interface operations {
     sessionTemplates_configWithOverrides: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4192,7 +4594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4415,7 +4817,10 @@ export interface operations {
     apiKeys_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4488,7 +4893,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 1 MiB */
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4573,6 +4978,293 @@ export interface operations {
             };
             /** @description Not found (or another organization’s) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    config_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "switchboard.bundle/v1",
+                     *       "agents": [
+                     *         {
+                     *           "name": "Coding Expert",
+                     *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "tools": [
+                     *             "run_tests"
+                     *           ],
+                     *           "modality": "audio_screenshare",
+                     *           "panels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "handoffTargets": []
+                     *         },
+                     *         {
+                     *           "name": "Triage Agent",
+                     *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "tools": [],
+                     *           "modality": "audio_only",
+                     *           "panels": [],
+                     *           "handoffTargets": [
+                     *             "Coding Expert"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "sessionTemplates": [
+                     *         {
+                     *           "name": "Default Coding Interview",
+                     *           "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *           "agents": [
+                     *             "Triage Agent",
+                     *             "Coding Expert"
+                     *           ],
+                     *           "initialAgent": "Triage Agent",
+                     *           "modalityProfile": "audio_screenshare",
+                     *           "enabledPanels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "maxDurationSeconds": 3600,
+                     *           "idleTimeoutSeconds": 300
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    config_import: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "bundle": {
+                 *         "format": "switchboard.bundle/v1",
+                 *         "agents": [
+                 *           {
+                 *             "name": "Coding Expert",
+                 *             "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+                 *             "model": "gpt-4.1-mini",
+                 *             "voice": "alloy",
+                 *             "tools": [
+                 *               "run_tests"
+                 *             ],
+                 *             "modality": "audio_screenshare",
+                 *             "panels": [
+                 *               "coding_ide"
+                 *             ],
+                 *             "handoffTargets": []
+                 *           },
+                 *           {
+                 *             "name": "Triage Agent",
+                 *             "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                 *             "model": "gpt-4.1-mini",
+                 *             "voice": "alloy",
+                 *             "tools": [],
+                 *             "modality": "audio_only",
+                 *             "panels": [],
+                 *             "handoffTargets": [
+                 *               "Coding Expert"
+                 *             ]
+                 *           }
+                 *         ],
+                 *         "sessionTemplates": [
+                 *           {
+                 *             "name": "Default Coding Interview",
+                 *             "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                 *             "agents": [
+                 *               "Triage Agent",
+                 *               "Coding Expert"
+                 *             ],
+                 *             "initialAgent": "Triage Agent",
+                 *             "modalityProfile": "audio_screenshare",
+                 *             "enabledPanels": [
+                 *               "coding_ide"
+                 *             ],
+                 *             "maxDurationSeconds": 3600,
+                 *             "idleTimeoutSeconds": 300
+                 *           }
+                 *         ]
+                 *       },
+                 *       "dryRun": true,
+                 *       "prune": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["ImportInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dryRun": true,
+                     *       "applied": false,
+                     *       "changes": [
+                     *         {
+                     *           "kind": "agent",
+                     *           "name": "Coding Expert",
+                     *           "action": "unchanged",
+                     *           "fields": []
+                     *         },
+                     *         {
+                     *           "kind": "agent",
+                     *           "name": "Triage Agent",
+                     *           "action": "update",
+                     *           "fields": [
+                     *             "voice"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "kind": "sessionTemplate",
+                     *           "name": "Default Coding Interview",
+                     *           "action": "create",
+                     *           "fields": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportPlan"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The organization has two active agents or templates of one name (`details.agentNames`, `details.sessionTemplateNames`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -64,7 +64,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
         expect(operation.security, where).toBeDefined();
         if (operation.security.length) {
           // A user's token everywhere; an API key too on agents and templates (API.md "API keys").
-          const keys = /^\/api\/v1\/(agents|session-templates)/.test(path);
+          const keys = /^\/api\/v1\/(agents|session-templates|config)/.test(path);
           expect(operation.security, where).toEqual(
             keys ? [{ bearerAuth: [] }, { apiKey: [] }] : [{ bearerAuth: [] }],
           );
@@ -86,6 +86,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
       'DELETE /api/v1/agents/{id}',
       'POST /api/v1/agents/{id}/restore',
       'POST /api/v1/auth/signup',
+      'POST /api/v1/config/import',
       'POST /api/v1/organization/members',
       'POST /api/v1/session-templates/{id}/restore',
       'PUT /api/v1/agents/{id}',
