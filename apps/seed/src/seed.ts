@@ -1,11 +1,10 @@
-import {
-  type AuthResult,
-  type CreateAgentInput,
-  type CreateSessionTemplateInput,
-  createClient,
-  type SwitchboardClient,
-  TRPCClientError,
+import type {
+  AuthResult,
+  CreateAgentInput,
+  CreateSessionTemplateInput,
+  SwitchboardClient,
 } from '@switchboard/client';
+import { connect, errorCode, reasonOf, unreachable } from './client';
 
 /**
  * The demo data, created through the typed client only (no database access), so it seeds a
@@ -54,25 +53,12 @@ export interface SeedResult {
 /** A failure the seed explains in one line (the command exits non-zero with it). */
 export class SeedError extends Error {}
 
-function reason(error: unknown): string {
-  if (error instanceof TRPCClientError) {
-    const data = error.data as { code?: string; httpStatus?: number } | undefined;
-    if (!data) return `cannot reach the server (${error.message})`;
-    return `${data.httpStatus ?? ''} ${data.code ?? ''}: ${error.message}`.trim();
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-function codeOf(error: unknown): string | undefined {
-  return error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined;
-}
-
 async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
     if (error instanceof SeedError) throw error;
-    throw new SeedError(`${what} failed: ${reason(error)}`);
+    throw new SeedError(`${what} failed: ${reasonOf(error)}`);
   }
 }
 
@@ -86,17 +72,17 @@ function sessionSteps(session: AuthResult, created: boolean): SeedStep[] {
 
 /** Logs in as the demo admin, signing up (with the demo organization) when the email is new. */
 async function adminSession(options: SeedOptions, steps: SeedStep[]) {
-  const anonymous = createClient({ url: options.url });
+  const anonymous = connect(options.url);
   const credentials = { email: options.adminEmail, password: options.adminPassword };
   try {
     const session = await anonymous.auth.login.mutate(credentials);
     steps.push(...sessionSteps(session, false));
     return session;
   } catch (error) {
-    if (error instanceof TRPCClientError && !error.data) {
-      throw new SeedError(`cannot reach the server at ${options.url} (${error.message})`);
+    if (unreachable(error)) {
+      throw new SeedError(`cannot reach the server at ${options.url} (${(error as Error).message})`);
     }
-    if (codeOf(error) !== 'UNAUTHORIZED') throw new SeedError(`admin login failed: ${reason(error)}`);
+    if (errorCode(error) !== 'UNAUTHORIZED') throw new SeedError(`admin login failed: ${reasonOf(error)}`);
   }
   try {
     const session = await anonymous.auth.signup.mutate({
@@ -107,10 +93,10 @@ async function adminSession(options: SeedOptions, steps: SeedStep[]) {
     steps.push(...sessionSteps(session, true));
     return session;
   } catch (error) {
-    if (codeOf(error) === 'CONFLICT') {
+    if (errorCode(error) === 'CONFLICT') {
       throw new SeedError(`admin login failed: wrong password for ${options.adminEmail}`);
     }
-    throw new SeedError(`admin signup failed: ${reason(error)}`);
+    throw new SeedError(`admin signup failed: ${reasonOf(error)}`);
   }
 }
 
@@ -126,7 +112,7 @@ async function findOrCreateAgent(api: SwitchboardClient, input: CreateAgentInput
 export async function seed(options: SeedOptions): Promise<SeedResult> {
   const steps: SeedStep[] = [];
   const session = await adminSession(options, steps);
-  const api = createClient({ url: options.url, token: session.accessToken });
+  const api = connect(options.url, session.accessToken);
 
   const members = await step('listing members', () => api.organization.listMembers.query());
   const memberEmail = options.memberEmail.trim().toLowerCase();
@@ -134,7 +120,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   let memberPasswordWorks = true;
   if (existing) {
     steps.push({ what: 'member', name: existing.email, id: existing.id, created: false });
-    memberPasswordWorks = await createClient({ url: options.url })
+    memberPasswordWorks = await connect(options.url)
       .auth.login.mutate({ email: memberEmail, password: options.memberPassword })
       .then(() => true)
       .catch(() => false);
