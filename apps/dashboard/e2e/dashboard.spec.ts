@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
@@ -397,4 +397,51 @@ test('API keys: create shows the secret once, the key reads the session config t
       ).status(),
     )
     .toBe(401);
+});
+
+test('import / export: download the bundle, upload a changed one, see the plan with its field diff, apply it; a bad one names its entries', async ({
+  page,
+}) => {
+  await signIn(page, 'admin@example.com');
+  await page.getByRole('link', { name: 'Import / export' }).click();
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download the bundle' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('switchboard-bundle.json');
+  const bundle = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+  expect(bundle.format).toBe('switchboard.bundle/v1');
+  await checkPage(page, 'config');
+
+  const changed = structuredClone(bundle);
+  const triage = changed.agents.find((agent: { name: string }) => agent.name === 'Triage Agent');
+  triage.voice = 'verse';
+  changed.agents.push({ name: 'Imported Note Taker', instructions: 'Keep notes', panels: ['notepad'] });
+  await page.getByLabel('Bundle file').setInputFiles({
+    name: 'changed.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(changed)),
+  });
+  const plan = page.getByRole('region', { name: 'The plan' });
+  await expect(plan.getByRole('row').filter({ hasText: 'Imported Note Taker' })).toContainText('create');
+  await expect(plan.getByRole('row').filter({ hasText: 'Triage Agent' })).toContainText('Voice');
+  await checkPage(page, 'config-plan');
+  await plan.getByRole('button', { name: 'Apply this plan' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByRole('heading', { name: 'Applied' })).toBeVisible();
+  await page.getByRole('link', { name: 'Agents', exact: true }).click();
+  await expect(page.getByRole('link', { name: 'Imported Note Taker' })).toBeVisible();
+
+  await page.getByRole('link', { name: 'Import / export' }).click();
+  const broken = structuredClone(changed);
+  broken.sessionTemplates[0].agents = ['Nobody'];
+  await page.getByLabel('Bundle file').setInputFiles({
+    name: 'broken.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(broken)),
+  });
+  const refusal = page.getByRole('alert').filter({ hasText: 'broken.json cannot be imported' });
+  await expect(refusal).toContainText(
+    `Template “${broken.sessionTemplates[0].name}” · Agents: No agent named "Nobody"`,
+  );
+  await checkPage(page, 'config-refused');
 });

@@ -15,6 +15,7 @@ import { Route as SignInRouteImport } from './routes/sign-in'
 import { Route as SignUpRouteImport } from './routes/sign-up'
 import { Route as AppApiKeysRouteImport } from './routes/_app/api-keys'
 import { Route as AppAuditRouteImport } from './routes/_app/audit'
+import { Route as AppConfigRouteImport } from './routes/_app/config'
 import { Route as AppMembersRouteImport } from './routes/_app/members'
 import { Route as AppAgentsIndexRouteImport } from './routes/_app/agents/index'
 import { Route as AppAgentsIdRouteImport } from './routes/_app/agents/$id'
@@ -52,6 +53,11 @@ const AppApiKeysRoute = AppApiKeysRouteImport.update({
 const AppAuditRoute = AppAuditRouteImport.update({
   id: '/audit',
   path: '/audit',
+  getParentRoute: () => AppRoute,
+} as any)
+const AppConfigRoute = AppConfigRouteImport.update({
+  id: '/config',
+  path: '/config',
   getParentRoute: () => AppRoute,
 } as any)
 const AppMembersRoute = AppMembersRouteImport.update({
@@ -106,6 +112,7 @@ export interface FileRoutesByFullPath {
   '/sign-up': typeof SignUpRoute
   '/api-keys': typeof AppApiKeysRoute
   '/audit': typeof AppAuditRoute
+  '/config': typeof AppConfigRoute
   '/members': typeof AppMembersRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
@@ -122,6 +129,7 @@ export interface FileRoutesByTo {
   '/sign-up': typeof SignUpRoute
   '/api-keys': typeof AppApiKeysRoute
   '/audit': typeof AppAuditRoute
+  '/config': typeof AppConfigRoute
   '/members': typeof AppMembersRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
@@ -140,6 +148,7 @@ export interface FileRoutesById {
   '/sign-up': typeof SignUpRoute
   '/_app/api-keys': typeof AppApiKeysRoute
   '/_app/audit': typeof AppAuditRoute
+  '/_app/config': typeof AppConfigRoute
   '/_app/members': typeof AppMembersRoute
   '/_app/agents/$id': typeof AppAgentsIdRoute
   '/_app/agents/new': typeof AppAgentsNewRoute
@@ -158,6 +167,7 @@ export interface FileRouteTypes {
     | '/sign-up'
     | '/api-keys'
     | '/audit'
+    | '/config'
     | '/members'
     | '/agents/$id'
     | '/agents/new'
@@ -174,6 +184,7 @@ export interface FileRouteTypes {
     | '/sign-up'
     | '/api-keys'
     | '/audit'
+    | '/config'
     | '/members'
     | '/agents/$id'
     | '/agents/new'
@@ -191,6 +202,7 @@ export interface FileRouteTypes {
     | '/sign-up'
     | '/_app/api-keys'
     | '/_app/audit'
+    | '/_app/config'
     | '/_app/members'
     | '/_app/agents/$id'
     | '/_app/agents/new'
@@ -251,6 +263,13 @@ declare module '@tanstack/react-router' {
       path: '/audit'
       fullPath: '/audit'
       preLoaderRoute: typeof AppAuditRouteImport
+      parentRoute: typeof AppRoute
+    }
+    '/_app/config': {
+      id: '/_app/config'
+      path: '/config'
+      fullPath: '/config'
+      preLoaderRoute: typeof AppConfigRouteImport
       parentRoute: typeof AppRoute
     }
     '/_app/members': {
@@ -322,6 +341,7 @@ declare module '@tanstack/react-router' {
 interface AppRouteChildren {
   AppApiKeysRoute: typeof AppApiKeysRoute
   AppAuditRoute: typeof AppAuditRoute
+  AppConfigRoute: typeof AppConfigRoute
   AppMembersRoute: typeof AppMembersRoute
   AppAgentsIdRoute: typeof AppAgentsIdRoute
   AppAgentsNewRoute: typeof AppAgentsNewRoute
@@ -336,6 +356,7 @@ interface AppRouteChildren {
 const AppRouteChildren: AppRouteChildren = {
   AppApiKeysRoute: AppApiKeysRoute,
   AppAuditRoute: AppAuditRoute,
+  AppConfigRoute: AppConfigRoute,
   AppMembersRoute: AppMembersRoute,
   AppAgentsIdRoute: AppAgentsIdRoute,
   AppAgentsNewRoute: AppAgentsNewRoute,

@@ -14,7 +14,7 @@ export function NewLink({ to, label }: { to: '/templates/new' | '/agents/new'; l
   return (
     <Link
       to={to}
-      className="inline-flex items-center gap-2 rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500 dark:bg-indigo-500"
+      className="inline-flex items-center gap-2 rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-700"
     >
       <Plus aria-hidden className="h-4 w-4" /> {label}
     </Link>

@@ -11,8 +11,7 @@ export function cx(...classes: (string | false | null | undefined)[]) {
 }
 
 const buttonStyles = {
-  primary:
-    'bg-indigo-600 text-white hover:bg-indigo-500 disabled:bg-indigo-600/50 dark:bg-indigo-500 dark:hover:bg-indigo-400',
+  primary: 'bg-indigo-600 text-white hover:bg-indigo-700 disabled:bg-indigo-600/50 dark:hover:bg-indigo-700',
   secondary:
     'border border-zinc-300 bg-white text-zinc-800 hover:bg-zinc-100 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800',
   danger: 'bg-red-600 text-white hover:bg-red-500 disabled:bg-red-600/50',

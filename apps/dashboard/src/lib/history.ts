@@ -62,6 +62,8 @@ export const FIELD_LABELS: Record<string, string> = {
   tools: 'Tools',
   modality: 'Modality',
   panels: 'Panels',
+  agents: 'Agents',
+  initialAgent: 'Greets first',
 };
 
 /** A field's value as a person reads it: agent names instead of ids, labels instead of enum values. */

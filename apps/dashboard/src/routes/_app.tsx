@@ -1,5 +1,5 @@
 import { createFileRoute, Link, Outlet, redirect, useNavigate } from '@tanstack/react-router';
-import { Bot, KeyRound, LayoutTemplate, LogOut, Moon, ScrollText, Sun, Users } from 'lucide-react';
+import { Bot, FileJson, KeyRound, LayoutTemplate, LogOut, Moon, ScrollText, Sun, Users } from 'lucide-react';
 import { useState, useSyncExternalStore } from 'react';
 import { Button, cx } from '../components/ui';
 import { queryClient } from '../lib/api';
@@ -22,6 +22,7 @@ const NAV = [
   { to: '/templates', label: 'Session templates', icon: LayoutTemplate, adminOnly: false },
   { to: '/agents', label: 'Agents', icon: Bot, adminOnly: false },
   { to: '/members', label: 'Members', icon: Users, adminOnly: true },
+  { to: '/config', label: 'Import / export', icon: FileJson, adminOnly: true },
   { to: '/api-keys', label: 'API keys', icon: KeyRound, adminOnly: true },
   { to: '/audit', label: 'Audit log', icon: ScrollText, adminOnly: true },
 ] as const;
