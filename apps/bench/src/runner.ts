@@ -169,7 +169,12 @@ interface ScaleResult {
 async function scale(
   server: Started,
   sql: postgres.Sql,
-): Promise<{ results: ScaleResult[]; dashboard: DashboardTiming | null; history: HistoryResult[] }> {
+): Promise<{
+  results: ScaleResult[];
+  dashboard: DashboardTiming | null;
+  history: HistoryResult[];
+  imports: ImportResult[];
+}> {
   const seeded = await seedThroughApi(server.url, 0);
   const results: ScaleResult[] = [];
   let dashboard: DashboardTiming | null = null;
@@ -209,7 +214,79 @@ async function scale(
       });
     }
   }
-  return { results, dashboard, history: await historyScale(server, sql, seeded) };
+  return {
+    results,
+    dashboard,
+    history: await historyScale(server, sql, seeded),
+    imports: await importScale(server),
+  };
+}
+
+interface ImportResult {
+  agents: number;
+  templates: number;
+  bytes: number;
+  dryRunMs: number;
+  applyMs: number;
+}
+
+/** A bundle of `agents` agents and `templates` templates of 3 agents each, as a team keeps in git. */
+function generatedBundle(agentCount: number, templateCount: number) {
+  const agents = Array.from({ length: agentCount }, (_, i) => ({
+    name: `Agent ${String(i).padStart(4, '0')}`,
+    instructions: `You are agent ${i}. Greet the caller, help them, and hand over when asked.`,
+    tools: ['search'],
+    handoffTargets: i > 0 ? [`Agent ${String(i - 1).padStart(4, '0')}`] : [],
+  }));
+  const sessionTemplates = Array.from({ length: templateCount }, (_, i) => ({
+    name: `Template ${String(i).padStart(5, '0')}`,
+    description: `Generated template ${i}`,
+    agents: [0, 1, 2].map((k) => agents[(i + k) % agentCount]!.name),
+    maxDurationSeconds: 3600,
+  }));
+  return { format: 'switchboard.bundle/v1', agents, sessionTemplates };
+}
+
+/**
+ * Import of a whole bundle in one request, at three sizes (the largest 500 agents and 2,000
+ * templates), each into a new organization: the plan (dry run), then the import applied.
+ */
+async function importScale(server: Started): Promise<ImportResult[]> {
+  const results: ImportResult[] = [];
+  for (const [agentCount, templateCount] of [
+    [125, 500],
+    [250, 1000],
+    [500, 2000],
+  ] as const) {
+    const { token } = await seedThroughApi(server.url, 0);
+    const body = (dryRun: boolean) =>
+      JSON.stringify({ bundle: generatedBundle(agentCount, templateCount), dryRun });
+    const time = async (dryRun: boolean) => {
+      const began = performance.now();
+      const response = await fetch(`${server.url}/api/v1/config/import`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: body(dryRun),
+      });
+      if (!response.ok)
+        throw new Error(`import: ${response.status} ${(await response.text()).slice(0, 300)}`);
+      await response.json();
+      return Math.round(performance.now() - began);
+    };
+    const dryRunMs = await time(true);
+    const applyMs = await time(false);
+    console.log(
+      `  import   ${agentCount} agents + ${templateCount} templates (${Math.round(body(false).length / 1024)} KiB): dry run ${dryRunMs} ms, applied ${applyMs} ms`,
+    );
+    results.push({
+      agents: agentCount,
+      templates: templateCount,
+      bytes: body(false).length,
+      dryRunMs,
+      applyMs,
+    });
+  }
+  return results;
 }
 
 interface HistoryResult {
@@ -288,7 +365,10 @@ async function main() {
       results: scaleResults,
       dashboard,
       history,
-    } = values['skip-scale'] ? { results: [], dashboard: null, history: [] } : await scale(server, sql);
+      imports,
+    } = values['skip-scale']
+      ? { results: [], dashboard: null, history: [], imports: [] }
+      : await scale(server, sql);
     await server.stop();
 
     let embedded: { coldStartMs: number; results: ScenarioResult[] } | undefined;
@@ -321,6 +401,7 @@ async function main() {
       results,
       scale: scaleResults,
       history,
+      imports,
       dashboard,
       embedded,
     };
