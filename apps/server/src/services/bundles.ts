@@ -12,7 +12,7 @@ import {
   templateProblems,
 } from '@switchboard/contract';
 import { type AgentRow, agents, type Db, organizations, sessionTemplates } from '@switchboard/db';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import { toAgent } from './agents';
@@ -293,9 +293,9 @@ export async function importBundle(
     const deletedTemplates = prune ? templateRows.filter((row) => !bundledTemplates.has(row.name)) : [];
     const bundledAgents = new Set(bundle.agents.map((spec) => spec.name));
     const deletedAgents = prune ? agentRows.filter((row) => !bundledAgents.has(row.name)) : [];
-    for (const row of sorted([...deletedAgents]))
+    for (const row of deletedAgents)
       changes.push({ kind: 'agent', name: row.name, action: 'delete', fields: [] });
-    for (const row of sorted([...deletedTemplates])) {
+    for (const row of deletedTemplates) {
       changes.push({ kind: 'sessionTemplate', name: row.name, action: 'delete', fields: [] });
     }
     const ordered = [
@@ -369,11 +369,9 @@ export async function importBundle(
         .update(agents)
         .set({ isActive: false, version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
         .where(
-          and(
-            inArray(
-              agents.id,
-              deletedAgents.map((row) => row.id),
-            ),
+          inArray(
+            agents.id,
+            deletedAgents.map((row) => row.id),
           ),
         )
         .returning();
