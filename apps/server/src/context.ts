@@ -49,8 +49,6 @@ export interface Context extends Deps {
   clientIp: string;
   /** The request's `x-request-id`, recorded on every audit event it causes. */
   requestId: string;
-  /** A REST GET's `If-None-Match`, on routes that revalidate (`etag` meta); never set for tRPC. */
-  ifNoneMatch?: string;
 }
 
 function bearerOf(header: string | undefined): string | null {

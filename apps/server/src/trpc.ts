@@ -1,4 +1,5 @@
 import { API_KEY_PREFIX, type ApiKeyScope } from '@switchboard/contract';
+import type { Db } from '@switchboard/db';
 import { initTRPC } from '@trpc/server';
 import type { z } from 'zod';
 import type { Actor, Context, KeyActor, UserActor } from './context';
@@ -28,6 +29,11 @@ export interface RestRoute {
    * is answered 304 with no body (after the same authorization and reads as a 200).
    */
   etag?: boolean;
+  /**
+   * The current tag, read cheaply, for a GET with `If-None-Match`: when it matches, the adapter
+   * answers 304 after the same authentication and scope check as the procedure, without calling it.
+   */
+  revalidate?: (db: Db, organizationId: string, input: { id: string }) => Promise<string | null>;
 }
 
 export interface ProcedureMeta {
@@ -87,7 +93,7 @@ export async function authenticate(ctx: Context): Promise<Actor> {
 }
 
 /** A key may call a procedure whose `keys` scope it holds (`write` holds `read`). */
-function keyMayCall(key: KeyActor, needed: ApiKeyScope | undefined): boolean {
+export function keyMayCall(key: KeyActor, needed: ApiKeyScope | undefined): boolean {
   return needed !== undefined && (key.scope === 'write' || needed === 'read');
 }
 

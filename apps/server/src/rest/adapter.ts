@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { type Context, createContext, type Deps } from '../context';
 import { AppError, describeError, errorBody } from '../errors';
-import { matchesEtag, NotModified } from '../notModified';
 import { appRouter } from '../router';
-import { authenticate, createCallerFactory } from '../trpc';
+import { authenticate, createCallerFactory, keyMayCall } from '../trpc';
+import { matchesEtag } from './etag';
 import { checkIdempotencyKey, requestHash } from './idempotency';
 import { jsonSchema, type RestOperation, restOperations } from './routes';
 
@@ -79,6 +79,33 @@ async function idempotencyScope(operation: RestOperation, context: Context): Pro
   }
 }
 
+/**
+ * For a GET with `If-None-Match` on a route that revalidates: the current tag when it matches (the
+ * answer is then a 304), else null and the procedure answers as usual. The caller is authenticated
+ * and scope-checked as the procedure would; anything it would refuse goes to the procedure, which
+ * refuses it.
+ */
+async function currentTag(
+  operation: RestOperation,
+  context: Context,
+  req: FastifyRequest,
+): Promise<string | null> {
+  const header = req.headers['if-none-match'];
+  if (!operation.revalidate || operation.method !== 'GET' || !header) return null;
+  const actor = await authenticate(context);
+  if (
+    actor.kind === 'apiKey'
+      ? !keyMayCall(actor, operation.keys)
+      : operation.access === 'admin' && actor.role !== 'admin'
+  ) {
+    return null;
+  }
+  const input = operation.input?.safeParse({ ...(req.query as object), ...(req.params as object) });
+  if (!input?.success) return null;
+  const etag = await operation.revalidate(context.db, actor.organizationId, input.data as { id: string });
+  return etag !== null && matchesEtag(header, `"${etag}"`) ? `"${etag}"` : null;
+}
+
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
   const createCaller = createCallerFactory(appRouter);
   for (const operation of restOperations()) {
@@ -94,8 +121,6 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         : {}),
       handler: async (req, reply) => {
         const context = createContext(deps, req);
-        const ifNoneMatch = req.headers['if-none-match'];
-        if (operation.etag && operation.method === 'GET' && ifNoneMatch) context.ifNoneMatch = ifNoneMatch;
         const run = () => {
           const caller = createCaller(context) as unknown as Record<string, unknown>;
           const call = operation.procedure
@@ -133,17 +158,11 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
           return reply.code(status).type(JSON_TYPE).send(body);
         }
 
-        let result: unknown;
-        try {
-          result = await run();
-        } catch (error) {
-          if (!(error instanceof NotModified)) throw error;
-          return reply
-            .code(304)
-            .header('etag', `"${error.etag}"`)
-            .header('cache-control', 'private, no-cache')
-            .send();
+        const current = await currentTag(operation, context, req);
+        if (current !== null) {
+          return reply.code(304).header('etag', current).header('cache-control', 'private, no-cache').send();
         }
+        const result = await run();
         if (operation.etag) {
           const etag = `"${(result as { etag: string }).etag}"`;
           reply.header('etag', etag).header('cache-control', 'private, no-cache');

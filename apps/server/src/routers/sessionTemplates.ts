@@ -8,7 +8,6 @@ import {
   SessionTemplatePage,
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
-import { matchesEtag, NotModified } from '../notModified';
 import { currentConfigEtag, sessionConfig } from '../services/sessionConfig';
 import * as templates from '../services/sessionTemplates';
 import { adminProcedure, authenticatedProcedure, router } from '../trpc';
@@ -117,6 +116,7 @@ export const sessionTemplatesRouter = router({
           output: SessionConfig,
           omit: ['overrides'],
           etag: true,
+          revalidate: (db, organizationId, input) => currentConfigEtag(db, organizationId, input.id),
         },
         {
           method: 'POST',
@@ -130,12 +130,5 @@ export const sessionTemplatesRouter = router({
       ],
     })
     .input(SessionConfigInput)
-    .query(async ({ ctx, input }) => {
-      // A revalidation reads only the versions the tag is made of; a match is a 304, no body.
-      if (ctx.ifNoneMatch !== undefined && input.overrides === undefined) {
-        const etag = await currentConfigEtag(ctx.db, ctx.actor.organizationId, input.id);
-        if (etag !== null && matchesEtag(ctx.ifNoneMatch, `"${etag}"`)) throw new NotModified(etag);
-      }
-      return sessionConfig(ctx.db, ctx.actor.organizationId, input);
-    }),
+    .query(({ ctx, input }) => sessionConfig(ctx.db, ctx.actor.organizationId, input)),
 });

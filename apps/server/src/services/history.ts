@@ -92,7 +92,8 @@ export async function recordRevisions(tx: Db, by: Attribution, changes: Change[]
           select coalesce(jsonb_object_agg(agents.id, agents.version), '{}'::jsonb)
           from agents
           where agents.organization_id = ${by.organizationId}::uuid
-            and agents.id in (select jsonb_array_elements_text(entry -> 'snapshot' -> 'agentIds')::uuid)
+            -- = any(array): an index lookup per agent, not a scan of the organization's agents per entry
+            and agents.id = any(array(select jsonb_array_elements_text(entry -> 'snapshot' -> 'agentIds')::uuid))
         ) end
       from entry
       returning resource_type, resource_id, version, action, at, snapshot ->> 'name' as name
