@@ -141,7 +141,9 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
           }
           let body: string;
           try {
-            body = JSON.stringify(await run());
+            const result = await run();
+            if (operation.etag) reply.header('etag', `"${(result as { etag: string }).etag}"`);
+            body = JSON.stringify(result);
           } catch (error) {
             const described = describeError(error);
             if (described.status >= 500) await deps.idempotency.release(scope, key);
