@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  awayFromMinuteEdge,
   caller,
   createTenant,
   driverName,
@@ -284,6 +285,7 @@ describe('auth rate limit', () => {
   it('answers 429 with retry-after past AUTH_RATE_LIMIT attempts per minute', async () => {
     const limited = await startServer({ database: server.database, config: { authRateLimit: 3 } });
     try {
+      await awayFromMinuteEdge();
       const attempt = () =>
         http(limited, 'POST', '/api/v1/auth/login', {
           body: { email: 'x@example.com', password: 'password123' },

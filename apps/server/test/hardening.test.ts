@@ -4,6 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTOR_TTL_MS, ActorCache } from '../src/auth/actors';
 import {
+  awayFromMinuteEdge,
   caller,
   createTenant,
   driverName,
@@ -184,6 +185,7 @@ describe(`several server instances on one database (${driverName})`, () => {
     const first = await startServer({ database: server.database, config: { authRateLimit: 4 } });
     const second = await startServer({ database: server.database, config: { authRateLimit: 4 } });
     try {
+      await awayFromMinuteEdge();
       const attempt = (target: TestServer) =>
         http(target, 'POST', '/api/v1/auth/login', {
           body: { email: 'rl@example.com', password: 'password123' },

@@ -119,6 +119,16 @@ export function ok(transport: Transport, restStatus: 200 | 201 | 204 = 200): num
   return transport === 'rest' ? restStatus : 200;
 }
 
+/**
+ * The auth rate limit counts in fixed one-minute windows: a test that counts attempts starts well
+ * inside a window (waiting for the next one when fewer than `marginMs` remain), so its attempts are
+ * never split across two windows.
+ */
+export async function awayFromMinuteEdge(marginMs = 10_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 250));
+}
+
 let counter = 0;
 export function uniqueEmail(prefix = 'user'): string {
   counter += 1;

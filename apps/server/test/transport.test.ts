@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRPC_BATCH_MAX } from '../src/app';
 import { loadConfig } from '../src/config';
 import {
+  awayFromMinuteEdge,
   createTenant,
   driverName,
   expectError,
@@ -126,6 +127,7 @@ describe(`tRPC batches (${driverName})`, () => {
   it('each auth attempt inside a batch counts against the rate limit', async () => {
     const limited = await startServer({ config: { authRateLimit: 5 } });
     try {
+      await awayFromMinuteEdge();
       const logins = Object.fromEntries(
         Array.from({ length: 12 }, (_, i) => [i, { email: uniqueEmail(), password: 'password123' }]),
       );
@@ -153,6 +155,7 @@ describe(`client addresses behind a proxy (${driverName})`, () => {
   it('unset, X-Forwarded-For is ignored: a client cannot pick a fresh rate-limit bucket', async () => {
     const direct = await startServer({ config: { authRateLimit: 2 } });
     try {
+      await awayFromMinuteEdge();
       expect((await login(direct, '203.0.113.1')).status).toBe(401);
       expect((await login(direct, '203.0.113.2')).status).toBe(401);
       expectError(await login(direct, '203.0.113.3'), 429, 'TOO_MANY_REQUESTS');
@@ -169,6 +172,7 @@ describe(`client addresses behind a proxy (${driverName})`, () => {
     async (_label, trustProxy) => {
       const proxied = await startServer({ config: { authRateLimit: 2, trustProxy } });
       try {
+        await awayFromMinuteEdge();
         for (const client of ['198.51.100.7', '198.51.100.8']) {
           expect((await login(proxied, client)).status).toBe(401);
           expect((await login(proxied, client)).status).toBe(401);
