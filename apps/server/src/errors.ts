@@ -34,6 +34,16 @@ export const staleVersion = (what: string, id: string, currentVersion: number, s
     { currentVersion },
   );
 
+/** 409 (`staleVersion`) when the client sent a `version` and it is not the current one. */
+export function checkVersion(
+  what: string,
+  current: { id: string; version: number },
+  sent: number | undefined,
+) {
+  if (sent !== undefined && sent !== current.version)
+    throw staleVersion(what, current.id, current.version, sent);
+}
+
 export interface DescribedError {
   status: number;
   code: ErrorCode;

@@ -244,7 +244,16 @@ describe.each(transports)(`history over %s (${driverName})`, (transport) => {
     );
     expectError(await admin('agents.update', { id: a.id, modality: 'audio_screenshare' }), 409, 'CONFLICT');
     expectError(await admin('agents.delete', { id: a.id }), 409, 'CONFLICT');
-    expectError(await admin('sessionTemplates.restore', { id: template.id, toVersion: 7 }), 404, 'NOT_FOUND');
+    expect(
+      expectError(
+        await admin('sessionTemplates.restore', { id: template.id, toVersion: 7 }),
+        404,
+        'NOT_FOUND',
+      ).message,
+    ).toMatch(/has no revision 7/);
+    expect(
+      expectError(await admin('agents.restore', { id: MISSING_ID, toVersion: 1 }), 404, 'NOT_FOUND').message,
+    ).toMatch(/not found/);
     expectError(await admin('sessionTemplates.delete', { id: MISSING_ID }), 404, 'NOT_FOUND');
     expectError(await member('sessionTemplates.update', { id: template.id, name: 'x' }), 403, 'FORBIDDEN');
     expect(await counts()).toEqual(before);

@@ -10,7 +10,7 @@ import {
 import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/db';
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { AppError, notFound, staleVersion } from '../errors';
+import { AppError, checkVersion, notFound } from '../errors';
 import { activeRows, isTrue, writeTransaction } from './db';
 import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
@@ -204,12 +204,6 @@ async function lockAgentAndTargets(
   return current;
 }
 
-function checkVersion(current: AgentRow, version: number | undefined) {
-  if (version !== undefined && version !== current.version) {
-    throw staleVersion('Agent', current.id, current.version, version);
-  }
-}
-
 /** 409 with `details.templateIds` when giving the agent `next` as its facts would break an active template. */
 async function checkTemplatesKept(tx: Db, organizationId: string, next: AgentFacts) {
   const templateIds = await templatesBrokenBy(tx, organizationId, next);
@@ -232,7 +226,7 @@ export async function updateAgent(db: Db, by: Attribution, input: z.output<typeo
   const { organizationId } = by;
   return writeTransaction(db, async (tx) => {
     const current = await lockAgentAndTargets(tx, organizationId, id, changes.handoffTargets ?? []);
-    checkVersion(current, version);
+    checkVersion('Agent', current, version);
     if (changes.modality !== undefined || changes.panels !== undefined) {
       await checkTemplatesKept(tx, organizationId, {
         id,
@@ -279,17 +273,12 @@ export async function deleteAgent(db: Db, by: Attribution, id: string): Promise<
 export async function restoreAgent(db: Db, by: Attribution, input: z.output<typeof RestoreInput>) {
   const { organizationId } = by;
   return writeTransaction(db, async (tx) => {
-    const exists = await tx
-      .select({ id: agents.id })
-      .from(agents)
-      .where(and(eq(agents.id, input.id), eq(agents.organizationId, organizationId)));
-    if (!exists.length) throw notFound('Agent', input.id);
     const restored = settableFields(
       'agent',
       await snapshotAt(tx, 'agent', organizationId, input.id, input.toVersion),
     );
     const current = await lockAgentAndTargets(tx, organizationId, input.id, restored.handoffTargets, true);
-    checkVersion(current, input.version);
+    checkVersion('Agent', current, input.version);
     await checkTemplatesKept(tx, organizationId, {
       id: input.id,
       modality: restored.modality,

@@ -212,6 +212,32 @@ export async function listRevisions<K extends HistoryKind>(
   };
 }
 
+/**
+ * Revision `version` of an entity (also of a deleted one). 404 when there is none: "not found" when
+ * the organization has no such entity (asked only then), else "has no revision N".
+ */
+async function findRevision(
+  db: Db,
+  kind: HistoryKind,
+  organizationId: string,
+  id: string,
+  version: number,
+): Promise<RevisionRow> {
+  const [row] = await db
+    .select()
+    .from(revisions)
+    .where(and(ofResource(kind, organizationId, id), eq(revisions.version, version)))
+    .limit(1);
+  if (row) return row;
+  const [any] = await db
+    .select({ version: revisions.version })
+    .from(revisions)
+    .where(ofResource(kind, organizationId, id))
+    .limit(1);
+  if (!any) throw notFound(HISTORY[kind].label, id);
+  throw new AppError('NOT_FOUND', `${HISTORY[kind].label} ${id} has no revision ${version}`);
+}
+
 /** One revision of an entity (also of a deleted one); 404 when there is none. */
 export async function getRevision<K extends HistoryKind>(
   db: Db,
@@ -220,16 +246,10 @@ export async function getRevision<K extends HistoryKind>(
   id: string,
   version: number,
 ): Promise<K extends 'agent' ? AgentRevision : SessionTemplateRevision> {
-  const [row] = await db
-    .select()
-    .from(revisions)
-    .where(and(ofResource(kind, organizationId, id), eq(revisions.version, version)))
-    .limit(1);
-  if (!row) throw new AppError('NOT_FOUND', `${HISTORY[kind].label} ${id} has no revision ${version}`);
-  return toRevision(row) as never;
+  return toRevision(await findRevision(db, kind, organizationId, id, version)) as never;
 }
 
-/** The snapshot of revision `version`, for a restore; 404 when there is none. */
+/** The snapshot of revision `version`, for a restore; 404 when the entity or the revision is missing. */
 export async function snapshotAt<K extends HistoryKind>(
   tx: Db,
   kind: K,
@@ -237,13 +257,7 @@ export async function snapshotAt<K extends HistoryKind>(
   id: string,
   version: number,
 ): Promise<Entity<K>> {
-  const [row] = await tx
-    .select({ snapshot: revisions.snapshot })
-    .from(revisions)
-    .where(and(ofResource(kind, organizationId, id), eq(revisions.version, version)))
-    .limit(1);
-  if (!row) throw new AppError('NOT_FOUND', `${HISTORY[kind].label} ${id} has no revision ${version}`);
-  return row.snapshot as Entity<K>;
+  return (await findRevision(tx, kind, organizationId, id, version)).snapshot as Entity<K>;
 }
 
 /** The client-settable fields of a snapshot: what a restore puts back. */

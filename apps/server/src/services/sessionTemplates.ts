@@ -11,7 +11,7 @@ import {
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
 import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { AppError, notFound, staleVersion } from '../errors';
+import { AppError, checkVersion, notFound } from '../errors';
 import { lockAgentFacts } from './agents';
 import { activeRows, RetryTransaction, writeTransaction } from './db';
 import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
@@ -111,12 +111,6 @@ async function lockTemplate(tx: Db, organizationId: string, id: string, state: '
   return row ?? null;
 }
 
-function checkVersion(current: SessionTemplateRow, version: number | undefined) {
-  if (version !== undefined && version !== current.version) {
-    throw staleVersion('Session template', current.id, current.version, version);
-  }
-}
-
 /** Writes `values` on the locked row, adds 1 to `version`, and records the revision. */
 async function writeLocked(
   tx: Db,
@@ -157,17 +151,17 @@ export async function updateSessionTemplate(
     if (!touchesRules) {
       const current = await lockTemplate(tx, organizationId, id, 'active');
       if (!current) throw notFound('Session template', id);
-      checkVersion(current, version);
+      checkVersion('Session template', current, version);
       return writeLocked(tx, by, 'updated', current, changes);
     }
     const seen = await findActive(tx, organizationId, id);
     if (!seen) throw notFound('Session template', id);
-    checkVersion(seen, version);
+    checkVersion('Session template', seen, version);
     const agentIds = changes.agentIds ?? seen.agentIds;
     const agents = await lockAgentFacts(tx, organizationId, agentIds);
     const current = await lockTemplate(tx, organizationId, id, 'active');
     if (!current) throw notFound('Session template', id);
-    checkVersion(current, version);
+    checkVersion('Session template', current, version);
     const next = { ...current, ...changes };
     if (!sameIds(next.agentIds, agentIds)) throw new RetryTransaction();
     checkRules(next, agents);
@@ -217,11 +211,6 @@ export async function restoreSessionTemplate(
 ): Promise<SessionTemplate> {
   const { organizationId } = by;
   return writeTransaction(db, async (tx) => {
-    const exists = await tx
-      .select({ id: sessionTemplates.id })
-      .from(sessionTemplates)
-      .where(and(eq(sessionTemplates.id, input.id), eq(sessionTemplates.organizationId, organizationId)));
-    if (!exists.length) throw notFound('Session template', input.id);
     const restored = settableFields(
       'sessionTemplate',
       await snapshotAt(tx, 'sessionTemplate', organizationId, input.id, input.toVersion),
@@ -229,7 +218,7 @@ export async function restoreSessionTemplate(
     // The revision fixes the agent set, so its agents are locked before the row, as on every write.
     const agents = await lockAgentFacts(tx, organizationId, restored.agentIds);
     const current = (await lockTemplate(tx, organizationId, input.id, 'any'))!;
-    checkVersion(current, input.version);
+    checkVersion('Session template', current, input.version);
     checkRules(restored, agents);
     return writeLocked(tx, by, 'restored', current, { ...restored, isActive: true });
   });
