@@ -189,6 +189,25 @@ describe(`idempotency keys (${driverName})`, () => {
     }
   });
 
+  it('a repeat while the first request still runs is 409; once it has answered, the repeat replays it', async () => {
+    const store = new IdempotencyStore(server.database.db);
+    try {
+      expect(await store.claim('organization:test', 'running', 'hash-a')).toEqual({ kind: 'first' });
+      const running = await store.claim('organization:test', 'running', 'hash-a').catch((error) => error);
+      expect(running).toMatchObject({ code: 'CONFLICT', details: { reason: 'running' } });
+      await store.complete('organization:test', 'running', 201, '{"ok":true}');
+      expect(await store.claim('organization:test', 'running', 'hash-a')).toEqual({
+        kind: 'replay',
+        status: 201,
+        body: '{"ok":true}',
+      });
+      const other = await store.claim('organization:test', 'running', 'hash-b').catch((error) => error);
+      expect(other).toMatchObject({ code: 'CONFLICT', details: { reason: 'mismatch' } });
+    } finally {
+      store.close();
+    }
+  });
+
   it('keys expire after 24 hours and are purged, so storage does not grow without bound', async () => {
     const db = server.database.db;
     expect((await post(server, '/api/v1/agents', { name: 'Old', instructions: 'i' }, 'old-key')).status).toBe(

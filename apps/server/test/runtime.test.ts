@@ -310,12 +310,20 @@ describe(`API keys (${driverName})`, () => {
   it('an expired key is 401 the moment it expires, on every instance', async () => {
     const second = await startServer({ database: server.database });
     try {
-      const { secret } = await createKey('read', { expiresAt: new Date(Date.now() + 3000).toISOString() });
+      const { apiKey, secret } = await createKey('read', {
+        expiresAt: new Date(Date.now() + 3000).toISOString(),
+      });
       expectStatus(await http(second, 'GET', '/api/v1/agents', { token: secret }), 200);
       expectStatus(await http(server, 'GET', '/api/v1/agents', { token: secret }), 200);
       await new Promise((resolve) => setTimeout(resolve, 3100));
       expectError(await http(second, 'GET', '/api/v1/agents', { token: secret }), 401, 'UNAUTHORIZED');
       expectError(await http(server, 'GET', '/api/v1/agents', { token: secret }), 401, 'UNAUTHORIZED');
+      // The list keeps expired keys, with their expiry.
+      const listed = expectStatus(await caller(server, 'rest', tenant.adminToken)('apiKeys.list'), 200);
+      expect(listed.items.find((key: any) => key.id === apiKey.id)).toMatchObject({
+        expiresAt: apiKey.expiresAt,
+        revokedAt: null,
+      });
     } finally {
       await second.close();
     }
