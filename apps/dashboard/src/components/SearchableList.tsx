@@ -7,7 +7,17 @@ import { serverError } from '../lib/api';
 import { Button, inputClass, Notice, Spinner } from './ui';
 
 export type ListStatus = 'active' | 'deleted';
-export const ListStatusSearch = z.enum(['active', 'deleted']).optional();
+/** The search of the agents and templates lists, kept in the URL so a filtered list can be shared. */
+export const ListSearch = z.object({
+  q: z.string().max(255).optional(),
+  status: z.enum(['active', 'deleted']).optional(),
+});
+export type ListSearch = z.infer<typeof ListSearch>;
+
+/** The list input of a search, `limit` at a time. */
+export function listInput({ q, status }: ListSearch, limit: number) {
+  return { limit, ...(q ? { search: q } : {}), ...(status === 'deleted' ? { status } : {}) };
+}
 
 /** The page's primary action: create one. */
 export function NewLink({ to, label }: { to: '/templates/new' | '/agents/new'; label: string }) {
@@ -27,21 +37,18 @@ export function NewLink({ to, label }: { to: '/templates/new' | '/agents/new'; l
  */
 export function SearchableList<TPage>({
   what,
-  search,
-  onSearch,
-  status,
-  onStatus,
+  search: { q: search, status = 'active' },
+  onSearchChange,
   query,
   isEmpty,
   empty,
   children,
 }: {
   what: string;
-  search: string | undefined;
-  onSearch: (text: string | undefined) => void;
-  /** Active entities, or the deleted ones (to find one to restore). */
-  status: ListStatus;
-  onStatus: (status: ListStatus) => void;
+  /** The list's search in the URL: the name filter, and active entities or the deleted ones (to restore one). */
+  search: ListSearch;
+  /** Puts a change of the search into the URL. */
+  onSearchChange: (change: ListSearch, replace: boolean) => void;
   query: UseInfiniteQueryResult<{ pages: TPage[] }>;
   isEmpty: boolean;
   empty: ReactNode;
@@ -61,7 +68,7 @@ export function SearchableList<TPage>({
             placeholder="Search by name"
             defaultValue={search ?? ''}
             className={`${inputClass} pl-9`}
-            onChange={(event) => onSearch(event.target.value || undefined)}
+            onChange={(event) => onSearchChange({ q: event.target.value || undefined }, true)}
           />
         </div>
         <label className="flex items-center gap-2 text-sm">
@@ -69,7 +76,10 @@ export function SearchableList<TPage>({
           <select
             value={status}
             className={`${inputClass} w-auto`}
-            onChange={(event) => onStatus(event.target.value as ListStatus)}
+            onChange={(event) => {
+              const status = event.target.value as ListStatus;
+              onSearchChange({ status: status === 'active' ? undefined : status }, false);
+            }}
           >
             <option value="active">Active {what}</option>
             <option value="deleted">Deleted {what}</option>

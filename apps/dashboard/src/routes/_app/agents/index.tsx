@@ -1,22 +1,22 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
-import { z } from 'zod';
-import { ListStatusSearch, NewLink, SearchableList } from '../../../components/SearchableList';
+import { ListSearch, listInput, NewLink, SearchableList } from '../../../components/SearchableList';
 import { Badge, EmptyState, PageHeader } from '../../../components/ui';
 import { client, pagedList, trpc } from '../../../lib/api';
 import { MODALITY_LABELS, PANEL_LABELS } from '../../../lib/labels';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/agents/')({
-  validateSearch: z.object({ q: z.string().max(255).optional(), status: ListStatusSearch }),
+  validateSearch: ListSearch,
   component: AgentList,
 });
 
 function AgentList() {
-  const { q, status = 'active' } = Route.useSearch();
-  const deleted = status === 'deleted';
+  const search = Route.useSearch();
+  const { q } = search;
+  const deleted = search.status === 'deleted';
   const navigate = useNavigate({ from: Route.fullPath });
-  const input = { limit: 20, ...(q ? { search: q } : {}), ...(deleted ? { status } : {}) };
+  const input = listInput(search, 20);
   const list = useInfiniteQuery(
     pagedList(trpc.agents.list.queryKey(input), (cursor) =>
       client.agents.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
@@ -33,11 +33,9 @@ function AgentList() {
       />
       <SearchableList
         what="agents"
-        search={q}
-        onSearch={(text) => void navigate({ search: (prev) => ({ ...prev, q: text }), replace: true })}
-        status={status}
-        onStatus={(next) =>
-          void navigate({ search: (prev) => ({ ...prev, status: next === 'active' ? undefined : next }) })
+        search={search}
+        onSearchChange={(change, replace) =>
+          void navigate({ search: (prev) => ({ ...prev, ...change }), replace })
         }
         query={list}
         isEmpty={agents.length === 0}

@@ -1,7 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
-import { z } from 'zod';
-import { ListStatusSearch, NewLink, SearchableList } from '../../../components/SearchableList';
+import { ListSearch, listInput, NewLink, SearchableList } from '../../../components/SearchableList';
 import { Badge, EmptyState, PageHeader } from '../../../components/ui';
 import { useAgents } from '../../../lib/agents';
 import { client, pagedList, trpc } from '../../../lib/api';
@@ -12,16 +11,17 @@ const PAGE = 50;
 
 export const Route = createFileRoute('/_app/templates/')({
   // The search lives in the URL, so a filtered list can be shared and survives a reload.
-  validateSearch: z.object({ q: z.string().max(255).optional(), status: ListStatusSearch }),
+  validateSearch: ListSearch,
   component: TemplateList,
 });
 
 function TemplateList() {
-  const { q, status = 'active' } = Route.useSearch();
-  const deleted = status === 'deleted';
+  const search = Route.useSearch();
+  const { q } = search;
+  const deleted = search.status === 'deleted';
   const navigate = useNavigate({ from: Route.fullPath });
   const { nameOf } = useAgents();
-  const input = { limit: PAGE, ...(q ? { search: q } : {}), ...(deleted ? { status } : {}) };
+  const input = listInput(search, PAGE);
   const list = useInfiniteQuery(
     pagedList(trpc.sessionTemplates.list.queryKey(input), (cursor) =>
       client.sessionTemplates.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
@@ -39,11 +39,9 @@ function TemplateList() {
       />
       <SearchableList
         what="templates"
-        search={q}
-        onSearch={(text) => void navigate({ search: (prev) => ({ ...prev, q: text }), replace: true })}
-        status={status}
-        onStatus={(next) =>
-          void navigate({ search: (prev) => ({ ...prev, status: next === 'active' ? undefined : next }) })
+        search={search}
+        onSearchChange={(change, replace) =>
+          void navigate({ search: (prev) => ({ ...prev, ...change }), replace })
         }
         query={list}
         isEmpty={templates.length === 0}
