@@ -82,6 +82,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string):
     console.error(USAGE);
     return 1;
   } catch (error) {
+    if (errorCode(error) === 'PAYLOAD_TOO_LARGE') {
+      console.error(`switchboard: bundle is larger than 8 MiB, the most one import takes; split it in two`);
+      return 1;
+    }
     const hint = unreachable(error)
       ? ` at ${url}: is it running? (--url or SWITCHBOARD_URL)`
       : errorCode(error) === 'UNAUTHORIZED'

@@ -99,4 +99,32 @@ describe(`pnpm switchboard (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'
     );
     expect((await switchboard(['frobnicate'], env)).code).toBe(1);
   }, 60_000);
+
+  it('imports a bundle of 2 MiB over tRPC as REST does (8 MiB limit), and says so plainly over 8 MiB', async () => {
+    const env = { SWITCHBOARD_URL: url, SWITCHBOARD_TOKEN: writeKey };
+    const bundleOf = (count: number) => ({
+      format: 'switchboard.bundle/v1',
+      agents: Array.from({ length: count }, (_, i) => ({
+        name: `Big ${String(i).padStart(4, '0')}`,
+        instructions: `Agent ${i}. ${'Speak slowly and clearly. '.repeat(640)}`,
+      })),
+      sessionTemplates: [],
+    });
+    const big = JSON.stringify(bundleOf(130));
+    expect(big.length).toBeGreaterThan(2 * 1024 * 1024);
+    writeFileSync(path.join(work, 'big.json'), big);
+    const applied = await switchboard(['import', 'big.json'], env);
+    expect(applied, applied.stderr).toMatchObject({ code: 0 });
+    expect(applied.stdout).toContain('applied: 130 created');
+
+    const huge = JSON.stringify(bundleOf(600));
+    expect(huge.length).toBeGreaterThan(9 * 1024 * 1024);
+    writeFileSync(path.join(work, 'huge.json'), huge);
+    const refused = await switchboard(['import', 'huge.json', '--dry-run'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      'switchboard: bundle is larger than 8 MiB, the most one import takes; split it in two',
+    );
+    expect(refused.stderr).not.toMatch(/cannot reach/);
+  }, 60_000);
 });

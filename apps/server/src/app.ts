@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_STATUS, type ErrorCode } from '@switchboard/contract';
 import type { Database } from '@switchboard/db';
 import { TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import Fastify, { type FastifyError } from 'fastify';
 import { ActorCache } from './auth/actors';
 import { TokenService } from './auth/tokens';
@@ -21,6 +22,7 @@ import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
 import { IdempotencyStore } from './rest/idempotency';
 import { buildOpenApiDocument } from './rest/openapi';
+import { restOperations } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
 import { ApiKeyCache } from './services/apiKeys';
 import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
@@ -48,7 +50,7 @@ export function createDeps(database: Database, config: AppConfig): Deps {
     tokens: new TokenService(config.jwtSecret, config.accessTokenTtlSeconds),
     actors: new ActorCache(database.db),
     apiKeys: new ApiKeyCache(database.db, config.apiKeyUsageFlushMs),
-    idempotency: new IdempotencyStore(database.db),
+    idempotency: new IdempotencyStore(database.db, { takeoverMs: config.idempotencyTakeoverMs }),
     authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
   };
 }
@@ -58,6 +60,11 @@ export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
   return {
     router: appRouter,
     maxBatchSize: TRPC_BATCH_MAX,
+    bodyLimits: new Map(
+      restOperations().flatMap((operation) =>
+        operation.bodyLimit ? [[operation.procedure, operation.bodyLimit] as const] : [],
+      ),
+    ),
     createContext: (req, reply) => createContext(deps, req, reply),
     onError({ error, req }) {
       if (describeError(error).unexpected) req.log.error({ err: error }, 'procedure failed');
@@ -129,7 +136,11 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
         status === 413
           ? `Request body is larger than ${req.routeOptions.bodyLimit ?? BODY_LIMIT_BYTES} bytes`
           : error.message;
-      return reply.code(ERROR_STATUS[code]).send(errorBody({ code, message, details: {} }));
+      // Refused before tRPC saw it (413, 415): tRPC's own error shape, which the typed client reads.
+      const body = req.url.startsWith('/trpc/')
+        ? trpcErrorBody(code, message)
+        : errorBody({ code, message, details: {} });
+      return reply.code(ERROR_STATUS[code]).send(body);
     }
     const described = describeError(error);
     if (described.unexpected) req.log.error({ err: error }, 'request failed');
@@ -192,6 +203,18 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   await registerDashboard(app, config.dashboardDir);
 
   return app;
+}
+
+/**
+ * An error as tRPC answers it (the `errorFormatter` in `trpc.ts`), for a request refused before it
+ * reached tRPC: the typed client then raises a `TRPCClientError` whose `data.code` is `code`. A
+ * batch gets the one error for every call in it.
+ */
+function trpcErrorBody(code: ErrorCode, message: string) {
+  const jsonRpcCode = TRPC_ERROR_CODES_BY_KEY[code as keyof typeof TRPC_ERROR_CODES_BY_KEY] ?? -32600;
+  return {
+    error: { code: jsonRpcCode, message, data: { code, httpStatus: ERROR_STATUS[code], details: {} } },
+  };
 }
 
 /** `TRUST_PROXY` as Fastify takes it: a hop count trusts that many proxies nearest the server. */

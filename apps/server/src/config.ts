@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } from '@switchboard/db';
 import { z } from 'zod';
 import { DEFAULT_DASHBOARD_DIR } from './dashboard';
+import { DEFAULT_TAKEOVER_MS } from './rest/idempotency';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -70,6 +71,8 @@ export interface AppConfig {
   migrationLockTimeoutMs: number;
   /** How often the last use of API keys is written (`lastUsedAt` is at most this old). */
   apiKeyUsageFlushMs: number;
+  /** An idempotency key's claim left unrenewed this long may be taken over (API.md: 60 s). */
+  idempotencyTakeoverMs: number;
   /** The built dashboard served at `/app`. */
   dashboardDir: string;
   /**
@@ -117,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS,
     migrationLockTimeoutMs: values.MIGRATION_LOCK_TIMEOUT_MS,
     apiKeyUsageFlushMs: 30_000,
+    idempotencyTakeoverMs: DEFAULT_TAKEOVER_MS,
     dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
   };

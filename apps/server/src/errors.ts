@@ -52,6 +52,11 @@ export interface DescribedError {
   headers: Record<string, string>;
   /** True for a server fault that the log must explain (the response says nothing of it). */
   unexpected: boolean;
+  /**
+   * True when the same request may succeed if sent again: a 5xx, a 429, or a 409 because the write
+   * raced another (an idempotency key is released for these, never kept).
+   */
+  retryable: boolean;
 }
 
 /** Failures that mean the database did not answer: the client may retry (503). */
@@ -100,6 +105,14 @@ function zodIssues(error: ZodError) {
 
 /** The one translation from anything thrown to the contract's error (used by tRPC and REST alike). */
 export function describeError(error: unknown): DescribedError {
+  const described = classify(error);
+  return {
+    ...described,
+    retryable: described.retryable ?? (described.status >= 500 || described.status === 429),
+  };
+}
+
+function classify(error: unknown): Omit<DescribedError, 'retryable'> & { retryable?: true } {
   const chain = causes(error);
   const app = chain.find((item) => item instanceof AppError);
   if (app) {
@@ -137,6 +150,7 @@ export function describeError(error: unknown): DescribedError {
       details: {},
       headers: {},
       unexpected: false,
+      retryable: true,
     };
   }
   if (chain.some((item) => UNAVAILABLE_CODES.has(String((item as { code?: unknown }).code)))) {

@@ -32,6 +32,7 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     statementTimeoutMs: 5000,
     migrationLockTimeoutMs: 120_000,
     apiKeyUsageFlushMs: 30_000,
+    idempotencyTakeoverMs: 60_000,
     trustProxy: false,
     dashboardDir: DEFAULT_DASHBOARD_DIR,
     ...overrides,

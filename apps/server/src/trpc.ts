@@ -2,7 +2,7 @@ import { API_KEY_PREFIX, type ApiKeyScope } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
 import { initTRPC } from '@trpc/server';
 import type { z } from 'zod';
-import type { Actor, Context, KeyActor, UserActor } from './context';
+import type { Actor, Context, UserActor } from './context';
 import { AppError, describeError } from './errors';
 import type { Attribution } from './services/history';
 
@@ -18,8 +18,13 @@ export interface RestRoute {
   output?: z.ZodType;
   /** When the operation answers 409 `CONFLICT` (documented in OpenAPI); unset: it never does. */
   conflict?: string;
-  /** The largest body this route takes, when it is not the server's 1 MiB. */
+  /** The largest body this route (and the procedure over tRPC) takes, when it is not the server's 1 MiB. */
   bodyLimit?: number;
+  /**
+   * The answer carries a one-time secret in `secret` (and what it belongs to in `apiKey`): an
+   * idempotency key keeps the answer without it, and a repeat is 409 `secretShown`.
+   */
+  answersSecret?: true;
   /** The OpenAPI operation id, when the procedure has several routes (default: the procedure's name). */
   operationId?: string;
   /** Input fields this route does not take (a GET that leaves the body's fields to its POST twin). */
@@ -92,23 +97,45 @@ export async function authenticate(ctx: Context): Promise<Actor> {
   return actor;
 }
 
-/** A key may call a procedure whose `keys` scope it holds (`write` holds `read`). */
-export function keyMayCall(key: KeyActor, needed: ApiKeyScope | undefined): boolean {
-  return needed !== undefined && (key.scope === 'write' || needed === 'read');
+/** Who may call a procedure: its rung of the ladder and the least key scope it admits. */
+export type AccessRule = Pick<ProcedureMeta, 'access' | 'keys'>;
+
+/**
+ * The one access decision, for an authenticated caller: why `actor` may not call a procedure of
+ * `rule` (403), or null when it may. The ladder below applies it to every call, and every shortcut
+ * that answers for a procedure without calling it (an idempotent replay, a 304) asks it first.
+ * A key may call what its scope holds (`write` holds `read`); a user needs `admin` for admin rungs.
+ */
+export function accessRefusal(rule: AccessRule, actor: Actor): AppError | null {
+  if (actor.kind === 'apiKey') {
+    if (rule.keys === undefined)
+      return new AppError('FORBIDDEN', 'API keys cannot call this; sign in as a user');
+    if (rule.keys === 'write' && actor.scope !== 'write') {
+      return new AppError('FORBIDDEN', 'This action needs an API key with the write scope');
+    }
+    return null;
+  }
+  if (rule.access === 'admin' && actor.role !== 'admin') {
+    return new AppError('FORBIDDEN', 'This action needs the admin role');
+  }
+  return null;
 }
 
+/** Whether `actor` may call a procedure of `rule` (`accessRefusal` is the reason when not). */
+export function mayCall(rule: AccessRule, actor: Actor): boolean {
+  return accessRefusal(rule, actor) === null;
+}
+
+/**
+ * Every rung above public: authenticates (401), then applies the access decision for the
+ * procedure's own meta (403), so a member and an under-scoped key never reach an admin procedure.
+ */
 export const authenticatedProcedure = t.procedure
   .meta({ access: 'member' })
   .use(async ({ ctx, meta, next }) => {
     const actor = await authenticate(ctx);
-    if (actor.kind === 'apiKey' && !keyMayCall(actor, meta?.keys)) {
-      throw new AppError(
-        'FORBIDDEN',
-        meta?.keys
-          ? 'This action needs an API key with the write scope'
-          : 'API keys cannot call this; sign in as a user',
-      );
-    }
+    const refusal = accessRefusal(meta ?? {}, actor);
+    if (refusal) throw refusal;
     const by: Attribution = {
       organizationId: actor.organizationId,
       actor:
@@ -120,13 +147,8 @@ export const authenticatedProcedure = t.procedure
     return next({ ctx: { actor, by } });
   });
 
-/** Writes: a user with the admin role, or a key the procedure admits (checked above). */
-export const adminProcedure = authenticatedProcedure.meta({ access: 'admin' }).use(({ ctx, next }) => {
-  if (ctx.actor.kind === 'user' && ctx.actor.role !== 'admin') {
-    throw new AppError('FORBIDDEN', 'This action needs the admin role');
-  }
-  return next();
-});
+/** Writes: a user with the admin role, or a key the procedure admits (both decided above). */
+export const adminProcedure = authenticatedProcedure.meta({ access: 'admin' });
 
 /** The calling user, on a procedure no API key may call (the ladder has refused keys already). */
 export function callingUser(actor: Actor): UserActor {

@@ -10,6 +10,11 @@ export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
   responseMeta?: ResponseMetaFn<TRouter>;
   /** The most calls one batch may carry; a longer batch is refused whole with 400 before any call runs. */
   maxBatchSize: number;
+  /**
+   * Procedures that take a larger body than the server's limit (a configuration import), by
+   * name: each is served at `<prefix>/<name>` with its own limit (alone or in a batch of its own).
+   */
+  bodyLimits?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -45,28 +50,36 @@ export function trpcHttp<TRouter extends AnyTRPCRouter>(
     parsed(null, body),
   );
 
-  app.route<{ Params: { path: string } }>({
-    method: TRPC_METHODS,
-    url: '/:path',
-    handler: async (req, reply) => {
-      const response = await resolveResponse<TRouter>({
-        router: options.router,
-        maxBatchSize: options.maxBatchSize,
-        req: toFetchRequest(req),
-        path: req.params.path,
-        error: null,
-        createContext: async () => options.createContext(req, reply),
-        onError: (failure) => options.onError?.({ error: failure.error, req }),
-        responseMeta: options.responseMeta,
-      });
-      if (isStreamed(response)) return reply.send(response);
-      reply.code(response.status);
-      for (const [name, value] of response.headers) reply.header(name, value);
-      // Bytes, not a string: Fastify would add a charset to tRPC's content type.
-      return reply.send(Buffer.from(await response.arrayBuffer()));
-    },
-  });
+  const handler = async (req: FastifyRequest<{ Params: { path?: string } }>, reply: FastifyReply) => {
+    const response = await resolveResponse<TRouter>({
+      router: options.router,
+      maxBatchSize: options.maxBatchSize,
+      req: toFetchRequest(req),
+      path: req.params.path ?? procedurePath(req.url),
+      error: null,
+      createContext: async () => options.createContext(req, reply),
+      onError: (failure) => options.onError?.({ error: failure.error, req }),
+      responseMeta: options.responseMeta,
+    });
+    if (isStreamed(response)) return reply.send(response);
+    reply.code(response.status);
+    for (const [name, value] of response.headers) reply.header(name, value);
+    // Bytes, not a string: Fastify would add a charset to tRPC's content type.
+    return reply.send(Buffer.from(await response.arrayBuffer()));
+  };
+
+  app.route({ method: TRPC_METHODS, url: '/:path', handler });
+  // A static route wins over `/:path`, so these paths get their own body limit.
+  for (const [procedure, bodyLimit] of options.bodyLimits ?? []) {
+    app.route({ method: TRPC_METHODS, url: `/${procedure}`, bodyLimit, handler });
+  }
   done();
+}
+
+/** The procedure path of a tRPC URL (`/trpc/config.import?batch=1` → `config.import`). */
+function procedurePath(url: string): string {
+  const path = url.split('?')[0]!;
+  return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
 }
 
 function toFetchRequest(req: FastifyRequest): Request {

@@ -1,3 +1,4 @@
+import { TRPCClientError } from '@trpc/client';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,7 @@ import {
   startServer,
   type TestServer,
   transports,
+  trpcClient,
 } from './server';
 
 /**
@@ -332,7 +334,7 @@ describe(`configuration bundles (${driverName})`, () => {
     expect(expectStatus(await admin('config.export'), 200)).toEqual(bundle);
   });
 
-  it('takes bodies up to 8 MiB on the import route only', async () => {
+  it('takes bodies up to 8 MiB on the import route only, over REST and tRPC alike', async () => {
     const { tenant, admin } = await populated('Large');
     const bundle = expectStatus(await admin('config.export'), 200);
     const padded = {
@@ -360,5 +362,43 @@ describe(`configuration bundles (${driverName})`, () => {
       body: JSON.stringify({ name: 'x', instructions: 'y'.repeat(1_100_000) }),
     });
     expectError(elsewhere, 413, 'PAYLOAD_TOO_LARGE');
+
+    // tRPC: the same limits, and every 413 a TRPCClientError the typed client reads, batched or not.
+    const client = trpcClient(server, tenant.adminToken);
+    const plan = await client.config.import.mutate({ ...padded, dryRun: true });
+    expect(plan.dryRun).toBe(true);
+    // One call at a time (not batched together): the import over 8 MiB, a create over 1 MiB.
+    const refusals = [
+      await client.config.import
+        .mutate({ bundle, dryRun: true, pad: 'z'.repeat(8 * 1024 * 1024) } as never)
+        .catch((error) => error),
+      await client.agents.create
+        .mutate({ name: 'x', instructions: 'y'.repeat(1_100_000) })
+        .catch((error) => error),
+    ];
+    for (const refusal of refusals) {
+      expect(refusal).toBeInstanceOf(TRPCClientError);
+      expect(refusal.data).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 });
+      expect(refusal.message).toMatch(/larger than/);
+    }
+    // Two calls in one batch over the 1 MiB limit: both get the 413.
+    const [first, second] = await Promise.all([
+      client.agents.create
+        .mutate({
+          name: 'a',
+          instructions: 'y'.repeat(99_000),
+          tools: Array(30).fill('t'.repeat(20_000)),
+        } as never)
+        .catch((error) => error),
+      client.agents.create
+        .mutate({
+          name: 'b',
+          instructions: 'y'.repeat(99_000),
+          tools: Array(30).fill('t'.repeat(20_000)),
+        } as never)
+        .catch((error) => error),
+    ]);
+    expect(first.data).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(second.data).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });
 });

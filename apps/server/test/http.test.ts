@@ -60,11 +60,13 @@ describe(`HTTP transport (${driverName})`, () => {
       413,
       'PAYLOAD_TOO_LARGE',
     );
-    expectError(
-      await http(server, 'POST', '/trpc/agents.create', { token, body: huge }),
-      413,
-      'PAYLOAD_TOO_LARGE',
-    );
+    // Over tRPC, in tRPC's error shape (what the typed client reads as a TRPCClientError).
+    const trpc = await http(server, 'POST', '/trpc/agents.create', { token, body: huge });
+    expect(trpc.status).toBe(413);
+    expect(trpc.body.error).toMatchObject({
+      code: -32013,
+      data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 },
+    });
     const list = await http(server, 'GET', '/api/v1/agents', { token });
     expect(list.body.items).toEqual([]);
   });

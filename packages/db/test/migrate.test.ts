@@ -167,6 +167,29 @@ describe(`history for what existed before it was kept (${process.env.DATABASE_UR
   });
 });
 
+describe(`idempotency keys kept before they belonged to callers (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('no kept answer survives the migration, so no secret stored in one does', async () => {
+    const fresh = await createTestDatabase({ migrated: false });
+    try {
+      await migrate(fresh.db);
+      let reversed: string | null;
+      do reversed = await rollback(fresh.db);
+      while (reversed && !reversed.includes('idempotency_claims'));
+      const secret = `sbk_${'A'.repeat(43)}`;
+      await fresh.db.execute(sql`insert into idempotency_keys (scope, key, request_hash, status, body, expires_at)
+        values ('organization:x', 'k', 'h', 201, ${JSON.stringify({ secret })}, now() + interval '1 day'),
+               ('address:127.0.0.1', 'k', 'h', 201, '{"accessToken":"eyJ"}', now() + interval '1 day')`);
+      await migrate(fresh.db);
+      const rows = rowsOf<{ n: number }>(
+        await fresh.db.execute(sql`select count(*)::int as n from idempotency_keys`),
+      );
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe.runIf(process.env.DATABASE_URL)('migrations and timeouts (PostgreSQL)', () => {
   /** A migrations folder of one migration, `statement`. */
   function folderWith(statement: string): string {

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { type Context, createContext, type Deps } from '../context';
-import { AppError, describeError, errorBody } from '../errors';
+import { createContext, type Deps } from '../context';
+import { AppError } from '../errors';
 import { appRouter } from '../router';
-import { authenticate, createCallerFactory, keyMayCall } from '../trpc';
-import { matchesEtag } from './etag';
-import { checkIdempotencyKey, requestHash } from './idempotency';
+import { authenticate, createCallerFactory, mayCall } from '../trpc';
+import { checkIdempotencyKey, idempotencyScope, requestHash, runOnce } from './idempotency';
+import { matchesEtag, unchangedTag } from './revalidation';
 import { jsonSchema, type RestOperation, restOperations } from './routes';
 
 /**
@@ -67,43 +67,25 @@ function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<st
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * Whose an idempotency key is: the client address's for signup and login, else the caller's
- * organization's; null for a request with no valid credentials (it runs, and is refused, as usual).
+ * The kept copy of an answer: an answer that carries a one-time secret (`answersSecret`) is kept
+ * without it, so no secret is ever stored.
  */
-async function idempotencyScope(operation: RestOperation, context: Context): Promise<string | null> {
-  if (operation.access === 'public') return `address:${context.clientIp}`;
-  try {
-    return `organization:${(await authenticate(context)).organizationId}`;
-  } catch {
-    return null;
-  }
+function keptBody(operation: RestOperation) {
+  return (body: string | null): string | null => {
+    if (!operation.answersSecret || body === null) return body;
+    const { secret: _, ...rest } = JSON.parse(body) as Record<string, unknown>;
+    return JSON.stringify(rest);
+  };
 }
 
-/**
- * For a GET with `If-None-Match` on a route that revalidates: the current tag when it matches (the
- * answer is then a 304), else null and the procedure answers as usual. The caller is authenticated
- * and scope-checked as the procedure would; anything it would refuse goes to the procedure, which
- * refuses it.
- */
-async function currentTag(
-  operation: RestOperation,
-  context: Context,
-  req: FastifyRequest,
-): Promise<string | null> {
-  const header = req.headers['if-none-match'];
-  if (!operation.revalidate || operation.method !== 'GET' || !header) return null;
-  const actor = await authenticate(context);
-  if (
-    actor.kind === 'apiKey'
-      ? !keyMayCall(actor, operation.keys)
-      : operation.access === 'admin' && actor.role !== 'admin'
-  ) {
-    return null;
-  }
-  const input = operation.input?.safeParse({ ...(req.query as object), ...(req.params as object) });
-  if (!input?.success) return null;
-  const etag = await operation.revalidate(context.db, actor.organizationId, input.data as { id: string });
-  return etag !== null && matchesEtag(header, `"${etag}"`) ? `"${etag}"` : null;
+/** The replay of a kept success whose secret was shown once: 409 naming the key it created. */
+function secretShown(body: string | null): AppError {
+  const kept = JSON.parse(body ?? '{}') as { apiKey?: { id?: string } };
+  return new AppError(
+    'CONFLICT',
+    'This request created an API key whose secret was shown once; revoke that key and create another',
+    { reason: 'secretShown', apiKeyId: kept.apiKey?.id },
+  );
 }
 
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
@@ -121,50 +103,53 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         : {}),
       handler: async (req, reply) => {
         const context = createContext(deps, req);
-        const run = () => {
+        const run = (input: unknown) => {
           const caller = createCaller(context) as unknown as Record<string, unknown>;
           const call = operation.procedure
             .split('.')
             .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as Callable;
-          return call(inputOf(req, operation, integers));
+          return call(input);
         };
 
+        // Idempotency keys: every POST but signup and login, for a caller the procedure would
+        // serve (anyone else is refused by the procedure below, and never sees a kept answer).
         const key =
-          operation.method === 'POST' ? checkIdempotencyKey(req.headers['idempotency-key']) : undefined;
-        const scope = key === undefined ? null : await idempotencyScope(operation, context);
-        if (key !== undefined && scope !== null) {
-          // The first answer is kept and replayed byte for byte, so it is serialised here, once.
-          const claim = await deps.idempotency.claim(scope, key, requestHash(req.method, req.url, req.body));
-          if (claim.kind === 'replay') {
-            reply.code(claim.status).header('idempotent-replayed', 'true');
-            return claim.body === null ? reply.send() : reply.type(JSON_TYPE).send(claim.body);
+          operation.method === 'POST' && operation.access !== 'public'
+            ? checkIdempotencyKey(req.headers['idempotency-key'])
+            : undefined;
+        const actor = key === undefined ? null : await authenticate(context).catch(() => null);
+        if (key !== undefined && actor !== null && mayCall(operation, actor)) {
+          const input = inputOf(req, operation, integers);
+          const parsed = operation.input?.safeParse(input);
+          const answer = await runOnce(deps.idempotency, {
+            scope: idempotencyScope(actor),
+            key,
+            hash: requestHash(`${operation.method} ${operation.path}`, parsed?.success ? parsed.data : input),
+            keptBody: keptBody(operation),
+            run: async () => {
+              const result = await run(input);
+              return { status, body: status === 204 ? null : JSON.stringify(result) };
+            },
+          });
+          if (answer.replayed) {
+            if (operation.answersSecret && answer.status < 300) throw secretShown(answer.body);
+            reply.header('idempotent-replayed', 'true');
           }
-          let body: string;
-          try {
-            const result = await run();
-            if (operation.etag) reply.header('etag', `"${(result as { etag: string }).etag}"`);
-            body = JSON.stringify(result);
-          } catch (error) {
-            const described = describeError(error);
-            if (described.status >= 500) await deps.idempotency.release(scope, key);
-            else
-              await deps.idempotency.complete(
-                scope,
-                key,
-                described.status,
-                JSON.stringify(errorBody(described)),
-              );
-            throw error;
+          if (operation.etag && answer.status < 300 && answer.body !== null) {
+            const { etag } = JSON.parse(answer.body) as { etag: string };
+            reply.header('etag', `"${etag}"`).header('cache-control', 'private, no-cache');
           }
-          await deps.idempotency.complete(scope, key, status, body);
-          return reply.code(status).type(JSON_TYPE).send(body);
+          reply.code(answer.status);
+          if (answer.body === null) return reply.send();
+          // A replayed refusal is the kept error body, as its first answer sent it.
+          return reply.type(JSON_TYPE).send(answer.body);
         }
 
-        const current = await currentTag(operation, context, req);
+        const current = await unchangedTag(operation, context, req);
         if (current !== null) {
           return reply.code(304).header('etag', current).header('cache-control', 'private, no-cache').send();
         }
-        const result = await run();
+        const result = await run(inputOf(req, operation, integers));
         if (operation.etag) {
           const etag = `"${(result as { etag: string }).etag}"`;
           reply.header('etag', etag).header('cache-control', 'private, no-cache');

@@ -15,6 +15,7 @@ export const apiKeysRouter = router({
         tag,
         summary: 'Create an API key (its secret is in this answer only)',
         output: CreatedApiKey,
+        answersSecret: true,
       },
     })
     .input(CreateApiKeyInput)
