@@ -228,19 +228,21 @@ interface ImportResult {
   bytes: number;
   dryRunMs: number;
   applyMs: number;
+  /** The same bundle again with every agent and every template changed, applied. */
+  changeAllMs: number;
 }
 
 /** A bundle of `agents` agents and `templates` templates of 3 agents each, as a team keeps in git. */
-function generatedBundle(agentCount: number, templateCount: number) {
+function generatedBundle(agentCount: number, templateCount: number, edition = 1) {
   const agents = Array.from({ length: agentCount }, (_, i) => ({
     name: `Agent ${String(i).padStart(4, '0')}`,
-    instructions: `You are agent ${i}. Greet the caller, help them, and hand over when asked.`,
+    instructions: `You are agent ${i} (edition ${edition}). Greet the caller, help them, and hand over when asked.`,
     tools: ['search'],
     handoffTargets: i > 0 ? [`Agent ${String(i - 1).padStart(4, '0')}`] : [],
   }));
   const sessionTemplates = Array.from({ length: templateCount }, (_, i) => ({
     name: `Template ${String(i).padStart(5, '0')}`,
-    description: `Generated template ${i}`,
+    description: `Generated template ${i}, edition ${edition}`,
     agents: [0, 1, 2].map((k) => agents[(i + k) % agentCount]!.name),
     maxDurationSeconds: 3600,
   }));
@@ -259,14 +261,14 @@ async function importScale(server: Started): Promise<ImportResult[]> {
     [500, 2000],
   ] as const) {
     const { token } = await seedThroughApi(server.url, 0);
-    const body = (dryRun: boolean) =>
-      JSON.stringify({ bundle: generatedBundle(agentCount, templateCount), dryRun });
-    const time = async (dryRun: boolean) => {
+    const body = (dryRun: boolean, edition = 1) =>
+      JSON.stringify({ bundle: generatedBundle(agentCount, templateCount, edition), dryRun });
+    const time = async (dryRun: boolean, edition = 1) => {
       const began = performance.now();
       const response = await fetch(`${server.url}/api/v1/config/import`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: body(dryRun),
+        body: body(dryRun, edition),
       });
       if (!response.ok)
         throw new Error(`import: ${response.status} ${(await response.text()).slice(0, 300)}`);
@@ -275,8 +277,9 @@ async function importScale(server: Started): Promise<ImportResult[]> {
     };
     const dryRunMs = await time(true);
     const applyMs = await time(false);
+    const changeAllMs = await time(false, 2);
     console.log(
-      `  import   ${agentCount} agents + ${templateCount} templates (${Math.round(body(false).length / 1024)} KiB): dry run ${dryRunMs} ms, applied ${applyMs} ms`,
+      `  import   ${agentCount} agents + ${templateCount} templates (${Math.round(body(false).length / 1024)} KiB): dry run ${dryRunMs} ms, applied ${applyMs} ms, every one changed ${changeAllMs} ms`,
     );
     results.push({
       agents: agentCount,
@@ -284,6 +287,7 @@ async function importScale(server: Started): Promise<ImportResult[]> {
       bytes: body(false).length,
       dryRunMs,
       applyMs,
+      changeAllMs,
     });
   }
   return results;

@@ -7,6 +7,7 @@ import {
   createTenant,
   driverName,
   expectError,
+  holdAgentLock,
   http,
   type Response,
   startServer,
@@ -401,4 +402,92 @@ describe(`configuration bundles (${driverName})`, () => {
     expect(first.data).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(second.data).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });
+
+  it('an export during concurrent creates is one snapshot: it always re-imports cleanly', async () => {
+    const { admin } = await populated('Snapshot');
+    const target = await createTenant(server, 'Snapshot target');
+    const targetAdmin = caller(server, 'rest', target.adminToken);
+    for (let round = 0; round < 8; round++) {
+      const creating = (async () => {
+        const agent = expectStatus(
+          await admin('agents.create', { name: `Late ${round}`, instructions: 'i' }),
+          201,
+        );
+        expectStatus(
+          await admin('sessionTemplates.create', { name: `Late ${round}`, agentIds: [agent.id] }),
+          201,
+        );
+      })();
+      const [exported] = await Promise.all([admin('config.export'), creating]);
+      const bundle = expectStatus(exported, 200);
+      const agentNames = new Set(bundle.agents.map((agent: { name: string }) => agent.name));
+      for (const template of bundle.sessionTemplates) {
+        for (const name of template.agents) expect(agentNames, `${template.name}: ${name}`).toContain(name);
+      }
+      const plan = expectStatus(await targetAdmin('config.import', { bundle, dryRun: true }), 200);
+      expect(plan.dryRun).toBe(true);
+    }
+  });
+
+  it("an applied import of many changes moves each template's session config once, and records every change", async () => {
+    const { tenant, admin } = await populated('Set-wise');
+    const bundle = expectStatus(await admin('config.export'), 200);
+    const before = await counts(tenant.organizationId);
+    const templates = expectStatus(await admin('sessionTemplates.list', { limit: 100 }), 200).items;
+    const etags = new Map<string, string>();
+    for (const template of templates) {
+      etags.set(
+        template.id,
+        expectStatus(await admin('sessionTemplates.config', { id: template.id }), 200).etag,
+      );
+    }
+    const changed = {
+      ...bundle,
+      agents: bundle.agents.map((agent: { instructions: string }) => ({
+        ...agent,
+        instructions: `${agent.instructions} (v2)`,
+      })),
+      sessionTemplates: bundle.sessionTemplates.map((template: { description: string | null }) => ({
+        ...template,
+        description: 'v2',
+      })),
+    };
+    const plan = expectStatus(await admin('config.import', { bundle: changed }), 200);
+    expect(plan.changes.every((change: { action: string }) => change.action === 'update')).toBe(true);
+    const after = await counts(tenant.organizationId);
+    const changes = bundle.agents.length + bundle.sessionTemplates.length;
+    // A revision and an event per change, and config.imported.
+    expect(after).toEqual({ revisions: before.revisions + changes, events: before.events + changes + 1 });
+    for (const template of templates) {
+      const config = expectStatus(await admin('sessionTemplates.config', { id: template.id }), 200);
+      expect(config.etag).not.toBe(etags.get(template.id));
+      for (const agent of config.agents) expect(agent.instructions).toMatch(/\(v2\)$/);
+    }
+    expect(expectStatus(await admin('config.export'), 200)).toEqual(changed);
+  });
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    'an export and a dry run take no lock: a row held by a concurrent write does not make them wait',
+    async () => {
+      const { admin } = await populated('No locks');
+      const agents = expectStatus(await admin('agents.list', { limit: 100 }), 200).items;
+      const bundle = expectStatus(await admin('config.export'), 200);
+      const lock = await holdAgentLock(server.database.url!, agents[0].id);
+      try {
+        const began = Date.now();
+        expectStatus(await admin('config.export'), 200);
+        const plan = expectStatus(
+          await admin('config.import', {
+            bundle: { ...bundle, agents: bundle.agents.map((a: object) => ({ ...a, instructions: 'new' })) },
+            dryRun: true,
+          }),
+          200,
+        );
+        expect(plan.changes.some((change: { action: string }) => change.action === 'update')).toBe(true);
+        expect(Date.now() - began).toBeLessThan(2_000); // a lock wait would last the statement timeout (5 s)
+      } finally {
+        await lock.release();
+      }
+    },
+  );
 });

@@ -11,8 +11,16 @@ import {
   type TemplateSpec,
   templateProblems,
 } from '@switchboard/contract';
-import { type AgentRow, agents, type Db, organizations, sessionTemplates } from '@switchboard/db';
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import {
+  type AgentRow,
+  agents,
+  type Db,
+  organizations,
+  type SessionTemplateRow,
+  sessionTemplates,
+} from '@switchboard/db';
+import { asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import { toAgent } from './agents';
@@ -58,23 +66,58 @@ function templateSpec(template: SessionTemplate, nameOf: (id: string) => string)
   };
 }
 
+/** What an import and an export read: the organization's active agents and templates, in id order. */
+interface OrganizationState {
+  agents: AgentRow[];
+  templates: SessionTemplateRow[];
+}
+
+/**
+ * Reads the state; with `lock`, locks every row `FOR UPDATE`, agents then templates, each in id
+ * order (the order every write takes them in), so nothing changes under a plan until it is applied.
+ */
+async function readState(tx: Db, organizationId: string, lock = false): Promise<OrganizationState> {
+  const agentQuery = tx
+    .select()
+    .from(agents)
+    .where(activeRows(agents, organizationId))
+    .orderBy(asc(agents.id));
+  const agentRows = await (lock ? agentQuery.for('update') : agentQuery);
+  const templateQuery = tx
+    .select()
+    .from(sessionTemplates)
+    .where(activeRows(sessionTemplates, organizationId))
+    .orderBy(asc(sessionTemplates.id));
+  const templateRows = await (lock ? templateQuery.for('update') : templateQuery);
+  return { agents: agentRows, templates: templateRows };
+}
+
+/**
+ * Work on one consistent snapshot of the database that takes no lock and writes nothing
+ * (REPEATABLE READ, READ ONLY): an export or a dry run never makes a write wait, and never sees
+ * half of a concurrent change.
+ */
+function inSnapshot<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(work, { isolationLevel: 'repeatable read', accessMode: 'read only' });
+}
+
 /** The organization's active agents and templates as a bundle: names for ids, sorted, deterministic. */
-export async function exportBundle(db: Db, organizationId: string): Promise<Bundle> {
-  const [agentRows, templateRows] = await Promise.all([
-    db.select().from(agents).where(activeRows(agents, organizationId)),
-    db.select().from(sessionTemplates).where(activeRows(sessionTemplates, organizationId)),
-  ]);
-  const names = new Map(agentRows.map((row) => [row.id, row.name]));
-  const nameOf = (id: string) => names.get(id) ?? id;
-  return {
-    format: BUNDLE_FORMAT,
-    agents: sorted(agentRows.map((row) => agentSpec(toAgent(row), nameOf))),
-    sessionTemplates: sorted(templateRows.map((row) => templateSpec(toSessionTemplate(row), nameOf))),
-  };
+export function exportBundle(db: Db, organizationId: string): Promise<Bundle> {
+  return inSnapshot(db, async (tx) => {
+    const state = await readState(tx, organizationId);
+    const names = new Map(state.agents.map((row) => [row.id, row.name]));
+    const nameOf = (id: string) => names.get(id) ?? id;
+    return {
+      format: BUNDLE_FORMAT,
+      agents: sorted(state.agents.map((row) => agentSpec(toAgent(row), nameOf))),
+      sessionTemplates: sorted(state.templates.map((row) => templateSpec(toSessionTemplate(row), nameOf))),
+    };
+  });
 }
 
 type Issue = { path: (string | number)[]; message: string };
 type PlanChange = ImportPlan['changes'][number];
+type ImportBundle = z.output<typeof ImportInput>['bundle'];
 
 /** The fields of two specs that differ, in the spec's order. */
 function differingFields<T extends object>(before: T, after: T): string[] {
@@ -93,20 +136,8 @@ function duplicates(names: string[]): string[] {
   return [...repeated];
 }
 
-/**
- * Imports a bundle (API.md "Configuration bundles"): match by name within each kind; create,
- * update, leave unchanged, or (with `prune`) delete; every rule checked on the organization as it
- * would be afterwards, before anything is written; one transaction, a revision per change (action
- * `imported`) and one `config.imported` audit event. A dry run answers the same plan and writes
- * nothing. A refused import (400 naming every offender in `details.issues`, 409 for names the
- * organization holds twice) changes nothing.
- */
-export async function importBundle(
-  db: Db,
-  by: Attribution,
-  input: z.output<typeof ImportInput>,
-): Promise<ImportPlan> {
-  const { bundle, dryRun, prune } = input;
+/** Names the bundle holds twice within a kind: 400, before anything is read. */
+function checkUniqueNames(bundle: ImportBundle): void {
   const issues: Issue[] = [];
   for (const [kind, specs] of [
     ['agents', bundle.agents],
@@ -123,312 +154,411 @@ export async function importBundle(
     });
   }
   if (issues.length) throw refused(issues);
+}
 
-  return writeTransaction(db, async (tx) => {
-    const { organizationId } = by;
-    // Every active agent, then every active template, locked in id order (the order every write
-    // takes them in): nothing changes under the plan until it is applied.
-    const agentRows = await tx
-      .select()
-      .from(agents)
-      .where(activeRows(agents, organizationId))
-      .orderBy(asc(agents.id))
-      .for('update');
-    const templateRows = await tx
-      .select()
-      .from(sessionTemplates)
-      .where(activeRows(sessionTemplates, organizationId))
-      .orderBy(asc(sessionTemplates.id))
-      .for('update');
+/** A template of the bundle with names resolved to ids (an unknown name stays a name, and is an issue). */
+type TemplateFields = Omit<
+  SessionTemplateRow,
+  'id' | 'organizationId' | 'isActive' | 'version' | 'configVersion' | 'createdAt' | 'updatedAt'
+>;
 
-    // A name the bundle uses that two active entities of its kind share cannot be matched.
-    const agentNamesUsed = new Set([
-      ...bundle.agents.flatMap((spec) => [spec.name, ...spec.handoffTargets]),
-      ...bundle.sessionTemplates.flatMap((spec) => [
-        ...spec.agents,
-        ...(spec.initialAgent ? [spec.initialAgent] : []),
-      ]),
-    ]);
-    const templateNamesUsed = new Set(bundle.sessionTemplates.map((spec) => spec.name));
-    const agentTwins = duplicates(agentRows.map((row) => row.name)).filter((name) =>
-      agentNamesUsed.has(name),
+/** What an import will do: the plan it answers, and the rows it writes to carry it out. */
+interface ImportPlanned {
+  changes: PlanChange[];
+  /** Agents to create (with the ids the plan gave them) and to update, by the bundle's spec. */
+  createAgents: { id: string; spec: AgentSpec }[];
+  updateAgents: { before: AgentRow; spec: AgentSpec }[];
+  createTemplates: TemplateFields[];
+  updateTemplates: { before: SessionTemplateRow; fields: TemplateFields }[];
+  deleteAgents: AgentRow[];
+  deleteTemplates: SessionTemplateRow[];
+  /** Every agent name of the organization as it will be, to its id. */
+  agentIds: Map<string, string>;
+}
+
+/**
+ * Plans an import on the state it reads (pure): matches by name within each kind, decides create,
+ * update, unchanged or (with `prune`) delete, and checks every rule on the organization as it would
+ * be afterwards. Refuses (400 naming every offender, 409 for a name the organization holds twice)
+ * before anything is written.
+ */
+export function planImport(state: OrganizationState, bundle: ImportBundle, prune: boolean): ImportPlanned {
+  const { agents: agentRows, templates: templateRows } = state;
+  const issues: Issue[] = [];
+  // A name the bundle uses that two active entities of its kind share cannot be matched.
+  const agentNamesUsed = new Set([
+    ...bundle.agents.flatMap((spec) => [spec.name, ...spec.handoffTargets]),
+    ...bundle.sessionTemplates.flatMap((spec) => [
+      ...spec.agents,
+      ...(spec.initialAgent ? [spec.initialAgent] : []),
+    ]),
+  ]);
+  const templateNamesUsed = new Set(bundle.sessionTemplates.map((spec) => spec.name));
+  const agentTwins = duplicates(agentRows.map((row) => row.name)).filter((name) => agentNamesUsed.has(name));
+  const templateTwins = duplicates(templateRows.map((row) => row.name)).filter((name) =>
+    templateNamesUsed.has(name),
+  );
+  if (agentTwins.length || templateTwins.length) {
+    throw new AppError(
+      'CONFLICT',
+      `Import matches by name, and the organization has two active entities of one kind named: ${[...agentTwins, ...templateTwins].join(', ')}; rename or delete one of each first`,
+      { agentNames: agentTwins, sessionTemplateNames: templateTwins },
     );
-    const templateTwins = duplicates(templateRows.map((row) => row.name)).filter((name) =>
-      templateNamesUsed.has(name),
-    );
-    if (agentTwins.length || templateTwins.length) {
-      throw new AppError(
-        'CONFLICT',
-        `Import matches by name, and the organization has two active entities of one kind named: ${[...agentTwins, ...templateTwins].join(', ')}; rename or delete one of each first`,
-        { agentNames: agentTwins, sessionTemplateNames: templateTwins },
-      );
-    }
+  }
 
-    const existingAgents = new Map(agentRows.map((row) => [row.name, row]));
-    const existingTemplates = new Map(templateRows.map((row) => [row.name, row]));
-    const currentNames = new Map(agentRows.map((row) => [row.id, row.name]));
+  const existingAgents = new Map(agentRows.map((row) => [row.name, row]));
+  const existingTemplates = new Map(templateRows.map((row) => [row.name, row]));
+  const currentNames = new Map(agentRows.map((row) => [row.id, row.name]));
+  const notFoundIn = prune ? 'in the bundle' : 'in the bundle or the organization';
 
-    // The agents as they will be: the bundle's (existing ids kept, new ones given one now), and
-    // without `prune` every other active agent as it is.
-    const finalAgents = new Map<
-      string,
-      { id: string; modality: AgentRow['modality']; panels: AgentRow['panels'] }
-    >();
-    const agentIds = new Map<string, string>();
-    for (const spec of bundle.agents) {
-      const id = existingAgents.get(spec.name)?.id ?? randomUUID();
-      agentIds.set(spec.name, id);
-      finalAgents.set(spec.name, { id, modality: spec.modality, panels: spec.panels });
-    }
-    const keptAgents = prune ? [] : agentRows.filter((row) => !agentIds.has(row.name));
-    for (const row of keptAgents) {
-      agentIds.set(row.name, row.id);
-      finalAgents.set(row.name, row);
-    }
+  // The agents as they will be: the bundle's (existing ids kept, new ones given one now), and
+  // without `prune` every other active agent as it is. By id: two kept agents may share a name
+  // the bundle never uses.
+  const agentIds = new Map<string, string>();
+  const facts = new Map<string, AgentFacts>();
+  for (const spec of bundle.agents) {
+    const id = existingAgents.get(spec.name)?.id ?? randomUUID();
+    agentIds.set(spec.name, id);
+    facts.set(id, { id, modality: spec.modality, panels: spec.panels });
+  }
+  const keptAgents = prune ? [] : agentRows.filter((row) => !agentIds.has(row.name));
+  for (const row of keptAgents) {
+    agentIds.set(row.name, row.id);
+    facts.set(row.id, row);
+  }
 
-    const changes: PlanChange[] = [];
-    bundle.agents.forEach((spec, index) => {
-      spec.handoffTargets.forEach((target, position) => {
-        if (target === spec.name || !agentIds.has(target)) {
-          issues.push({
-            path: ['bundle', 'agents', index, 'handoffTargets', position],
-            message:
-              target === spec.name
-                ? 'An agent cannot hand off to itself'
-                : `No agent named "${target}" in the bundle${prune ? '' : ' or the organization'}`,
-          });
-        }
-      });
-      const existing = existingAgents.get(spec.name);
-      if (!existing) {
-        changes.push({ kind: 'agent', name: spec.name, action: 'create', fields: [] });
-        return;
-      }
-      const fields = differingFields(
-        agentSpec(toAgent(existing), (id) => currentNames.get(id) ?? id),
-        spec,
-      );
-      changes.push({
-        kind: 'agent',
-        name: spec.name,
-        action: fields.length ? 'update' : 'unchanged',
-        fields,
-      });
-    });
-
-    // By id: two kept agents may share a name the bundle never uses.
-    const facts = new Map<string, AgentFacts>(
-      bundle.agents.map((spec) => [agentIds.get(spec.name)!, finalAgents.get(spec.name)!]),
-    );
-    for (const row of keptAgents) facts.set(row.id, row);
-    const resolvedTemplates = bundle.sessionTemplates.map((spec, index) => {
-      const unknown = spec.agents.filter((name) => !agentIds.has(name));
-      spec.agents.forEach((name, position) => {
-        if (!agentIds.has(name)) {
-          issues.push({
-            path: ['bundle', 'sessionTemplates', index, 'agents', position],
-            message: `No agent named "${name}" in the bundle${prune ? '' : ' or the organization'}`,
-          });
-        }
-      });
-      const initialKnown = spec.initialAgent === null || agentIds.has(spec.initialAgent);
-      if (!initialKnown) {
+  const planned: ImportPlanned = {
+    changes: [],
+    createAgents: [],
+    updateAgents: [],
+    createTemplates: [],
+    updateTemplates: [],
+    deleteAgents: [],
+    deleteTemplates: [],
+    agentIds,
+  };
+  bundle.agents.forEach((spec, index) => {
+    spec.handoffTargets.forEach((target, position) => {
+      if (target === spec.name || !agentIds.has(target)) {
         issues.push({
-          path: ['bundle', 'sessionTemplates', index, 'initialAgent'],
-          message: `No agent named "${spec.initialAgent}" in the bundle${prune ? '' : ' or the organization'}`,
+          path: ['bundle', 'agents', index, 'handoffTargets', position],
+          message:
+            target === spec.name
+              ? 'An agent cannot hand off to itself'
+              : `No agent named "${target}" ${notFoundIn}`,
         });
       }
-      const fields = {
-        name: spec.name,
-        description: spec.description,
-        agentIds: spec.agents.map((name) => agentIds.get(name) ?? name),
-        initialAgentId:
-          spec.initialAgent === null ? null : (agentIds.get(spec.initialAgent) ?? spec.initialAgent),
-        modalityProfile: spec.modalityProfile,
-        enabledPanels: spec.enabledPanels,
-        maxDurationSeconds: spec.maxDurationSeconds,
-        idleTimeoutSeconds: spec.idleTimeoutSeconds,
-      };
-      if (!unknown.length && initialKnown) {
-        const problems = templateProblems(fields, facts);
-        if (problems) {
-          issues.push({ path: ['bundle', 'sessionTemplates', index], message: problems.message });
-        }
-      }
-      return { spec, fields };
     });
-    for (const { spec } of resolvedTemplates) {
-      const existing = existingTemplates.get(spec.name);
-      if (!existing) {
-        changes.push({ kind: 'sessionTemplate', name: spec.name, action: 'create', fields: [] });
-        continue;
-      }
-      const fields = differingFields(
-        templateSpec(toSessionTemplate(existing), (id) => currentNames.get(id) ?? id),
-        spec,
-      );
-      changes.push({
-        kind: 'sessionTemplate',
-        name: spec.name,
-        action: fields.length ? 'update' : 'unchanged',
-        fields,
-      });
+    const existing = existingAgents.get(spec.name);
+    if (!existing) {
+      planned.changes.push({ kind: 'agent', name: spec.name, action: 'create', fields: [] });
+      planned.createAgents.push({ id: agentIds.get(spec.name)!, spec });
+      return;
     }
-
-    // Without `prune`, the templates the bundle does not name stay, and must still hold with the
-    // agents as they will be.
-    const bundledTemplates = new Set(bundle.sessionTemplates.map((spec) => spec.name));
-    const keptTemplates = prune ? [] : templateRows.filter((row) => !bundledTemplates.has(row.name));
-    for (const row of keptTemplates) {
-      const problems = templateProblems(row, facts);
-      if (problems) {
-        issues.push({
-          path: ['organization', 'sessionTemplates', row.name],
-          message: `Kept as it is, it would break: ${problems.message}`,
-        });
-      }
-    }
-    if (issues.length) throw refused(issues);
-
-    const deletedTemplates = prune ? templateRows.filter((row) => !bundledTemplates.has(row.name)) : [];
-    const bundledAgents = new Set(bundle.agents.map((spec) => spec.name));
-    const deletedAgents = prune ? agentRows.filter((row) => !bundledAgents.has(row.name)) : [];
-    for (const row of deletedAgents)
-      changes.push({ kind: 'agent', name: row.name, action: 'delete', fields: [] });
-    for (const row of deletedTemplates) {
-      changes.push({ kind: 'sessionTemplate', name: row.name, action: 'delete', fields: [] });
-    }
-    const ordered = [
-      ...sorted(changes.filter((change) => change.kind === 'agent')),
-      ...sorted(changes.filter((change) => change.kind === 'sessionTemplate')),
-    ];
-    const writes = ordered.filter((change) => change.action !== 'unchanged');
-    if (dryRun || !writes.length) return { dryRun, applied: false, changes: ordered };
-
-    const actionOf = new Map(writes.map((change) => [`${change.kind}:${change.name}`, change.action]));
-    const revisions: Change[] = [];
-
-    // Agents: new ones in one insert (with the ids the plan gave them), changed ones one by one.
-    const newAgents = bundle.agents.filter((spec) => actionOf.get(`agent:${spec.name}`) === 'create');
-    const agentValues = (spec: AgentSpec) => ({
+    const fields = differingFields(
+      agentSpec(toAgent(existing), (id) => currentNames.get(id) ?? id),
+      spec,
+    );
+    planned.changes.push({
+      kind: 'agent',
       name: spec.name,
-      instructions: spec.instructions,
-      model: spec.model,
-      voice: spec.voice,
-      tools: spec.tools,
-      modality: spec.modality,
-      panels: spec.panels,
-      handoffTargets: spec.handoffTargets.map((name) => agentIds.get(name)!),
+      action: fields.length ? 'update' : 'unchanged',
+      fields,
     });
-    for (let start = 0; start < newAgents.length; start += 500) {
-      const rows = await tx
-        .insert(agents)
-        .values(
-          newAgents
-            .slice(start, start + 500)
-            .map((spec) => ({ id: agentIds.get(spec.name)!, organizationId, ...agentValues(spec) })),
-        )
-        .returning();
-      for (const row of rows)
-        revisions.push({ kind: 'agent', action: 'imported', before: null, after: toAgent(row) });
-    }
-    for (const spec of bundle.agents.filter((s) => actionOf.get(`agent:${s.name}`) === 'update')) {
-      const existing = existingAgents.get(spec.name)!;
-      const [row] = await tx
-        .update(agents)
-        .set({ ...agentValues(spec), version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
-        .where(eq(agents.id, existing.id))
-        .returning();
-      revisions.push({ kind: 'agent', action: 'imported', before: toAgent(existing), after: toAgent(row!) });
-    }
+    if (fields.length) planned.updateAgents.push({ before: existing, spec });
+  });
 
-    // Templates deleted by `prune` go before the agents they list.
-    if (deletedTemplates.length) {
-      const rows = await tx
-        .update(sessionTemplates)
-        .set({ isActive: false, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
-        .where(
-          inArray(
-            sessionTemplates.id,
-            deletedTemplates.map((row) => row.id),
-          ),
-        )
-        .returning();
-      for (const row of rows) {
-        const before = deletedTemplates.find((template) => template.id === row.id)!;
-        revisions.push({
-          kind: 'sessionTemplate',
-          action: 'imported',
-          before: toSessionTemplate(before),
-          after: toSessionTemplate(row),
+  bundle.sessionTemplates.forEach((spec, index) => {
+    spec.agents.forEach((name, position) => {
+      if (!agentIds.has(name)) {
+        issues.push({
+          path: ['bundle', 'sessionTemplates', index, 'agents', position],
+          message: `No agent named "${name}" ${notFoundIn}`,
         });
       }
+    });
+    const initialKnown = spec.initialAgent === null || agentIds.has(spec.initialAgent);
+    if (!initialKnown) {
+      issues.push({
+        path: ['bundle', 'sessionTemplates', index, 'initialAgent'],
+        message: `No agent named "${spec.initialAgent}" ${notFoundIn}`,
+      });
     }
-    if (deletedAgents.length) {
-      const rows = await tx
-        .update(agents)
-        .set({ isActive: false, version: sql`${agents.version} + 1`, updatedAt: sql`now()` })
-        .where(
-          inArray(
-            agents.id,
-            deletedAgents.map((row) => row.id),
-          ),
-        )
-        .returning();
-      for (const row of rows) {
-        const before = deletedAgents.find((agent) => agent.id === row.id)!;
-        revisions.push({ kind: 'agent', action: 'imported', before: toAgent(before), after: toAgent(row) });
-      }
+    const fields: TemplateFields = {
+      name: spec.name,
+      description: spec.description,
+      agentIds: spec.agents.map((name) => agentIds.get(name) ?? name),
+      initialAgentId:
+        spec.initialAgent === null ? null : (agentIds.get(spec.initialAgent) ?? spec.initialAgent),
+      modalityProfile: spec.modalityProfile,
+      enabledPanels: spec.enabledPanels,
+      maxDurationSeconds: spec.maxDurationSeconds,
+      idleTimeoutSeconds: spec.idleTimeoutSeconds,
+    };
+    if (spec.agents.every((name) => agentIds.has(name)) && initialKnown) {
+      const problems = templateProblems(fields, facts);
+      if (problems) issues.push({ path: ['bundle', 'sessionTemplates', index], message: problems.message });
     }
-
-    const templateValues = resolvedTemplates.map(({ fields }) => fields);
-    const newTemplates = templateValues.filter(
-      (fields) => actionOf.get(`sessionTemplate:${fields.name}`) === 'create',
+    const existing = existingTemplates.get(spec.name);
+    if (!existing) {
+      planned.changes.push({ kind: 'sessionTemplate', name: spec.name, action: 'create', fields: [] });
+      planned.createTemplates.push(fields);
+      return;
+    }
+    const changed = differingFields(
+      templateSpec(toSessionTemplate(existing), (id) => currentNames.get(id) ?? id),
+      spec,
     );
-    for (let start = 0; start < newTemplates.length; start += 500) {
-      const rows = await tx
-        .insert(sessionTemplates)
-        .values(newTemplates.slice(start, start + 500).map((fields) => ({ ...fields, organizationId })))
-        .returning();
-      for (const row of rows) {
-        revisions.push({
-          kind: 'sessionTemplate',
-          action: 'imported',
-          before: null,
-          after: toSessionTemplate(row),
-        });
-      }
+    planned.changes.push({
+      kind: 'sessionTemplate',
+      name: spec.name,
+      action: changed.length ? 'update' : 'unchanged',
+      fields: changed,
+    });
+    if (changed.length) planned.updateTemplates.push({ before: existing, fields });
+  });
+
+  // Without `prune`, the templates the bundle does not name stay, and must still hold with the
+  // agents as they will be; with it, they and the agents the bundle lacks are deleted.
+  const bundledTemplates = new Set(bundle.sessionTemplates.map((spec) => spec.name));
+  const bundledAgents = new Set(bundle.agents.map((spec) => spec.name));
+  for (const row of templateRows.filter((template) => !bundledTemplates.has(template.name))) {
+    if (prune) {
+      planned.deleteTemplates.push(row);
+      planned.changes.push({ kind: 'sessionTemplate', name: row.name, action: 'delete', fields: [] });
+      continue;
     }
-    for (const fields of templateValues.filter(
-      (f) => actionOf.get(`sessionTemplate:${f.name}`) === 'update',
-    )) {
-      const existing = existingTemplates.get(fields.name)!;
-      const [row] = await tx
-        .update(sessionTemplates)
-        .set({ ...fields, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
-        .where(eq(sessionTemplates.id, existing.id))
-        .returning();
+    const problems = templateProblems(row, facts);
+    if (problems) {
+      issues.push({
+        path: ['organization', 'sessionTemplates', row.name],
+        message: `Kept as it is, it would break: ${problems.message}`,
+      });
+    }
+  }
+  if (prune) {
+    for (const row of agentRows.filter((agent) => !bundledAgents.has(agent.name))) {
+      planned.deleteAgents.push(row);
+      planned.changes.push({ kind: 'agent', name: row.name, action: 'delete', fields: [] });
+    }
+  }
+  if (issues.length) throw refused(issues);
+  planned.changes = [
+    ...sorted(planned.changes.filter((change) => change.kind === 'agent')),
+    ...sorted(planned.changes.filter((change) => change.kind === 'sessionTemplate')),
+  ];
+  return planned;
+}
+
+const CHUNK = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += CHUNK) out.push(items.slice(start, start + CHUNK));
+  return out;
+}
+
+/**
+ * `SET column = v.column, …` for the given columns of `table`, read from the recordset `v` that
+ * `fromRecords` builds: one UPDATE writes many rows, each with its own values.
+ */
+function setFromRecords<T extends PgTable>(table: T, fields: (keyof T['$inferSelect'] & string)[]) {
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  return Object.fromEntries(fields.map((field) => [field, sql`v.${sql.identifier(columns[field]!.name)}`]));
+}
+
+/** Rows as a recordset of `table`'s row type, named `v` (column names as the database spells them). */
+function fromRecords<T extends PgTable>(table: T, rows: Record<string, unknown>[]) {
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  const records = rows.map((row) =>
+    Object.fromEntries(Object.entries(row).map(([field, value]) => [columns[field]!.name, value])),
+  );
+  return sql`jsonb_populate_recordset(null::${table}, ${JSON.stringify(records)}::jsonb) as v`;
+}
+
+const AGENT_FIELDS = [
+  'name',
+  'instructions',
+  'model',
+  'voice',
+  'tools',
+  'modality',
+  'panels',
+  'handoffTargets',
+] as const;
+const TEMPLATE_FIELDS = [
+  'name',
+  'description',
+  'agentIds',
+  'initialAgentId',
+  'modalityProfile',
+  'enabledPanels',
+  'maxDurationSeconds',
+  'idleTimeoutSeconds',
+] as const;
+
+/**
+ * Writes a plan on the rows `readState` locked, set-wise: each kind's creates, updates and deletes
+ * are a statement per 500 rows (so the session-config triggers run once per statement, not once
+ * per row), then a revision per change (action `imported`) and one `config.imported` event.
+ */
+async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promise<void> {
+  const { organizationId } = by;
+  const revisions: Change[] = [];
+  const agentValues = (spec: AgentSpec) => ({
+    name: spec.name,
+    instructions: spec.instructions,
+    model: spec.model,
+    voice: spec.voice,
+    tools: spec.tools,
+    modality: spec.modality,
+    panels: spec.panels,
+    handoffTargets: spec.handoffTargets.map((name) => planned.agentIds.get(name)!),
+  });
+  const bump = { version: sql`${agents.version} + 1`, updatedAt: sql`now()` };
+
+  for (const batch of chunks(planned.createAgents)) {
+    const rows = await tx
+      .insert(agents)
+      .values(batch.map(({ id, spec }) => ({ id, organizationId, ...agentValues(spec) })))
+      .returning();
+    for (const row of rows)
+      revisions.push({ kind: 'agent', action: 'imported', before: null, after: toAgent(row) });
+  }
+  for (const batch of chunks(planned.updateAgents)) {
+    const before = new Map(batch.map((item) => [item.before.id, item.before]));
+    const rows = await tx
+      .update(agents)
+      .set({ ...setFromRecords(agents, [...AGENT_FIELDS]), ...bump })
+      .from(
+        fromRecords(
+          agents,
+          batch.map((item) => ({ id: item.before.id, ...agentValues(item.spec) })),
+        ),
+      )
+      .where(eq(agents.id, sql`v.id`))
+      .returning(getTableColumns(agents));
+    for (const row of rows) {
+      revisions.push({
+        kind: 'agent',
+        action: 'imported',
+        before: toAgent(before.get(row.id)!),
+        after: toAgent(row),
+      });
+    }
+  }
+  // Templates deleted by `prune` go before the agents they list.
+  for (const batch of chunks(planned.deleteTemplates)) {
+    const before = new Map(batch.map((row) => [row.id, row]));
+    const rows = await tx
+      .update(sessionTemplates)
+      .set({ isActive: false, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
+      .where(inArray(sessionTemplates.id, [...before.keys()]))
+      .returning();
+    for (const row of rows) {
       revisions.push({
         kind: 'sessionTemplate',
         action: 'imported',
-        before: toSessionTemplate(existing),
-        after: toSessionTemplate(row!),
+        before: toSessionTemplate(before.get(row.id)!),
+        after: toSessionTemplate(row),
       });
     }
-
-    for (let start = 0; start < revisions.length; start += 1000) {
-      await recordRevisions(tx, by, revisions.slice(start, start + 1000));
+  }
+  for (const batch of chunks(planned.deleteAgents)) {
+    const before = new Map(batch.map((row) => [row.id, row]));
+    const rows = await tx
+      .update(agents)
+      .set({ isActive: false, ...bump })
+      .where(inArray(agents.id, [...before.keys()]))
+      .returning();
+    for (const row of rows) {
+      revisions.push({
+        kind: 'agent',
+        action: 'imported',
+        before: toAgent(before.get(row.id)!),
+        after: toAgent(row),
+      });
     }
-    const [organization] = await tx
-      .select({ name: organizations.name })
-      .from(organizations)
-      .where(eq(organizations.id, organizationId));
-    await recordEvent(tx, by, 'config.imported', {
-      type: 'config',
-      id: organizationId,
-      name: organization!.name,
-    });
-    return { dryRun: false, applied: true, changes: ordered };
+  }
+  for (const batch of chunks(planned.createTemplates)) {
+    const rows = await tx
+      .insert(sessionTemplates)
+      .values(batch.map((fields) => ({ ...fields, organizationId })))
+      .returning();
+    for (const row of rows) {
+      revisions.push({
+        kind: 'sessionTemplate',
+        action: 'imported',
+        before: null,
+        after: toSessionTemplate(row),
+      });
+    }
+  }
+  for (const batch of chunks(planned.updateTemplates)) {
+    const before = new Map(batch.map((item) => [item.before.id, item.before]));
+    const rows = await tx
+      .update(sessionTemplates)
+      .set({
+        ...setFromRecords(sessionTemplates, [...TEMPLATE_FIELDS]),
+        version: sql`${sessionTemplates.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .from(
+        fromRecords(
+          sessionTemplates,
+          batch.map((item) => ({ id: item.before.id, ...item.fields })),
+        ),
+      )
+      .where(eq(sessionTemplates.id, sql`v.id`))
+      .returning(getTableColumns(sessionTemplates));
+    for (const row of rows) {
+      revisions.push({
+        kind: 'sessionTemplate',
+        action: 'imported',
+        before: toSessionTemplate(before.get(row.id)!),
+        after: toSessionTemplate(row),
+      });
+    }
+  }
+
+  for (let start = 0; start < revisions.length; start += 1000) {
+    await recordRevisions(tx, by, revisions.slice(start, start + 1000));
+  }
+  const [organization] = await tx
+    .select({ name: organizations.name })
+    .from(organizations)
+    .where(eq(organizations.id, organizationId));
+  await recordEvent(tx, by, 'config.imported', {
+    type: 'config',
+    id: organizationId,
+    name: organization!.name,
+  });
+}
+
+/**
+ * Imports a bundle (API.md "Configuration bundles"): plan, check, write. A dry run plans on one
+ * consistent snapshot without a lock and writes nothing; an applied import locks the rows it reads
+ * (in the order every write takes them), plans on them, and writes the plan in the same
+ * transaction: all of it or nothing.
+ */
+export async function importBundle(
+  db: Db,
+  by: Attribution,
+  input: z.output<typeof ImportInput>,
+): Promise<ImportPlan> {
+  const { bundle, dryRun, prune } = input;
+  checkUniqueNames(bundle);
+  if (dryRun) {
+    const planned = await inSnapshot(db, async (tx) =>
+      planImport(await readState(tx, by.organizationId), bundle, prune),
+    );
+    return { dryRun, applied: false, changes: planned.changes };
+  }
+  return writeTransaction(db, async (tx) => {
+    const planned = planImport(await readState(tx, by.organizationId, true), bundle, prune);
+    const writes = planned.changes.some((change) => change.action !== 'unchanged');
+    if (writes) await applyPlan(tx, by, planned);
+    return { dryRun, applied: writes, changes: planned.changes };
   });
 }
 
