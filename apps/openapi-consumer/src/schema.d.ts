@@ -717,20 +717,20 @@ export interface components {
         AgentSpecInput: {
             name: string;
             instructions: string;
-            /** @default gpt-4.1-mini */
+            /** @description Default: `"gpt-4.1-mini"`. */
             model?: string;
-            /** @default null */
+            /** @description Default: `null`. */
             voice?: string | null;
-            /** @default [] */
+            /** @description Default: `[]`. */
             tools?: string[];
             /**
-             * @default audio_only
+             * @description Default: `"audio_only"`.
              * @enum {string}
              */
             modality?: "audio_only" | "audio_camera" | "audio_screenshare";
-            /** @default [] */
+            /** @description Default: `[]`. */
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-            /** @default [] */
+            /** @description Default: `[]`. */
             handoffTargets?: string[];
         };
         /**
@@ -1026,20 +1026,20 @@ export interface components {
         CreateAgentInput: {
             name: string;
             instructions: string;
-            /** @default gpt-4.1-mini */
+            /** @description Default: `"gpt-4.1-mini"`. */
             model?: string;
-            /** @default null */
+            /** @description Default: `null`. */
             voice?: string | null;
-            /** @default [] */
+            /** @description Default: `[]`. */
             handoffTargets?: string[];
-            /** @default [] */
+            /** @description Default: `[]`. */
             tools?: string[];
             /**
-             * @default audio_only
+             * @description Default: `"audio_only"`.
              * @enum {string}
              */
             modality?: "audio_only" | "audio_camera" | "audio_screenshare";
-            /** @default [] */
+            /** @description Default: `[]`. */
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
         };
         /**
@@ -1053,7 +1053,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             scope: "read" | "write";
-            /** @default null */
+            /** @description Default: `null`. */
             expiresAt?: string | null;
         };
         /**
@@ -1099,21 +1099,21 @@ export interface components {
          */
         CreateSessionTemplateInput: {
             name: string;
-            /** @default null */
+            /** @description Default: `null`. */
             description?: string | null;
             agentIds: string[];
-            /** @default null */
+            /** @description Default: `null`. */
             initialAgentId?: string | null;
             /**
-             * @default audio_only
+             * @description Default: `"audio_only"`.
              * @enum {string}
              */
             modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-            /** @default [] */
+            /** @description Default: `[]`. */
             enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-            /** @default null */
+            /** @description Default: `null`. */
             maxDurationSeconds?: number | null;
-            /** @default 300 */
+            /** @description Default: `300`. */
             idleTimeoutSeconds?: number;
         };
         /**
@@ -1206,9 +1206,9 @@ export interface components {
          */
         ImportInput: {
             bundle: components["schemas"]["BundleInput"];
-            /** @default false */
+            /** @description Default: `false`. */
             dryRun?: boolean;
-            /** @default false */
+            /** @description Default: `false`. */
             prune?: boolean;
         };
         /**
@@ -1695,21 +1695,21 @@ export interface components {
          */
         TemplateSpecInput: {
             name: string;
-            /** @default null */
+            /** @description Default: `null`. */
             description?: string | null;
             agents: string[];
-            /** @default null */
+            /** @description Default: `null`. */
             initialAgent?: string | null;
             /**
-             * @default audio_only
+             * @description Default: `"audio_only"`.
              * @enum {string}
              */
             modalityProfile?: "audio_only" | "audio_camera" | "audio_screenshare" | "audio_camera_screenshare";
-            /** @default [] */
+            /** @description Default: `[]`. */
             enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-            /** @default null */
+            /** @description Default: `null`. */
             maxDurationSeconds?: number | null;
-            /** @default 300 */
+            /** @description Default: `300`. */
             idleTimeoutSeconds?: number;
         };
         /**
@@ -1797,10 +1797,7 @@ export interface operations {
     auth_signup: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1916,10 +1913,7 @@ export interface operations {
     auth_login: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2201,7 +2195,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2550,7 +2544,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3193,7 +3187,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3418,7 +3412,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3848,7 +3842,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4199,7 +4193,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4476,7 +4470,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4818,7 +4812,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5115,7 +5109,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409 */
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
                 "Idempotency-Key"?: string;
             };
             path?: never;

@@ -148,6 +148,80 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect(await generateTypes(document)).toBe(readFileSync(SCHEMA_FILE, 'utf8'));
   });
 
+  it('request bodies need only their required fields in any generator: no `default` keyword, `required` exactly what the server requires', () => {
+    // openapi-generator (typescript-fetch) makes a property required exactly when `required` lists
+    // it; openapi-typescript 7 with its default options also when it has a `default`.
+    const requestBodies = new Set<string>();
+    for (const methods of Object.values(document.paths as Record<string, Record<string, any>>)) {
+      for (const operation of Object.values(methods)) {
+        const ref = operation.requestBody?.content['application/json'].schema.$ref as string | undefined;
+        if (ref) requestBodies.add(ref.split('/').pop()!);
+      }
+    }
+    const defaults: string[] = [];
+    const visit = (node: unknown, where: string) => {
+      if (!node || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'default') defaults.push(where);
+        if (key !== 'examples') visit(value, `${where}/${key}`);
+      }
+    };
+    for (const name of requestBodies) visit(document.components.schemas[name], name);
+    expect(defaults).toEqual([]);
+    const required = (name: string) => document.components.schemas[name].required ?? [];
+    expect(required('CreateAgentInput')).toEqual(['name', 'instructions']);
+    expect(required('CreateSessionTemplateInput')).toEqual(['name', 'agentIds']);
+    expect(required('UpdateSessionTemplateInput')).toEqual([]);
+    expect(required('ImportInput')).toEqual(['bundle']);
+    // A default is still documented, in words.
+    expect(document.components.schemas.CreateAgentInput.properties.model.description).toMatch(
+      /Default: `"gpt-4.1-mini"`/,
+    );
+    // Answers keep every field they always carry required.
+    expect(document.components.schemas.Agent.required).toEqual(
+      expect.arrayContaining(['model', 'voice', 'tools', 'modality', 'panels', 'handoffTargets', 'version']),
+    );
+  });
+
+  it('a client generated with default options sends a create with only the required fields', async () => {
+    const api = createFetchClient<paths>({ baseUrl: url });
+    const signup = await api.POST('/api/v1/auth/signup', {
+      body: {
+        email: `minimal-${Date.now()}@example.com`,
+        password: 'password123',
+        organizationName: 'Minimal',
+      },
+    });
+    const headers = { authorization: `Bearer ${signup.data!.accessToken}` };
+    // These bodies typecheck against the generated types (`pnpm typecheck` compiles this file).
+    const agent = await api.POST('/api/v1/agents', {
+      headers,
+      body: { name: 'Minimal', instructions: 'Hi' },
+    });
+    expect(agent.response.status).toBe(201);
+    const created: components['schemas']['Agent'] = agent.data!;
+    expect(created).toMatchObject({ model: 'gpt-4.1-mini', tools: [], panels: [], modality: 'audio_only' });
+    const template = await api.POST('/api/v1/session-templates', {
+      headers,
+      body: { name: 'Minimal', agentIds: [created.id] },
+    });
+    expect(template.response.status).toBe(201);
+    const plan = await api.POST('/api/v1/config/import', {
+      headers,
+      body: {
+        bundle: {
+          format: 'switchboard.bundle/v1',
+          agents: [{ name: 'From bundle', instructions: 'i' }],
+          sessionTemplates: [],
+        },
+      },
+    });
+    expect(plan.response.status).toBe(200);
+    expect(plan.data!.changes).toEqual([
+      { kind: 'agent', name: 'From bundle', action: 'create', fields: [] },
+    ]);
+  });
+
   it('round-trips a session template with a client generated from it (openapi-fetch)', async () => {
     const api = createFetchClient<paths>({ baseUrl: url });
     const signup = await api.POST('/api/v1/auth/signup', {

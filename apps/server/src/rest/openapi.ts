@@ -29,8 +29,10 @@ class Components {
     } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema & {
       $defs?: Record<string, JsonSchema>;
     };
-    for (const [name, definition] of Object.entries($defs ?? {})) this.add(name, relink(definition));
-    return relink(top);
+    const published = io === 'input' ? defaultsAsText : (definition: JsonSchema) => definition;
+    for (const [name, definition] of Object.entries($defs ?? {}))
+      this.add(name, published(relink(definition)));
+    return published(relink(top));
   }
 
   add(name: string, definition: JsonSchema) {
@@ -53,6 +55,32 @@ class Components {
 /** zod writes references to `#/$defs/<id>`; the document keeps them in `#/components/schemas/<id>`. */
 function relink(schema: JsonSchema): JsonSchema {
   return JSON.parse(JSON.stringify(schema).replaceAll('"#/$defs/', `"${COMPONENT_REF}`)) as JsonSchema;
+}
+
+/**
+ * A request schema with each default said in its description instead of a `default` keyword. A
+ * field the server defaults is optional to send, but stock generators read `default` as "always
+ * present" (openapi-typescript 7's `defaultNonNullable`, on by default, makes it required in a
+ * named component), so a client generated with default options could not send a create with only
+ * the required fields. Responses keep their schemas as they are: every field they always carry
+ * stays required.
+ */
+function defaultsAsText(schema: JsonSchema): JsonSchema {
+  if (Array.isArray(schema)) return schema.map(defaultsAsText) as unknown as JsonSchema;
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'default') continue;
+    // Literal data (examples, const and enum values) is kept as it is.
+    const literal = key === 'examples' || key === 'const' || key === 'enum';
+    out[key] =
+      literal || value === null || typeof value !== 'object' ? value : defaultsAsText(value as JsonSchema);
+  }
+  if ('default' in schema) {
+    const said = `Default: \`${JSON.stringify(schema.default)}\`.`;
+    out.description = typeof schema.description === 'string' ? `${schema.description} ${said}` : said;
+  }
+  return out;
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -131,14 +159,14 @@ function operationObject(operation: RestOperation, components: Components) {
     parameters: [
       ...pathParameters,
       ...queryParameters,
-      ...(operation.method === 'POST'
+      ...(operation.method === 'POST' && operation.access !== 'public'
         ? [
             {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
               description:
-                'The first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat with the same key and body; another body, or a repeat while the first runs, is 409',
+                'Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`).',
               schema: { type: 'string', minLength: 1, maxLength: 255 },
             },
           ]
