@@ -12,6 +12,7 @@ import {
   http,
   type Response,
   startServer,
+  storedSecrets,
   type Tenant,
   type TestServer,
   uniqueEmail,
@@ -46,26 +47,6 @@ const TAKEOVER_MS = 1500;
 
 function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
-}
-
-/** Every API key secret (`sbk_` + 43 characters) found in any text or JSON column of any table. */
-export async function storedSecrets(target: TestServer): Promise<string[]> {
-  const db = target.database.db;
-  const columns = rowsOf<{ table_name: string; column_name: string }>(
-    await db.execute(sql`
-      select table_name, column_name from information_schema.columns
-      where table_schema = 'public' and data_type in ('text', 'character varying', 'json', 'jsonb', 'ARRAY')`),
-  );
-  const found: string[] = [];
-  for (const { table_name, column_name } of columns) {
-    const rows = rowsOf<{ value: string }>(
-      await db.execute(
-        sql`select ${sql.identifier(column_name)}::text as value from ${sql.identifier(table_name)} where ${sql.identifier(column_name)}::text ~ 'sbk_[A-Za-z0-9_-]{43}'`,
-      ),
-    );
-    found.push(...rows.map((row) => `${table_name}.${column_name}: ${row.value.slice(0, 80)}`));
-  }
-  return found;
 }
 
 const post = (target: TestServer, url: string, body: unknown, key?: string, token = tenant.adminToken) =>

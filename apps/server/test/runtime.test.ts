@@ -13,6 +13,7 @@ import {
   ok,
   type Response,
   startServer,
+  storedSecrets,
   type Tenant,
   type TestServer,
   transports,
@@ -49,8 +50,13 @@ async function createKey(scope: 'read' | 'write', extra: Record<string, unknown>
     'rest',
     tenant.adminToken,
   )('apiKeys.create', { name: `${scope} key`, scope, ...extra });
-  return expectStatus(created, 201) as { apiKey: any; secret: string };
+  const key = expectStatus(created, 201) as { apiKey: any; secret: string };
+  secrets.push(key.secret);
+  return key;
 }
+
+/** Every secret this file was shown. */
+const secrets: string[] = [];
 
 /** A template of 3 agents, as the runtime reads it. */
 async function threeAgentTemplate(admin: Call) {
@@ -359,6 +365,33 @@ describe(`API keys (${driverName})`, () => {
       expectError(await theirs('sessionTemplates.update', { id: template.id, name: 'x' }), 404, 'NOT_FOUND');
       expect(expectStatus(await theirs('sessionTemplates.list', {}), 200).items).toEqual([]);
     }
+  });
+});
+
+describe(`secrets at rest (${driverName})`, () => {
+  it('no secret this file was shown is in any column of any table, nor in any log line', async () => {
+    // Keys made over both transports, and with an Idempotency-Key, replayed.
+    const viaTrpc = expectStatus(
+      await caller(server, 'trpc', tenant.adminToken)('apiKeys.create', { name: 'trpc', scope: 'read' }),
+      200,
+    );
+    secrets.push(viaTrpc.secret);
+    const keyed = await http(server, 'POST', '/api/v1/api-keys', {
+      token: tenant.adminToken,
+      body: { name: 'keyed', scope: 'write' },
+      headers: { 'idempotency-key': 'secret-at-rest' },
+    });
+    secrets.push(keyed.body.secret);
+    const replay = await http(server, 'POST', '/api/v1/api-keys', {
+      token: tenant.adminToken,
+      body: { name: 'keyed', scope: 'write' },
+      headers: { 'idempotency-key': 'secret-at-rest' },
+    });
+    expect(replay.status).toBe(409);
+    expect(secrets.length).toBeGreaterThan(5);
+    expect(await storedSecrets(server)).toEqual([]);
+    const log = logLines.join('\n');
+    for (const secret of secrets) expect(log).not.toContain(secret.slice(4));
   });
 });
 
