@@ -25,7 +25,15 @@ import { buildOpenApiDocument } from './rest/openapi';
 import { restOperations } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
 import { ApiKeyCache } from './services/apiKeys';
+import { Lifecycle } from './shutdown';
 import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Whether the instance is draining (readiness 503) before it shuts down. */
+    lifecycle: Lifecycle;
+  }
+}
 
 export interface BuildAppOptions {
   database: Database;
@@ -102,14 +110,16 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     reply.header('x-request-id', req.id);
   });
 
-  // While shutting down, answer in-flight requests with `connection: close`, so their keep-alive
-  // sockets do not hold the shutdown open until they time out.
-  let closing = false;
+  // From the start of a drain, answer every request with `connection: close`, so keep-alive
+  // sockets (a client's, a balancer's) do not carry the next request here, nor hold the shutdown
+  // open until they time out.
+  const lifecycle = new Lifecycle();
+  app.decorate('lifecycle', lifecycle);
   app.addHook('preClose', async () => {
-    closing = true;
+    lifecycle.draining = true;
   });
   app.addHook('onSend', async (_req, reply) => {
-    if (closing) reply.header('connection', 'close');
+    if (lifecycle.draining) reply.header('connection', 'close');
   });
 
   // Only JSON bodies (any other type is 415): an empty body is no body (clone and delete take
@@ -180,6 +190,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_req, reply) => {
+    if (lifecycle.draining) return reply.code(503).send({ status: 'draining' });
     try {
       await withTimeout(database.ping(), 2000);
       return { status: 'ready' };

@@ -24,6 +24,8 @@ const Env = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   DASHBOARD_DIR: z.string().min(1).optional(),
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_MIGRATION_LOCK_TIMEOUT_MS),
+  DRAIN_MS: z.coerce.number().int().min(0).default(2000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   TRUST_PROXY: z
     .string()
     .transform((value) => value.trim())
@@ -73,6 +75,10 @@ export interface AppConfig {
   apiKeyUsageFlushMs: number;
   /** An idempotency key's claim left unrenewed this long may be taken over (API.md: 60 s). */
   idempotencyTakeoverMs: number;
+  /** On SIGTERM: how long readiness answers 503 while every other request is still served. */
+  drainMs: number;
+  /** After the drain: the longest in-flight requests may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
   /** The built dashboard served at `/app`. */
   dashboardDir: string;
   /**
@@ -121,6 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     migrationLockTimeoutMs: values.MIGRATION_LOCK_TIMEOUT_MS,
     apiKeyUsageFlushMs: 30_000,
     idempotencyTakeoverMs: DEFAULT_TAKEOVER_MS,
+    drainMs: values.DRAIN_MS,
+    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
   };

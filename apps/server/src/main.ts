@@ -2,8 +2,9 @@ import path from 'node:path';
 import { createDatabase, migrate } from '@switchboard/db';
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { gracefulShutdown } from './shutdown';
 
-/** `pnpm start`: read the configuration, migrate, serve; stop gracefully on SIGTERM/SIGINT. */
+/** `pnpm start`: read the configuration, migrate, serve; drain, then stop gracefully on SIGTERM/SIGINT. */
 async function main() {
   const config = loadConfig(process.env, process.env.INIT_CWD ?? process.cwd());
   const database = await createDatabase(
@@ -18,22 +19,14 @@ async function main() {
   await migrate(database.db, { lockTimeoutMs: config.migrationLockTimeoutMs });
   const app = await buildApp({ database, config });
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    try {
-      await app.close();
-      await database.close();
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const shutdown = gracefulShutdown(app, app.lifecycle, {
+    drainMs: config.drainMs,
+    timeoutMs: config.shutdownTimeoutMs,
+    release: () => database.close(),
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info(

@@ -33,6 +33,8 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     migrationLockTimeoutMs: 120_000,
     apiKeyUsageFlushMs: 30_000,
     idempotencyTakeoverMs: 60_000,
+    drainMs: 0,
+    shutdownTimeoutMs: 30_000,
     trustProxy: false,
     dashboardDir: DEFAULT_DASHBOARD_DIR,
     ...overrides,

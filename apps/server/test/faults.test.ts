@@ -1,13 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createDatabase, type Database } from '@switchboard/db';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProcess } from './processes';
 import { createTenant, expectError, holdAgentLock, http, startServer, type TestServer } from './server';
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
@@ -116,56 +112,22 @@ describe.skipIf(!onPostgres)('database faults (PostgreSQL)', () => {
 });
 
 /** A port nothing listens on right now: the kernel picks it, we release it for the child. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('graceful shutdown', () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => child?.kill('SIGKILL'));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
 
-  it('on SIGTERM finishes in-flight requests, refuses new connections, and exits 0', async () => {
+  it('on SIGTERM drains (readiness 503, every request still served), then finishes in-flight requests, refuses new connections, and exits 0', async () => {
     const testDatabase = onPostgres ? await createTestDatabase() : undefined;
-    const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DATABASE_URL: testDatabase?.url ?? '',
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'switchboard-shutdown-')),
-        JWT_SECRET: randomBytes(24).toString('hex'),
-        LOG_LEVEL: process.env.DEBUG_SHUTDOWN ? 'info' : 'silent',
-        AUTH_RATE_LIMIT: '0',
-      },
-      stdio: process.env.DEBUG_SHUTDOWN ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    const DRAIN_MS = 1500;
+    const { child, url, exited } = await startProcess({
+      DATABASE_URL: testDatabase?.url ?? '',
+      DRAIN_MS: String(DRAIN_MS),
     });
-    let output = '';
-    child.stdout?.on('data', (chunk) => (output += chunk));
-    child.stderr?.on('data', (chunk) => (output += chunk));
-    const url = `http://127.0.0.1:${port}`;
-    let exitCode: number | null | undefined;
-    const exited = new Promise<number | null>((resolve) =>
-      child!.once('exit', (code) => {
-        exitCode = code;
-        resolve(code);
-      }),
-    );
-    // Start-up compiles the sources and opens the database; on a busy CI machine that can take a while.
-    const startedBy = performance.now() + 90_000;
-    let ready = false;
-    while (!ready && exitCode === undefined && performance.now() < startedBy) {
-      ready = await fetch(`${url}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    if (!ready) throw new Error(`the server did not become ready (exit code ${exitCode}):\n${output}`);
+    children.push(child);
     const signup = await fetch(`${url}/api/v1/auth/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -188,9 +150,24 @@ describe('graceful shutdown', () => {
         body: JSON.stringify({ name: `In flight ${i}`, agentIds: [agent.id] }),
       }).then((r) => r.status),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
+    const signalled = performance.now();
     child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(200);
+    // Draining: the balancer is told to stop sending, and what still arrives is served.
+    const ready = await fetch(`${url}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'draining' });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const late = await fetch(`${url}/api/v1/agents`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'During the drain', instructions: 'i' }),
+    });
+    expect(late.status).toBe(201);
+    expect(late.headers.get('connection')).toBe('close');
+    // After the drain: no new connection; the held requests still finish.
+    await sleep(DRAIN_MS + 300 - (performance.now() - signalled));
     const refused = await fetch(`${url}/health`).then(
       () => false,
       () => true,
@@ -198,7 +175,65 @@ describe('graceful shutdown', () => {
     await lock?.release();
     expect(await Promise.all(inFlight)).toEqual([201, 201, 201, 201, 201]);
     expect(refused).toBe(true);
-    expect(await exited).toBe(0);
+    const { code, at } = await exited;
+    expect(code).toBe(0);
+    expect(at - signalled).toBeGreaterThanOrEqual(DRAIN_MS);
+    await testDatabase?.close();
+  }, 150_000);
+
+  it('a second signal during the drain exits at once; the hard deadline ends requests that never finish', async () => {
+    const testDatabase = onPostgres ? await createTestDatabase() : undefined;
+    const first = await startProcess({ DATABASE_URL: testDatabase?.url ?? '', DRAIN_MS: '20000' });
+    children.push(first.child);
+    const began = performance.now();
+    first.child.kill('SIGTERM');
+    await sleep(300);
+    expect((await fetch(`${first.url}/health/ready`)).status).toBe(503);
+    first.child.kill('SIGINT');
+    const { code, at } = await first.exited;
+    expect(code).toBe(1);
+    expect(at - began).toBeLessThan(5_000);
+
+    if (testDatabase) {
+      // A request held on a row lock past SHUTDOWN_TIMEOUT_MS: the process exits 1 when it passes.
+      const second = await startProcess({
+        DATABASE_URL: testDatabase.url!,
+        DRAIN_MS: '0',
+        SHUTDOWN_TIMEOUT_MS: '1000',
+        DATABASE_STATEMENT_TIMEOUT_MS: '60000',
+      });
+      children.push(second.child);
+      const signup = await fetch(`${second.url}/api/v1/auth/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          email: 'deadline@example.com',
+          password: 'password123',
+          organizationName: 'D',
+        }),
+      }).then((r) => r.json() as Promise<{ accessToken: string }>);
+      const headers = { authorization: `Bearer ${signup.accessToken}`, 'content-type': 'application/json' };
+      const agent = await fetch(`${second.url}/api/v1/agents`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'A', instructions: 'i' }),
+      }).then((r) => r.json() as Promise<{ id: string }>);
+      const lock = await holdAgentLock(testDatabase.url!, agent.id);
+      const held = fetch(`${second.url}/api/v1/session-templates`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'Held', agentIds: [agent.id] }),
+      }).catch(() => 'cut off');
+      await sleep(300);
+      const signalled = performance.now();
+      second.child.kill('SIGTERM');
+      const ended = await second.exited;
+      expect(ended.code).toBe(1);
+      expect(ended.at - signalled).toBeGreaterThanOrEqual(1000);
+      expect(ended.at - signalled).toBeLessThan(10_000);
+      expect(await held).toBe('cut off');
+      await lock.release();
+    }
     await testDatabase?.close();
   }, 150_000);
 });
