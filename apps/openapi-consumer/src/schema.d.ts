@@ -128,6 +128,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/by-ids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agents by id, in the order asked, deleted ones included (to show names for ids)
+         * @description tRPC: `agents.getMany`. Access: member, or an API key with the read scope.
+         */
+        get: operations["agents_getMany"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents/{id}": {
         parameters: {
             query?: never;
@@ -234,6 +254,26 @@ export interface paths {
          * @description tRPC: `sessionTemplates.create`. Access: admin, or an API key with the write scope.
          */
         post: operations["sessionTemplates_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session-templates/by-ids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Session templates by id, in the order asked, deleted ones included (to show names for ids)
+         * @description tRPC: `sessionTemplates.getMany`. Access: member, or an API key with the read scope.
+         */
+        get: operations["sessionTemplates_getMany"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -476,6 +516,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The models and voices agents may choose, and whether others are allowed
+         * @description tRPC: `catalog.get`. Access: member, or an API key with the read scope.
+         */
+        get: operations["catalog_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -535,6 +595,53 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Triage Agent",
+         *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "handoffTargets": [
+         *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *           ],
+         *           "tools": [],
+         *           "modality": "audio_only",
+         *           "panels": [],
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         },
+         *         {
+         *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Coding Expert",
+         *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+         *           "model": "gpt-4.1-mini",
+         *           "voice": "alloy",
+         *           "handoffTargets": [],
+         *           "tools": [
+         *             "run_tests"
+         *           ],
+         *           "modality": "audio_screenshare",
+         *           "panels": [
+         *             "coding_ide"
+         *           ],
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        AgentList: {
+            items: components["schemas"]["Agent"][];
         };
         /**
          * @example {
@@ -747,7 +854,8 @@ export interface components {
          *       "createdAt": "2026-11-29T09:00:00.000Z",
          *       "expiresAt": null,
          *       "lastUsedAt": "2026-11-29T09:30:00.000Z",
-         *       "revokedAt": null
+         *       "revokedAt": null,
+         *       "revokedBy": null
          *     }
          */
         ApiKey: {
@@ -769,6 +877,11 @@ export interface components {
             expiresAt: string | null;
             lastUsedAt: string | null;
             revokedAt: string | null;
+            revokedBy: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
         };
         /**
          * @example {
@@ -786,7 +899,8 @@ export interface components {
          *           "createdAt": "2026-11-29T09:00:00.000Z",
          *           "expiresAt": null,
          *           "lastUsedAt": "2026-11-29T09:30:00.000Z",
-         *           "revokedAt": null
+         *           "revokedAt": null,
+         *           "revokedBy": null
          *         }
          *       ]
          *     }
@@ -999,6 +1113,68 @@ export interface components {
         };
         /**
          * @example {
+         *       "models": [
+         *         {
+         *           "id": "gpt-4.1-mini",
+         *           "label": "GPT-4.1 mini"
+         *         },
+         *         {
+         *           "id": "gpt-4.1",
+         *           "label": "GPT-4.1"
+         *         },
+         *         {
+         *           "id": "gpt-4o-mini",
+         *           "label": "GPT-4o mini"
+         *         },
+         *         {
+         *           "id": "gpt-4o",
+         *           "label": "GPT-4o"
+         *         },
+         *         {
+         *           "id": "gpt-realtime",
+         *           "label": "GPT Realtime"
+         *         }
+         *       ],
+         *       "voices": [
+         *         {
+         *           "id": "alloy",
+         *           "label": "Alloy"
+         *         },
+         *         {
+         *           "id": "ash",
+         *           "label": "Ash"
+         *         },
+         *         {
+         *           "id": "coral",
+         *           "label": "Coral"
+         *         },
+         *         {
+         *           "id": "sage",
+         *           "label": "Sage"
+         *         },
+         *         {
+         *           "id": "verse",
+         *           "label": "Verse"
+         *         }
+         *       ],
+         *       "allowOtherModels": true,
+         *       "allowOtherVoices": true
+         *     }
+         */
+        Catalog: {
+            models: {
+                id: string;
+                label: string;
+            }[];
+            voices: {
+                id: string;
+                label: string;
+            }[];
+            allowOtherModels: boolean;
+            allowOtherVoices: boolean;
+        };
+        /**
+         * @example {
          *       "type": "user",
          *       "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
          *       "name": "Demo Admin"
@@ -1071,7 +1247,8 @@ export interface components {
          *         "createdAt": "2026-11-29T09:00:00.000Z",
          *         "expiresAt": null,
          *         "lastUsedAt": "2026-11-29T09:30:00.000Z",
-         *         "revokedAt": null
+         *         "revokedAt": null,
+         *         "revokedBy": null
          *       },
          *       "secret": "sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5"
          *     }
@@ -1491,6 +1668,36 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "name": "Default Coding Interview",
+         *           "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+         *           "agentIds": [
+         *             "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *           ],
+         *           "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "modalityProfile": "audio_screenshare",
+         *           "enabledPanels": [
+         *             "coding_ide"
+         *           ],
+         *           "maxDurationSeconds": 3600,
+         *           "idleTimeoutSeconds": 300,
+         *           "isActive": true,
+         *           "version": 1,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        SessionTemplateList: {
+            items: components["schemas"]["SessionTemplate"][];
         };
         /**
          * @example {
@@ -2663,6 +2870,108 @@ export interface operations {
             };
         };
     };
+    agents_getMany: {
+        parameters: {
+            query: {
+                ids: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Triage Agent",
+                     *           "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [
+                     *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *           ],
+                     *           "tools": [],
+                     *           "modality": "audio_only",
+                     *           "panels": [],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Coding Expert",
+                     *           "instructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen.",
+                     *           "model": "gpt-4.1-mini",
+                     *           "voice": "alloy",
+                     *           "handoffTargets": [],
+                     *           "tools": [
+                     *             "run_tests"
+                     *           ],
+                     *           "modality": "audio_screenshare",
+                     *           "panels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AgentList"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     agents_get: {
         parameters: {
             query?: never;
@@ -3511,6 +3820,91 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sessionTemplates_getMany: {
+        parameters: {
+            query: {
+                ids: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *           "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "name": "Default Coding Interview",
+                     *           "description": "A triage agent greets the candidate, then a coding expert runs the exercise in the IDE.",
+                     *           "agentIds": [
+                     *             "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *             "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                     *           ],
+                     *           "initialAgentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "modalityProfile": "audio_screenshare",
+                     *           "enabledPanels": [
+                     *             "coding_ide"
+                     *           ],
+                     *           "maxDurationSeconds": 3600,
+                     *           "idleTimeoutSeconds": 300,
+                     *           "isActive": true,
+                     *           "version": 1,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionTemplateList"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4753,7 +5147,8 @@ export interface operations {
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
                      *           "expiresAt": null,
                      *           "lastUsedAt": "2026-11-29T09:30:00.000Z",
-                     *           "revokedAt": null
+                     *           "revokedAt": null,
+                     *           "revokedBy": null
                      *         }
                      *       ]
                      *     }
@@ -4852,7 +5247,8 @@ export interface operations {
                      *         "createdAt": "2026-11-29T09:00:00.000Z",
                      *         "expiresAt": null,
                      *         "lastUsedAt": "2026-11-29T09:30:00.000Z",
-                     *         "revokedAt": null
+                     *         "revokedAt": null,
+                     *         "revokedBy": null
                      *       },
                      *       "secret": "sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5"
                      *     }
@@ -5259,6 +5655,112 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    catalog_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "models": [
+                     *         {
+                     *           "id": "gpt-4.1-mini",
+                     *           "label": "GPT-4.1 mini"
+                     *         },
+                     *         {
+                     *           "id": "gpt-4.1",
+                     *           "label": "GPT-4.1"
+                     *         },
+                     *         {
+                     *           "id": "gpt-4o-mini",
+                     *           "label": "GPT-4o mini"
+                     *         },
+                     *         {
+                     *           "id": "gpt-4o",
+                     *           "label": "GPT-4o"
+                     *         },
+                     *         {
+                     *           "id": "gpt-realtime",
+                     *           "label": "GPT Realtime"
+                     *         }
+                     *       ],
+                     *       "voices": [
+                     *         {
+                     *           "id": "alloy",
+                     *           "label": "Alloy"
+                     *         },
+                     *         {
+                     *           "id": "ash",
+                     *           "label": "Ash"
+                     *         },
+                     *         {
+                     *           "id": "coral",
+                     *           "label": "Coral"
+                     *         },
+                     *         {
+                     *           "id": "sage",
+                     *           "label": "Sage"
+                     *         },
+                     *         {
+                     *           "id": "verse",
+                     *           "label": "Verse"
+                     *         }
+                     *       ],
+                     *       "allowOtherModels": true,
+                     *       "allowOtherVoices": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Catalog"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -64,7 +64,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
         expect(operation.security, where).toBeDefined();
         if (operation.security.length) {
           // A user's token everywhere; an API key too on agents and templates (API.md "API keys").
-          const keys = /^\/api\/v1\/(agents|session-templates|config)/.test(path);
+          const keys = /^\/api\/v1\/(agents|session-templates|config|catalog)/.test(path);
           expect(operation.security, where).toEqual(
             keys ? [{ bearerAuth: [] }, { apiKey: [] }] : [{ bearerAuth: [] }],
           );

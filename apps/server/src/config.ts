@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { Catalog, DEFAULT_CATALOG } from '@switchboard/contract';
 import { DEFAULT_MIGRATION_LOCK_TIMEOUT_MS } from '@switchboard/db';
 import { z } from 'zod';
 import { DEFAULT_DASHBOARD_DIR } from './dashboard';
@@ -24,6 +25,7 @@ const Env = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   DASHBOARD_DIR: z.string().min(1).optional(),
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_MIGRATION_LOCK_TIMEOUT_MS),
+  CATALOG_FILE: z.string().min(1).optional(),
   DRAIN_MS: z.coerce.number().int().min(0).default(2000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   TRUST_PROXY: z
@@ -75,6 +77,8 @@ export interface AppConfig {
   apiKeyUsageFlushMs: number;
   /** An idempotency key's claim left unrenewed this long may be taken over (API.md: 60 s). */
   idempotencyTakeoverMs: number;
+  /** What agents may choose (`CATALOG_FILE`, else the built-in default). */
+  catalog: Catalog;
   /** On SIGTERM: how long readiness answers 503 while every other request is still served. */
   drainMs: number;
   /** After the drain: the longest in-flight requests may take before the process exits anyway. */
@@ -127,11 +131,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     migrationLockTimeoutMs: values.MIGRATION_LOCK_TIMEOUT_MS,
     apiKeyUsageFlushMs: 30_000,
     idempotencyTakeoverMs: DEFAULT_TAKEOVER_MS,
+    catalog: values.CATALOG_FILE ? readCatalog(path.resolve(cwd, values.CATALOG_FILE)) : DEFAULT_CATALOG,
     drainMs: values.DRAIN_MS,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
   };
+}
+
+/** The operator's catalog: a JSON file of the `Catalog` shape; anything else stops the start. */
+function readCatalog(file: string): Catalog {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`CATALOG_FILE ${file} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  const parsed = Catalog.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`CATALOG_FILE ${file} is not a catalog: ${problems.join('; ')}`);
+  }
+  return parsed.data;
 }
 
 function embeddedSecret(dataDir: string): string {

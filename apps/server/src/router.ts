@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { agentsRouter } from './routers/agents';
 import { apiKeysRouter } from './routers/apiKeys';
 import { authRouter } from './routers/auth';
+import { catalogRouter } from './routers/catalog';
 import { configRouter } from './routers/config';
 import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
@@ -16,6 +17,7 @@ export const appRouter = router({
   audit: auditRouter,
   apiKeys: apiKeysRouter,
   config: configRouter,
+  catalog: catalogRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CATALOG } from '@switchboard/contract';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { type BuildAppOptions, buildApp } from './app';
@@ -33,6 +34,7 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     migrationLockTimeoutMs: 120_000,
     apiKeyUsageFlushMs: 30_000,
     idempotencyTakeoverMs: 60_000,
+    catalog: DEFAULT_CATALOG,
     drainMs: 0,
     shutdownTimeoutMs: 30_000,
     trustProxy: false,

@@ -106,6 +106,7 @@ describe(`API keys (${driverName})`, () => {
       expiresAt: null,
       lastUsedAt: null,
       revokedAt: null,
+      revokedBy: null,
     });
     const list = expectStatus(await caller(server, 'rest', tenant.adminToken)('apiKeys.list'), 200);
     expect(list.items.map((key: any) => key.id)).toContain(apiKey.id);
@@ -156,12 +157,15 @@ describe(`API keys (${driverName})`, () => {
     expect(readable.sort()).toEqual(
       [
         'agents.get',
+        'agents.getMany',
         'agents.list',
         'agents.revision',
         'agents.revisions',
+        'catalog.get',
         'config.export',
         'sessionTemplates.config',
         'sessionTemplates.get',
+        'sessionTemplates.getMany',
         'sessionTemplates.list',
         'sessionTemplates.revision',
         'sessionTemplates.revisions',
@@ -194,6 +198,8 @@ describe(`API keys (${driverName})`, () => {
         'auth.login': async () => ({ email: 'nobody@example.com', password: 'password123' }),
         'agents.create': async () => ({ name: 'By key', instructions: 'i' }),
         'agents.get': async () => ({ id: greeter.id }),
+        'agents.getMany': async () => ({ ids: [greeter.id] }),
+        'sessionTemplates.getMany': async () => ({ ids: [template.id] }),
         'agents.update': async () => ({ id: greeter.id, instructions: `by key ${Math.random()}` }),
         'agents.delete': async () => ({
           id: expectStatus(await admin('agents.create', { name: 'D', instructions: 'i' }), ok(transport, 201))
@@ -307,7 +313,10 @@ describe(`API keys (${driverName})`, () => {
         'NOT_FOUND',
       );
       const listed = expectStatus(await caller(server, 'rest', tenant.adminToken)('apiKeys.list'), 200);
-      expect(listed.items.find((key: any) => key.id === apiKey.id).revokedAt).not.toBeNull();
+      const revoked = listed.items.find((key: any) => key.id === apiKey.id);
+      expect(revoked.revokedAt).not.toBeNull();
+      // Who revoked it, by name as it was then (the admin signed up without a full name).
+      expect(revoked.revokedBy).toEqual({ id: tenant.adminId, name: expect.stringContaining('@') });
     } finally {
       await second.close();
     }
@@ -329,6 +338,7 @@ describe(`API keys (${driverName})`, () => {
       expect(listed.items.find((key: any) => key.id === apiKey.id)).toMatchObject({
         expiresAt: apiKey.expiresAt,
         revokedAt: null,
+        revokedBy: null,
       });
     } finally {
       await second.close();

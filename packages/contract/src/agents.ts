@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { distinct, Id, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
+import { distinct, Id, itemsOf, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { agentModalitySchema as AgentModality, panelTypeSchema as PanelType } from './enumSchemas';
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
@@ -70,4 +70,6 @@ export const Agent = z
 export type Agent = z.infer<typeof Agent>;
 
 export const AgentPage = pageOf(Agent).meta({ id: 'AgentPage' });
+export const AgentList = itemsOf(Agent).meta({ id: 'AgentList' });
+export type AgentList = z.infer<typeof AgentList>;
 export type AgentPage = z.infer<typeof AgentPage>;

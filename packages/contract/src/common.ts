@@ -29,6 +29,9 @@ export function distinct<T extends z.ZodType>(item: T, label: string) {
 
 export const IdInput = z.strictObject({ id: Id });
 
+/** Up to 100 ids, answered in the order asked (over REST: `?ids=a,b,…`). */
+export const IdsInput = z.strictObject({ ids: z.array(Id).min(1).max(100) });
+
 export const LIST_LIMIT_MAX = 100;
 export const LIST_LIMIT_DEFAULT = 50;
 
@@ -44,6 +47,11 @@ export const ListInput = z.strictObject({
   status: z.enum(['active', 'deleted']).default('active'),
 });
 export type ListInput = z.input<typeof ListInput>;
+
+/** Entities asked for by id (`getMany`): in the order asked, deleted ones included. */
+export function itemsOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item) });
+}
 
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -1,6 +1,7 @@
 export * from './agents';
 export * from './auth';
 export * from './bundles';
+export * from './catalog';
 export * from './common';
 export * from './enumSchemas';
 export * from './enums';

@@ -19,6 +19,8 @@ export const ApiKey = z
     /** When the key was last used; at most a minute old. */
     lastUsedAt: Timestamp.nullable(),
     revokedAt: Timestamp.nullable(),
+    /** Who revoked it; null while it is not revoked. */
+    revokedBy: z.object({ id: Id, name: z.string() }).nullable(),
   })
   .meta({ id: 'ApiKey' });
 export type ApiKey = z.infer<typeof ApiKey>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { distinct, Id, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
+import { distinct, Id, itemsOf, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType } from './enumSchemas';
 
 export const TEMPLATE_AGENTS_MAX = 50;
@@ -71,4 +71,6 @@ export const SessionTemplate = z
 export type SessionTemplate = z.infer<typeof SessionTemplate>;
 
 export const SessionTemplatePage = pageOf(SessionTemplate).meta({ id: 'SessionTemplatePage' });
+export const SessionTemplateList = itemsOf(SessionTemplate).meta({ id: 'SessionTemplateList' });
+export type SessionTemplateList = z.infer<typeof SessionTemplateList>;
 export type SessionTemplatePage = z.infer<typeof SessionTemplatePage>;

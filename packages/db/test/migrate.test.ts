@@ -190,6 +190,40 @@ describe(`idempotency keys kept before they belonged to callers (${process.env.D
   });
 });
 
+describe(`who revoked a key before it was kept (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('is taken from the audit log', async () => {
+    const fresh = await createTestDatabase({ migrated: false });
+    try {
+      await migrate(fresh.db);
+      let reversed: string | null;
+      do reversed = await rollback(fresh.db);
+      while (reversed && !reversed.includes('api_key_revoked_by'));
+      const [row] = rowsOf<{ user: string; revoked: string; live: string }>(
+        await fresh.db.execute(sql`with org as (insert into organizations (name) values ('o') returning id),
+          usr as (insert into users (organization_id, email, password_hash, role)
+            select id, 'a@example.com', 'x', 'admin' from org returning id, organization_id),
+          revoked as (insert into api_keys (organization_id, name, scope, prefix, secret_hash, created_by_id, created_by_name, revoked_at)
+            select organization_id, 'old', 'read', 'sbk_aaaaaaaa', 'h1', id, 'Ada', now() from usr returning id),
+          live as (insert into api_keys (organization_id, name, scope, prefix, secret_hash, created_by_id, created_by_name)
+            select organization_id, 'live', 'read', 'sbk_bbbbbbbb', 'h2', id, 'Ada' from usr returning id),
+          event as (insert into audit_events (organization_id, actor_type, actor_id, actor_name, action, resource_type, resource_id, resource_name, request_id)
+            select usr.organization_id, 'user', usr.id, 'Ada Lovelace', 'apiKey.revoked', 'apiKey', revoked.id, 'old', 'r' from usr, revoked returning id)
+          select (select id from usr) as user, (select id from revoked) as revoked, (select id from live) as live, (select count(*) from event) as events`),
+      );
+      await migrate(fresh.db);
+      const keys = rowsOf<{ id: string; revoked_by_id: string | null; revoked_by_name: string | null }>(
+        await fresh.db.execute(sql`select id, revoked_by_id, revoked_by_name from api_keys order by name`),
+      );
+      expect(keys).toEqual([
+        { id: row!.live, revoked_by_id: null, revoked_by_name: null },
+        { id: row!.revoked, revoked_by_id: row!.user, revoked_by_name: 'Ada Lovelace' },
+      ]);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe.runIf(process.env.DATABASE_URL)('migrations and timeouts (PostgreSQL)', () => {
   /** A migrations folder of one migration, `statement`. */
   function folderWith(statement: string): string {

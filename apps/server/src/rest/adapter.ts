@@ -22,22 +22,38 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Query and path fields whose schema is an integer, so `?limit=20` reaches the input as 20. */
-function integerFields(input: z.ZodType | undefined): Set<string> {
-  if (!input) return new Set();
+/**
+ * How query and path fields reach the input: an integer field as a number (`?limit=20` → 20), an
+ * array field as a list (`?ids=a,b` or `?ids=a&ids=b` → ['a', 'b']).
+ */
+function urlFieldKinds(input: z.ZodType | undefined): Map<string, 'integer' | 'array'> {
+  if (!input) return new Map();
   const schema = jsonSchema(input, 'input');
-  return new Set(
-    Object.entries(schema.properties ?? {})
-      .filter(([, property]) => property.type === 'integer')
-      .map(([name]) => name),
+  return new Map(
+    Object.entries(schema.properties ?? {}).flatMap(([name, property]) =>
+      property.type === 'integer' || property.type === 'array' ? [[name, property.type] as const] : [],
+    ),
   );
 }
 
-function inputOf(req: FastifyRequest, operation: RestOperation, integers: Set<string>): unknown {
+function inputOf(
+  req: FastifyRequest,
+  operation: RestOperation,
+  kinds: Map<string, 'integer' | 'array'>,
+): unknown {
   const params = req.params as Record<string, string>;
   let fields: Record<string, unknown> = {};
-  const fromUrl = (key: string, value: unknown) =>
-    typeof value === 'string' && integers.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+  const fromUrl = (key: string, value: unknown) => {
+    const kind = kinds.get(key);
+    if (kind === 'integer' && typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+    if (kind === 'array' && (typeof value === 'string' || Array.isArray(value))) {
+      return [value]
+        .flat()
+        .flatMap((item) => String(item).split(','))
+        .filter((item) => item !== '');
+    }
+    return value;
+  };
   if (operation.method === 'GET') {
     for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
       fields[key] = fromUrl(key, value);
@@ -91,7 +107,7 @@ function secretShown(body: string | null): AppError {
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
   const createCaller = createCallerFactory(appRouter);
   for (const operation of restOperations()) {
-    const integers = integerFields(operation.input);
+    const kinds = urlFieldKinds(operation.input);
     const status = operation.status ?? 200;
     app.route({
       method: operation.method,
@@ -119,7 +135,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
             : undefined;
         const actor = key === undefined ? null : await authenticate(context).catch(() => null);
         if (key !== undefined && actor !== null && mayCall(operation, actor)) {
-          const input = inputOf(req, operation, integers);
+          const input = inputOf(req, operation, kinds);
           const parsed = operation.input?.safeParse(input);
           const answer = await runOnce(deps.idempotency, {
             scope: idempotencyScope(actor),
@@ -149,7 +165,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         if (current !== null) {
           return reply.code(304).header('etag', current).header('cache-control', 'private, no-cache').send();
         }
-        const result = await run(inputOf(req, operation, integers));
+        const result = await run(inputOf(req, operation, kinds));
         if (operation.etag) {
           const etag = `"${(result as { etag: string }).etag}"`;
           reply.header('etag', etag).header('cache-control', 'private, no-cache');

@@ -1,3 +1,5 @@
+import { DEFAULT_CATALOG } from '@switchboard/contract';
+
 /**
  * Examples for the OpenAPI document, in the demo data's shapes (`pnpm seed`), one per named
  * component, so Swagger UI's "Try it out" starts from a valid body. A test parses each with the
@@ -113,6 +115,7 @@ const apiKey = {
   expiresAt: null,
   lastUsedAt: LATER,
   revokedAt: null,
+  revokedBy: null,
 };
 const sessionConfig = {
   templateId: TEMPLATE_ID,
@@ -176,6 +179,9 @@ export const EXAMPLES: Record<string, unknown> = {
   MemberList: { items: [admin, member] },
   Agent: triage,
   AgentPage: { items: [coder, triage], nextCursor: null },
+  AgentList: { items: [triage, coder] },
+  SessionTemplateList: { items: [template] },
+  Catalog: DEFAULT_CATALOG,
   SessionTemplate: template,
   SessionTemplatePage: { items: [template], nextCursor: null },
   SignupInput: {

@@ -129,6 +129,8 @@ function operationObject(operation: RestOperation, components: Components) {
           in: 'query',
           required: input?.required?.includes(name) ?? false,
           schema,
+          // A list is one comma-separated value (`?ids=a,b`); the server also takes it repeated.
+          ...(schema.type === 'array' ? { style: 'form', explode: false } : {}),
         }))
       : [];
   const hasBody = operation.method !== 'GET' && operation.method !== 'DELETE' && fields.length > 0;

@@ -1,8 +1,10 @@
 import {
   Agent,
+  AgentList,
   AgentPage,
   CreateAgentInput,
   IdInput,
+  IdsInput,
   ListInput,
   UpdateAgentInput,
 } from '@switchboard/contract';
@@ -19,7 +21,7 @@ export const agentsRouter = router({
       rest: { method: 'POST', path: '/agents', status: 201, tag, summary: 'Create an agent', output: Agent },
     })
     .input(CreateAgentInput)
-    .mutation(({ ctx, input }) => agents.createAgent(ctx.db, ctx.by, input)),
+    .mutation(({ ctx, input }) => agents.createAgent(ctx.db, ctx.by, input, ctx.config.catalog)),
 
   list: authenticatedProcedure
     .meta({
@@ -34,6 +36,20 @@ export const agentsRouter = router({
     })
     .input(ListInput.prefault({}))
     .query(({ ctx, input }) => agents.listAgents(ctx.db, ctx.actor.organizationId, input)),
+
+  getMany: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      rest: {
+        method: 'GET',
+        path: '/agents/by-ids',
+        tag,
+        summary: 'Agents by id, in the order asked, deleted ones included (to show names for ids)',
+        output: AgentList,
+      },
+    })
+    .input(IdsInput)
+    .query(({ ctx, input }) => agents.getAgents(ctx.db, ctx.actor.organizationId, input.ids)),
 
   get: authenticatedProcedure
     .meta({
@@ -57,7 +73,7 @@ export const agentsRouter = router({
       },
     })
     .input(UpdateAgentInput)
-    .mutation(({ ctx, input }) => agents.updateAgent(ctx.db, ctx.by, input)),
+    .mutation(({ ctx, input }) => agents.updateAgent(ctx.db, ctx.by, input, ctx.config.catalog)),
 
   delete: adminProcedure
     .meta({

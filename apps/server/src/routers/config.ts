@@ -34,5 +34,5 @@ export const configRouter = router({
       },
     })
     .input(ImportInput)
-    .mutation(({ ctx, input }) => bundles.importBundle(ctx.db, ctx.by, input)),
+    .mutation(({ ctx, input }) => bundles.importBundle(ctx.db, ctx.by, input, ctx.config.catalog)),
 });

@@ -1,10 +1,12 @@
 import {
   CreateSessionTemplateInput,
   IdInput,
+  IdsInput,
   ListInput,
   SessionConfig,
   SessionConfigInput,
   SessionTemplate,
+  SessionTemplateList,
   SessionTemplatePage,
   UpdateSessionTemplateInput,
 } from '@switchboard/contract';
@@ -45,6 +47,20 @@ export const sessionTemplatesRouter = router({
     })
     .input(ListInput.prefault({}))
     .query(({ ctx, input }) => templates.listSessionTemplates(ctx.db, ctx.actor.organizationId, input)),
+
+  getMany: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      rest: {
+        method: 'GET',
+        path: '/session-templates/by-ids',
+        tag,
+        summary: 'Session templates by id, in the order asked, deleted ones included (to show names for ids)',
+        output: SessionTemplateList,
+      },
+    })
+    .input(IdsInput)
+    .query(({ ctx, input }) => templates.getSessionTemplates(ctx.db, ctx.actor.organizationId, input.ids)),
 
   get: authenticatedProcedure
     .meta({

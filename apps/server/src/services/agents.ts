@@ -1,8 +1,11 @@
 import {
   type Agent,
   type AgentFacts,
+  type AgentList,
   type AgentPage,
+  type Catalog,
   type CreateAgentInput,
+  catalogProblems,
   type RestoreInput,
   templateProblems,
   type UpdateAgentInput,
@@ -11,7 +14,7 @@ import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/d
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, checkVersion, notFound } from '../errors';
-import { activeRows, isTrue, writeTransaction } from './db';
+import { activeRows, isTrue, rowsByIds, writeTransaction } from './db';
 import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
 
@@ -71,7 +74,27 @@ function invalidHandoffTargets(invalidAgentIds: string[]) {
   );
 }
 
-export async function createAgent(db: Db, by: Attribution, input: z.output<typeof CreateAgentInput>) {
+/** 400 naming each field whose new value the catalog refuses. */
+export function checkCatalog(
+  catalog: Catalog,
+  agent: { model?: string; voice?: string | null },
+  current?: { model: string; voice: string | null },
+) {
+  const issues = catalogProblems(catalog, agent, current);
+  if (issues.length) {
+    throw new AppError('BAD_REQUEST', `Invalid input: ${issues.map((issue) => issue.message).join('; ')}`, {
+      issues,
+    });
+  }
+}
+
+export async function createAgent(
+  db: Db,
+  by: Attribution,
+  input: z.output<typeof CreateAgentInput>,
+  catalog: Catalog,
+) {
+  checkCatalog(catalog, input);
   return writeTransaction(db, async (tx) => {
     if (input.handoffTargets.length) await checkHandoffTargets(tx, by.organizationId, input.handoffTargets);
     const [row] = await tx
@@ -91,6 +114,11 @@ export async function getAgent(db: Db, organizationId: string, id: string): Prom
   const row = await findActive(db, organizationId, id);
   if (!row) throw notFound('Agent', id);
   return toAgent(row);
+}
+
+/** Agents by id (`agents.getMany`): in the order asked, deleted ones included. */
+export async function getAgents(db: Db, organizationId: string, ids: string[]): Promise<AgentList> {
+  return { items: (await rowsByIds(db, agents, organizationId, ids)).map(toAgent) };
 }
 
 export function listAgents(db: Db, organizationId: string, query: ListQuery): Promise<AgentPage> {
@@ -221,12 +249,19 @@ async function checkTemplatesKept(tx: Db, organizationId: string, next: AgentFac
  * active template listing the agent is refused with 409 and `details.templateIds`, so every active
  * template stays valid.
  */
-export async function updateAgent(db: Db, by: Attribution, input: z.output<typeof UpdateAgentInput>) {
+export async function updateAgent(
+  db: Db,
+  by: Attribution,
+  input: z.output<typeof UpdateAgentInput>,
+  catalog: Catalog,
+) {
   const { id, version, ...changes } = input;
   const { organizationId } = by;
   return writeTransaction(db, async (tx) => {
     const current = await lockAgentAndTargets(tx, organizationId, id, changes.handoffTargets ?? []);
     checkVersion('Agent', current, version);
+    // A model or voice the agent already holds stays allowed; a new one must be in the catalog.
+    checkCatalog(catalog, changes, current);
     if (changes.modality !== undefined || changes.panels !== undefined) {
       await checkTemplatesKept(tx, organizationId, {
         id,

@@ -43,6 +43,10 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     expiresAt: row.expiresAt?.toISOString() ?? null,
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
+    revokedBy:
+      row.revokedById === null || row.revokedByName === null
+        ? null
+        : { id: row.revokedById, name: row.revokedByName },
   };
 }
 
@@ -92,7 +96,7 @@ export async function revokeApiKey(db: Db, by: Attribution, id: string): Promise
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(apiKeys)
-      .set({ revokedAt: sql`now()` })
+      .set({ revokedAt: sql`now()`, revokedById: by.actor.id!, revokedByName: by.actor.name })
       .where(
         and(eq(apiKeys.id, id), eq(apiKeys.organizationId, by.organizationId), isNull(apiKeys.revokedAt)),
       )

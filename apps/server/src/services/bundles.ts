@@ -5,6 +5,8 @@ import {
   type AgentSpec,
   BUNDLE_FORMAT,
   type Bundle,
+  type Catalog,
+  catalogProblems,
   type ImportInput,
   type ImportPlan,
   type SessionTemplate,
@@ -182,7 +184,12 @@ interface ImportPlanned {
  * be afterwards. Refuses (400 naming every offender, 409 for a name the organization holds twice)
  * before anything is written.
  */
-export function planImport(state: OrganizationState, bundle: ImportBundle, prune: boolean): ImportPlanned {
+export function planImport(
+  state: OrganizationState,
+  bundle: ImportBundle,
+  prune: boolean,
+  catalog: Catalog,
+): ImportPlanned {
   const { agents: agentRows, templates: templateRows } = state;
   const issues: Issue[] = [];
   // A name the bundle uses that two active entities of its kind share cannot be matched.
@@ -250,6 +257,10 @@ export function planImport(state: OrganizationState, bundle: ImportBundle, prune
       }
     });
     const existing = existingAgents.get(spec.name);
+    // A model or voice new to the agent must be in the catalog (one it holds stays allowed).
+    for (const problem of catalogProblems(catalog, spec, existing)) {
+      issues.push({ path: ['bundle', 'agents', index, ...problem.path], message: problem.message });
+    }
     if (!existing) {
       planned.changes.push({ kind: 'agent', name: spec.name, action: 'create', fields: [] });
       planned.createAgents.push({ id: agentIds.get(spec.name)!, spec });
@@ -545,17 +556,18 @@ export async function importBundle(
   db: Db,
   by: Attribution,
   input: z.output<typeof ImportInput>,
+  catalog: Catalog,
 ): Promise<ImportPlan> {
   const { bundle, dryRun, prune } = input;
   checkUniqueNames(bundle);
   if (dryRun) {
     const planned = await inSnapshot(db, async (tx) =>
-      planImport(await readState(tx, by.organizationId), bundle, prune),
+      planImport(await readState(tx, by.organizationId), bundle, prune, catalog),
     );
     return { dryRun, applied: false, changes: planned.changes };
   }
   return writeTransaction(db, async (tx) => {
-    const planned = planImport(await readState(tx, by.organizationId, true), bundle, prune);
+    const planned = planImport(await readState(tx, by.organizationId, true), bundle, prune, catalog);
     const writes = planned.changes.some((change) => change.action !== 'unchanged');
     if (writes) await applyPlan(tx, by, planned);
     return { dryRun, applied: writes, changes: planned.changes };

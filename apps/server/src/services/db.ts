@@ -1,5 +1,5 @@
 import type { Db } from '@switchboard/db';
-import { and, eq, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 
 /** PostgreSQL's SQLSTATE of an error, looking through the wrappers Drizzle puts around it. */
@@ -87,4 +87,28 @@ export function activeRows(
     eq(table.organizationId, organizationId),
     isTrue(table.isActive),
   )!;
+}
+
+/**
+ * The organization's rows among `ids`, deleted ones included, in the order asked (each once);
+ * other organizations' and unknown ids are left out, as if they did not exist.
+ */
+export async function rowsByIds<T extends OwnedTable>(
+  db: Db,
+  table: T,
+  organizationId: string,
+  ids: string[],
+): Promise<T['$inferSelect'][]> {
+  const asked = [...new Set(ids)];
+  const rows = (await db
+    .select()
+    .from(table as PgTable)
+    .where(and(eq(table.organizationId, organizationId), inArray(table.id, asked)))) as (T['$inferSelect'] & {
+    id: string;
+  })[];
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return asked.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [row] : [];
+  });
 }

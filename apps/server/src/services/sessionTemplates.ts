@@ -3,6 +3,7 @@ import {
   type CreateSessionTemplateInput,
   type RestoreInput,
   type SessionTemplate,
+  type SessionTemplateList,
   type SessionTemplatePage,
   type TemplateRuleFields,
   templateProblems,
@@ -13,7 +14,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, checkVersion, notFound } from '../errors';
 import { lockAgentFacts } from './agents';
-import { activeRows, RetryTransaction, writeTransaction } from './db';
+import { activeRows, RetryTransaction, rowsByIds, writeTransaction } from './db';
 import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
 
@@ -84,6 +85,15 @@ export async function getSessionTemplate(
   const row = await findActive(db, organizationId, id);
   if (!row) throw notFound('Session template', id);
   return toSessionTemplate(row);
+}
+
+/** Templates by id (`sessionTemplates.getMany`): in the order asked, deleted ones included. */
+export async function getSessionTemplates(
+  db: Db,
+  organizationId: string,
+  ids: string[],
+): Promise<SessionTemplateList> {
+  return { items: (await rowsByIds(db, sessionTemplates, organizationId, ids)).map(toSessionTemplate) };
 }
 
 export function listSessionTemplates(

@@ -29,6 +29,9 @@ export const apiKeys = pgTable(
     expiresAt: instant('expires_at'),
     lastUsedAt: instant('last_used_at'),
     revokedAt: instant('revoked_at'),
+    /** Who revoked the key (null while it is not revoked), with their name as it was then. */
+    revokedById: uuid('revoked_by_id').references(() => users.id),
+    revokedByName: text('revoked_by_name'),
   },
   (t) => [
     uniqueIndex('api_keys_secret_hash_key').on(t.secretHash),
