@@ -135,8 +135,12 @@ test('an admin creates an agent and a template with the keyboard alone', async (
   await page.goto('/app/templates/new');
   await tabTo(page, page.getByLabel('Name', { exact: true }));
   await page.keyboard.type(`Design review ${Date.now()}`);
-  await tabTo(page, page.getByRole('checkbox', { name: new RegExp(name) }));
-  await page.keyboard.press('Space');
+  // The agent picker searches the server as the person types; Enter adds the highlighted match.
+  await tabTo(page, page.getByRole('combobox', { name: /Add to agents in the session/ }));
+  await page.keyboard.type(name);
+  await expect(page.getByRole('option', { name: new RegExp(name) })).toBeVisible();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('list', { name: 'Agents in the session: chosen' })).toContainText(name);
   // Profiles that cannot publish the camera say so; those not chosen are disabled.
   await expect(page.getByRole('radio', { name: /^Audio \+ screen share Does not cover/ })).toBeDisabled();
   await expect(page.getByText(`Does not cover ${name}`).first()).toBeVisible();

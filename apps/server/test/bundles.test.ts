@@ -260,13 +260,19 @@ describe(`configuration bundles (${driverName})`, () => {
     expect(expectStatus(await admin('config.export'), 200)).toEqual(before);
     expect(await counts(tenant.organizationId)).toEqual(beforeCounts);
 
+    // A repeated name is named once, at the repeat, in the same answer as every other problem,
+    // each at its place in the bundle sent.
     const twice = structuredClone(bundle);
-    twice.agents.push({ ...bundle.agents[0] });
+    twice.agents.splice(1, 0, { ...bundle.agents[0] });
+    twice.sessionTemplates.unshift({ ...bundle.sessionTemplates[0] });
+    twice.sessionTemplates[2].agents = ['Nobody'];
     const duplicate = expectError(await admin('config.import', { bundle: twice }), 400, 'BAD_REQUEST');
     expect(duplicate.details.issues.map((issue: any) => issue.path.join('.'))).toEqual([
-      'bundle.agents.0.name',
-      'bundle.agents.2.name',
+      'bundle.agents.1.name',
+      'bundle.sessionTemplates.1.name',
+      'bundle.sessionTemplates.2.agents.0',
     ]);
+    expect(duplicate.details.issues[0].message).toMatch(/more than once \(also entry 1\)/);
     expectError(
       await admin('config.import', { bundle: { ...bundle, format: 'other/v9' } }),
       400,

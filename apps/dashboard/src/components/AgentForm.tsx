@@ -4,9 +4,11 @@ import { AGENT_MODALITIES, CreateAgentInput, PANEL_TYPES } from '@switchboard/co
 import { useState } from 'react';
 import { Controller, useForm } from 'react-hook-form';
 import type { z } from 'zod';
+import { displayName } from '../lib/agents';
 import type { ServerError } from '../lib/api';
 import { applyServerError } from '../lib/forms';
 import { MODALITY_LABELS, PANEL_LABELS } from '../lib/labels';
+import { AgentPicker } from './AgentPicker';
 import { Button, Card, Field, Fieldset, inputClass, Notice, TextField } from './ui';
 
 export type AgentFormInput = z.input<typeof CreateAgentInput>;
@@ -28,14 +30,14 @@ export function agentValues(agent?: Agent): AgentFormInput {
 /** Creating and editing an agent: one form on the contract's schema; server errors land on their fields. */
 export function AgentForm({
   agent,
-  others,
+  known: knownTargets,
   readOnly,
   onSubmit,
   banner,
 }: {
   agent?: Agent;
-  /** The organization's other agents, the possible handoff targets. */
-  others: Agent[];
+  /** The agent's handoff targets, fetched by id; agents picked while editing join them. */
+  known: Map<string, Agent>;
   readOnly: boolean;
   onSubmit: (values: AgentFormValues) => Promise<ServerError | null>;
   banner?: React.ReactNode;
@@ -46,7 +48,9 @@ export function AgentForm({
   });
   const [failure, setFailure] = useState<string | null>(null);
   const { errors, isSubmitting } = form.formState;
-  const nameOf = (id: string) => others.find((other) => other.id === id)?.name ?? id;
+  const [known, setKnown] = useState(() => new Map(knownTargets));
+  const learn = (other: Agent) => setKnown((current) => new Map(current).set(other.id, other));
+  const nameOf = (id: string) => displayName(known.get(id), 'an unknown agent');
 
   const submit = form.handleSubmit(async (values) => {
     setFailure(null);
@@ -176,39 +180,20 @@ export function AgentForm({
           <Controller
             control={form.control}
             name="handoffTargets"
-            render={({ field }) => {
-              const targets = field.value ?? [];
-              return (
-                <Fieldset
-                  legend="Hands off to"
-                  hint="Other agents it may pass the session to."
-                  error={errors.handoffTargets?.message ?? errors.handoffTargets?.root?.message}
-                >
-                  {others.length === 0 ? (
-                    <p className="text-sm text-zinc-600 dark:text-zinc-400">No other agent yet.</p>
-                  ) : (
-                    <div className="grid gap-1 sm:grid-cols-2">
-                      {others.map((other) => (
-                        <label key={other.id} className="flex items-center gap-3 px-2 py-1 text-sm">
-                          <input
-                            type="checkbox"
-                            checked={targets.includes(other.id)}
-                            onChange={(event) =>
-                              field.onChange(
-                                event.target.checked
-                                  ? [...targets, other.id]
-                                  : targets.filter((id) => id !== other.id),
-                              )
-                            }
-                          />
-                          {other.name}
-                        </label>
-                      ))}
-                    </div>
-                  )}
-                </Fieldset>
-              );
-            }}
+            render={({ field }) => (
+              <AgentPicker
+                label="Hands off to"
+                hint="Other agents it may pass the session to."
+                error={errors.handoffTargets?.message ?? errors.handoffTargets?.root?.message}
+                value={field.value ?? []}
+                onChange={field.onChange}
+                known={known}
+                onFound={learn}
+                exclude={agent ? [agent.id] : []}
+                readOnly={readOnly}
+                ordered={false}
+              />
+            )}
           />
         </Card>
       </fieldset>

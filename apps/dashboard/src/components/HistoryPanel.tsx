@@ -2,7 +2,7 @@ import type { SessionTemplate } from '@switchboard/client';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { History } from 'lucide-react';
 import { toast } from 'sonner';
-import { useAgents } from '../lib/agents';
+import { idsIn, useAgentsById } from '../lib/agents';
 import { pagedList, serverError } from '../lib/api';
 import {
   ACTION_LABELS,
@@ -65,7 +65,6 @@ export function HistoryPanel({
   highlight?: number;
   onRestored: (entity: Entity) => Promise<void> | void;
 }) {
-  const { nameOf } = useAgents();
   const history = HISTORY[kind];
   // History grows with every change, made here or anywhere: read afresh whenever the panel opens.
   const query = useInfiniteQuery({
@@ -77,6 +76,22 @@ export function HistoryPanel({
   });
   const revisions = query.data?.pages.flatMap((page) => page.items) ?? [];
   const now = current ?? revisions[0]?.snapshot;
+  // Names for every agent the history mentions (agent lists, handoff targets, the greeter),
+  // fetched by id: deleted ones show their last name, marked.
+  const mentioned = new Set<string>();
+  for (const revision of revisions) {
+    idsIn(revision.changes, mentioned);
+    if ('agentVersions' in revision && revision.agentVersions)
+      idsIn(Object.keys(revision.agentVersions), mentioned);
+  }
+  if (now)
+    idsIn(
+      kind === 'agent'
+        ? (now as { handoffTargets: string[] }).handoffTargets
+        : (now as { agentIds: string[] }).agentIds,
+      mentioned,
+    );
+  const { nameOf } = useAgentsById([...mentioned]);
 
   return (
     <Card aria-labelledby={`history-${id}`} className="mt-8">
@@ -123,7 +138,7 @@ export function HistoryPanel({
                   {canRestore && !isCurrent && revision.action !== 'deleted' && now && (
                     <span className="ml-auto">
                       <ConfirmButton
-                        variant="secondary"
+                        variant="primary"
                         label={`Restore version ${revision.version}`}
                         title={`Restore version ${revision.version}?`}
                         description={

@@ -9,9 +9,11 @@ import {
 import { useState } from 'react';
 import { Controller, type UseFormReturn, useForm, useWatch } from 'react-hook-form';
 import type { z } from 'zod';
+import { displayName } from '../lib/agents';
 import type { ServerError } from '../lib/api';
 import { applyServerError } from '../lib/forms';
 import { MODALITY_LABELS, mediaOf, PANEL_LABELS, PROFILE_LABELS } from '../lib/labels';
+import { AgentPicker } from './AgentPicker';
 import { DurationInput } from './DurationInput';
 import { Button, Card, cx, Field, Fieldset, inputClass, Notice, TextField } from './ui';
 
@@ -47,7 +49,8 @@ export function TemplateForm({
   banner,
 }: {
   template?: SessionTemplate;
-  agents: Agent[];
+  /** The template's agents, fetched by id; agents picked while editing join them. */
+  agents: Map<string, Agent>;
   readOnly: boolean;
   /** Saves; answers the server's error, if any, for the form to place. */
   onSubmit: (values: TemplateFormValues) => Promise<ServerError | null>;
@@ -59,8 +62,10 @@ export function TemplateForm({
   });
   const [failure, setFailure] = useState<string | null>(null);
   const values = useWatch({ control: form.control }) as TemplateFormInput;
-  const byId = new Map(agents.map((agent) => [agent.id, agent]));
-  const nameOf = (id: string) => byId.get(id)?.name ?? id;
+  // The rules are checked against the agents the template holds (fetched by id) and those picked.
+  const [byId, setById] = useState(() => new Map(agents));
+  const learn = (agent: Agent) => setById((known) => new Map(known).set(agent.id, agent));
+  const nameOf = (id: string) => displayName(byId.get(id), 'an unknown agent');
   const chosen = (values.agentIds ?? []).flatMap((id) => byId.get(id) ?? []);
   const { errors, isSubmitting } = form.formState;
 
@@ -102,7 +107,7 @@ export function TemplateForm({
               )}
             </Field>
           </Card>
-          <AgentsSection form={form} agents={agents} chosen={chosen} readOnly={readOnly} />
+          <AgentsSection form={form} known={byId} learn={learn} chosen={chosen} readOnly={readOnly} />
           <MediaSection form={form} chosen={chosen} />
           <Card className="grid gap-4 sm:grid-cols-2">
             <h2 className="text-base font-semibold sm:col-span-2">Limits</h2>
@@ -146,85 +151,59 @@ export function TemplateForm({
   );
 }
 
+function describeAgent(agent: Agent): string {
+  return `${MODALITY_LABELS[agent.modality]}${
+    agent.panels.length ? ` · panels: ${agent.panels.map((panel) => PANEL_LABELS[panel]).join(', ')}` : ''
+  }`;
+}
+
 function AgentsSection({
   form,
-  agents,
+  known,
+  learn,
   chosen,
   readOnly,
 }: {
   form: Form;
-  agents: Agent[];
+  known: Map<string, Agent>;
+  learn: (agent: Agent) => void;
   chosen: Agent[];
   readOnly: boolean;
 }) {
-  const [filter, setFilter] = useState('');
   const { errors } = form.formState;
-  const visible = agents.filter((agent) => agent.name.toLowerCase().includes(filter.trim().toLowerCase()));
+  // Said aloud when removing the greeter resets who greets first.
+  const [greeting, setGreeting] = useState('');
   return (
     <Card className="space-y-4">
       <h2 className="text-base font-semibold">Agents and greeting</h2>
       <Controller
         control={form.control}
         name="agentIds"
-        render={({ field }) => {
-          const selected = new Set(field.value ?? []);
-          return (
-            <Fieldset
-              legend="Agents in the session"
-              hint="In the order they were chosen; 1 to 50."
-              error={errors.agentIds?.message ?? errors.agentIds?.root?.message}
-            >
-              {!readOnly && (
-                <>
-                  <label htmlFor="agent-filter" className="sr-only">
-                    Filter agents by name
-                  </label>
-                  <input
-                    id="agent-filter"
-                    type="search"
-                    placeholder="Filter agents"
-                    value={filter}
-                    onChange={(event) => setFilter(event.target.value)}
-                    className={inputClass}
-                  />
-                </>
-              )}
-              <ul className="max-h-64 space-y-1 overflow-y-auto rounded-md border border-zinc-200 p-2 dark:border-zinc-800">
-                {(readOnly ? chosen : visible).map((agent) => (
-                  <li key={agent.id}>
-                    <label className="flex cursor-pointer items-start gap-3 rounded px-2 py-1.5 hover:bg-zinc-50 dark:hover:bg-zinc-800">
-                      <input
-                        type="checkbox"
-                        className="mt-1"
-                        checked={selected.has(agent.id)}
-                        onChange={(event) => {
-                          const next = event.target.checked
-                            ? [...(field.value ?? []), agent.id]
-                            : (field.value ?? []).filter((id) => id !== agent.id);
-                          field.onChange(next);
-                          const initial = form.getValues('initialAgentId');
-                          if (initial && !next.includes(initial)) form.setValue('initialAgentId', null);
-                        }}
-                      />
-                      <span>
-                        <span className="block text-sm font-medium">{agent.name}</span>
-                        <span className="block text-xs text-zinc-600 dark:text-zinc-400">
-                          {MODALITY_LABELS[agent.modality]}
-                          {agent.panels.length
-                            ? ` · panels: ${agent.panels.map((panel) => PANEL_LABELS[panel]).join(', ')}`
-                            : ''}
-                        </span>
-                      </span>
-                    </label>
-                  </li>
-                ))}
-                {!readOnly && visible.length === 0 && (
-                  <li className="px-2 py-1.5 text-sm text-zinc-600 dark:text-zinc-400">No agent matches.</li>
-                )}
-              </ul>
-            </Fieldset>
-          );
-        }}
+        render={({ field }) => (
+          <AgentPicker
+            label="Agents in the session"
+            hint="In the order they take part; 1 to 50."
+            error={errors.agentIds?.message ?? errors.agentIds?.root?.message}
+            value={field.value ?? []}
+            known={known}
+            onFound={learn}
+            describe={describeAgent}
+            readOnly={readOnly}
+            onChange={(next) => {
+              field.onChange(next);
+              const initial = form.getValues('initialAgentId');
+              if (initial && !next.includes(initial)) {
+                form.setValue('initialAgentId', null);
+                const first = next[0] ? displayName(known.get(next[0]), 'the first agent') : null;
+                setGreeting(
+                  `${displayName(known.get(initial), 'The greeter')} left the session: ${
+                    first ? `${first} (the first agent) greets first now.` : 'choose who greets first.'
+                  }`,
+                );
+              } else setGreeting('');
+            }}
+          />
+        )}
       />
       <Field label="Greets first" error={errors.initialAgentId?.message}>
         {(control) => (
@@ -236,7 +215,10 @@ function AgentsSection({
                 {...control}
                 className={inputClass}
                 value={field.value ?? ''}
-                onChange={(event) => field.onChange(event.target.value || null)}
+                onChange={(event) => {
+                  setGreeting('');
+                  field.onChange(event.target.value || null);
+                }}
               >
                 <option value="">First agent{chosen[0] ? ` (${chosen[0].name})` : ''}</option>
                 {chosen.map((agent) => (
@@ -249,6 +231,9 @@ function AgentsSection({
           />
         )}
       </Field>
+      <p aria-live="polite" className="text-sm text-amber-800 empty:hidden dark:text-amber-300">
+        {greeting}
+      </p>
     </Card>
   );
 }

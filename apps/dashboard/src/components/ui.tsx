@@ -1,6 +1,7 @@
+import { useRouterState } from '@tanstack/react-router';
 import { Copy } from 'lucide-react';
 import { AlertDialog } from 'radix-ui';
-import { type ComponentProps, type ReactNode, useId, useState } from 'react';
+import { type ComponentProps, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import type { UseFormRegisterReturn } from 'react-hook-form';
 import { toast } from 'sonner';
 
@@ -138,6 +139,10 @@ export function Card({ className, ...props }: ComponentProps<'section'>) {
   );
 }
 
+/**
+ * The page's heading: every page has one h1, the tab is titled after it, and after a navigation
+ * the focus moves to it, so a screen reader announces the new page and Tab starts from its top.
+ */
 export function PageHeader({
   title,
   description,
@@ -147,13 +152,29 @@ export function PageHeader({
   description?: string;
   actions?: ReactNode;
 }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const pathname = useRouterState({ select: (state) => state.location.pathname });
+  useEffect(() => {
+    document.title = `${title} · Switchboard`;
+  }, [title]);
+  useEffect(() => {
+    // A new page (not a new title on the same page, as after a rename) takes the focus.
+    if (pathname && !heading.current?.contains(document.activeElement))
+      heading.current?.focus({ preventScroll: true });
+  }, [pathname]);
   return (
     <div className="mb-6 flex flex-wrap items-end justify-between gap-4">
-      <div>
-        <h1 className="text-2xl font-semibold tracking-tight">{title}</h1>
+      <div className="min-w-0">
+        <h1
+          ref={heading}
+          tabIndex={-1}
+          className="text-2xl font-semibold tracking-tight break-words outline-none"
+        >
+          {title}
+        </h1>
         {description && <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">{description}</p>}
       </div>
-      {actions && <div className="flex items-center gap-2">{actions}</div>}
+      {actions && <div className="flex flex-wrap items-center gap-2">{actions}</div>}
     </div>
   );
 }
@@ -208,14 +229,15 @@ export function ConfirmButton({
   description: ReactNode;
   confirmLabel: string;
   onConfirm: () => Promise<unknown> | unknown;
-  variant?: 'danger' | 'secondary';
+  /** `danger` for what destroys (delete, revoke), `primary` for what builds (restore, apply). */
+  variant?: 'danger' | 'primary';
 }) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   return (
     <AlertDialog.Root open={open} onOpenChange={setOpen}>
       <AlertDialog.Trigger asChild>
-        <Button variant={variant === 'danger' ? 'secondary' : variant}>{label}</Button>
+        <Button variant="secondary">{label}</Button>
       </AlertDialog.Trigger>
       <AlertDialog.Portal>
         <AlertDialog.Overlay className="fixed inset-0 bg-black/40" />
@@ -247,6 +269,16 @@ export function ConfirmButton({
         </AlertDialog.Content>
       </AlertDialog.Portal>
     </AlertDialog.Root>
+  );
+}
+
+/** A page a member cannot use: its heading, and who can. */
+export function AdminsOnly({ title, what }: { title: string; what: string }) {
+  return (
+    <>
+      <PageHeader title={title} />
+      <EmptyState title={`Only admins ${what}`}>Ask an admin of your organization.</EmptyState>
+    </>
   );
 }
 

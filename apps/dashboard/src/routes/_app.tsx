@@ -1,5 +1,16 @@
 import { createFileRoute, Link, Outlet, redirect, useNavigate } from '@tanstack/react-router';
-import { Bot, FileJson, KeyRound, LayoutTemplate, LogOut, Moon, ScrollText, Sun, Users } from 'lucide-react';
+import {
+  Bot,
+  FileJson,
+  KeyRound,
+  LayoutTemplate,
+  LogOut,
+  Menu,
+  Moon,
+  ScrollText,
+  Sun,
+  Users,
+} from 'lucide-react';
 import { useState, useSyncExternalStore } from 'react';
 import { Button, cx } from '../components/ui';
 import { queryClient } from '../lib/api';
@@ -22,7 +33,7 @@ const NAV = [
   { to: '/templates', label: 'Session templates', icon: LayoutTemplate, adminOnly: false },
   { to: '/agents', label: 'Agents', icon: Bot, adminOnly: false },
   { to: '/members', label: 'Members', icon: Users, adminOnly: true },
-  { to: '/config', label: 'Import / export', icon: FileJson, adminOnly: true },
+  { to: '/config', label: 'Import / export', icon: FileJson, adminOnly: false },
   { to: '/api-keys', label: 'API keys', icon: KeyRound, adminOnly: true },
   { to: '/audit', label: 'Audit log', icon: ScrollText, adminOnly: true },
 ] as const;
@@ -31,6 +42,8 @@ function AppLayout() {
   const current = useSession();
   const navigate = useNavigate();
   const [theme, setTheme] = useState(currentTheme());
+  // On a phone the navigation is a menu, closed until asked for and closed again on every choice.
+  const [menuOpen, setMenuOpen] = useState(false);
   if (!current) return null;
   const admin = current.user.role === 'admin';
 
@@ -42,19 +55,35 @@ function AppLayout() {
       >
         Skip to content
       </a>
-      <aside className="border-zinc-200 bg-white md:w-60 md:border-r dark:border-zinc-800 dark:bg-zinc-900">
-        <div className="flex items-center gap-2 px-5 py-4">
+      <aside className="shrink-0 border-b border-zinc-200 bg-white md:w-60 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900">
+        <div className="flex items-center gap-2 px-4 py-3 md:px-5 md:py-4">
           <img src="/app/favicon.svg" alt="" className="h-7 w-7" />
-          <div>
+          <div className="min-w-0">
             <div className="text-sm font-semibold">Switchboard</div>
-            <div className="text-xs text-zinc-600 dark:text-zinc-400">{current.organization.name}</div>
+            <div className="truncate text-xs text-zinc-600 dark:text-zinc-400">
+              {current.organization.name}
+            </div>
           </div>
+          <Button
+            variant="secondary"
+            className="ml-auto md:hidden"
+            aria-expanded={menuOpen}
+            aria-controls="main-nav"
+            onClick={() => setMenuOpen((open) => !open)}
+          >
+            <Menu aria-hidden className="h-4 w-4" /> Menu
+          </Button>
         </div>
-        <nav aria-label="Main" className="flex gap-1 px-3 pb-3 md:flex-col">
+        <nav
+          id="main-nav"
+          aria-label="Main"
+          className={cx('flex-col gap-1 px-3 pb-3 md:flex', menuOpen ? 'flex' : 'hidden')}
+        >
           {NAV.filter((item) => admin || !item.adminOnly).map(({ to, label, icon: Icon }) => (
             <Link
               key={to}
               to={to}
+              onClick={() => setMenuOpen(false)}
               className="flex items-center gap-2 rounded-md px-3 py-2 text-sm text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
               activeProps={{
                 className: 'bg-indigo-50 font-medium text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200',
@@ -66,8 +95,8 @@ function AppLayout() {
           ))}
         </nav>
       </aside>
-      <div className="flex flex-1 flex-col">
-        <header className="flex items-center justify-end gap-2 border-b border-zinc-200 bg-white px-6 py-3 dark:border-zinc-800 dark:bg-zinc-900">
+      <div className="flex min-w-0 flex-1 flex-col">
+        <header className="flex flex-wrap items-center justify-end gap-2 border-b border-zinc-200 bg-white px-4 py-2 md:px-6 md:py-3 dark:border-zinc-800 dark:bg-zinc-900">
           <span className="mr-auto text-sm text-zinc-600 dark:text-zinc-400">
             {admin ? 'Admin' : 'Member (read-only)'}
           </span>
@@ -86,7 +115,9 @@ function AppLayout() {
               <Moon aria-hidden className="h-4 w-4" />
             )}
           </Button>
-          <span className="text-sm">{current.user.fullName ?? current.user.email}</span>
+          <span className="max-w-[12rem] truncate text-sm">
+            {current.user.fullName ?? current.user.email}
+          </span>
           <Button
             variant="ghost"
             onClick={async () => {
@@ -98,7 +129,7 @@ function AppLayout() {
             <LogOut aria-hidden className="h-4 w-4" /> Sign out
           </Button>
         </header>
-        <main id="main" className={cx('mx-auto w-full max-w-6xl flex-1 px-6 py-8')}>
+        <main id="main" className="mx-auto w-full max-w-6xl min-w-0 flex-1 px-4 py-6 md:px-6 md:py-8">
           <Outlet />
         </main>
       </div>

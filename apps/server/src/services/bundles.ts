@@ -138,24 +138,76 @@ function duplicates(names: string[]): string[] {
   return [...repeated];
 }
 
-/** Names the bundle holds twice within a kind: 400, before anything is read. */
-function checkUniqueNames(bundle: ImportBundle): void {
+/**
+ * Names the bundle holds twice within a kind: an issue for each repeat, and the bundle with only
+ * the first entry of each name, which is planned too, so one answer names every problem.
+ */
+interface UniqueBundle {
+  issues: Issue[];
+  bundle: ImportBundle;
+  /** For each kind, the position in the bundle sent of each entry kept. */
+  positions: Record<'agents' | 'sessionTemplates', number[]>;
+}
+
+function uniqueNames(bundle: ImportBundle): UniqueBundle {
   const issues: Issue[] = [];
-  for (const [kind, specs] of [
-    ['agents', bundle.agents],
-    ['sessionTemplates', bundle.sessionTemplates],
-  ] as const) {
-    const repeated = new Set(duplicates(specs.map((spec) => spec.name)));
-    specs.forEach((spec, index) => {
-      if (repeated.has(spec.name)) {
-        issues.push({
-          path: ['bundle', kind, index, 'name'],
-          message: `The bundle names "${spec.name}" more than once`,
-        });
+  const positions: UniqueBundle['positions'] = { agents: [], sessionTemplates: [] };
+  const firstOf = <T extends { name: string }>(kind: 'agents' | 'sessionTemplates', specs: T[]) => {
+    const seen = new Map<string, number>();
+    return specs.filter((spec, index) => {
+      const first = seen.get(spec.name);
+      if (first === undefined) {
+        seen.set(spec.name, index);
+        positions[kind].push(index);
+        return true;
       }
+      issues.push({
+        path: ['bundle', kind, index, 'name'],
+        message: `The bundle names "${spec.name}" more than once (also entry ${first + 1})`,
+      });
+      return false;
     });
+  };
+  const agents = firstOf('agents', bundle.agents);
+  const sessionTemplates = firstOf('sessionTemplates', bundle.sessionTemplates);
+  return { issues, bundle: { ...bundle, agents, sessionTemplates }, positions };
+}
+
+/** The plan, or one refusal naming every problem: the duplicate names' and the plan's. */
+function planAll(
+  state: OrganizationState,
+  unique: UniqueBundle,
+  prune: boolean,
+  catalog: Catalog,
+): ImportPlanned {
+  try {
+    const planned = planImport(state, unique.bundle, prune, catalog);
+    if (unique.issues.length) throw refused(unique.issues);
+    return planned;
+  } catch (error) {
+    const issues = error instanceof AppError ? (error.details.issues as Issue[] | undefined) : undefined;
+    if (!unique.issues.length || !issues) throw error;
+    // The plan's paths point into the bundle without the repeats: back to the bundle sent.
+    const sent = issues.map((issue) => {
+      const [root, kind] = issue.path;
+      if (root !== 'bundle' || (kind !== 'agents' && kind !== 'sessionTemplates')) return issue;
+      const path = [...issue.path];
+      path[2] = unique.positions[kind][Number(path[2])] ?? path[2]!;
+      return { ...issue, path };
+    });
+    throw refused([...unique.issues, ...sent].sort((a, b) => comparePaths(a.path, b.path)));
   }
-  if (issues.length) throw refused(issues);
+}
+
+/** Issues in the bundle's order: by kind, then entry, then field. */
+function comparePaths(a: (string | number)[], b: (string | number)[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const [x, y] = [a[i]!, b[i]!];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return a.length - b.length;
 }
 
 /** A template of the bundle with names resolved to ids (an unknown name stays a name, and is an issue). */
@@ -558,16 +610,16 @@ export async function importBundle(
   input: z.output<typeof ImportInput>,
   catalog: Catalog,
 ): Promise<ImportPlan> {
-  const { bundle, dryRun, prune } = input;
-  checkUniqueNames(bundle);
+  const { dryRun, prune } = input;
+  const unique = uniqueNames(input.bundle);
   if (dryRun) {
     const planned = await inSnapshot(db, async (tx) =>
-      planImport(await readState(tx, by.organizationId), bundle, prune, catalog),
+      planAll(await readState(tx, by.organizationId), unique, prune, catalog),
     );
     return { dryRun, applied: false, changes: planned.changes };
   }
   return writeTransaction(db, async (tx) => {
-    const planned = planImport(await readState(tx, by.organizationId, true), bundle, prune, catalog);
+    const planned = planAll(await readState(tx, by.organizationId, true), unique, prune, catalog);
     const writes = planned.changes.some((change) => change.action !== 'unchanged');
     if (writes) await applyPlan(tx, by, planned);
     return { dryRun, applied: writes, changes: planned.changes };

@@ -8,6 +8,7 @@ import { useForm } from 'react-hook-form';
 import { toast } from 'sonner';
 import { z } from 'zod';
 import {
+  AdminsOnly,
   Badge,
   Button,
   Card,
@@ -44,7 +45,7 @@ const when = (at: string | null, none: string) => (at ? new Date(at).toLocaleStr
 
 function ApiKeys() {
   if (!session.isAdmin()) {
-    return <EmptyState title="Only admins manage API keys">Ask an admin of your organization.</EmptyState>;
+    return <AdminsOnly title="API keys" what="manage API keys" />;
   }
   return <KeyAdmin />;
 }

@@ -7,7 +7,7 @@ import {
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { z } from 'zod';
-import { Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../components/ui';
+import { AdminsOnly, Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../components/ui';
 import { client, pagedList, serverError, trpc } from '../../lib/api';
 import { session } from '../../lib/session';
 
@@ -61,7 +61,7 @@ function ResourceLink({ event }: { event: AuditEvent }) {
 
 function AuditLog() {
   if (!session.isAdmin()) {
-    return <EmptyState title="Only admins read the audit log">Ask an admin of your organization.</EmptyState>;
+    return <AdminsOnly title="Audit log" what="read the audit log" />;
   }
   return <AuditTable />;
 }

@@ -4,8 +4,9 @@ import { createFileRoute } from '@tanstack/react-router';
 import { Download } from 'lucide-react';
 import { useId, useState } from 'react';
 import { toast } from 'sonner';
-import { Badge, Button, Card, ConfirmButton, EmptyState, Notice, PageHeader } from '../../components/ui';
+import { Badge, Button, Card, ConfirmButton, Notice, PageHeader } from '../../components/ui';
 import { client, type ServerError, serverError } from '../../lib/api';
+import { type BundleIssue, checkEntries, inFile } from '../../lib/bundles';
 import { FIELD_LABELS } from '../../lib/history';
 import { session } from '../../lib/session';
 
@@ -14,10 +15,7 @@ export const Route = createFileRoute('/_app/config')({ component: ImportExport }
 const ACTION_TONES = { create: 'accent', update: 'accent', delete: 'warn', unchanged: 'neutral' } as const;
 
 function ImportExport() {
-  if (!session.isAdmin()) {
-    return <EmptyState title="Only admins import and export">Ask an admin of your organization.</EmptyState>;
-  }
-  return <Bundles />;
+  return <Bundles admin={session.isAdmin()} />;
 }
 
 /** Where an issue of the server points, as a person reads it: the entry's kind and name. */
@@ -34,7 +32,7 @@ function whereOf(
   return `${label} “${entry?.name ?? `#${Number(at) + 1}`}”${field}`;
 }
 
-function Bundles() {
+function Bundles({ admin }: { admin: boolean }) {
   const queryClient = useQueryClient();
   const fileId = useId();
   const [bundle, setBundle] = useState<{ name: string; content: Record<string, unknown> } | null>(null);
@@ -64,12 +62,29 @@ function Bundles() {
   const submit = async (content: Record<string, unknown>, dryRun: boolean, withPrune = prune) => {
     setBusy(true);
     setRefusal(null);
+    // Every problem in one look: each entry's own, found here, and the server's about the rest.
+    const checked = checkEntries(content);
+    if ('notBundle' in checked) {
+      setBusy(false);
+      setPlan(null);
+      setFileError(`This file is not a Switchboard bundle: ${checked.notBundle}.`);
+      return;
+    }
     try {
       const answer = await client.config.import.mutate({
-        bundle: content as never,
-        dryRun,
+        bundle: checked.wellFormed as never,
+        dryRun: dryRun || checked.issues.length > 0,
         prune: withPrune,
       });
+      if (checked.issues.length) {
+        setPlan(null);
+        setRefusal({
+          code: 'BAD_REQUEST',
+          message: 'The bundle cannot be imported',
+          details: { issues: checked.issues },
+        });
+        return;
+      }
       setPlan(answer);
       if (!dryRun) {
         await queryClient.invalidateQueries();
@@ -77,7 +92,10 @@ function Bundles() {
       }
     } catch (error) {
       setPlan(null);
-      setRefusal(serverError(error));
+      const problem = serverError(error);
+      const theirs = (problem.details.issues ?? []) as BundleIssue[];
+      const issues = [...checked.issues, ...inFile(theirs, checked.positions, checked.leftOut)];
+      setRefusal(issues.length ? { ...problem, details: { ...problem.details, issues } } : problem);
     } finally {
       setBusy(false);
     }
@@ -94,7 +112,7 @@ function Bundles() {
       setBundle({ name: file.name, content });
       await submit(content, true);
     } catch {
-      setFileError(`${file.name} is not a JSON file`);
+      setFileError(`${file.name} is not a JSON file: export a bundle to see the shape`);
     }
   };
 
@@ -105,7 +123,7 @@ function Bundles() {
   return (
     <>
       <PageHeader
-        title="Import / export"
+        title={admin ? 'Import / export' : 'Export'}
         description="Your agents and templates as one file, names instead of ids: keep it in git, review the plan, apply it all or nothing."
       />
       <div className="grid gap-6 lg:grid-cols-2">
@@ -119,44 +137,54 @@ function Bundles() {
             <Download aria-hidden className="h-4 w-4" /> Download the bundle
           </Button>
         </Card>
-        <Card>
-          <h2 className="text-base font-semibold">Import</h2>
-          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Choose a bundle to see what it would change. Nothing changes until you apply the plan.
-          </p>
-          <div className="mt-4 space-y-3">
-            <div className="space-y-1.5">
-              <label htmlFor={fileId} className="block text-sm font-medium">
-                Bundle file
+        {!admin && (
+          <Card>
+            <h2 className="text-base font-semibold">Import</h2>
+            <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+              Admins import bundles. You can export and review one; ask an admin to apply it.
+            </p>
+          </Card>
+        )}
+        {admin && (
+          <Card>
+            <h2 className="text-base font-semibold">Import</h2>
+            <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+              Choose a bundle to see what it would change. Nothing changes until you apply the plan.
+            </p>
+            <div className="mt-4 space-y-3">
+              <div className="space-y-1.5">
+                <label htmlFor={fileId} className="block text-sm font-medium">
+                  Bundle file
+                </label>
+                <input
+                  id={fileId}
+                  type="file"
+                  accept="application/json,.json"
+                  aria-invalid={fileError ? true : undefined}
+                  aria-describedby={fileError ? `${fileId}-error` : undefined}
+                  className="block text-sm file:mr-3 file:rounded-md file:border file:border-zinc-300 file:bg-white file:px-3 file:py-1.5 file:text-sm dark:file:border-zinc-700 dark:file:bg-zinc-900 dark:file:text-zinc-100"
+                  onChange={(event) => void choose(event.target.files?.[0])}
+                />
+                {fileError && (
+                  <p id={`${fileId}-error`} role="alert" className="text-sm text-red-700 dark:text-red-400">
+                    {fileError}
+                  </p>
+                )}
+              </div>
+              <label className="flex items-center gap-2 text-sm">
+                <input
+                  type="checkbox"
+                  checked={prune}
+                  onChange={(event) => {
+                    setPrune(event.target.checked);
+                    if (bundle) void submit(bundle.content, true, event.target.checked);
+                  }}
+                />
+                Also delete the agents and templates the bundle does not name (prune)
               </label>
-              <input
-                id={fileId}
-                type="file"
-                accept="application/json,.json"
-                aria-invalid={fileError ? true : undefined}
-                aria-describedby={fileError ? `${fileId}-error` : undefined}
-                className="block text-sm file:mr-3 file:rounded-md file:border file:border-zinc-300 file:bg-white file:px-3 file:py-1.5 file:text-sm dark:file:border-zinc-700 dark:file:bg-zinc-900 dark:file:text-zinc-100"
-                onChange={(event) => void choose(event.target.files?.[0])}
-              />
-              {fileError && (
-                <p id={`${fileId}-error`} role="alert" className="text-sm text-red-700 dark:text-red-400">
-                  {fileError}
-                </p>
-              )}
             </div>
-            <label className="flex items-center gap-2 text-sm">
-              <input
-                type="checkbox"
-                checked={prune}
-                onChange={(event) => {
-                  setPrune(event.target.checked);
-                  if (bundle) void submit(bundle.content, true, event.target.checked);
-                }}
-              />
-              Also delete the agents and templates the bundle does not name (prune)
-            </label>
-          </div>
-        </Card>
+          </Card>
+        )}
       </div>
 
       {refusal && bundle && (
@@ -192,7 +220,7 @@ function Bundles() {
             </span>
             {plan.dryRun && pending.length > 0 && (
               <ConfirmButton
-                variant="secondary"
+                variant="primary"
                 label="Apply this plan"
                 title="Apply the plan?"
                 description={`${pending.length} change${pending.length === 1 ? '' : 's'} in one transaction: all of them or none. Each is recorded in the history and the audit log.`}

@@ -8,10 +8,10 @@ import { useForm } from 'react-hook-form';
 import { toast } from 'sonner';
 import type { z } from 'zod';
 import {
+  AdminsOnly,
   Badge,
   Button,
   Card,
-  EmptyState,
   Field,
   inputClass,
   Notice,
@@ -27,7 +27,7 @@ export const Route = createFileRoute('/_app/members')({ component: Members });
 
 function Members() {
   if (!session.isAdmin()) {
-    return <EmptyState title="Only admins manage members">Ask an admin of your organization.</EmptyState>;
+    return <AdminsOnly title="Members" what="manage members" />;
   }
   return <MemberAdmin />;
 }

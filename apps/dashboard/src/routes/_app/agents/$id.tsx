@@ -8,7 +8,7 @@ import { AgentForm, agentValues } from '../../../components/AgentForm';
 import { DeletedEntity } from '../../../components/DeletedEntity';
 import { HistoryPanel } from '../../../components/HistoryPanel';
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
-import { useAgents } from '../../../lib/agents';
+import { useAgentsById, useTemplatesById } from '../../../lib/agents';
 import { type ServerError, serverError, trpc } from '../../../lib/api';
 import { changedFields } from '../../../lib/forms';
 import { session } from '../../../lib/session';
@@ -33,12 +33,8 @@ export const Route = createFileRoute('/_app/agents/$id')({
 function InUse({ problem }: { problem: ServerError }) {
   const templateIds = (problem.details.templateIds as string[] | undefined) ?? [];
   const agentIds = (problem.details.agentIds as string[] | undefined) ?? [];
-  const templates = useQuery({
-    ...trpc.sessionTemplates.list.queryOptions({ limit: 100 }),
-    enabled: templateIds.length > 0,
-  });
-  const { nameOf } = useAgents();
-  const templateName = (id: string) => templates.data?.items.find((item) => item.id === id)?.name ?? id;
+  const { nameOf: templateName } = useTemplatesById(templateIds);
+  const { nameOf } = useAgentsById(agentIds);
   return (
     <Notice>
       <p className="font-medium">This agent cannot be deleted while it is in use.</p>
@@ -78,7 +74,6 @@ function EditAgent() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const query = useQuery(trpc.agents.get.queryOptions({ id }));
-  const { agents, isLoading } = useAgents();
   const [refusal, setRefusal] = useState<ServerError | null>(null);
   // The form stays on the version it was opened at until a save or a reload (as on templates).
   const [base, setBase] = useState<Agent | null>(null);
@@ -89,6 +84,8 @@ function EditAgent() {
   const admin = session.isAdmin();
   if (!base && query.data) setBase(query.data);
   const agent = base;
+  // Its handoff targets by id, whatever the organization's size.
+  const { byId: targets, isLoading } = useAgentsById(agent?.handoffTargets ?? []);
   if (!agent || isLoading) return <Spinner />;
   const latest = () => queryClient.fetchQuery({ ...trpc.agents.get.queryOptions({ id }), staleTime: 0 });
 
@@ -128,7 +125,7 @@ function EditAgent() {
       <AgentForm
         key={`${agent.id}-${formKey}`}
         agent={agent}
-        others={agents.filter((other) => other.id !== agent.id)}
+        known={targets}
         readOnly={!admin}
         banner={
           <>

@@ -2,8 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute, useNavigate } from '@tanstack/react-router';
 import { toast } from 'sonner';
 import { AgentForm } from '../../../components/AgentForm';
-import { EmptyState, PageHeader } from '../../../components/ui';
-import { useAgents } from '../../../lib/agents';
+import { AdminsOnly, PageHeader } from '../../../components/ui';
 import { serverError, trpc } from '../../../lib/api';
 import { session } from '../../../lib/session';
 
@@ -12,14 +11,13 @@ export const Route = createFileRoute('/_app/agents/new')({ component: NewAgent }
 function NewAgent() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const { agents } = useAgents();
   const create = useMutation(trpc.agents.create.mutationOptions());
-  if (!session.isAdmin()) return <EmptyState title="Only admins create agents" />;
+  if (!session.isAdmin()) return <AdminsOnly title="New agent" what="create agents" />;
   return (
     <>
       <PageHeader title="New agent" />
       <AgentForm
-        others={agents}
+        known={new Map()}
         readOnly={false}
         onSubmit={async (values) => {
           try {

@@ -9,7 +9,7 @@ import { HistoryPanel } from '../../../components/HistoryPanel';
 import { SessionConfigPanel } from '../../../components/SessionConfigPanel';
 import { TemplateForm, type TemplateFormValues, templateValues } from '../../../components/TemplateForm';
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
-import { useAgents } from '../../../lib/agents';
+import { useAgentsById } from '../../../lib/agents';
 import { serverError, trpc } from '../../../lib/api';
 import { changedFields } from '../../../lib/forms';
 import { session } from '../../../lib/session';
@@ -36,7 +36,6 @@ function EditTemplate() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const query = useQuery(trpc.sessionTemplates.get.queryOptions({ id }));
-  const { agents, isLoading } = useAgents();
   // The version the form was opened at; a save sends it, so a change made meanwhile is not overwritten.
   const [base, setBase] = useState<SessionTemplate | null>(null);
   const [stale, setStale] = useState<{ current: SessionTemplate; fields: string[] } | null>(null);
@@ -50,6 +49,8 @@ function EditTemplate() {
   // one reaches the cache: a save then sends that version, and a change made meanwhile is refused.
   if (!base && query.data) setBase(query.data);
   const template = base;
+  // The template's own agents, by id, whatever the organization's size (the form's rules read them).
+  const { byId: agents, isLoading } = useAgentsById(template?.agentIds ?? []);
   if (!template || isLoading) return <Spinner />;
 
   const reload = async () => {

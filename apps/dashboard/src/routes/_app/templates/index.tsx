@@ -2,7 +2,7 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { ListSearch, listInput, NewLink, SearchableList } from '../../../components/SearchableList';
 import { Badge, EmptyState, PageHeader } from '../../../components/ui';
-import { useAgents } from '../../../lib/agents';
+import { useAgentsById } from '../../../lib/agents';
 import { client, pagedList, trpc } from '../../../lib/api';
 import { formatSeconds, PANEL_LABELS, PROFILE_LABELS } from '../../../lib/labels';
 import { session } from '../../../lib/session';
@@ -20,7 +20,6 @@ function TemplateList() {
   const { q } = search;
   const deleted = search.status === 'deleted';
   const navigate = useNavigate({ from: Route.fullPath });
-  const { nameOf } = useAgents();
   const input = listInput(search, PAGE);
   const list = useInfiniteQuery(
     pagedList(trpc.sessionTemplates.list.queryKey(input), (cursor) =>
@@ -28,6 +27,7 @@ function TemplateList() {
     ),
   );
   const templates = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const { nameOf } = useAgentsById(templates.flatMap((template) => template.agentIds));
   const admin = session.isAdmin();
 
   return (

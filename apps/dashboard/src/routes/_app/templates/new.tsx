@@ -2,8 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute, useNavigate } from '@tanstack/react-router';
 import { toast } from 'sonner';
 import { TemplateForm } from '../../../components/TemplateForm';
-import { EmptyState, PageHeader, Spinner } from '../../../components/ui';
-import { useAgents } from '../../../lib/agents';
+import { AdminsOnly, PageHeader } from '../../../components/ui';
 import { serverError, trpc } from '../../../lib/api';
 import { session } from '../../../lib/session';
 
@@ -12,21 +11,16 @@ export const Route = createFileRoute('/_app/templates/new')({ component: NewTemp
 function NewTemplate() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const { agents, isLoading } = useAgents();
   const create = useMutation(trpc.sessionTemplates.create.mutationOptions());
   if (!session.isAdmin()) {
-    return (
-      <EmptyState title="Only admins create session templates">Ask an admin of your organization.</EmptyState>
-    );
+    return <AdminsOnly title="New session template" what="create session templates" />;
   }
   return (
     <>
       <PageHeader title="New session template" />
-      {isLoading ? (
-        <Spinner />
-      ) : (
+      {
         <TemplateForm
-          agents={agents}
+          agents={new Map()}
           readOnly={false}
           onSubmit={async (values) => {
             try {
@@ -40,7 +34,7 @@ function NewTemplate() {
             }
           }}
         />
-      )}
+      }
     </>
   );
 }
