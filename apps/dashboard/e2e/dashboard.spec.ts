@@ -163,34 +163,45 @@ test('server errors land on their field', async ({ page }) => {
   await expect(page.getByRole('group', { name: 'Agents in the session' }).getByRole('alert')).toBeVisible();
 });
 
-test('a save from a stale page says what changed and offers a reload', async ({ browser }) => {
+test('a save from a stale page says what they changed, next to Save; keep mine or discard mine', async ({
+  browser,
+}) => {
   const first = await signedIn(browser, 'admin@example.com');
   const second = await signedIn(browser, 'admin@example.com');
   for (const { page } of [first, second]) {
     await page.getByRole('link', { name: 'Default Coding Interview' }).click();
     await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Default Coding Interview');
   }
-  await second.page.getByLabel('Description').fill(`Changed by the second window ${Date.now()}`);
+  const theirs = `Changed by the second window ${Date.now()}`;
+  await second.page.getByLabel('Description').fill(theirs);
   await second.page.getByRole('button', { name: 'Save changes' }).click();
   await expect(second.page.getByText(/Saved “Default Coding Interview” \(version \d+\)/)).toBeVisible();
 
   await first.page.getByLabel('Description').fill('Changed by the first window');
   await first.page.getByRole('button', { name: 'Save changes' }).click();
-  const notice = first.page.getByRole('alert').filter({ hasText: 'changed since you opened it' });
-  await expect(notice).toContainText(/now version \d+/);
-  await expect(notice).toContainText('Changed: description');
+  const notice = first.page.getByRole('alert').filter({ hasText: 'Not saved: someone saved version' });
+  await expect(notice).toContainText('They changed Description');
+  // Next to the button the person pressed, in view.
+  await expect(notice).toBeInViewport();
+  await notice.getByRole('button', { name: 'Show their changes' }).click();
+  await expect(notice).toContainText(theirs);
   await checkPage(first.page, 'template-stale');
-  // Saving again without reloading is refused again: nothing of the second window is overwritten.
+  // Saving again without choosing is refused again: nothing of the second window is overwritten.
   await first.page.getByRole('button', { name: 'Save changes' }).click();
   await expect(notice).toBeVisible();
   await expect(first.page.getByText(/^Saved “Default Coding Interview”/)).toHaveCount(0);
-  await notice.getByRole('button', { name: 'Reload the latest version' }).click();
-  await expect(first.page.getByLabel('Description')).toHaveValue(/Changed by the second window/);
+  // Keep mine: the edits stay, and the next save applies them on the new version.
+  await notice.getByRole('button', { name: /^Keep mine on version/ }).click();
+  await expect(first.page.getByLabel('Description')).toHaveValue('Changed by the first window');
+  await first.page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(first.page.getByText(/Saved “Default Coding Interview” \(version \d+\)/)).toBeVisible();
   await first.context.close();
   await second.context.close();
 });
 
-test('an agent saved from a stale page is refused the same way', async ({ browser }) => {
+test('an agent saved from a stale page is refused the same way; discard mine loads theirs', async ({
+  browser,
+}) => {
   const first = await signedIn(browser, 'admin@example.com');
   const second = await signedIn(browser, 'admin@example.com');
   for (const { page } of [first, second]) {
@@ -203,9 +214,9 @@ test('an agent saved from a stale page is refused the same way', async ({ browse
   await expect(second.page.getByText(/Saved “Coding Expert” \(version \d+\)/)).toBeVisible();
   await first.page.getByLabel('Model').fill('gpt-4.1');
   await first.page.getByRole('button', { name: 'Save changes' }).click();
-  const notice = first.page.getByRole('alert').filter({ hasText: 'changed since you opened it' });
-  await expect(notice).toContainText('Changed: voice');
-  await notice.getByRole('button', { name: 'Reload the latest version' }).click();
+  const notice = first.page.getByRole('alert').filter({ hasText: 'Not saved: someone saved version' });
+  await expect(notice).toContainText('They changed Voice');
+  await notice.getByRole('button', { name: /^Discard mine and load version/ }).click();
   await expect(first.page.getByLabel('Voice')).toHaveValue('verse');
   await first.context.close();
   await second.context.close();
@@ -231,13 +242,22 @@ test('a member sees every page read-only, with no control that writes', async ({
   await expect(page.getByRole('link', { name: 'Members' })).toHaveCount(0);
   await page.getByRole('link', { name: 'Default Coding Interview' }).click();
   await expect(page.getByText('You are a member: this template is read-only.')).toBeVisible();
-  await expect(page.getByLabel('Name', { exact: true })).toBeDisabled();
-  await expect(page.getByRole('button', { name: /Save|Delete|Clone/ })).toHaveCount(0);
+  // The template reads as text: no greyed-out controls.
+  const main = page.getByRole('main');
+  await expect(main.getByRole('definition').first()).toHaveText('Default Coding Interview');
+  await expect(main.getByRole('textbox')).toHaveCount(0);
+  await expect(main.getByRole('button', { name: /Save|Delete|Clone|Remove/ })).toHaveCount(0);
   await checkPage(page, 'template-member');
   await page.goto('/app/templates/new');
+  await expect(page.getByRole('heading', { level: 1, name: 'New session template' })).toBeVisible();
   await expect(page.getByText('Only admins create session templates')).toBeVisible();
   await page.goto('/app/agents');
   await expect(page.getByRole('link', { name: 'New agent' })).toHaveCount(0);
+  // Members may export, as the API allows; importing is for admins.
+  await page.goto('/app/config');
+  await expect(page.getByRole('heading', { level: 1, name: 'Export' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Download the bundle' })).toBeVisible();
+  await expect(page.getByLabel('Bundle file')).toHaveCount(0);
 });
 
 test('deep links survive a reload; a lost session returns to the same page after sign-in; sign-out', async ({

@@ -272,7 +272,7 @@ describe(`configuration bundles (${driverName})`, () => {
       'bundle.sessionTemplates.1.name',
       'bundle.sessionTemplates.2.agents.0',
     ]);
-    expect(duplicate.details.issues[0].message).toMatch(/more than once \(also entry 1\)/);
+    expect(duplicate.details.issues[0].message).toMatch(/names "Coder" more than once/);
     expectError(
       await admin('config.import', { bundle: { ...bundle, format: 'other/v9' } }),
       400,

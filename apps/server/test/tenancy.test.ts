@@ -39,6 +39,8 @@ interface Case {
   otherOrganization: 'own' | 400 | 404;
   /** For lists: the field of the page whose items must not include the tenant's. */
   list?: 'items';
+  /** For lookups by id: another organization gets none of the tenant's (`items` is empty). */
+  none?: 'items';
 }
 
 async function newAgent() {
@@ -103,6 +105,17 @@ const cases: Record<string, Case> = {
   'agents.create': { input: async () => ({ name: 'New', instructions: 'i' }), otherOrganization: 'own' },
   'agents.list': { input: async () => ({}), otherOrganization: 'own', list: 'items' },
   'agents.get': { input: async () => ({ id: (await newAgent()).id }), otherOrganization: 404 },
+  'agents.getMany': {
+    input: async () => ({ ids: [(await newAgent()).id] }),
+    otherOrganization: 'own',
+    none: 'items',
+  },
+  'sessionTemplates.getMany': {
+    input: async () => ({ ids: [(await newTemplate()).id] }),
+    otherOrganization: 'own',
+    none: 'items',
+  },
+  'catalog.get': { input: async () => undefined, otherOrganization: 'own' },
   'agents.update': {
     input: async () => ({ id: (await newAgent()).id, name: 'Renamed' }),
     otherOrganization: 404,
@@ -217,6 +230,10 @@ describe(`roles and tenancy matrix (${driverName})`, () => {
             expect(new Set(orgIds)).toEqual(new Set([other.organizationId]));
           }
           if (foreign.body?.organizationId) expect(foreign.body.organizationId).toBe(other.organizationId);
+          if (spec.none) {
+            expect(foreign.body[spec.none]).toEqual([]);
+            expect(member.body[spec.none]).toHaveLength(1);
+          }
         } else {
           expect(foreign.status, JSON.stringify(foreign.body)).toBe(spec.otherOrganization);
         }

@@ -1,15 +1,26 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import type { Agent } from '@switchboard/client';
-import { AGENT_MODALITIES, CreateAgentInput, PANEL_TYPES } from '@switchboard/contract';
+import {
+  AGENT_MODALITIES,
+  AGENT_SETTABLE_FIELDS,
+  CreateAgentInput,
+  PANEL_TYPES,
+} from '@switchboard/contract';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Controller, useForm } from 'react-hook-form';
+import { Controller, type UseFormRegisterReturn, useForm, useWatch } from 'react-hook-form';
 import type { z } from 'zod';
 import { displayName } from '../lib/agents';
 import type { ServerError } from '../lib/api';
+import { trpc } from '../lib/api';
 import { applyServerError } from '../lib/forms';
 import { MODALITY_LABELS, PANEL_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
+import { ReadOnlyFields } from './ReadOnlyFields';
 import { Button, Card, Field, Fieldset, inputClass, Notice, TextField } from './ui';
+
+/** The longest instructions the contract takes. */
+const INSTRUCTIONS_MAX = 100_000;
 
 export type AgentFormInput = z.input<typeof CreateAgentInput>;
 export type AgentFormValues = z.output<typeof CreateAgentInput>;
@@ -34,6 +45,7 @@ export function AgentForm({
   readOnly,
   onSubmit,
   banner,
+  besideSave,
 }: {
   agent?: Agent;
   /** The agent's handoff targets, fetched by id; agents picked while editing join them. */
@@ -41,6 +53,8 @@ export function AgentForm({
   readOnly: boolean;
   onSubmit: (values: AgentFormValues) => Promise<ServerError | null>;
   banner?: React.ReactNode;
+  /** What concerns the save itself (a refusal because someone saved first), shown by the button. */
+  besideSave?: React.ReactNode;
 }) {
   const form = useForm<AgentFormInput, unknown, AgentFormValues>({
     resolver: zodResolver(CreateAgentInput),
@@ -48,6 +62,8 @@ export function AgentForm({
   });
   const [failure, setFailure] = useState<string | null>(null);
   const { errors, isSubmitting } = form.formState;
+  const instructionsLength = (useWatch({ control: form.control, name: 'instructions' }) ?? '').length;
+  const catalog = useQuery(trpc.catalog.get.queryOptions());
   const [known, setKnown] = useState(() => new Map(knownTargets));
   const learn = (other: Agent) => setKnown((current) => new Map(current).set(other.id, other));
   const nameOf = (id: string) => displayName(known.get(id), 'an unknown agent');
@@ -66,6 +82,15 @@ export function AgentForm({
     setFailure(applyServerError(form.setError, problem, nameOf));
   });
 
+  if (readOnly && agent) {
+    return (
+      <div className="max-w-3xl space-y-6">
+        {banner}
+        <ReadOnlyFields entity={agent} fields={AGENT_SETTABLE_FIELDS} nameOf={nameOf} />
+      </div>
+    );
+  }
+
   return (
     <form onSubmit={submit} noValidate className="max-w-3xl space-y-6">
       {banner}
@@ -75,7 +100,7 @@ export function AgentForm({
           <TextField label="Name" error={errors.name?.message} registration={form.register('name')} />
           <Field
             label="Instructions"
-            hint="What the agent does and how it speaks."
+            hint={`What the agent does and how it speaks. ${instructionsLength.toLocaleString('en')} / ${INSTRUCTIONS_MAX.toLocaleString('en')} characters.`}
             error={errors.instructions?.message}
           >
             {(control) => (
@@ -83,15 +108,28 @@ export function AgentForm({
                 {...control}
                 {...form.register('instructions')}
                 rows={12}
-                className={`${inputClass} font-mono`}
+                maxLength={INSTRUCTIONS_MAX}
+                // Grows with its text (up to most of the screen), so long instructions read as a page.
+                className={`${inputClass} max-h-[75vh] min-h-64 [field-sizing:content] font-mono leading-relaxed`}
               />
             )}
           </Field>
           <div className="grid gap-4 sm:grid-cols-2">
-            <TextField label="Model" error={errors.model?.message} registration={form.register('model')} />
-            <TextField
+            <CatalogField
+              label="Model"
+              entries={catalog.data?.models ?? []}
+              allowOther={catalog.data?.allowOtherModels ?? true}
+              current={agent?.model}
+              error={errors.model?.message}
+              registration={form.register('model')}
+            />
+            <CatalogField
               label="Voice"
               hint="Optional"
+              entries={catalog.data?.voices ?? []}
+              allowOther={catalog.data?.allowOtherVoices ?? true}
+              current={agent?.voice ?? undefined}
+              optional
               error={errors.voice?.message}
               registration={form.register('voice', { setValueAs: (value) => (value ? value : null) })}
             />
@@ -197,11 +235,68 @@ export function AgentForm({
           />
         </Card>
       </fieldset>
+      {besideSave}
       {!readOnly && (
         <Button type="submit" disabled={isSubmitting}>
           {isSubmitting ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
         </Button>
       )}
     </form>
+  );
+}
+
+/**
+ * A model or voice: the catalog's entries offered as suggestions over free text where the operator
+ * allows others, else a choice among them (keeping the value an agent already holds, named as such).
+ */
+function CatalogField({
+  label,
+  hint,
+  entries,
+  allowOther,
+  current,
+  optional,
+  error,
+  registration,
+}: {
+  label: string;
+  hint?: string;
+  entries: { id: string; label: string }[];
+  allowOther: boolean;
+  current?: string;
+  optional?: boolean;
+  error?: string;
+  registration: UseFormRegisterReturn;
+}) {
+  const listId = `${registration.name}-catalog`;
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {(control) =>
+        allowOther ? (
+          <>
+            <input {...control} {...registration} list={listId} autoComplete="off" className={inputClass} />
+            <datalist id={listId}>
+              {entries.map((entry) => (
+                <option key={entry.id} value={entry.id}>
+                  {entry.label}
+                </option>
+              ))}
+            </datalist>
+          </>
+        ) : (
+          <select {...control} {...registration} className={inputClass}>
+            {optional && <option value="">None</option>}
+            {current && !entries.some((entry) => entry.id === current) && (
+              <option value={current}>{current} (no longer in the catalog)</option>
+            )}
+            {entries.map((entry) => (
+              <option key={entry.id} value={entry.id}>
+                {entry.label}
+              </option>
+            ))}
+          </select>
+        )
+      }
+    </Field>
   );
 }

@@ -70,6 +70,9 @@ export function AgentPicker({
     if (chosen.has(agent.id)) return;
     onFound(agent);
     onChange([...value, agent.id]);
+    // Ready for the next one.
+    setText('');
+    setActive(0);
   };
   const move = (index: number, by: number) => {
     const next = [...value];

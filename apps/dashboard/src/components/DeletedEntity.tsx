@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { serverError } from '../lib/api';
+import { serverError, trpc } from '../lib/api';
 import { HISTORY, type HistoryKind } from '../lib/history';
 import { session } from '../lib/session';
 import { HistoryPanel } from './HistoryPanel';
@@ -56,8 +56,16 @@ export function DeletedEntity({ kind, id }: { kind: HistoryKind; id: string }) {
         id={id}
         current={entity}
         canRestore={session.isAdmin()}
-        onRestored={async () => {
-          await queryClient.invalidateQueries();
+        onRestored={async (restored) => {
+          // The page it goes to starts from the restored version, never from a copy cached before
+          // the delete (a save from there would be refused as stale).
+          const key =
+            kind === 'agent' ? trpc.agents.get.queryKey({ id }) : trpc.sessionTemplates.get.queryKey({ id });
+          await queryClient.cancelQueries({ queryKey: key });
+          queryClient.setQueryData(key, restored as never);
+          await queryClient.invalidateQueries({
+            predicate: (query) => JSON.stringify(query.queryKey) !== JSON.stringify(key),
+          });
           await navigate({ to: `${list}/$id`, params: { id } });
         }}
       />

@@ -17,7 +17,8 @@ import {
 import { Badge, Button, Card, ConfirmButton, Notice, Spinner } from './ui';
 
 /** "before → after" for each changed field, agent names instead of ids. */
-function ChangeList({
+/** What changed, field by field, in the history's diff style. */
+export function ChangeList({
   changes,
   nameOf,
 }: {

@@ -36,11 +36,14 @@ export function SessionConfigPanel({ id }: { id: string }) {
       {open && (
         <div className="mt-4 space-y-4">
           <div>
-            <div className="mb-1 flex items-center justify-between gap-2">
+            <div className="mb-1 flex flex-wrap items-center justify-between gap-2">
               <span className="text-sm font-medium">Fetch it</span>
               <CopyButton text={curl} label="Copy command" />
             </div>
-            <pre className="overflow-x-auto rounded-md bg-zinc-100 p-3 text-xs dark:bg-zinc-950">{curl}</pre>
+            {/* Wrapped, not scrolled: it reads on a phone, and the copy button gives it exactly. */}
+            <pre className="rounded-md bg-zinc-100 p-3 text-xs break-all whitespace-pre-wrap dark:bg-zinc-950">
+              {curl}
+            </pre>
           </div>
           {config.isError ? (
             <Notice>{serverError(config.error).message}</Notice>
@@ -48,8 +51,8 @@ export function SessionConfigPanel({ id }: { id: string }) {
             <Spinner label="Resolving the session config" />
           ) : (
             <div>
-              <div className="mb-1 flex items-center justify-between gap-2">
-                <span className="text-sm font-medium" id={`json-${id}`}>
+              <div className="mb-1 flex flex-wrap items-center justify-between gap-2">
+                <span className="min-w-0 text-sm font-medium break-all" id={`json-${id}`}>
                   Resolved JSON (ETag {config.data?.etag})
                 </span>
                 <CopyButton text={json} label="Copy JSON" />

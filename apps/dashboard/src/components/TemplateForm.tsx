@@ -4,6 +4,7 @@ import {
   CreateSessionTemplateInput,
   MODALITY_PROFILES,
   profileCovers,
+  TEMPLATE_SETTABLE_FIELDS,
   templateProblems,
 } from '@switchboard/contract';
 import { useState } from 'react';
@@ -15,6 +16,7 @@ import { applyServerError } from '../lib/forms';
 import { MODALITY_LABELS, mediaOf, PANEL_LABELS, PROFILE_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
 import { DurationInput } from './DurationInput';
+import { ReadOnlyFields } from './ReadOnlyFields';
 import { Button, Card, cx, Field, Fieldset, inputClass, Notice, TextField } from './ui';
 
 export type TemplateFormInput = z.input<typeof CreateSessionTemplateInput>;
@@ -47,6 +49,7 @@ export function TemplateForm({
   readOnly,
   onSubmit,
   banner,
+  besideSave,
 }: {
   template?: SessionTemplate;
   /** The template's agents, fetched by id; agents picked while editing join them. */
@@ -55,6 +58,8 @@ export function TemplateForm({
   /** Saves; answers the server's error, if any, for the form to place. */
   onSubmit: (values: TemplateFormValues) => Promise<ServerError | null>;
   banner?: React.ReactNode;
+  /** What concerns the save itself (a refusal because someone saved first), shown by the button. */
+  besideSave?: React.ReactNode;
 }) {
   const form: Form = useForm<TemplateFormInput, unknown, TemplateFormValues>({
     resolver: zodResolver(CreateSessionTemplateInput),
@@ -86,6 +91,22 @@ export function TemplateForm({
     const problem = await onSubmit(data);
     if (problem) setFailure(applyServerError(form.setError, problem, nameOf));
   });
+
+  if (readOnly && template) {
+    return (
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
+        <div className="space-y-6">
+          {banner}
+          <ReadOnlyFields
+            entity={template}
+            fields={TEMPLATE_SETTABLE_FIELDS}
+            nameOf={(id) => displayName(byId.get(id), 'Unknown agent')}
+          />
+        </div>
+        <Preview values={values} chosen={chosen} />
+      </div>
+    );
+  }
 
   return (
     <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
@@ -138,6 +159,7 @@ export function TemplateForm({
             />
           </Card>
         </fieldset>
+        {besideSave}
         {!readOnly && (
           <div className="flex gap-2">
             <Button type="submit" disabled={isSubmitting}>

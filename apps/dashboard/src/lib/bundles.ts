@@ -1,4 +1,23 @@
 import { AgentSpecInput, BUNDLE_FORMAT, TemplateSpecInput } from '@switchboard/contract';
+import { MODALITY_LABELS, PANEL_LABELS, PROFILE_LABELS } from './labels';
+
+/** The labels of a field's allowed values, to say what to write instead of a wrong one. */
+const ALLOWED: Record<string, Record<string, string>> = {
+  modality: MODALITY_LABELS,
+  modalityProfile: PROFILE_LABELS,
+  panels: PANEL_LABELS,
+  enabledPanels: PANEL_LABELS,
+};
+
+/** A schema problem as a person reads it: for a wrong choice, the choices, with their labels. */
+function said(field: string[], issue: { code: string; message: string; input?: unknown }): string {
+  const allowed = ALLOWED[field.find((part) => part in ALLOWED) ?? ''];
+  if (issue.code === 'invalid_value' && allowed) {
+    const choices = Object.entries(allowed).map(([value, label]) => `"${value}" (${label})`);
+    return `${JSON.stringify(issue.input)} is not one of ${choices.join(', ')}`;
+  }
+  return issue.message;
+}
 
 export interface BundleIssue {
   path: string[];
@@ -70,7 +89,7 @@ export function checkEntries(content: unknown):
               message: `Unknown field "${key}"`,
             });
           }
-        } else issues.push({ path: ['bundle', kind, String(index), ...field], message: issue.message });
+        } else issues.push({ path: ['bundle', kind, String(index), ...field], message: said(field, issue) });
       }
     });
   }

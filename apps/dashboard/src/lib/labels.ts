@@ -1,4 +1,4 @@
-import type { AgentModality, ModalityProfile, PanelType } from '@switchboard/client';
+import type { AgentModality, AuditAction, ModalityProfile, PanelType } from '@switchboard/client';
 
 /** How the contract's enum values read to a person. */
 export const PROFILE_LABELS: Record<ModalityProfile, string> = {
@@ -32,3 +32,24 @@ export function formatSeconds(seconds: number | null): string {
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
 }
+
+/** Every audit action as a person reads it (the code stays in the URL and the API). */
+export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
+  'agent.created': 'Agent created',
+  'agent.cloned': 'Agent cloned',
+  'agent.updated': 'Agent updated',
+  'agent.deleted': 'Agent deleted',
+  'agent.restored': 'Agent restored',
+  'agent.imported': 'Agent imported',
+  'sessionTemplate.created': 'Template created',
+  'sessionTemplate.cloned': 'Template cloned',
+  'sessionTemplate.updated': 'Template updated',
+  'sessionTemplate.deleted': 'Template deleted',
+  'sessionTemplate.restored': 'Template restored',
+  'sessionTemplate.imported': 'Template imported',
+  'member.added': 'Member added',
+  'member.updated': 'Member updated',
+  'apiKey.created': 'API key created',
+  'apiKey.revoked': 'API key revoked',
+  'config.imported': 'Bundle imported',
+};

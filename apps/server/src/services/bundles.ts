@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AGENT_SETTABLE_FIELDS,
   type Agent,
   type AgentFacts,
   type AgentSpec,
@@ -10,6 +11,7 @@ import {
   type ImportInput,
   type ImportPlan,
   type SessionTemplate,
+  TEMPLATE_SETTABLE_FIELDS,
   type TemplateSpec,
   templateProblems,
 } from '@switchboard/contract';
@@ -153,17 +155,16 @@ function uniqueNames(bundle: ImportBundle): UniqueBundle {
   const issues: Issue[] = [];
   const positions: UniqueBundle['positions'] = { agents: [], sessionTemplates: [] };
   const firstOf = <T extends { name: string }>(kind: 'agents' | 'sessionTemplates', specs: T[]) => {
-    const seen = new Map<string, number>();
+    const seen = new Set<string>();
     return specs.filter((spec, index) => {
-      const first = seen.get(spec.name);
-      if (first === undefined) {
-        seen.set(spec.name, index);
+      if (!seen.has(spec.name)) {
+        seen.add(spec.name);
         positions[kind].push(index);
         return true;
       }
       issues.push({
         path: ['bundle', kind, index, 'name'],
-        message: `The bundle names "${spec.name}" more than once (also entry ${first + 1})`,
+        message: `The bundle names "${spec.name}" more than once`,
       });
       return false;
     });
@@ -439,27 +440,6 @@ function fromRecords<T extends PgTable>(table: T, rows: Record<string, unknown>[
   return sql`jsonb_populate_recordset(null::${table}, ${JSON.stringify(records)}::jsonb) as v`;
 }
 
-const AGENT_FIELDS = [
-  'name',
-  'instructions',
-  'model',
-  'voice',
-  'tools',
-  'modality',
-  'panels',
-  'handoffTargets',
-] as const;
-const TEMPLATE_FIELDS = [
-  'name',
-  'description',
-  'agentIds',
-  'initialAgentId',
-  'modalityProfile',
-  'enabledPanels',
-  'maxDurationSeconds',
-  'idleTimeoutSeconds',
-] as const;
-
 /**
  * Writes a plan on the rows `readState` locked, set-wise: each kind's creates, updates and deletes
  * are a statement per 500 rows (so the session-config triggers run once per statement, not once
@@ -479,20 +459,42 @@ async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promi
     handoffTargets: spec.handoffTargets.map((name) => planned.agentIds.get(name)!),
   });
   const bump = { version: sql`${agents.version} + 1`, updatedAt: sql`now()` };
+  // A revision for each row written, with the row as it was before (none for a create).
+  const agentsWritten = (rows: AgentRow[], before?: Map<string, AgentRow>) => {
+    for (const row of rows) {
+      const was = before?.get(row.id);
+      revisions.push({
+        kind: 'agent',
+        action: 'imported',
+        before: was ? toAgent(was) : null,
+        after: toAgent(row),
+      });
+    }
+  };
+  const templatesWritten = (rows: SessionTemplateRow[], before?: Map<string, SessionTemplateRow>) => {
+    for (const row of rows) {
+      const was = before?.get(row.id);
+      revisions.push({
+        kind: 'sessionTemplate',
+        action: 'imported',
+        before: was ? toSessionTemplate(was) : null,
+        after: toSessionTemplate(row),
+      });
+    }
+  };
 
   for (const batch of chunks(planned.createAgents)) {
     const rows = await tx
       .insert(agents)
       .values(batch.map(({ id, spec }) => ({ id, organizationId, ...agentValues(spec) })))
       .returning();
-    for (const row of rows)
-      revisions.push({ kind: 'agent', action: 'imported', before: null, after: toAgent(row) });
+    agentsWritten(rows);
   }
   for (const batch of chunks(planned.updateAgents)) {
     const before = new Map(batch.map((item) => [item.before.id, item.before]));
     const rows = await tx
       .update(agents)
-      .set({ ...setFromRecords(agents, [...AGENT_FIELDS]), ...bump })
+      .set({ ...setFromRecords(agents, [...AGENT_SETTABLE_FIELDS]), ...bump })
       .from(
         fromRecords(
           agents,
@@ -501,14 +503,7 @@ async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promi
       )
       .where(eq(agents.id, sql`v.id`))
       .returning(getTableColumns(agents));
-    for (const row of rows) {
-      revisions.push({
-        kind: 'agent',
-        action: 'imported',
-        before: toAgent(before.get(row.id)!),
-        after: toAgent(row),
-      });
-    }
+    agentsWritten(rows, before);
   }
   // Templates deleted by `prune` go before the agents they list.
   for (const batch of chunks(planned.deleteTemplates)) {
@@ -518,14 +513,7 @@ async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promi
       .set({ isActive: false, version: sql`${sessionTemplates.version} + 1`, updatedAt: sql`now()` })
       .where(inArray(sessionTemplates.id, [...before.keys()]))
       .returning();
-    for (const row of rows) {
-      revisions.push({
-        kind: 'sessionTemplate',
-        action: 'imported',
-        before: toSessionTemplate(before.get(row.id)!),
-        after: toSessionTemplate(row),
-      });
-    }
+    templatesWritten(rows, before);
   }
   for (const batch of chunks(planned.deleteAgents)) {
     const before = new Map(batch.map((row) => [row.id, row]));
@@ -534,35 +522,21 @@ async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promi
       .set({ isActive: false, ...bump })
       .where(inArray(agents.id, [...before.keys()]))
       .returning();
-    for (const row of rows) {
-      revisions.push({
-        kind: 'agent',
-        action: 'imported',
-        before: toAgent(before.get(row.id)!),
-        after: toAgent(row),
-      });
-    }
+    agentsWritten(rows, before);
   }
   for (const batch of chunks(planned.createTemplates)) {
     const rows = await tx
       .insert(sessionTemplates)
       .values(batch.map((fields) => ({ ...fields, organizationId })))
       .returning();
-    for (const row of rows) {
-      revisions.push({
-        kind: 'sessionTemplate',
-        action: 'imported',
-        before: null,
-        after: toSessionTemplate(row),
-      });
-    }
+    templatesWritten(rows);
   }
   for (const batch of chunks(planned.updateTemplates)) {
     const before = new Map(batch.map((item) => [item.before.id, item.before]));
     const rows = await tx
       .update(sessionTemplates)
       .set({
-        ...setFromRecords(sessionTemplates, [...TEMPLATE_FIELDS]),
+        ...setFromRecords(sessionTemplates, [...TEMPLATE_SETTABLE_FIELDS]),
         version: sql`${sessionTemplates.version} + 1`,
         updatedAt: sql`now()`,
       })
@@ -574,14 +548,7 @@ async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promi
       )
       .where(eq(sessionTemplates.id, sql`v.id`))
       .returning(getTableColumns(sessionTemplates));
-    for (const row of rows) {
-      revisions.push({
-        kind: 'sessionTemplate',
-        action: 'imported',
-        before: toSessionTemplate(before.get(row.id)!),
-        after: toSessionTemplate(row),
-      });
-    }
+    templatesWritten(rows, before);
   }
 
   for (let start = 0; start < revisions.length; start += 1000) {

@@ -96,7 +96,7 @@ function KeyAdmin() {
         ) : !keys.data?.items.length ? (
           <EmptyState title="No API keys yet">Create one for your session runtime.</EmptyState>
         ) : (
-          <div className="self-start overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+          <div className="relative self-start overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
             <table className="w-full text-left text-sm">
               <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
                 <tr>
@@ -116,7 +116,7 @@ function KeyAdmin() {
                         <div className="font-medium">{key.name}</div>
                         <code className="text-xs text-zinc-600 dark:text-zinc-400">{key.prefix}…</code>
                       </td>
-                      <td className="px-4 py-3">{key.scope}</td>
+                      <td className="px-4 py-3">{SCOPE_LABELS[key.scope]}</td>
                       <td className="px-4 py-3">
                         {when(key.createdAt, '')}
                         <div className="text-xs text-zinc-600 dark:text-zinc-400">
@@ -127,6 +127,12 @@ function KeyAdmin() {
                       <td className="px-4 py-3">{when(key.expiresAt, 'Never')}</td>
                       <td className="px-4 py-3">
                         <Badge tone={state.tone}>{state.label}</Badge>
+                        {key.revokedAt && (
+                          <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+                            {when(key.revokedAt, '')}
+                            {key.revokedBy ? ` by ${key.revokedBy.name}` : ''}
+                          </div>
+                        )}
                       </td>
                       <td className="px-4 py-3 text-right">
                         {!key.revokedAt && (

@@ -9,6 +9,7 @@ import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { z } from 'zod';
 import { AdminsOnly, Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../components/ui';
 import { client, pagedList, serverError, trpc } from '../../lib/api';
+import { AUDIT_ACTION_LABELS } from '../../lib/labels';
 import { session } from '../../lib/session';
 
 const RESOURCE_LABELS: Record<(typeof AUDIT_RESOURCE_TYPES)[number], string> = {
@@ -112,7 +113,7 @@ function AuditTable() {
             <option value="">All actions</option>
             {AUDIT_ACTIONS.map((action) => (
               <option key={action} value={action}>
-                {action}
+                {AUDIT_ACTION_LABELS[action]}
               </option>
             ))}
           </select>
@@ -145,7 +146,7 @@ function AuditTable() {
       ) : events.length === 0 ? (
         <EmptyState title="No event matches these filters" />
       ) : (
-        <div className="overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+        <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
           <table className="w-full text-left text-sm">
             <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
               <tr>
@@ -173,9 +174,7 @@ function AuditTable() {
                     <time dateTime={event.at}>{new Date(event.at).toLocaleString()}</time>
                   </td>
                   <td className="px-4 py-3">{event.actor.name}</td>
-                  <td className="px-4 py-3">
-                    <code className="text-xs">{event.action}</code>
-                  </td>
+                  <td className="px-4 py-3">{AUDIT_ACTION_LABELS[event.action]}</td>
                   <td className="px-4 py-3">
                     <ResourceLink event={event} />
                     <button

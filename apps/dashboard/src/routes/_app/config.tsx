@@ -232,38 +232,40 @@ function Bundles({ admin }: { admin: boolean }) {
           {pending.length === 0 ? (
             <p className="mt-3 text-sm">The organization already matches {bundle.name}.</p>
           ) : (
-            <table className="mt-4 w-full text-left text-sm">
-              <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
-                <tr>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    Change
-                  </th>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    Kind
-                  </th>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    Name
-                  </th>
-                  <th scope="col" className="py-2 font-medium">
-                    Fields
-                  </th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-                {pending.map((change) => (
-                  <tr key={`${change.kind}:${change.name}`}>
-                    <td className="py-2 pr-4">
-                      <Badge tone={ACTION_TONES[change.action]}>{change.action}</Badge>
-                    </td>
-                    <td className="py-2 pr-4">{change.kind === 'agent' ? 'Agent' : 'Template'}</td>
-                    <td className="py-2 pr-4 font-medium">{change.name}</td>
-                    <td className="py-2">
-                      {change.fields.map((field) => FIELD_LABELS[field] ?? field).join(', ')}
-                    </td>
+            <div className="relative mt-4 overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
+                  <tr>
+                    <th scope="col" className="py-2 pr-4 font-medium">
+                      Change
+                    </th>
+                    <th scope="col" className="py-2 pr-4 font-medium">
+                      Kind
+                    </th>
+                    <th scope="col" className="py-2 pr-4 font-medium">
+                      Name
+                    </th>
+                    <th scope="col" className="py-2 font-medium">
+                      Fields
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
+                  {pending.map((change) => (
+                    <tr key={`${change.kind}:${change.name}`}>
+                      <td className="py-2 pr-4">
+                        <Badge tone={ACTION_TONES[change.action]}>{change.action}</Badge>
+                      </td>
+                      <td className="py-2 pr-4">{change.kind === 'agent' ? 'Agent' : 'Template'}</td>
+                      <td className="py-2 pr-4 font-medium">{change.name}</td>
+                      <td className="py-2">
+                        {change.fields.map((field) => FIELD_LABELS[field] ?? field).join(', ')}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
           {busy && <p className="mt-2 text-sm">Working…</p>}
         </Card>

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { AgentForm, agentValues } from '../../../components/AgentForm';
 import { DeletedEntity } from '../../../components/DeletedEntity';
 import { HistoryPanel } from '../../../components/HistoryPanel';
-import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
+import { StaleNotice } from '../../../components/StaleNotice';
+import { ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgentsById, useTemplatesById } from '../../../lib/agents';
 import { type ServerError, serverError, trpc } from '../../../lib/api';
 import { changedFields } from '../../../lib/forms';
@@ -88,6 +89,11 @@ function EditAgent() {
   const { byId: targets, isLoading } = useAgentsById(agent?.handoffTargets ?? []);
   if (!agent || isLoading) return <Spinner />;
   const latest = () => queryClient.fetchQuery({ ...trpc.agents.get.queryOptions({ id }), staleTime: 0 });
+  const reload = async () => {
+    setBase(await latest());
+    setStale(null);
+    setFormKey((key) => key + 1);
+  };
 
   return (
     <>
@@ -127,32 +133,25 @@ function EditAgent() {
         agent={agent}
         known={targets}
         readOnly={!admin}
+        besideSave={
+          stale && (
+            <StaleNotice
+              kind="agent"
+              base={agent}
+              current={stale.current}
+              onKeepMine={() => {
+                // The edits stay in the form; the next save sends the new version.
+                setBase(stale.current);
+                setStale(null);
+              }}
+              onDiscardMine={() => void reload()}
+            />
+          )
+        }
         banner={
           <>
             {!admin && <Notice tone="info">You are a member: this agent is read-only.</Notice>}
             {refusal && <InUse problem={refusal} />}
-            {stale && (
-              <Notice>
-                <p className="font-medium">
-                  This agent changed since you opened it (now version {stale.current.version}).
-                </p>
-                <p className="mt-1">
-                  Changed: {stale.fields.length ? stale.fields.join(', ') : 'nothing you can see'}. Your edits
-                  were not saved.
-                </p>
-                <Button
-                  className="mt-3"
-                  variant="secondary"
-                  onClick={async () => {
-                    setBase(await latest());
-                    setStale(null);
-                    setFormKey((key) => key + 1);
-                  }}
-                >
-                  Reload the latest version
-                </Button>
-              </Notice>
-            )}
           </>
         }
         onSubmit={async (values) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DeletedEntity } from '../../../components/DeletedEntity';
 import { HistoryPanel } from '../../../components/HistoryPanel';
 import { SessionConfigPanel } from '../../../components/SessionConfigPanel';
+import { StaleNotice } from '../../../components/StaleNotice';
 import { TemplateForm, type TemplateFormValues, templateValues } from '../../../components/TemplateForm';
 import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgentsById } from '../../../lib/agents';
@@ -141,25 +142,22 @@ function EditTemplate() {
         agents={agents}
         readOnly={!admin}
         onSubmit={save}
-        banner={
-          <>
-            {!admin && <Notice tone="info">You are a member: this template is read-only.</Notice>}
-            {stale && (
-              <Notice>
-                <p className="font-medium">
-                  This template changed since you opened it (now version {stale.current.version}).
-                </p>
-                <p className="mt-1">
-                  Changed: {stale.fields.length ? stale.fields.join(', ') : 'nothing you can see'}. Your edits
-                  were not saved.
-                </p>
-                <Button className="mt-3" variant="secondary" onClick={() => void reload()}>
-                  Reload the latest version
-                </Button>
-              </Notice>
-            )}
-          </>
+        besideSave={
+          stale && (
+            <StaleNotice
+              kind="sessionTemplate"
+              base={template}
+              current={stale.current}
+              onKeepMine={() => {
+                // The edits stay in the form; the next save sends the new version.
+                setBase(stale.current);
+                setStale(null);
+              }}
+              onDiscardMine={() => void reload()}
+            />
+          )
         }
+        banner={!admin && <Notice tone="info">You are a member: this template is read-only.</Notice>}
       />
       <SessionConfigPanel id={id} />
       <HistoryPanel
