@@ -80,6 +80,8 @@ async function openTemplate(page: Page, name: string) {
 }
 
 async function expectNoIds(page: Page, where: string) {
+  // What a person reads on the page (rendered text), not every node's text.
+  // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point
   const text = await page.getByRole('main').innerText();
   expect(text.match(UUID), `${where} shows an id`).toBeNull();
 }
