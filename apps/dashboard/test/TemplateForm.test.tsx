@@ -19,6 +19,7 @@ const agent = (id: string, name: string, modality: Agent['modality'], panels: Ag
   tools: [],
   modality,
   panels,
+  variables: [],
   isActive: true,
   version: 1,
   createdAt: '2026-01-01T00:00:00.000Z',

@@ -569,6 +569,7 @@ export interface components {
          *       "tools": [],
          *       "modality": "audio_only",
          *       "panels": [],
+         *       "variables": [],
          *       "isActive": true,
          *       "version": 1,
          *       "createdAt": "2026-11-29T09:00:00.000Z",
@@ -589,6 +590,7 @@ export interface components {
             /** @enum {string} */
             modality: "audio_only" | "audio_camera" | "audio_screenshare";
             panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            variables: components["schemas"]["Variable"][];
             isActive: boolean;
             version: number;
             /** Format: date-time */
@@ -612,6 +614,7 @@ export interface components {
          *           "tools": [],
          *           "modality": "audio_only",
          *           "panels": [],
+         *           "variables": [],
          *           "isActive": true,
          *           "version": 1,
          *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -632,6 +635,7 @@ export interface components {
          *           "panels": [
          *             "coding_ide"
          *           ],
+         *           "variables": [],
          *           "isActive": true,
          *           "version": 1,
          *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -661,6 +665,7 @@ export interface components {
          *           "panels": [
          *             "coding_ide"
          *           ],
+         *           "variables": [],
          *           "isActive": true,
          *           "version": 1,
          *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -679,6 +684,7 @@ export interface components {
          *           "tools": [],
          *           "modality": "audio_only",
          *           "panels": [],
+         *           "variables": [],
          *           "isActive": true,
          *           "version": 1,
          *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -722,6 +728,7 @@ export interface components {
          *         "tools": [],
          *         "modality": "audio_only",
          *         "panels": [],
+         *         "variables": [],
          *         "isActive": true,
          *         "version": 2,
          *         "createdAt": "2026-11-29T09:00:00.000Z",
@@ -771,6 +778,7 @@ export interface components {
          *             "tools": [],
          *             "modality": "audio_only",
          *             "panels": [],
+         *             "variables": [],
          *             "isActive": true,
          *             "version": 2,
          *             "createdAt": "2026-11-29T09:00:00.000Z",
@@ -798,7 +806,8 @@ export interface components {
          *       "panels": [
          *         "coding_ide"
          *       ],
-         *       "handoffTargets": []
+         *       "handoffTargets": [],
+         *       "variables": []
          *     }
          */
         AgentSpec: {
@@ -811,6 +820,7 @@ export interface components {
             modality: "audio_only" | "audio_camera" | "audio_screenshare";
             panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
             handoffTargets: string[];
+            variables: components["schemas"]["Variable"][];
         };
         /**
          * @example {
@@ -839,6 +849,8 @@ export interface components {
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
             /** @description Default: `[]`. */
             handoffTargets?: string[];
+            /** @description Default: `[]`. */
+            variables?: components["schemas"]["VariableInput"][];
         };
         /**
          * @example {
@@ -1015,7 +1027,8 @@ export interface components {
          *           "panels": [
          *             "coding_ide"
          *           ],
-         *           "handoffTargets": []
+         *           "handoffTargets": [],
+         *           "variables": []
          *         },
          *         {
          *           "name": "Triage Agent",
@@ -1027,7 +1040,8 @@ export interface components {
          *           "panels": [],
          *           "handoffTargets": [
          *             "Coding Expert"
-         *           ]
+         *           ],
+         *           "variables": []
          *         }
          *       ],
          *       "sessionTemplates": [
@@ -1071,7 +1085,8 @@ export interface components {
          *           "panels": [
          *             "coding_ide"
          *           ],
-         *           "handoffTargets": []
+         *           "handoffTargets": [],
+         *           "variables": []
          *         },
          *         {
          *           "name": "Triage Agent",
@@ -1083,7 +1098,8 @@ export interface components {
          *           "panels": [],
          *           "handoffTargets": [
          *             "Coding Expert"
-         *           ]
+         *           ],
+         *           "variables": []
          *         }
          *       ],
          *       "sessionTemplates": [
@@ -1217,6 +1233,8 @@ export interface components {
             modality?: "audio_only" | "audio_camera" | "audio_screenshare";
             /** @description Default: `[]`. */
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            /** @description Default: `[]`. */
+            variables?: components["schemas"]["VariableInput"][];
         };
         /**
          * @example {
@@ -1344,7 +1362,8 @@ export interface components {
          *             "panels": [
          *               "coding_ide"
          *             ],
-         *             "handoffTargets": []
+         *             "handoffTargets": [],
+         *             "variables": []
          *           },
          *           {
          *             "name": "Triage Agent",
@@ -1356,7 +1375,8 @@ export interface components {
          *             "panels": [],
          *             "handoffTargets": [
          *               "Coding Expert"
-         *             ]
+         *             ],
+         *             "variables": []
          *           }
          *         ],
          *         "sessionTemplates": [
@@ -1520,6 +1540,51 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "name": "Triage Agent",
+         *       "instructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert.",
+         *       "model": "gpt-4.1-mini",
+         *       "voice": "alloy",
+         *       "handoffTargets": [
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+         *       ],
+         *       "tools": [],
+         *       "modality": "audio_only",
+         *       "panels": [],
+         *       "variables": [],
+         *       "isActive": true,
+         *       "version": 1,
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z",
+         *       "renderedInstructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert."
+         *     }
+         */
+        SessionAgent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            name: string;
+            instructions: string;
+            model: string;
+            voice: string | null;
+            handoffTargets: string[];
+            tools: string[];
+            /** @enum {string} */
+            modality: "audio_only" | "audio_camera" | "audio_screenshare";
+            panels: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            variables: components["schemas"]["Variable"][];
+            isActive: boolean;
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            renderedInstructions: string | null;
+        };
+        /**
+         * @example {
          *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
          *       "templateVersion": 1,
          *       "name": "Default Coding Interview",
@@ -1549,10 +1614,12 @@ export interface components {
          *           "tools": [],
          *           "modality": "audio_only",
          *           "panels": [],
+         *           "variables": [],
          *           "isActive": true,
          *           "version": 1,
          *           "createdAt": "2026-11-29T09:00:00.000Z",
-         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *           "updatedAt": "2026-11-29T09:00:00.000Z",
+         *           "renderedInstructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert."
          *         },
          *         {
          *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -1569,12 +1636,15 @@ export interface components {
          *           "panels": [
          *             "coding_ide"
          *           ],
+         *           "variables": [],
          *           "isActive": true,
          *           "version": 1,
          *           "createdAt": "2026-11-29T09:00:00.000Z",
-         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *           "updatedAt": "2026-11-29T09:00:00.000Z",
+         *           "renderedInstructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen."
          *         }
          *       ],
+         *       "variables": [],
          *       "overridden": [],
          *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
          *     }
@@ -1597,7 +1667,8 @@ export interface components {
             idleTimeoutSeconds: number;
             /** Format: uuid */
             initialAgentId: string;
-            agents: components["schemas"]["Agent"][];
+            agents: components["schemas"]["SessionAgent"][];
+            variables: components["schemas"]["Variable"][];
             overridden: string[];
             etag: string;
         };
@@ -1610,6 +1681,9 @@ export interface components {
          */
         SessionConfigInput: {
             overrides?: components["schemas"]["SessionConfigOverrides"];
+            variables?: {
+                [key: string]: unknown;
+            };
         };
         /**
          * @example {
@@ -1936,6 +2010,7 @@ export interface components {
             /** @enum {string} */
             modality?: "audio_only" | "audio_camera" | "audio_screenshare";
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
+            variables?: components["schemas"]["VariableInput"][];
         };
         /**
          * @example {
@@ -1991,6 +2066,50 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "name": "candidate_name",
+         *       "type": "string",
+         *       "required": true,
+         *       "default": null,
+         *       "description": "How the agents address the candidate"
+         *     }
+         */
+        Variable: {
+            name: string;
+            /** @enum {string} */
+            type: "string" | "number" | "boolean" | "enum";
+            /** @default false */
+            required: boolean;
+            /** @default null */
+            default: string | number | boolean | null;
+            /** @default  */
+            description: string;
+            enumValues?: string[];
+        };
+        /**
+         * @example {
+         *       "name": "language",
+         *       "type": "enum",
+         *       "enumValues": [
+         *         "en",
+         *         "de"
+         *       ],
+         *       "default": "en"
+         *     }
+         */
+        VariableInput: {
+            name: string;
+            /** @enum {string} */
+            type: "string" | "number" | "boolean" | "enum";
+            /** @description Default: `false`. */
+            required?: boolean;
+            /** @description Default: `null`. */
+            default?: string | number | boolean | null;
+            /** @description Default: `""`. */
+            description?: string;
+            enumValues?: string[];
         };
     };
     responses: never;
@@ -2679,6 +2798,7 @@ export interface operations {
                      *           "panels": [
                      *             "coding_ide"
                      *           ],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -2697,6 +2817,7 @@ export interface operations {
                      *           "tools": [],
                      *           "modality": "audio_only",
                      *           "panels": [],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -2796,6 +2917,7 @@ export interface operations {
                      *       "tools": [],
                      *       "modality": "audio_only",
                      *       "panels": [],
+                     *       "variables": [],
                      *       "isActive": true,
                      *       "version": 1,
                      *       "createdAt": "2026-11-29T09:00:00.000Z",
@@ -2903,6 +3025,7 @@ export interface operations {
                      *           "tools": [],
                      *           "modality": "audio_only",
                      *           "panels": [],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -2923,6 +3046,7 @@ export interface operations {
                      *           "panels": [
                      *             "coding_ide"
                      *           ],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
@@ -3003,6 +3127,7 @@ export interface operations {
                      *       "tools": [],
                      *       "modality": "audio_only",
                      *       "panels": [],
+                     *       "variables": [],
                      *       "isActive": true,
                      *       "version": 1,
                      *       "createdAt": "2026-11-29T09:00:00.000Z",
@@ -3100,6 +3225,7 @@ export interface operations {
                      *       "tools": [],
                      *       "modality": "audio_only",
                      *       "panels": [],
+                     *       "variables": [],
                      *       "isActive": true,
                      *       "version": 1,
                      *       "createdAt": "2026-11-29T09:00:00.000Z",
@@ -3327,6 +3453,7 @@ export interface operations {
                      *             "tools": [],
                      *             "modality": "audio_only",
                      *             "panels": [],
+                     *             "variables": [],
                      *             "isActive": true,
                      *             "version": 2,
                      *             "createdAt": "2026-11-29T09:00:00.000Z",
@@ -3435,6 +3562,7 @@ export interface operations {
                      *         "tools": [],
                      *         "modality": "audio_only",
                      *         "panels": [],
+                     *         "variables": [],
                      *         "isActive": true,
                      *         "version": 2,
                      *         "createdAt": "2026-11-29T09:00:00.000Z",
@@ -3536,6 +3664,7 @@ export interface operations {
                      *       "tools": [],
                      *       "modality": "audio_only",
                      *       "panels": [],
+                     *       "variables": [],
                      *       "isActive": true,
                      *       "version": 1,
                      *       "createdAt": "2026-11-29T09:00:00.000Z",
@@ -4724,7 +4853,11 @@ export interface operations {
     };
     sessionTemplates_config: {
         parameters: {
-            query?: never;
+            query?: {
+                variables?: {
+                    [key: string]: unknown;
+                };
+            };
             header?: {
                 /** @description The `ETag` of a copy: 304 with no body while it is current */
                 "If-None-Match"?: string;
@@ -4773,10 +4906,12 @@ export interface operations {
                      *           "tools": [],
                      *           "modality": "audio_only",
                      *           "panels": [],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
-                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z",
+                     *           "renderedInstructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert."
                      *         },
                      *         {
                      *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -4793,12 +4928,15 @@ export interface operations {
                      *           "panels": [
                      *             "coding_ide"
                      *           ],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
-                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z",
+                     *           "renderedInstructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen."
                      *         }
                      *       ],
+                     *       "variables": [],
                      *       "overridden": [],
                      *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
                      *     }
@@ -4922,10 +5060,12 @@ export interface operations {
                      *           "tools": [],
                      *           "modality": "audio_only",
                      *           "panels": [],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
-                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z",
+                     *           "renderedInstructions": "Greet the candidate, confirm the role they applied for, then hand off to the coding expert."
                      *         },
                      *         {
                      *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -4942,12 +5082,15 @@ export interface operations {
                      *           "panels": [
                      *             "coding_ide"
                      *           ],
+                     *           "variables": [],
                      *           "isActive": true,
                      *           "version": 1,
                      *           "createdAt": "2026-11-29T09:00:00.000Z",
-                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z",
+                     *           "renderedInstructions": "Run a 30-minute coding exercise in the shared IDE and ask the candidate to share their screen."
                      *         }
                      *       ],
+                     *       "variables": [],
                      *       "overridden": [],
                      *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
                      *     }
@@ -5426,7 +5569,8 @@ export interface operations {
                      *           "panels": [
                      *             "coding_ide"
                      *           ],
-                     *           "handoffTargets": []
+                     *           "handoffTargets": [],
+                     *           "variables": []
                      *         },
                      *         {
                      *           "name": "Triage Agent",
@@ -5438,7 +5582,8 @@ export interface operations {
                      *           "panels": [],
                      *           "handoffTargets": [
                      *             "Coding Expert"
-                     *           ]
+                     *           ],
+                     *           "variables": []
                      *         }
                      *       ],
                      *       "sessionTemplates": [
@@ -5530,7 +5675,8 @@ export interface operations {
                  *             "panels": [
                  *               "coding_ide"
                  *             ],
-                 *             "handoffTargets": []
+                 *             "handoffTargets": [],
+                 *             "variables": []
                  *           },
                  *           {
                  *             "name": "Triage Agent",
@@ -5542,7 +5688,8 @@ export interface operations {
                  *             "panels": [],
                  *             "handoffTargets": [
                  *               "Coding Expert"
-                 *             ]
+                 *             ],
+                 *             "variables": []
                  *           }
                  *         ],
                  *         "sessionTemplates": [

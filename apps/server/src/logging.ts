@@ -32,11 +32,17 @@ const SECRET_TEXT = [
   /\bscrypt\$[^\s,'"]+/g,
 ];
 
+/**
+ * A tRPC query's input travels in its URL (`?input=…`): it may hold what the log must not (the
+ * values of a session's variables), so a logged URL keeps only its shape.
+ */
+const TRPC_INPUT = /([?&]input=)[^&\s"]*/g;
+
 /** A failed query as Drizzle words it: its text, then a line of its parameters, which goes. */
 const QUERY_PARAMS = /\bparams: [^\n]*/g;
 
 export function scrubText(text: string): string {
-  let result = text.replace(QUERY_PARAMS, `params: ${REDACTED}`);
+  let result = text.replace(QUERY_PARAMS, `params: ${REDACTED}`).replace(TRPC_INPUT, `$1${REDACTED}`);
   for (const pattern of SECRET_TEXT) result = result.replace(pattern, REDACTED);
   return result;
 }
@@ -72,5 +78,19 @@ export const scrubbingLoggerOptions = {
   formatters: { log: (object: Record<string, unknown>) => scrub(object) as Record<string, unknown> },
   serializers: {
     err: (error: Error) => scrub(serializeError(error)) as SerializedError,
+    // Fastify's request line, with its URL scrubbed like any text.
+    req: (req: {
+      method?: string;
+      url?: string;
+      host?: string;
+      ip?: string;
+      socket?: { remotePort?: number };
+    }) => ({
+      method: req.method,
+      url: req.url === undefined ? undefined : scrubText(req.url),
+      host: req.host,
+      remoteAddress: req.ip,
+      remotePort: req.socket?.remotePort,
+    }),
   },
 };

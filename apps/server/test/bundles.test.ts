@@ -101,6 +101,7 @@ describe(`configuration bundles (${driverName})`, () => {
           modality: 'audio_screenshare',
           panels: ['coding_ide'],
           handoffTargets: [],
+          variables: [],
         },
         {
           name: 'Triage',
@@ -111,6 +112,7 @@ describe(`configuration bundles (${driverName})`, () => {
           modality: 'audio_only',
           panels: [],
           handoffTargets: ['Coder'],
+          variables: [],
         },
       ],
       sessionTemplates: [

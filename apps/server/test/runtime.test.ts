@@ -425,7 +425,9 @@ describe(`session config (${driverName})`, () => {
         maxDurationSeconds: 3600,
         idleTimeoutSeconds: 300,
         initialAgentId: coder.id,
-        agents: [coder, greeter, coach],
+        // Each agent in full, with its instructions rendered (none declares a variable).
+        agents: [coder, greeter, coach].map((agent) => ({ ...agent, renderedInstructions: agent.instructions })),
+        variables: [],
         overridden: [],
         etag: expect.stringMatching(/^[A-Za-z0-9_-]{20,}$/),
       });

@@ -4,6 +4,7 @@ import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 export type {
   AddMemberInput,
   Agent,
+  AgentList,
   AgentPage,
   AgentRevision,
   ApiKey,
@@ -13,6 +14,7 @@ export type {
   AuditListInput,
   AuthResult,
   Bundle,
+  Catalog,
   ChangeActor,
   CreateAgentInput,
   CreateApiKeyInput,
@@ -28,10 +30,12 @@ export type {
   Organization,
   RestoreInput,
   Session,
+  SessionAgent,
   SessionConfig,
   SessionConfigInput,
   SessionConfigOverrides,
   SessionTemplate,
+  SessionTemplateList,
   SessionTemplatePage,
   SessionTemplateRevision,
   SignupInput,
@@ -39,6 +43,8 @@ export type {
   UpdateMemberInput,
   UpdateSessionTemplateInput,
   User,
+  Variable,
+  VariableType,
 } from '@switchboard/contract';
 export {
   AGENT_MODALITIES,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { distinct, Id, itemsOf, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { agentModalitySchema as AgentModality, panelTypeSchema as PanelType } from './enumSchemas';
+import { Variable, Variables } from './variables';
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
 
@@ -13,6 +14,7 @@ export const agentFields = {
   tools: distinct(text().trim().min(1).max(255), 'tools').max(100),
   modality: AgentModality,
   panels: distinct(PanelType, 'panels'),
+  variables: Variables,
 };
 
 export const CreateAgentInput = z
@@ -25,6 +27,7 @@ export const CreateAgentInput = z
     tools: agentFields.tools.default([]),
     modality: agentFields.modality.default('audio_only'),
     panels: agentFields.panels.default([]),
+    variables: agentFields.variables.default([]),
   })
   .meta({ id: 'CreateAgentInput' });
 export type CreateAgentInput = z.input<typeof CreateAgentInput>;
@@ -45,6 +48,7 @@ export const UpdateAgentInput = z
     tools: agentFields.tools.optional(),
     modality: agentFields.modality.optional(),
     panels: agentFields.panels.optional(),
+    variables: agentFields.variables.optional(),
   })
   .meta({ id: 'UpdateAgentInput' });
 export type UpdateAgentInput = z.input<typeof UpdateAgentInput>;
@@ -61,6 +65,7 @@ export const Agent = z
     tools: z.array(z.string()),
     modality: AgentModality,
     panels: z.array(PanelType),
+    variables: z.array(Variable),
     isActive: z.boolean(),
     version: z.int(),
     createdAt: Timestamp,

@@ -3,6 +3,7 @@ import { AGENT_MODEL_DEFAULT, agentFields } from './agents';
 import { distinct, Name } from './common';
 import { panelTypeSchema as PanelType } from './enumSchemas';
 import { IDLE_TIMEOUT_DEFAULT, templateFields } from './sessionTemplates';
+import { Variable } from './variables';
 
 /** The bundle format this server writes and reads. */
 export const BUNDLE_FORMAT = 'switchboard.bundle/v1';
@@ -18,6 +19,7 @@ export const AgentSpecInput = z
     modality: agentFields.modality.default('audio_only'),
     panels: agentFields.panels.default([]),
     handoffTargets: distinct(Name, 'handoffTargets').max(50).default([]),
+    variables: agentFields.variables.default([]),
   })
   .meta({ id: 'AgentSpecInput' });
 export type AgentSpec = z.output<typeof AgentSpecInput>;
@@ -61,6 +63,7 @@ export const ExportedAgentSpec = z
     modality: agentFields.modality,
     panels: z.array(PanelType),
     handoffTargets: z.array(z.string()),
+    variables: z.array(Variable),
   })
   .meta({ id: 'AgentSpec' });
 

@@ -134,6 +134,7 @@ export const AGENT_SETTABLE_FIELDS = [
   'tools',
   'modality',
   'panels',
+  'variables',
 ] as const;
 
 /** What an API key may do: `read` every read of agents and templates; `write` those and every write of them. */

@@ -9,3 +9,4 @@ export * from './history';
 export * from './runtime';
 export * from './sessionTemplates';
 export * from './templateRules';
+export * from './variables';

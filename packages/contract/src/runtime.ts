@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Agent } from './agents';
+import { Variable } from './variables';
 import { distinct, Id, PositiveInt4, Timestamp, text } from './common';
 import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType } from './enumSchemas';
 import { API_KEY_SCOPES } from './enums';
@@ -53,9 +54,26 @@ export const SessionConfigOverrides = z
 export type SessionConfigOverrides = z.infer<typeof SessionConfigOverrides>;
 
 export const SessionConfigInput = z
-  .strictObject({ id: Id, overrides: SessionConfigOverrides.optional() })
+  .strictObject({
+    id: Id,
+    overrides: SessionConfigOverrides.optional(),
+    /**
+     * A value for each of the session's variables (API.md "Variables"): every required one, each of
+     * its type, no unknown name. Checked all at once by the server (one 400 naming every offender).
+     */
+    variables: z.record(z.string(), z.unknown()).optional(),
+  })
   .meta({ id: 'SessionConfigInput' });
 export type SessionConfigInput = z.input<typeof SessionConfigInput>;
+
+/**
+ * An agent as a session gets it: its full definition, and its instructions with the session's
+ * variable values in place (null while a required value it declares is missing).
+ */
+export const SessionAgent = Agent.extend({ renderedInstructions: z.string().nullable() }).meta({
+  id: 'SessionAgent',
+});
+export type SessionAgent = z.infer<typeof SessionAgent>;
 
 /** A template resolved for a session start: everything the runtime needs, in one answer. */
 export const SessionConfig = z
@@ -71,8 +89,10 @@ export const SessionConfig = z
     idleTimeoutSeconds: z.int(),
     /** The agent that greets first: the template's, or the first of its agents. */
     initialAgentId: Id,
-    /** The full definition of each agent, in the template's order. */
-    agents: z.array(Agent),
+    /** The full definition of each agent, in the template's order, with its instructions rendered. */
+    agents: z.array(SessionAgent),
+    /** The session's variables: its agents' declarations merged, sorted by name. */
+    variables: z.array(Variable),
     /** The fields that came from overrides (`[]` when none). */
     overridden: z.array(z.string()),
     /** Changes whenever the template or any of its agents changes (also the `ETag` header). */

@@ -1,4 +1,5 @@
 import { type AgentModality, type ModalityProfile, type PanelType, profileCovers } from './enums';
+import { type Variable, variableConflicts } from './variables';
 
 /**
  * The rules of a session template, defined once: the server checks them on every write, and the
@@ -19,12 +20,15 @@ export interface AgentFacts {
   id: string;
   modality: AgentModality;
   panels: PanelType[];
+  /** Its variable declarations: two agents of one template must agree on a shared name. */
+  variables: readonly Variable[];
 }
 
 /**
  * Every broken rule of a template, naming every offender: agents that are not active agents of
  * the organization, an initial agent outside the set, agents whose modality the profile does not
- * cover, and enabled panels that no agent of the set provides. Null when the template is valid.
+ * cover, enabled panels that no agent of the set provides, and variables its agents declare
+ * differently. Null when the template is valid.
  */
 export function templateProblems(
   template: TemplateRuleFields,
@@ -60,6 +64,13 @@ export function templateProblems(
       details.unsupportedPanels = unsupportedPanels;
       messages.push(`panels not provided by any agent of the set: ${unsupportedPanels.join(', ')}`);
     }
+  }
+  const conflicts = variableConflicts(members);
+  if (conflicts.length) {
+    details.variableConflicts = conflicts;
+    messages.push(
+      `agents declare these variables differently: ${conflicts.map((conflict) => conflict.name).join(', ')}`,
+    );
   }
   return messages.length ? { message: `Invalid session template: ${messages.join('; ')}`, details } : null;
 }

@@ -5,6 +5,7 @@ import {
   AGENT_SETTABLE_FIELDS,
   CreateAgentInput,
   PANEL_TYPES,
+  undeclaredVariables,
 } from '@switchboard/contract';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -18,6 +19,7 @@ import { MODALITY_LABELS, PANEL_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
 import { ReadOnlyFields } from './ReadOnlyFields';
 import { Button, Card, Field, Fieldset, inputClass, Notice, TextField } from './ui';
+import { type VariableDraft, VariablesEditor } from './VariablesEditor';
 
 /** The longest instructions the contract takes. */
 const INSTRUCTIONS_MAX = 100_000;
@@ -35,6 +37,7 @@ export function agentValues(agent?: Agent): AgentFormInput {
     tools: agent?.tools ?? [],
     modality: agent?.modality ?? 'audio_only',
     panels: agent?.panels ?? [],
+    variables: agent?.variables ?? [],
   };
 }
 
@@ -62,7 +65,11 @@ export function AgentForm({
   });
   const [failure, setFailure] = useState<string | null>(null);
   const { errors, isSubmitting } = form.formState;
-  const instructionsLength = (useWatch({ control: form.control, name: 'instructions' }) ?? '').length;
+  const instructions = useWatch({ control: form.control, name: 'instructions' }) ?? '';
+  const instructionsLength = instructions.length;
+  const declared = (useWatch({ control: form.control, name: 'variables' }) ?? []) as VariableDraft[];
+  // Marked as the person types: every {{name}} the agent does not declare, with the fix offered.
+  const undeclared = undeclaredVariables(instructions, declared);
   const catalog = useQuery(trpc.catalog.get.queryOptions());
   const [known, setKnown] = useState(() => new Map(knownTargets));
   const learn = (other: Agent) => setKnown((current) => new Map(current).set(other.id, other));
@@ -114,6 +121,37 @@ export function AgentForm({
               />
             )}
           </Field>
+          {undeclared.length > 0 && (
+            <div
+              role="status"
+              className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
+            >
+              <p>
+                The instructions use {undeclared.map((name) => `{{${name}}}`).join(', ')}, which{' '}
+                {undeclared.length === 1 ? 'is' : 'are'} not declared below.
+              </p>
+              <div className="mt-2 flex flex-wrap gap-2">
+                {undeclared.map((name) => (
+                  <Button
+                    key={name}
+                    variant="secondary"
+                    onClick={() =>
+                      form.setValue(
+                        'variables',
+                        [
+                          ...declared,
+                          { name, type: 'string', required: true, default: null, description: '' },
+                        ],
+                        { shouldDirty: true },
+                      )
+                    }
+                  >
+                    Declare {name}
+                  </Button>
+                ))}
+              </div>
+            </div>
+          )}
           <div className="grid gap-4 sm:grid-cols-2">
             <CatalogField
               label="Model"
@@ -160,6 +198,20 @@ export function AgentForm({
                   />
                 )}
               </Field>
+            )}
+          />
+        </Card>
+        <Card>
+          <Controller
+            control={form.control}
+            name="variables"
+            render={({ field }) => (
+              <VariablesEditor
+                value={(field.value ?? []) as VariableDraft[]}
+                onChange={field.onChange}
+                errors={errors.variables as never}
+                readOnly={readOnly}
+              />
             )}
           />
         </Card>

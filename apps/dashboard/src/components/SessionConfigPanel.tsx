@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { PlugZap } from 'lucide-react';
 import { useState } from 'react';
 import { serverError, trpc } from '../lib/api';
+import { TryVariables } from './TryVariables';
 import { Button, Card, CopyButton, Notice, Spinner } from './ui';
 
 /**
@@ -45,6 +46,9 @@ export function SessionConfigPanel({ id }: { id: string }) {
               {curl}
             </pre>
           </div>
+          {config.data && config.data.variables.length > 0 && (
+            <TryVariables id={id} variables={config.data.variables} />
+          )}
           {config.isError ? (
             <Notice>{serverError(config.error).message}</Notice>
           ) : config.isLoading ? (

@@ -4,8 +4,10 @@ import {
   CreateSessionTemplateInput,
   MODALITY_PROFILES,
   profileCovers,
+  sessionVariables,
   TEMPLATE_SETTABLE_FIELDS,
   templateProblems,
+  variableConflicts,
 } from '@switchboard/contract';
 import { useState } from 'react';
 import { Controller, type UseFormReturn, useForm, useWatch } from 'react-hook-form';
@@ -13,6 +15,7 @@ import type { z } from 'zod';
 import { displayName } from '../lib/agents';
 import type { ServerError } from '../lib/api';
 import { applyServerError } from '../lib/forms';
+import { describeVariable } from '../lib/history';
 import { MODALITY_LABELS, mediaOf, PANEL_LABELS, PROFILE_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
 import { DurationInput } from './DurationInput';
@@ -256,6 +259,12 @@ function AgentsSection({
       <p aria-live="polite" className="text-sm text-amber-800 empty:hidden dark:text-amber-300">
         {greeting}
       </p>
+      {variableConflicts(chosen).map((conflict) => (
+        <p key={conflict.name} role="alert" className="text-sm text-red-700 dark:text-red-400">
+          {conflict.agentIds.map((id) => known.get(id)?.name ?? id).join(' and ')} declare the variable{' '}
+          <code>{conflict.name}</code> differently: make them agree (type, values, required, default).
+        </p>
+      ))}
     </Card>
   );
 }
@@ -359,6 +368,7 @@ function MediaSection({ form, chosen }: { form: Form; chosen: Agent[] }) {
 }
 
 function Preview({ values, chosen }: { values: TemplateFormInput; chosen: Agent[] }) {
+  const variables = sessionVariables(chosen);
   const media = mediaOf(values.modalityProfile ?? 'audio_only');
   const greeter = chosen.find((agent) => agent.id === values.initialAgentId) ?? chosen[0];
   const yes = (on: boolean) => (on ? 'Allowed' : 'Not allowed');
@@ -389,6 +399,20 @@ function Preview({ values, chosen }: { values: TemplateFormInput; chosen: Agent[
         <div>
           <h3 className="text-zinc-600 dark:text-zinc-400">Agents</h3>
           <p>{chosen.length ? chosen.map((agent) => agent.name).join(' → ') : 'None yet'}</p>
+        </div>
+        <div>
+          <h3 className="text-zinc-600 dark:text-zinc-400">Variables the runtime fills in</h3>
+          {variables.length ? (
+            <ul className="space-y-0.5">
+              {variables.map((variable) => (
+                <li key={variable.name} className="font-mono text-xs">
+                  {describeVariable(variable)}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>None</p>
+          )}
         </div>
       </Card>
     </aside>

@@ -9,6 +9,7 @@ import {
   type SessionTemplate,
   type SessionTemplateRevision,
   TEMPLATE_SETTABLE_FIELDS,
+  type Variable,
 } from '@switchboard/client';
 import { client } from './api';
 import { formatSeconds, MODALITY_LABELS, PANEL_LABELS, PROFILE_LABELS } from './labels';
@@ -62,9 +63,21 @@ export const FIELD_LABELS: Record<string, string> = {
   tools: 'Tools',
   modality: 'Modality',
   panels: 'Panels',
+  variables: 'Variables',
   agents: 'Agents',
   initialAgent: 'Greets first',
 };
+
+/** A variable declaration in a line: `language (en | de, default "en")`. */
+export function describeVariable(variable: Variable): string {
+  const type = variable.type === 'enum' ? (variable.enumValues ?? []).join(' | ') : variable.type;
+  const rule = variable.required
+    ? 'required'
+    : variable.default === null
+      ? 'optional'
+      : `default ${JSON.stringify(variable.default)}`;
+  return `${variable.name} (${type}, ${rule})`;
+}
 
 /** A field's value as a person reads it: agent names instead of ids, labels instead of enum values. */
 export function formatValue(field: string, value: unknown, nameOf: (id: string) => string): string {
@@ -89,6 +102,8 @@ export function formatValue(field: string, value: unknown, nameOf: (id: string) 
     case 'maxDurationSeconds':
     case 'idleTimeoutSeconds':
       return formatSeconds(value as number);
+    case 'variables':
+      return (value as Variable[]).map(describeVariable).join('; ') || '—';
     default:
       return Array.isArray(value) ? value.join(', ') || '—' : String(value);
   }

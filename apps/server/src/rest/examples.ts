@@ -42,6 +42,7 @@ const triage = {
   tools: [],
   modality: 'audio_only',
   panels: [],
+  variables: [],
   isActive: true,
   version: 1,
   createdAt: AT,
@@ -127,7 +128,11 @@ const sessionConfig = {
   maxDurationSeconds: 3600,
   idleTimeoutSeconds: 300,
   initialAgentId: TRIAGE_ID,
-  agents: [triage, coder],
+  agents: [
+    { ...triage, renderedInstructions: triage.instructions },
+    { ...coder, renderedInstructions: coder.instructions },
+  ],
+  variables: [],
   overridden: [],
   etag: 'Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4',
 };
@@ -141,6 +146,7 @@ const triageSpec = {
   modality: 'audio_only',
   panels: [],
   handoffTargets: ['Coding Expert'],
+  variables: [],
 };
 const coderSpec = {
   ...triageSpec,
@@ -150,6 +156,7 @@ const coderSpec = {
   modality: 'audio_screenshare',
   panels: ['coding_ide'],
   handoffTargets: [],
+  variables: [],
 };
 const interviewSpec = {
   name: 'Default Coding Interview',
@@ -180,6 +187,15 @@ export const EXAMPLES: Record<string, unknown> = {
   Agent: triage,
   AgentPage: { items: [coder, triage], nextCursor: null },
   AgentList: { items: [triage, coder] },
+  SessionAgent: { ...triage, renderedInstructions: triage.instructions },
+  Variable: {
+    name: 'candidate_name',
+    type: 'string',
+    required: true,
+    default: null,
+    description: 'How the agents address the candidate',
+  },
+  VariableInput: { name: 'language', type: 'enum', enumValues: ['en', 'de'], default: 'en' },
   SessionTemplateList: { items: [template] },
   Catalog: DEFAULT_CATALOG,
   SessionTemplate: template,

@@ -71,6 +71,16 @@ function defaultsAsText(schema: JsonSchema): JsonSchema {
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'default') continue;
+    if (key === 'properties' || key === 'patternProperties') {
+      // A map of names to schemas (a property may well be called `default` or `description`).
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, JsonSchema>).map(([name, property]) => [
+          name,
+          defaultsAsText(property),
+        ]),
+      );
+      continue;
+    }
     // Literal data (examples, const and enum values) is kept as it is.
     const literal = key === 'examples' || key === 'const' || key === 'enum';
     out[key] =

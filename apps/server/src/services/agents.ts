@@ -6,9 +6,11 @@ import {
   type Catalog,
   type CreateAgentInput,
   catalogProblems,
+  inOrder,
   type RestoreInput,
   templateProblems,
   type UpdateAgentInput,
+  undeclaredVariables,
 } from '@switchboard/contract';
 import { type AgentRow, agents, type Db, sessionTemplates } from '@switchboard/db';
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
@@ -30,6 +32,7 @@ export function toAgent(row: AgentRow): Agent {
     tools: row.tools,
     modality: row.modality,
     panels: row.panels,
+    variables: row.variables.map(inOrder),
     isActive: row.isActive,
     version: row.version,
     createdAt: row.createdAt.toISOString(),
@@ -51,7 +54,7 @@ export async function lockAgentFacts(
 ): Promise<Map<string, AgentFacts>> {
   if (!ids.length) return new Map();
   const rows = await tx
-    .select({ id: agents.id, modality: agents.modality, panels: agents.panels })
+    .select({ id: agents.id, modality: agents.modality, panels: agents.panels, variables: agents.variables })
     .from(agents)
     .where(and(activeRows(agents, organizationId), inArray(agents.id, [...ids])))
     .orderBy(asc(agents.id))
@@ -72,6 +75,21 @@ function invalidHandoffTargets(invalidAgentIds: string[]) {
     `handoffTargets must be other active agents of this organization; invalid: ${invalidAgentIds.join(', ')}`,
     { invalidAgentIds },
   );
+}
+
+/** 400 naming every variable the instructions refer to that the agent does not declare. */
+function checkDeclared(agent: { instructions: string; variables: readonly { name: string }[] }) {
+  const undeclared = undeclaredVariables(agent.instructions, agent.variables);
+  if (undeclared.length) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `The instructions refer to variables the agent does not declare: ${undeclared.join(', ')}`,
+      {
+        undeclaredVariables: undeclared,
+        issues: [{ path: ['instructions'], message: `Undeclared variables: ${undeclared.join(', ')}` }],
+      },
+    );
+  }
 }
 
 /** 400 naming each field whose new value the catalog refuses. */
@@ -95,6 +113,7 @@ export async function createAgent(
   catalog: Catalog,
 ) {
   checkCatalog(catalog, input);
+  checkDeclared(input);
   return writeTransaction(db, async (tx) => {
     if (input.handoffTargets.length) await checkHandoffTargets(tx, by.organizationId, input.handoffTargets);
     const [row] = await tx
@@ -170,7 +189,12 @@ async function templatesBrokenBy(tx: Db, organizationId: string, next: AgentFact
   const facts = new Map<string, AgentFacts>();
   if (others.length) {
     const rows = await tx
-      .select({ id: agents.id, modality: agents.modality, panels: agents.panels })
+      .select({
+        id: agents.id,
+        modality: agents.modality,
+        panels: agents.panels,
+        variables: agents.variables,
+      })
       .from(agents)
       .where(and(activeRows(agents, organizationId), inArray(agents.id, others)));
     for (const row of rows) facts.set(row.id, row);
@@ -262,11 +286,18 @@ export async function updateAgent(
     checkVersion('Agent', current, version);
     // A model or voice the agent already holds stays allowed; a new one must be in the catalog.
     checkCatalog(catalog, changes, current);
-    if (changes.modality !== undefined || changes.panels !== undefined) {
+    if (changes.instructions !== undefined || changes.variables !== undefined) {
+      checkDeclared({
+        instructions: changes.instructions ?? current.instructions,
+        variables: changes.variables ?? current.variables,
+      });
+    }
+    if (changes.modality !== undefined || changes.panels !== undefined || changes.variables !== undefined) {
       await checkTemplatesKept(tx, organizationId, {
         id,
         modality: changes.modality ?? current.modality,
         panels: changes.panels ?? current.panels,
+        variables: changes.variables ?? current.variables,
       });
     }
     return writeLocked(tx, by, 'updated', current, changes);
@@ -312,13 +343,17 @@ export async function restoreAgent(db: Db, by: Attribution, input: z.output<type
       'agent',
       await snapshotAt(tx, 'agent', organizationId, input.id, input.toVersion),
     );
+    // A revision made before variables existed declares none.
+    const variables = restored.variables ?? [];
     const current = await lockAgentAndTargets(tx, organizationId, input.id, restored.handoffTargets, true);
     checkVersion('Agent', current, input.version);
+    checkDeclared({ instructions: restored.instructions, variables });
     await checkTemplatesKept(tx, organizationId, {
       id: input.id,
       modality: restored.modality,
       panels: restored.panels,
+      variables,
     });
-    return writeLocked(tx, by, 'restored', current, { ...restored, isActive: true });
+    return writeLocked(tx, by, 'restored', current, { ...restored, variables, isActive: true });
   });
 }

@@ -14,6 +14,7 @@ import {
   TEMPLATE_SETTABLE_FIELDS,
   type TemplateSpec,
   templateProblems,
+  undeclaredVariables,
 } from '@switchboard/contract';
 import {
   type AgentRow,
@@ -54,6 +55,7 @@ function agentSpec(agent: Agent, nameOf: (id: string) => string): AgentSpec {
     modality: agent.modality,
     panels: agent.panels,
     handoffTargets: agent.handoffTargets.map(nameOf),
+    variables: agent.variables,
   };
 }
 
@@ -123,12 +125,21 @@ type Issue = { path: (string | number)[]; message: string };
 type PlanChange = ImportPlan['changes'][number];
 type ImportBundle = z.output<typeof ImportInput>['bundle'];
 
+/** JSON with every object's keys sorted: equal values, equal text, whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : item,
+  );
+}
+
 /** The fields of two specs that differ, in the spec's order. */
 function differingFields<T extends object>(before: T, after: T): string[] {
   return Object.keys(after).filter(
     (field) =>
-      JSON.stringify((before as Record<string, unknown>)[field]) !==
-      JSON.stringify((after as Record<string, unknown>)[field]),
+      canonical((before as Record<string, unknown>)[field]) !==
+      canonical((after as Record<string, unknown>)[field]),
   );
 }
 
@@ -279,7 +290,7 @@ export function planImport(
   for (const spec of bundle.agents) {
     const id = existingAgents.get(spec.name)?.id ?? randomUUID();
     agentIds.set(spec.name, id);
-    facts.set(id, { id, modality: spec.modality, panels: spec.panels });
+    facts.set(id, { id, modality: spec.modality, panels: spec.panels, variables: spec.variables });
   }
   const keptAgents = prune ? [] : agentRows.filter((row) => !agentIds.has(row.name));
   for (const row of keptAgents) {
@@ -309,6 +320,13 @@ export function planImport(
         });
       }
     });
+    const undeclared = undeclaredVariables(spec.instructions, spec.variables);
+    if (undeclared.length) {
+      issues.push({
+        path: ['bundle', 'agents', index, 'instructions'],
+        message: `Refers to variables the agent does not declare: ${undeclared.join(', ')}`,
+      });
+    }
     const existing = existingAgents.get(spec.name);
     // A model or voice new to the agent must be in the catalog (one it holds stays allowed).
     for (const problem of catalogProblems(catalog, spec, existing)) {
@@ -457,6 +475,7 @@ async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promi
     modality: spec.modality,
     panels: spec.panels,
     handoffTargets: spec.handoffTargets.map((name) => planned.agentIds.get(name)!),
+    variables: spec.variables,
   });
   const bump = { version: sql`${agents.version} + 1`, updatedAt: sql`now()` };
   // A revision for each row written, with the row as it was before (none for a create).

@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
 import {
   type Agent,
+  inOrder,
   type ModalityProfile,
   profileCovers,
   profileMedia,
+  renderInstructions,
+  resolveValues,
+  type SessionAgent,
   type SessionConfig,
   type SessionConfigInput,
   type SessionConfigOverrides,
+  sessionVariables,
+  type Variable,
+  type VariableValue,
 } from '@switchboard/contract';
 import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
@@ -33,7 +40,7 @@ const templateWithAgents = perDatabase((db) =>
         select json_agg(json_build_object(
           'id', a.id, 'organizationId', a.organization_id, 'name', a.name, 'instructions', a.instructions,
           'model', a.model, 'voice', a.voice, 'handoffTargets', a.handoff_targets, 'tools', a.tools,
-          'modality', a.modality, 'panels', a.panels, 'isActive', a.is_active, 'version', a.version,
+          'modality', a.modality, 'panels', a.panels, 'variables', a.variables, 'isActive', a.is_active, 'version', a.version,
           'createdAt', ${iso('a.created_at')}, 'updatedAt', ${iso('a.updated_at')}
         ) order by array_position(${sessionTemplates.agentIds}, a.id))
         from agents a
@@ -111,8 +118,13 @@ function overrideIssues(
  * The tag of a session config: the template's `config_version` (which triggers move on every change
  * of the template or of any of its agents) and the overrides.
  */
-function etagOf(template: { id: string; configVersion: number }, overrides: SessionConfigOverrides): string {
-  const made = [template.id, template.configVersion, overrides];
+function etagOf(
+  template: { id: string; configVersion: number },
+  overrides: SessionConfigOverrides,
+  variables?: Record<string, unknown>,
+): string {
+  // Values sent render into the answer, so they are part of its tag (a GET sends none).
+  const made = [template.id, template.configVersion, overrides, ...(variables ? [variables] : [])];
   return createHash('sha256').update(JSON.stringify(made)).digest('base64url').slice(0, 27);
 }
 
@@ -175,6 +187,8 @@ export async function sessionConfig(
       },
     );
   }
+  const declared = sessionVariables(agents).map(inOrder);
+  const rendered = renderAgents(agents, declared, input.variables);
   const modalityProfile = overrides.modalityProfile ?? template.modalityProfile;
   return {
     templateId: template.id,
@@ -186,8 +200,43 @@ export async function sessionConfig(
     maxDurationSeconds: overrides.maxDurationSeconds ?? template.maxDurationSeconds,
     idleTimeoutSeconds: overrides.idleTimeoutSeconds ?? template.idleTimeoutSeconds,
     initialAgentId: overrides.initialAgentId ?? template.initialAgentId ?? template.agentIds[0]!,
-    agents,
+    agents: rendered,
+    variables: declared,
     overridden: OVERRIDABLE.filter((field) => overrides[field] !== undefined),
-    etag: etagOf(template, overrides),
+    etag: etagOf(template, overrides, input.variables),
   };
+}
+
+/**
+ * Each agent with its instructions rendered. With values sent, they must all be right (one 400
+ * naming every missing, mistyped or unknown one); without, an optional variable takes its default
+ * and an agent declaring a required one gets `renderedInstructions: null`. The values are never
+ * logged: they are only read here.
+ */
+function renderAgents(
+  agents: Agent[],
+  declared: Variable[],
+  given: Record<string, unknown> | undefined,
+): SessionAgent[] {
+  let values: Record<string, VariableValue | null>;
+  if (given === undefined) {
+    values = Object.fromEntries(declared.filter((v) => !v.required).map((v) => [v.name, v.default]));
+  } else {
+    const resolved = resolveValues(declared, given);
+    if ('issues' in resolved) {
+      throw new AppError(
+        'BAD_REQUEST',
+        `Variables: ${resolved.issues.map((issue) => `${issue.path.slice(1).join('.')}: ${issue.message}`).join('; ')}`,
+        { missingVariables: resolved.missingVariables, issues: resolved.issues },
+      );
+    }
+    values = resolved.values;
+  }
+  return agents.map((agent) => ({
+    ...agent,
+    variables: agent.variables.map(inOrder),
+    renderedInstructions: agent.variables.some((variable) => !Object.hasOwn(values, variable.name))
+      ? null
+      : renderInstructions(agent.instructions, values),
+  }));
 }

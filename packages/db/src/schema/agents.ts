@@ -1,6 +1,6 @@
-import { AGENT_MODALITIES, PANEL_TYPES } from '@switchboard/contract';
+import { AGENT_MODALITIES, PANEL_TYPES, type Variable } from '@switchboard/contract';
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { literals, timestamps } from './columns';
 import { organizations } from './organizations';
 
@@ -19,6 +19,8 @@ export const agents = pgTable(
     tools: text('tools').array().notNull().default(sql`'{}'::text[]`),
     modality: text('modality', { enum: AGENT_MODALITIES }).notNull().default('audio_only'),
     panels: text('panels', { enum: PANEL_TYPES }).array().notNull().default(sql`'{}'::text[]`),
+    /** Its variable declarations (API.md "Variables"), as the API answers them. */
+    variables: jsonb('variables').$type<Variable[]>().notNull().default(sql`'[]'::jsonb`),
     isActive: boolean('is_active').notNull().default(true),
     version: integer('version').notNull().default(1),
     ...timestamps,

@@ -1,0 +1,1 @@
+ALTER TABLE "agents" ADD COLUMN "variables" jsonb DEFAULT '[]'::jsonb NOT NULL;
