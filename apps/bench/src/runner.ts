@@ -13,7 +13,7 @@ import postgres from 'postgres';
 import { type DashboardTiming, timeDashboardFirstPage } from './dashboard';
 import { type LoadResult, load } from './load';
 import { type Started, start } from './processes';
-import { type Seeded, seedThroughApi, templateBody } from './seed';
+import { type Seeded, seedThroughApi, templateBody, VARIABLE_VALUES } from './seed';
 
 const { values } = parseArgs({
   options: {
@@ -124,6 +124,11 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
   const etag = current.headers.get('etag') ?? '';
   results.push(
     await run('session config, REST', () => ({ method: 'GET', path: configPath }), 'get by id'),
+    await run(
+      'config + 5 variables',
+      () => ({ method: 'POST', path: configPath, body: { variables: VARIABLE_VALUES } }),
+      'get by id',
+    ),
     await run(
       'session config 304, REST',
       () => ({ method: 'GET', path: configPath, headers: { 'if-none-match': etag } }),

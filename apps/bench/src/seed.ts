@@ -36,13 +36,38 @@ export async function seedThroughApi(url: string, count: number): Promise<Seeded
   });
   const token = signup.accessToken as string;
   const agents = [];
-  for (const [name, modality, panels] of [
-    ['Triage', 'audio_only', []],
-    ['Coder', 'audio_screenshare', ['coding_ide']],
-    ['Coach', 'audio_camera', ['whiteboard']],
+  // Their instructions use 5 typed variables between them, as a runtime personalises a session.
+  for (const [name, modality, panels, instructions, variables] of [
+    [
+      'Triage',
+      'audio_only',
+      [],
+      'Greet {{candidate_name}}, who applied for {{role}}.',
+      [
+        { name: 'candidate_name', type: 'string', required: true },
+        { name: 'role', type: 'string', required: true },
+      ],
+    ],
+    [
+      'Coder',
+      'audio_screenshare',
+      ['coding_ide'],
+      'Pair in {{language}} at level {{level}}.',
+      [
+        { name: 'language', type: 'enum', enumValues: ['typescript', 'python', 'go'], default: 'typescript' },
+        { name: 'level', type: 'number', default: 3 },
+      ],
+    ],
+    [
+      'Coach',
+      'audio_camera',
+      ['whiteboard'],
+      'Coach, remote: {{remote}}.',
+      [{ name: 'remote', type: 'boolean', default: false }],
+    ],
   ] as const) {
     agents.push(
-      await api(url, 'POST', '/api/v1/agents', token, { name, instructions: 'Help', modality, panels }),
+      await api(url, 'POST', '/api/v1/agents', token, { name, instructions, modality, panels, variables }),
     );
   }
   const agentIds = agents.map((agent) => agent.id as string);
@@ -74,6 +99,15 @@ export async function seedThroughApi(url: string, count: number): Promise<Seeded
     runtimeTemplateId: runtime.id as string,
   };
 }
+
+/** Values for the 5 variables of the runtime template's agents, as a runtime sends them. */
+export const VARIABLE_VALUES = {
+  candidate_name: 'Ada Lovelace',
+  role: 'Staff engineer',
+  language: 'python',
+  level: 4,
+  remote: true,
+};
 
 export function templateBody(agentIds: string[], name: string) {
   return {

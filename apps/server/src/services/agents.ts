@@ -20,21 +20,15 @@ import { activeRows, isTrue, rowsByIds, writeTransaction } from './db';
 import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
 
+/**
+ * An agent row as the API answers it: every column under its field name (the table and the
+ * contract's `Agent` have the same fields, so a new column is a new field here with no edit),
+ * timestamps as ISO strings, variables in the API's field order.
+ */
 export function toAgent(row: AgentRow): Agent {
   return {
-    id: row.id,
-    organizationId: row.organizationId,
-    name: row.name,
-    instructions: row.instructions,
-    model: row.model,
-    voice: row.voice,
-    handoffTargets: row.handoffTargets,
-    tools: row.tools,
-    modality: row.modality,
-    panels: row.panels,
+    ...row,
     variables: row.variables.map(inOrder),
-    isActive: row.isActive,
-    version: row.version,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

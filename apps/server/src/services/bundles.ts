@@ -8,6 +8,7 @@ import {
   type Bundle,
   type Catalog,
   catalogProblems,
+  ExportedAgentSpec,
   type ImportInput,
   type ImportPlan,
   type SessionTemplate,
@@ -45,18 +46,17 @@ function sorted<T extends { name: string }>(specs: T[]): T[] {
   );
 }
 
+/** The fields of an agent in a bundle, in the order an export writes them (the contract's `AgentSpec`). */
+const AGENT_SPEC_FIELDS = Object.keys(ExportedAgentSpec.shape) as (keyof AgentSpec)[];
+
+/** An agent as a bundle holds it: its settable fields, handoff targets by name. */
 function agentSpec(agent: Agent, nameOf: (id: string) => string): AgentSpec {
-  return {
-    name: agent.name,
-    instructions: agent.instructions,
-    model: agent.model,
-    voice: agent.voice,
-    tools: agent.tools,
-    modality: agent.modality,
-    panels: agent.panels,
-    handoffTargets: agent.handoffTargets.map(nameOf),
-    variables: agent.variables,
-  };
+  return Object.fromEntries(
+    AGENT_SPEC_FIELDS.map((field) => [
+      field,
+      field === 'handoffTargets' ? agent.handoffTargets.map(nameOf) : agent[field],
+    ]),
+  ) as AgentSpec;
 }
 
 function templateSpec(template: SessionTemplate, nameOf: (id: string) => string): TemplateSpec {
@@ -466,17 +466,12 @@ function fromRecords<T extends PgTable>(table: T, rows: Record<string, unknown>[
 async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promise<void> {
   const { organizationId } = by;
   const revisions: Change[] = [];
-  const agentValues = (spec: AgentSpec) => ({
-    name: spec.name,
-    instructions: spec.instructions,
-    model: spec.model,
-    voice: spec.voice,
-    tools: spec.tools,
-    modality: spec.modality,
-    panels: spec.panels,
-    handoffTargets: spec.handoffTargets.map((name) => planned.agentIds.get(name)!),
-    variables: spec.variables,
-  });
+  // A bundle's agent as a row's settable columns: handoff targets by id.
+  const agentValues = (spec: AgentSpec) =>
+    ({
+      ...Object.fromEntries(AGENT_SETTABLE_FIELDS.map((field) => [field, spec[field]])),
+      handoffTargets: spec.handoffTargets.map((name) => planned.agentIds.get(name)!),
+    }) as Pick<AgentRow, (typeof AGENT_SETTABLE_FIELDS)[number]>;
   const bump = { version: sql`${agents.version} + 1`, updatedAt: sql`now()` };
   // A revision for each row written, with the row as it was before (none for a create).
   const agentsWritten = (rows: AgentRow[], before?: Map<string, AgentRow>) => {

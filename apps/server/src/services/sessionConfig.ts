@@ -15,8 +15,8 @@ import {
   type Variable,
   type VariableValue,
 } from '@switchboard/contract';
-import { type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
-import { sql } from 'drizzle-orm';
+import { agents, type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
+import { getTableColumns, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { activeRows, perDatabase } from './db';
@@ -29,6 +29,19 @@ const iso = (column: string) =>
   sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /**
+ * An agent (`a`) as the API's `Agent` object in SQL: every column of the table under its field
+ * name (the table and `Agent` have the same fields), timestamps as ISO strings. A new column is a
+ * new field here with no edit.
+ */
+const agentJson = sql.join(
+  Object.entries(getTableColumns(agents)).map(
+    ([field, column]) =>
+      sql`${sql.raw(`'${field}'`)}, ${column.columnType === 'PgTimestamp' ? iso(`a.${column.name}`) : sql.raw(`a.${column.name}`)}`,
+  ),
+  sql`, `,
+);
+
+/**
  * The template with the full definition of each of its agents, in its order: one prepared
  * statement, one round trip. The agents are built as the API's `Agent` objects in SQL.
  */
@@ -37,11 +50,7 @@ const templateWithAgents = perDatabase((db) =>
     .select({
       template: sessionTemplates,
       agents: sql<Agent[]>`coalesce((
-        select json_agg(json_build_object(
-          'id', a.id, 'organizationId', a.organization_id, 'name', a.name, 'instructions', a.instructions,
-          'model', a.model, 'voice', a.voice, 'handoffTargets', a.handoff_targets, 'tools', a.tools,
-          'modality', a.modality, 'panels', a.panels, 'variables', a.variables, 'isActive', a.is_active, 'version', a.version,
-          'createdAt', ${iso('a.created_at')}, 'updatedAt', ${iso('a.updated_at')}
+        select json_agg(json_build_object(${agentJson}
         ) order by array_position(${sessionTemplates.agentIds}, a.id))
         from agents a
         where a.organization_id = ${sessionTemplates.organizationId} and a.id = any(${sessionTemplates.agentIds})
