@@ -426,7 +426,10 @@ describe(`session config (${driverName})`, () => {
         idleTimeoutSeconds: 300,
         initialAgentId: coder.id,
         // Each agent in full, with its instructions rendered (none declares a variable).
-        agents: [coder, greeter, coach].map((agent) => ({ ...agent, renderedInstructions: agent.instructions })),
+        agents: [coder, greeter, coach].map((agent) => ({
+          ...agent,
+          renderedInstructions: agent.instructions,
+        })),
         variables: [],
         overridden: [],
         etag: expect.stringMatching(/^[A-Za-z0-9_-]{20,}$/),

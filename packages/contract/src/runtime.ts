@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { Agent } from './agents';
-import { Variable } from './variables';
 import { distinct, Id, PositiveInt4, Timestamp, text } from './common';
 import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType } from './enumSchemas';
 import { API_KEY_SCOPES } from './enums';
+import { Variable } from './variables';
 
 /** An organization's key for servers (the session runtime, CI); its secret is shown once, at creation. */
 export const ApiKey = z

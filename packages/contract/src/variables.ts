@@ -48,16 +48,32 @@ const variableShape = z
   })
   .superRefine((variable, context) => {
     if (variable.type === 'enum' && !variable.enumValues) {
-      context.addIssue({ code: 'custom', path: ['enumValues'], message: 'An enum variable lists its enumValues' });
+      context.addIssue({
+        code: 'custom',
+        path: ['enumValues'],
+        message: 'An enum variable lists its enumValues',
+      });
     }
     if (variable.type !== 'enum' && variable.enumValues) {
-      context.addIssue({ code: 'custom', path: ['enumValues'], message: 'Only an enum variable has enumValues' });
+      context.addIssue({
+        code: 'custom',
+        path: ['enumValues'],
+        message: 'Only an enum variable has enumValues',
+      });
     }
     if (variable.required && variable.default !== null) {
-      context.addIssue({ code: 'custom', path: ['default'], message: 'A required variable takes no default' });
+      context.addIssue({
+        code: 'custom',
+        path: ['default'],
+        message: 'A required variable takes no default',
+      });
     }
     if (variable.default !== null && !isValueOf(variable, variable.default)) {
-      context.addIssue({ code: 'custom', path: ['default'], message: `The default must be ${typeSaid(variable)}` });
+      context.addIssue({
+        code: 'custom',
+        path: ['default'],
+        message: `The default must be ${typeSaid(variable)}`,
+      });
     }
   });
 /** A declaration as a client writes it (`required`, `default` and `description` may be left out). */
@@ -138,7 +154,9 @@ export function parseInstructions(instructions: string): InstructionPart[] {
 
 /** The variables instructions refer to, each once, in the order they first appear. */
 export function referencedVariables(instructions: string): string[] {
-  const names = parseInstructions(instructions).flatMap((part) => ('variable' in part ? [part.variable] : []));
+  const names = parseInstructions(instructions).flatMap((part) =>
+    'variable' in part ? [part.variable] : [],
+  );
   return [...new Set(names)];
 }
 
@@ -192,7 +210,8 @@ export function variableConflicts(
 export function sessionVariables(agents: readonly { variables?: readonly Variable[] }[]): Variable[] {
   const merged = new Map<string, Variable>();
   for (const agent of agents) {
-    for (const variable of agent.variables ?? []) if (!merged.has(variable.name)) merged.set(variable.name, variable);
+    for (const variable of agent.variables ?? [])
+      if (!merged.has(variable.name)) merged.set(variable.name, variable);
   }
   return [...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
@@ -211,7 +230,8 @@ export function resolveValues(
   const issues: { path: string[]; message: string }[] = [];
   for (const [name, value] of Object.entries(given)) {
     const variable = byName.get(name);
-    if (!variable) issues.push({ path: ['variables', name], message: `No variable "${name}" in this session` });
+    if (!variable)
+      issues.push({ path: ['variables', name], message: `No variable "${name}" in this session` });
     else if (!isValueOf(variable, value)) {
       issues.push({ path: ['variables', name], message: `Must be ${typeSaid(variable)}` });
     }
