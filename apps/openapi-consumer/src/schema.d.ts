@@ -839,6 +839,8 @@ export interface components {
             /** @description Default: `null`. */
             voice?: string | null;
             /** @description Default: `[]`. */
+            handoffTargets?: string[];
+            /** @description Default: `[]`. */
             tools?: string[];
             /**
              * @description Default: `"audio_only"`.
@@ -847,8 +849,6 @@ export interface components {
             modality?: "audio_only" | "audio_camera" | "audio_screenshare";
             /** @description Default: `[]`. */
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
-            /** @description Default: `[]`. */
-            handoffTargets?: string[];
             /** @description Default: `[]`. */
             variables?: components["schemas"]["VariableInput"][];
         };
@@ -2000,7 +2000,6 @@ export interface components {
          *     }
          */
         UpdateAgentInput: {
-            version?: number;
             name?: string;
             instructions?: string;
             model?: string;
@@ -2011,6 +2010,7 @@ export interface components {
             modality?: "audio_only" | "audio_camera" | "audio_screenshare";
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
             variables?: components["schemas"]["VariableInput"][];
+            version?: number;
         };
         /**
          * @example {

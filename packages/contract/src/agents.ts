@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { distinct, Id, itemsOf, Name, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { agentModalitySchema as AgentModality, panelTypeSchema as PanelType } from './enumSchemas';
+import type { AGENT_SETTABLE_FIELDS } from './enums';
 import { Variable, Variables } from './variables';
 
 export const AGENT_MODEL_DEFAULT = 'gpt-4.1-mini';
@@ -34,22 +35,12 @@ export type CreateAgentInput = z.input<typeof CreateAgentInput>;
 
 /**
  * Partial update: an omitted field keeps its value, an explicit `null` clears `voice`. `version`,
- * when given, must be the current one.
+ * when given, must be the current one. Every settable field of `agentFields`, optional.
  */
 export const UpdateAgentInput = z
-  .strictObject({
-    id: Id,
-    version: PositiveInt4.optional(),
-    name: agentFields.name.optional(),
-    instructions: agentFields.instructions.optional(),
-    model: agentFields.model.optional(),
-    voice: agentFields.voice.optional(),
-    handoffTargets: agentFields.handoffTargets.optional(),
-    tools: agentFields.tools.optional(),
-    modality: agentFields.modality.optional(),
-    panels: agentFields.panels.optional(),
-    variables: agentFields.variables.optional(),
-  })
+  .strictObject(agentFields)
+  .partial()
+  .extend({ id: Id, version: PositiveInt4.optional() })
   .meta({ id: 'UpdateAgentInput' });
 export type UpdateAgentInput = z.input<typeof UpdateAgentInput>;
 
@@ -73,6 +64,17 @@ export const Agent = z
   })
   .meta({ id: 'Agent' });
 export type Agent = z.infer<typeof Agent>;
+
+// The settable fields are `agentFields`, and the `Agent` answers each (a field added to one and not
+// the others fails to compile).
+const settableFieldsAgree: [
+  Exclude<(typeof AGENT_SETTABLE_FIELDS)[number], keyof typeof agentFields>,
+  Exclude<keyof typeof agentFields, (typeof AGENT_SETTABLE_FIELDS)[number]>,
+  Exclude<(typeof AGENT_SETTABLE_FIELDS)[number], keyof Agent>,
+] extends [never, never, never]
+  ? true
+  : never = true;
+void settableFieldsAgree;
 
 export const AgentPage = pageOf(Agent).meta({ id: 'AgentPage' });
 export const AgentList = itemsOf(Agent).meta({ id: 'AgentList' });

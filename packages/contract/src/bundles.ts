@@ -1,27 +1,21 @@
 import { z } from 'zod';
-import { AGENT_MODEL_DEFAULT, agentFields } from './agents';
+import { agentFields, CreateAgentInput } from './agents';
 import { distinct, Name } from './common';
 import { panelTypeSchema as PanelType } from './enumSchemas';
+import type { AGENT_SETTABLE_FIELDS } from './enums';
 import { IDLE_TIMEOUT_DEFAULT, templateFields } from './sessionTemplates';
 import { Variable } from './variables';
 
 /** The bundle format this server writes and reads. */
 export const BUNDLE_FORMAT = 'switchboard.bundle/v1';
 
-/** An agent in a bundle as it is read: its settings, with handoff targets by name; omitted fields take a create's defaults. */
-export const AgentSpecInput = z
-  .strictObject({
-    name: agentFields.name,
-    instructions: agentFields.instructions,
-    model: agentFields.model.default(AGENT_MODEL_DEFAULT),
-    voice: agentFields.voice.default(null),
-    tools: agentFields.tools.default([]),
-    modality: agentFields.modality.default('audio_only'),
-    panels: agentFields.panels.default([]),
-    handoffTargets: distinct(Name, 'handoffTargets').max(50).default([]),
-    variables: agentFields.variables.default([]),
-  })
-  .meta({ id: 'AgentSpecInput' });
+/**
+ * An agent in a bundle as it is read: a create's fields and defaults, with handoff targets by
+ * name instead of id.
+ */
+export const AgentSpecInput = CreateAgentInput.extend({
+  handoffTargets: distinct(Name, 'handoffTargets').max(50).default([]),
+}).meta({ id: 'AgentSpecInput' });
 export type AgentSpec = z.output<typeof AgentSpecInput>;
 
 /** A session template in a bundle as it is read: its agents (in order) and who greets first by name. */
@@ -66,6 +60,15 @@ export const ExportedAgentSpec = z
     variables: z.array(Variable),
   })
   .meta({ id: 'AgentSpec' });
+
+// An exported agent carries every settable field (a field added to the agent and not here fails to compile).
+const everyAgentFieldExported: [
+  Exclude<(typeof AGENT_SETTABLE_FIELDS)[number], keyof z.infer<typeof ExportedAgentSpec>>,
+  Exclude<keyof z.infer<typeof ExportedAgentSpec>, (typeof AGENT_SETTABLE_FIELDS)[number]>,
+] extends [never, never]
+  ? true
+  : never = true;
+void everyAgentFieldExported;
 
 export const ExportedTemplateSpec = z
   .object({
