@@ -48,6 +48,9 @@ describe('the reference parser', () => {
     ['{{name}} twice {{name}}', ['name'], 'Ada twice Ada'],
     ['{{{name}}}', ['name'], '{Ada}'],
     ['a }} b {{ name }} }}', ['name'], 'a }} b Ada }}'],
+    ['\\\\{{name}}', [], '\\{{name}}'],
+    ['\\{{{{role}}', ['role'], '{{engineer'],
+    ['{{ name }\\{{role}}', [], '{{ name }{{role}}'],
   ])('%j refers to %j and renders %j', (instructions, names, rendered) => {
     expect(referencedVariables(instructions)).toEqual(names);
     expect(renderInstructions(instructions, { name: 'Ada', role: 'engineer' })).toBe(rendered);

@@ -125,29 +125,33 @@ export type InstructionPart = { text: string } | { variable: string };
  * unterminated `{{`, a name a variable cannot have) is literal text.
  */
 export function parseInstructions(instructions: string): InstructionPart[] {
+  // It runs on every session config: it jumps from one `{{` to the next (text without one is a
+  // single slice), rather than walking the text a character at a time.
   const parts: InstructionPart[] = [];
   let literal = '';
-  let at = 0;
-  while (at < instructions.length) {
-    if (instructions.startsWith('\\{{', at)) {
-      literal += '{{';
-      at += 3;
+  let from = 0; // the first character not yet taken into `literal` or a reference
+  let at = instructions.indexOf('{{');
+  while (at !== -1) {
+    if (at > from && instructions[at - 1] === '\\') {
+      literal += `${instructions.slice(from, at - 1)}{{`;
+      from = at + 2;
+      at = instructions.indexOf('{{', from);
       continue;
     }
-    if (instructions.startsWith('{{', at)) {
-      const end = instructions.indexOf('}}', at + 2);
-      const name = end === -1 ? '' : instructions.slice(at + 2, end).trim();
-      if (end !== -1 && VARIABLE_NAME.test(name)) {
-        if (literal) parts.push({ text: literal });
-        literal = '';
-        parts.push({ variable: name });
-        at = end + 2;
-        continue;
-      }
+    const end = instructions.indexOf('}}', at + 2);
+    const name = end === -1 ? '' : instructions.slice(at + 2, end).trim();
+    if (end !== -1 && VARIABLE_NAME.test(name)) {
+      literal += instructions.slice(from, at);
+      if (literal) parts.push({ text: literal });
+      literal = '';
+      parts.push({ variable: name });
+      from = end + 2;
+      at = instructions.indexOf('{{', from);
+    } else {
+      at = instructions.indexOf('{{', at + 1);
     }
-    literal += instructions[at];
-    at += 1;
   }
+  literal += instructions.slice(from);
   if (literal) parts.push({ text: literal });
   return parts;
 }
