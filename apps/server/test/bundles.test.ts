@@ -10,6 +10,7 @@ import {
   holdAgentLock,
   http,
   type Response,
+  rowsOf,
   startServer,
   type TestServer,
   transports,
@@ -29,10 +30,6 @@ afterAll(() => server?.close());
 function expectStatus(response: Response, status: number) {
   expect(response.status, JSON.stringify(response.body)).toBe(status);
   return response.body;
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
 
 async function counts(organizationId: string) {

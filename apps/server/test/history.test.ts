@@ -10,6 +10,7 @@ import {
   MISSING_ID,
   ok,
   type Response,
+  rowsOf,
   startServer,
   type Tenant,
   type TestServer,
@@ -28,10 +29,6 @@ beforeAll(async () => {
   tenant = await createTenant(server, 'History');
 });
 afterAll(() => server?.close());
-
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
-}
 
 /** How many revisions and audit events the organization has, counted in the database. */
 async function counts(organizationId = tenant.organizationId) {

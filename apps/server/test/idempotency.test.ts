@@ -11,6 +11,7 @@ import {
   holdAgentLock,
   http,
   type Response,
+  rowsOf,
   startServer,
   storedSecrets,
   type Tenant,
@@ -44,10 +45,6 @@ afterAll(() => server?.close());
 
 /** Claims left unrenewed this long may be taken over (60 s in production). */
 const TAKEOVER_MS = 1500;
-
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
-}
 
 const post = (target: TestServer, url: string, body: unknown, key?: string, token = tenant.adminToken) =>
   http(target, 'POST', url, { token, body, headers: key === undefined ? {} : { 'idempotency-key': key } });

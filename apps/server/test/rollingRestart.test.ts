@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type ServerProcess, startProcess } from './processes';
+import { rowsOf } from './server';
 
 /**
  * What users do (README "Deploying"): two instances on one PostgreSQL database behind HAProxy
@@ -161,10 +162,6 @@ function loadThrough(url: string, token: string, templateIds: string[]) {
       await Promise.all(workers);
     },
   };
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
 
 describe.runIf(runs)('rolling restarts behind HAProxy (PostgreSQL)', () => {

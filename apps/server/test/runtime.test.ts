@@ -1,10 +1,10 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restOperations } from '../src/rest/routes';
 import { appRouter } from '../src/router';
 import {
   type Call,
   caller,
+  capturedLog,
   createTenant,
   driverName,
   expectError,
@@ -24,17 +24,12 @@ import {
  * every procedure, revoke and expiry across instances, a secret that is never shown twice nor
  * logged, and the session config with its ETag and overrides.
  */
-const logLines: string[] = [];
+const log = capturedLog();
+const logLines = log.lines;
 let server: TestServer;
 let tenant: Tenant;
 beforeAll(async () => {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  });
-  server = await startServer({ logger: { stream, level: 'trace' }, config: { apiKeyUsageFlushMs: 200 } });
+  server = await startServer({ logger: log.logger, config: { apiKeyUsageFlushMs: 200 } });
   tenant = await createTenant(server, 'Runtime');
 });
 afterAll(() => server?.close());

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -217,21 +218,22 @@ export async function holdAgentLock(
   };
 }
 
-function rowsOfResult<T>(result: unknown): T[] {
+/** The rows of a raw `db.execute` on either driver (postgres.js answers an array, PGlite `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
 
 /** Every API key secret (`sbk_` + 43 characters) found in any text or JSON column of any table. */
 export async function storedSecrets(target: TestServer): Promise<string[]> {
   const db = target.database.db;
-  const columns = rowsOfResult<{ table_name: string; column_name: string }>(
+  const columns = rowsOf<{ table_name: string; column_name: string }>(
     await db.execute(sql`
       select table_name, column_name from information_schema.columns
       where table_schema = 'public' and data_type in ('text', 'character varying', 'json', 'jsonb', 'ARRAY')`),
   );
   const found: string[] = [];
   for (const { table_name, column_name } of columns) {
-    const rows = rowsOfResult<{ value: string }>(
+    const rows = rowsOf<{ value: string }>(
       await db.execute(
         sql`select ${sql.identifier(column_name)}::text as value from ${sql.identifier(table_name)} where ${sql.identifier(column_name)}::text ~ 'sbk_[A-Za-z0-9_-]{43}'`,
       ),
@@ -239,4 +241,16 @@ export async function storedSecrets(target: TestServer): Promise<string[]> {
     found.push(...rows.map((row) => `${table_name}.${column_name}: ${row.value.slice(0, 80)}`));
   }
   return found;
+}
+
+/** A trace-level log kept in memory, for tests that check what the server writes to its log. */
+export function capturedLog() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, logger: { stream, level: 'trace' } };
 }

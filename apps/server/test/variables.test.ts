@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { parseInstructions, referencedVariables, renderInstructions } from '@switchboard/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   caller,
+  capturedLog,
   createTenant,
   driverName,
   expectError,
@@ -16,17 +16,12 @@ import {
 } from './server';
 
 /** Typed variables in agent instructions (API.md "Variables"), checked when they are written. */
-const logLines: string[] = [];
+const log = capturedLog();
+const logLines = log.lines;
 let server: TestServer;
 let tenant: Tenant;
 beforeAll(async () => {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  });
-  server = await startServer({ logger: { stream, level: 'trace' } });
+  server = await startServer({ logger: log.logger });
   tenant = await createTenant(server, 'Variables');
 });
 afterAll(() => server?.close());
