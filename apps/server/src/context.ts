@@ -38,6 +38,8 @@ export interface KeyActor {
   name: string;
   /** Milliseconds since the epoch, or null when the key never expires. */
   expiresAt: number | null;
+  /** The environment the key is bound to (its id), or null. */
+  environmentId: string | null;
 }
 
 /** Who is calling: set by the authenticated rung of the procedure ladder. */

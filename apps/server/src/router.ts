@@ -4,6 +4,7 @@ import { apiKeysRouter } from './routers/apiKeys';
 import { authRouter } from './routers/auth';
 import { catalogRouter } from './routers/catalog';
 import { configRouter } from './routers/config';
+import { deploymentsRouter, environmentsRouter } from './routers/environments';
 import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
 import { sessionTemplatesRouter } from './routers/sessionTemplates';
@@ -14,6 +15,8 @@ export const appRouter = router({
   organization: organizationRouter,
   agents: agentsRouter,
   sessionTemplates: sessionTemplatesRouter,
+  environments: environmentsRouter,
+  deployments: deploymentsRouter,
   audit: auditRouter,
   apiKeys: apiKeysRouter,
   config: configRouter,

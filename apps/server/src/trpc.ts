@@ -12,7 +12,15 @@ export interface RestRoute {
   /** Under `/api/v1`, with `{id}` for the input's `id`. */
   path: string;
   status?: 200 | 201 | 204;
-  tag: 'auth' | 'organization' | 'agents' | 'session-templates' | 'audit' | 'api-keys' | 'config';
+  tag:
+    | 'auth'
+    | 'organization'
+    | 'agents'
+    | 'session-templates'
+    | 'environments'
+    | 'audit'
+    | 'api-keys'
+    | 'config';
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */
   output?: z.ZodType;
@@ -38,7 +46,7 @@ export interface RestRoute {
    * The current tag, read cheaply, for a GET with `If-None-Match`: when it matches, the adapter
    * answers 304 after the same authentication and scope check as the procedure, without calling it.
    */
-  revalidate?: (db: Db, organizationId: string, input: { id: string }) => Promise<string | null>;
+  revalidate?: (db: Db, actor: Actor, input: { id: string }) => Promise<string | null>;
 }
 
 export interface ProcedureMeta {

@@ -219,9 +219,9 @@ export async function holdAgentLock(
 }
 
 /** The rows of a raw `db.execute` on either driver (postgres.js answers an array, PGlite `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
-}
+import { rowsOf } from '../src/services/db';
+
+export { rowsOf };
 
 /** Every API key secret (`sbk_` + 43 characters) found in any text or JSON column of any table. */
 export async function storedSecrets(target: TestServer): Promise<string[]> {

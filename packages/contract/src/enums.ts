@@ -82,7 +82,15 @@ export const ACTOR_TYPES = ['user', 'apiKey', 'system'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 
 /** The kinds of resource an audit event can concern. */
-export const AUDIT_RESOURCE_TYPES = ['agent', 'sessionTemplate', 'member', 'apiKey', 'config'] as const;
+export const AUDIT_RESOURCE_TYPES = [
+  'agent',
+  'sessionTemplate',
+  'member',
+  'apiKey',
+  'config',
+  'environment',
+  'deployment',
+] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
 /** Every audit action, `<resource type>.<verb>`. */
@@ -104,6 +112,14 @@ export const AUDIT_ACTIONS = [
   'apiKey.created',
   'apiKey.revoked',
   'config.imported',
+  'environment.created',
+  'environment.updated',
+  'environment.deleted',
+  'deployment.deployed',
+  'deployment.promoted',
+  'deployment.canaryPromoted',
+  'deployment.canaryAborted',
+  'deployment.undeployed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 // Every revision action of an agent or a template is an audit action.

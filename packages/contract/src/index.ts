@@ -5,6 +5,7 @@ export * from './catalog';
 export * from './common';
 export * from './enumSchemas';
 export * from './enums';
+export * from './environments';
 export * from './history';
 export * from './runtime';
 export * from './sessionTemplates';

@@ -3,6 +3,7 @@ import { Agent } from './agents';
 import { distinct, Id, PositiveInt4, Timestamp, text } from './common';
 import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType } from './enumSchemas';
 import { API_KEY_SCOPES } from './enums';
+import { EnvironmentName, RELEASE_ARMS, Release } from './environments';
 import { Variable } from './variables';
 
 /** An organization's key for servers (the session runtime, CI); its secret is shown once, at creation. */
@@ -12,6 +13,11 @@ export const ApiKey = z
     organizationId: Id,
     name: z.string(),
     scope: z.enum(API_KEY_SCOPES),
+    /**
+     * The environment the key is bound to (null: none): it reads that environment's session config
+     * by default, may not ask for another, and deploys only to it.
+     */
+    environment: z.string().nullable(),
     /** The secret's first 12 characters, to recognise it in a list. */
     prefix: z.string(),
     createdBy: z.object({ id: Id, name: z.string() }),
@@ -31,6 +37,8 @@ export const CreateApiKeyInput = z
     name: text().trim().min(1).max(100),
     scope: z.enum(API_KEY_SCOPES),
     expiresAt: Timestamp.nullable().default(null),
+    /** Bind the key to this environment (API.md "Environments and deployments"). */
+    environment: EnvironmentName.nullable().default(null),
   })
   .meta({ id: 'CreateApiKeyInput' });
 export type CreateApiKeyInput = z.input<typeof CreateApiKeyInput>;
@@ -62,6 +70,10 @@ export const SessionConfigInput = z
      * its type, no unknown name. Checked all at once by the server (one 400 naming every offender).
      */
     variables: z.record(z.string(), z.unknown()).optional(),
+    /** Whose release to serve: default the key's environment, else production. */
+    environment: EnvironmentName.optional(),
+    /** Picks the canary or the stable arm when the environment has a canary (the same key, the same arm). */
+    sessionKey: text().min(1).max(200).optional(),
   })
   .meta({ id: 'SessionConfigInput' });
 export type SessionConfigInput = z.input<typeof SessionConfigInput>;
@@ -95,7 +107,11 @@ export const SessionConfig = z
     variables: z.array(Variable),
     /** The fields that came from overrides (`[]` when none). */
     overridden: z.array(z.string()),
-    /** Changes whenever the template or any of its agents changes (also the `ETag` header). */
+    /** The environment served. */
+    environment: z.string(),
+    /** The release served: its template version, the agent versions it runs and the arm that chose it. */
+    release: Release.extend({ arm: z.enum(RELEASE_ARMS) }),
+    /** Changes whenever what this call serves changes (also the `ETag` header). */
     etag: z.string(),
   })
   .meta({ id: 'SessionConfig' });

@@ -52,4 +52,12 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'apiKey.created': 'API key created',
   'apiKey.revoked': 'API key revoked',
   'config.imported': 'Bundle imported',
+  'environment.created': 'Environment created',
+  'environment.updated': 'Environment updated',
+  'environment.deleted': 'Environment deleted',
+  'deployment.deployed': 'Deployed',
+  'deployment.promoted': 'Promoted',
+  'deployment.canaryPromoted': 'Canary promoted',
+  'deployment.canaryAborted': 'Canary aborted',
+  'deployment.undeployed': 'Undeployed',
 };

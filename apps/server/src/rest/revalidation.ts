@@ -29,6 +29,6 @@ export async function unchangedTag(
   if (!mayCall(operation, actor)) return null;
   const input = operation.input?.safeParse({ ...(req.query as object), ...(req.params as object) });
   if (!input?.success) return null;
-  const etag = await operation.revalidate(context.db, actor.organizationId, input.data as { id: string });
+  const etag = await operation.revalidate(context.db, actor, input.data as { id: string });
   return etag !== null && matchesEtag(header, `"${etag}"`) ? `"${etag}"` : null;
 }

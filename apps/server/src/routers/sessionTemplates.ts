@@ -128,11 +128,12 @@ export const sessionTemplatesRouter = router({
           method: 'GET',
           path: '/session-templates/{id}/config',
           tag,
-          summary: 'What the session runtime reads at session start (ETag; If-None-Match → 304)',
+          summary:
+            "What the session runtime reads at session start, from an environment's release (ETag; If-None-Match → 304)",
           output: SessionConfig,
           omit: ['overrides'],
           etag: true,
-          revalidate: (db, organizationId, input) => currentConfigEtag(db, organizationId, input.id),
+          revalidate: currentConfigEtag,
         },
         {
           method: 'POST',
@@ -146,5 +147,5 @@ export const sessionTemplatesRouter = router({
       ],
     })
     .input(SessionConfigInput)
-    .query(({ ctx, input }) => sessionConfig(ctx.db, ctx.actor.organizationId, input)),
+    .query(({ ctx, input }) => sessionConfig(ctx.db, ctx.actor, input)),
 });

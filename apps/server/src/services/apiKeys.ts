@@ -6,12 +6,13 @@ import {
   type CreateApiKeyInput,
   type CreatedApiKey,
 } from '@switchboard/contract';
-import { type ApiKeyRow, apiKeys, type Db } from '@switchboard/db';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { type ApiKeyRow, apiKeys, type Db, environments } from '@switchboard/db';
+import { and, desc, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { KeyActor } from '../context';
 import { AppError, notFound } from '../errors';
 import { perDatabase } from './db';
+import { lockEnvironment } from './environments';
 import { type Attribution, recordEvent } from './history';
 
 /** `sbk_` + 32 random bytes in base64url (43 characters). */
@@ -31,12 +32,19 @@ export function hashSecret(secret: string): string {
 /** What a well-formed secret looks like; anything else is refused without a query. */
 const SECRET = /^sbk_[A-Za-z0-9_-]{43}$/;
 
-function toApiKey(row: ApiKeyRow): ApiKey {
+/** A key's row with the name of the environment it is bound to (null: none). */
+type KeyRow = ApiKeyRow & { environment: string | null };
+
+/** The key columns and the bound environment's name, for a select joined to `environments`. */
+const keyColumns = { ...getTableColumns(apiKeys), environment: environments.name };
+
+function toApiKey(row: KeyRow): ApiKey {
   return {
     id: row.id,
     organizationId: row.organizationId,
     name: row.name,
     scope: row.scope,
+    environment: row.environment,
     prefix: row.prefix,
     createdBy: { id: row.createdById, name: row.createdByName },
     createdAt: row.createdAt.toISOString(),
@@ -63,6 +71,11 @@ export async function createApiKey(
   }
   const secret = newSecret();
   return db.transaction(async (tx) => {
+    // The environment stays until the key is written (its delete waits, then sees the key).
+    const environment =
+      input.environment === null
+        ? null
+        : await lockEnvironment(tx, by.organizationId, input.environment, 'share');
     const [row] = await tx
       .insert(apiKeys)
       .values({
@@ -74,18 +87,20 @@ export async function createApiKey(
         createdById: by.actor.id!,
         createdByName: by.actor.name,
         expiresAt: input.expiresAt === null ? null : new Date(input.expiresAt),
+        environmentId: environment?.id ?? null,
       })
       .returning();
     await recordEvent(tx, by, 'apiKey.created', { type: 'apiKey', id: row!.id, name: row!.name });
-    return { apiKey: toApiKey(row!), secret };
+    return { apiKey: toApiKey({ ...row!, environment: environment?.name ?? null }), secret };
   });
 }
 
 /** Every key of the organization, newest first: revoked and expired ones included. */
 export async function listApiKeys(db: Db, organizationId: string): Promise<ApiKeyList> {
   const rows = await db
-    .select()
+    .select(keyColumns)
     .from(apiKeys)
+    .leftJoin(environments, eq(environments.id, apiKeys.environmentId))
     .where(eq(apiKeys.organizationId, organizationId))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
   return { items: rows.map(toApiKey) };
@@ -116,6 +131,7 @@ const lookup = perDatabase((db) =>
       scope: apiKeys.scope,
       expiresAt: apiKeys.expiresAt,
       revokedAt: apiKeys.revokedAt,
+      environmentId: apiKeys.environmentId,
     })
     .from(apiKeys)
     .where(eq(apiKeys.secretHash, sql.placeholder('secretHash')))
@@ -166,6 +182,7 @@ export class ApiKeyCache {
               scope: row.scope,
               name: row.name,
               expiresAt: row.expiresAt?.getTime() ?? null,
+              environmentId: row.environmentId,
             }
           : null;
       if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();

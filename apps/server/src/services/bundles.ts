@@ -31,6 +31,7 @@ import type { z } from 'zod';
 import { AppError } from '../errors';
 import { toAgent } from './agents';
 import { activeRows, writeTransaction } from './db';
+import { refuseDeletingDeployed } from './deployments';
 import { type Attribution, type Change, recordEvent, recordRevisions } from './history';
 import { toSessionTemplate } from './sessionTemplates';
 
@@ -594,13 +595,25 @@ export async function importBundle(
   const { dryRun, prune } = input;
   const unique = uniqueNames(input.bundle);
   if (dryRun) {
-    const planned = await inSnapshot(db, async (tx) =>
-      planAll(await readState(tx, by.organizationId), unique, prune, catalog),
-    );
+    const planned = await inSnapshot(db, async (tx) => {
+      const plan = planAll(await readState(tx, by.organizationId), unique, prune, catalog);
+      await refuseDeletingDeployed(
+        tx,
+        by.organizationId,
+        plan.deleteTemplates.map((row) => row.id),
+      );
+      return plan;
+    });
     return { dryRun, applied: false, changes: planned.changes };
   }
   return writeTransaction(db, async (tx) => {
     const planned = planAll(await readState(tx, by.organizationId, true), unique, prune, catalog);
+    // Its templates are locked, so no deploy starts between this check and the write.
+    await refuseDeletingDeployed(
+      tx,
+      by.organizationId,
+      planned.deleteTemplates.map((row) => row.id),
+    );
     const writes = planned.changes.some((change) => change.action !== 'unchanged');
     if (writes) await applyPlan(tx, by, planned);
     return { dryRun, applied: writes, changes: planned.changes };

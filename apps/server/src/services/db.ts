@@ -112,3 +112,8 @@ export async function rowsByIds<T extends OwnedTable>(
     return row ? [row] : [];
   });
 }
+
+/** The rows of a `db.execute` result: postgres.js answers an array, PGlite an object with `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}

@@ -118,12 +118,16 @@ export function recordRevision<K extends HistoryKind>(
   return recordRevisions(tx, by, [{ kind, action, before, after } as Change]);
 }
 
-/** Records an audit event of a change that keeps no revision (members, API keys, imports). */
+/**
+ * Records an audit event of a change that keeps no revision (members, API keys, imports,
+ * environments; a deployment's with the deployment's `version`).
+ */
 export async function recordEvent(
   tx: Db,
   by: Attribution,
   action: AuditAction,
   resource: { type: AuditResourceType; id: string; name: string },
+  version: number | null = null,
 ): Promise<void> {
   await tx.insert(auditEvents).values({
     organizationId: by.organizationId,
@@ -134,7 +138,7 @@ export async function recordEvent(
     resourceType: resource.type,
     resourceId: resource.id,
     resourceName: resource.name,
-    version: null,
+    version,
     requestId: by.requestId,
   });
 }

@@ -3,23 +3,30 @@ import {
   type Agent,
   inOrder,
   type ModalityProfile,
+  PRODUCTION,
   profileCovers,
   profileMedia,
+  type ReleaseArm,
   renderInstructions,
   resolveValues,
   type SessionAgent,
   type SessionConfig,
   type SessionConfigInput,
   type SessionConfigOverrides,
+  type SessionTemplate,
   sessionVariables,
   type Variable,
   type VariableValue,
 } from '@switchboard/contract';
-import { agents, type Db, type SessionTemplateRow, sessionTemplates } from '@switchboard/db';
+import { agents, type Db, sessionTemplates } from '@switchboard/db';
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
-import { activeRows, perDatabase } from './db';
+import { canaryBucket } from './canary';
+import { rowsOf } from './db';
+import { withVariables } from './deployments';
+import { unknownEnvironment } from './environments';
 
 /** A `json` value as the driver hands it over: parsed already (postgres.js, PGlite) or as text. */
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
@@ -29,39 +36,137 @@ const iso = (column: string) =>
   sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /**
- * An agent (`a`) as the API's `Agent` object in SQL: every column of the table under its field
- * name (the table and `Agent` have the same fields), timestamps as ISO strings. A new column is a
- * new field here with no edit.
+ * A row of `table` under alias `alias` as the API's object in SQL: every column under its field
+ * name, timestamps as ISO strings. A new column is a new field here with no edit.
  */
-const agentJson = sql.join(
-  Object.entries(getTableColumns(agents)).map(
-    ([field, column]) =>
-      sql`${sql.raw(`'${field}'`)}, ${column.columnType === 'PgTimestamp' ? iso(`a.${column.name}`) : sql.raw(`a.${column.name}`)}`,
-  ),
-  sql`, `,
-);
+function rowJson(table: typeof agents | typeof sessionTemplates, alias: string) {
+  return sql.join(
+    Object.entries(getTableColumns(table)).map(
+      ([field, column]) =>
+        sql`${sql.raw(`'${field}'`)}, ${column.columnType === 'PgTimestamp' ? iso(`${alias}.${column.name}`) : sql.raw(`${alias}.${column.name}`)}`,
+    ),
+    sql`, `,
+  );
+}
+
+/** The template and agents a session gets, as read: the live rows, or the revisions of a release. */
+interface Served {
+  template: ServedTemplate;
+  agents: Agent[];
+}
+/** What the session config reads of a template: the same fields in a live row and in a revision's snapshot. */
+type ServedTemplate = Pick<
+  SessionTemplate,
+  | 'id'
+  | 'version'
+  | 'name'
+  | 'agentIds'
+  | 'initialAgentId'
+  | 'modalityProfile'
+  | 'enabledPanels'
+  | 'maxDurationSeconds'
+  | 'idleTimeoutSeconds'
+> & { configVersion?: number };
+
+/** Which environment a call reads: by name, or (a bound key's default) by id. */
+interface EnvironmentChoice {
+  name: string | null;
+  id: string | null;
+}
+
+/** The environment asked for, and the release of the template it serves to a session in `bucket`. */
+const releaseQuery = (chosen: EnvironmentChoice, organizationId: string, id: string, bucket: number) => sql`
+  select e.id, e.name, e.follows_latest,
+    d.arm, d.template_version, d.agent_versions,
+    case when e.follows_latest
+      then (select t.config_version from session_templates t
+            where t.organization_id = ${organizationId} and t.id = ${id} and t.is_active)
+    end as config_version
+  from environments e
+  left join lateral (
+    select case when d.canary_percent is not null and ${bucket}::int < d.canary_percent then 'canary' else 'stable' end as arm,
+      case when d.canary_percent is not null and ${bucket}::int < d.canary_percent
+        then d.canary_template_version else d.stable_template_version end as template_version,
+      case when d.canary_percent is not null and ${bucket}::int < d.canary_percent
+        then d.canary_agent_versions else d.stable_agent_versions end as agent_versions
+    from deployments d
+    where d.environment_id = e.id and d.template_id = ${id} and not e.follows_latest
+  ) d on true
+  where e.organization_id = ${organizationId} and (e.name = ${chosen.name} or e.id = ${chosen.id}::uuid)`;
 
 /**
- * The template with the full definition of each of its agents, in its order: one prepared
- * statement, one round trip. The agents are built as the API's `Agent` objects in SQL.
+ * The environment, its release of the template for the session, and the template with the full
+ * definition of each of its agents in order: one statement, one round trip. An environment that
+ * follows latest reads the live rows; another reads the revisions its release names (the agents
+ * at exactly the versions it pinned), so nothing is copied and nothing edited since shows.
  */
-const templateWithAgents = perDatabase((db) =>
-  db
-    .select({
-      template: sessionTemplates,
-      agents: sql<Agent[]>`coalesce((
-        select json_agg(json_build_object(${agentJson}
-        ) order by array_position(${sessionTemplates.agentIds}, a.id))
-        from agents a
-        where a.organization_id = ${sessionTemplates.organizationId} and a.id = any(${sessionTemplates.agentIds})
-          and a.is_active
-      ), '[]'::json)`.mapWith(json<Agent[]>),
-    })
-    .from(sessionTemplates)
-    .where(activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')))
-    .limit(1)
-    .prepare('session_config'),
-);
+const servedQuery = (chosen: EnvironmentChoice, organizationId: string, id: string, bucket: number) => sql`
+  with r as (${releaseQuery(chosen, organizationId, id, bucket)})
+  select r.*, case
+    when r.follows_latest then (
+      select json_build_object('template', json_build_object(${rowJson(sessionTemplates, 't')}),
+        'agents', coalesce((
+          select json_agg(json_build_object(${rowJson(agents, 'a')}) order by array_position(t.agent_ids, a.id))
+          from agents a
+          where a.organization_id = t.organization_id and a.id = any(t.agent_ids) and a.is_active
+        ), '[]'::json))
+      from session_templates t
+      where t.organization_id = ${organizationId} and t.id = ${id} and t.is_active)
+    when r.template_version is not null then (
+      select json_build_object('template', tr.snapshot,
+        'agents', coalesce((
+          select json_agg(ar.snapshot order by ids.n)
+          from jsonb_array_elements_text(tr.snapshot -> 'agentIds') with ordinality ids(agent_id, n)
+          join revisions ar on ar.resource_id = ids.agent_id::uuid
+            and ar.version = (r.agent_versions ->> ids.agent_id)::int
+            and ar.organization_id = ${organizationId} and ar.resource_type = 'agent'
+        ), '[]'::json))
+      from revisions tr
+      where tr.resource_id = ${id} and tr.version = r.template_version
+        and tr.organization_id = ${organizationId} and tr.resource_type = 'sessionTemplate')
+  end as served
+  from r`;
+
+interface ReleaseRow {
+  id: string;
+  name: string;
+  follows_latest: boolean;
+  arm: 'stable' | 'canary' | null;
+  template_version: number | null;
+  agent_versions: Record<string, number> | string | null;
+  config_version: number | null;
+}
+
+/** The environment a call reads: the one asked for, else the key's, else production. */
+function chooseEnvironment(actor: Actor, asked: string | undefined): EnvironmentChoice {
+  if (asked !== undefined) return { name: asked, id: null };
+  if (actor.kind === 'apiKey' && actor.environmentId !== null) return { name: null, id: actor.environmentId };
+  return { name: PRODUCTION, id: null };
+}
+
+/** What a call may read of the environment row: 404 when unknown, 403 for a key bound to another. */
+function checkEnvironment<T extends ReleaseRow>(
+  actor: Actor,
+  chosen: EnvironmentChoice,
+  row: T | undefined,
+): T {
+  if (!row) throw unknownEnvironment(chosen.name ?? 'bound to this key');
+  if (actor.kind === 'apiKey' && actor.environmentId !== null && row.id !== actor.environmentId) {
+    throw new AppError(
+      'FORBIDDEN',
+      `This API key is bound to another environment; it cannot read ${row.name}`,
+    );
+  }
+  return row;
+}
+
+/** What a session gets, from the release row: which release, by which arm, and the tag of the answer. */
+function releaseOf(
+  row: ReleaseRow,
+): { arm: ReleaseArm; templateVersion: number; agentVersions: Record<string, number> } | null {
+  if (row.follows_latest || row.template_version === null || row.arm === null) return null;
+  return { arm: row.arm, templateVersion: row.template_version, agentVersions: json(row.agent_versions) };
+}
 
 type Issue = { path: string[]; message: string };
 
@@ -74,7 +179,7 @@ function mediaWithin(narrower: ModalityProfile, wider: ModalityProfile): boolean
 
 /** One issue per offender of the rule that overrides only narrow the template. */
 function overrideIssues(
-  template: SessionTemplateRow,
+  template: ServedTemplate,
   agents: Agent[],
   overrides: SessionConfigOverrides,
 ): Issue[] {
@@ -124,37 +229,43 @@ function overrideIssues(
 }
 
 /**
- * The tag of a session config: the template's `config_version` (which triggers move on every change
- * of the template or of any of its agents) and the overrides.
+ * The tag of a session config: what it serves (the environment, and the template's
+ * `config_version`, which triggers move on every change of the template or of any of its agents,
+ * or the release and its arm), the overrides and the variable values sent.
  */
 function etagOf(
-  template: { id: string; configVersion: number },
+  templateId: string,
+  environment: string,
+  served: number | { arm: ReleaseArm; templateVersion: number; agentVersions: Record<string, number> },
   overrides: SessionConfigOverrides,
   variables?: Record<string, unknown>,
 ): string {
   // Values sent render into the answer, so they are part of its tag (a GET sends none).
-  const made = [template.id, template.configVersion, overrides, ...(variables ? [variables] : [])];
+  const made = [templateId, environment, served, overrides, ...(variables ? [variables] : [])];
   return createHash('sha256').update(JSON.stringify(made)).digest('base64url').slice(0, 27);
 }
 
-/** Only what the tag is made of: what a revalidation (`If-None-Match`) needs, one integer. */
-const configVersion = perDatabase((db) =>
-  db
-    .select({ id: sessionTemplates.id, configVersion: sessionTemplates.configVersion })
-    .from(sessionTemplates)
-    .where(activeRows(sessionTemplates, sql.placeholder('organizationId'), sql.placeholder('id')))
-    .limit(1)
-    .prepare('session_config_version'),
-);
-
 /**
- * The current tag of a template's session config without overrides, from its `config_version`
- * alone (a revalidation that matches answers 304 without reading the agents); null when there is no
- * such active template.
+ * The current tag of a template's session config without overrides (what a revalidation,
+ * `If-None-Match`, compares), from the environment and its release alone, without reading the
+ * template or its agents; null when the call would not answer 200 (the procedure then answers).
  */
-export async function currentConfigEtag(db: Db, organizationId: string, id: string): Promise<string | null> {
-  const [row] = await configVersion(db).execute({ organizationId, id });
-  return row ? etagOf(row, {}) : null;
+export async function currentConfigEtag(
+  db: Db,
+  actor: Actor,
+  input: { id: string; environment?: string; sessionKey?: string },
+): Promise<string | null> {
+  const chosen = chooseEnvironment(actor, input.environment);
+  const [row] = rowsOf<ReleaseRow>(
+    await db.execute(
+      releaseQuery(chosen, actor.organizationId, input.id, canaryBucket(input.id, input.sessionKey)),
+    ),
+  );
+  if (!row || (actor.kind === 'apiKey' && actor.environmentId !== null && row.id !== actor.environmentId))
+    return null;
+  const release = releaseOf(row);
+  if (release) return etagOf(input.id, row.name, release, {});
+  return row.config_version === null ? null : etagOf(input.id, row.name, row.config_version, {});
 }
 
 const OVERRIDABLE = [
@@ -179,12 +290,27 @@ void everyOverrideListed;
  */
 export async function sessionConfig(
   db: Db,
-  organizationId: string,
+  actor: Actor,
   input: z.output<typeof SessionConfigInput>,
 ): Promise<SessionConfig> {
-  const [row] = await templateWithAgents(db).execute({ organizationId, id: input.id });
-  if (!row) throw notFound('Session template', input.id);
-  const { template, agents } = row;
+  const chosen = chooseEnvironment(actor, input.environment);
+  const [found] = rowsOf<ReleaseRow & { served: Served | string | null }>(
+    await db.execute(
+      servedQuery(chosen, actor.organizationId, input.id, canaryBucket(input.id, input.sessionKey)),
+    ),
+  );
+  const row = checkEnvironment(actor, chosen, found);
+  const release = releaseOf(row);
+  if (!row.follows_latest && !release) {
+    throw new AppError('NOT_FOUND', `Session template ${input.id} is not deployed to ${row.name}`, {
+      reason: 'notDeployed',
+    });
+  }
+  if (row.served === null) throw notFound('Session template', input.id);
+  const served = json<Served>(row.served);
+  const template = served.template;
+  // An agent revision written before variables existed has none.
+  const agents = served.agents.map(withVariables);
   const overrides = input.overrides ?? {};
   const issues = overrideIssues(template, agents, overrides);
   if (issues.length) {
@@ -199,6 +325,8 @@ export async function sessionConfig(
   const declared = sessionVariables(agents).map(inOrder);
   const rendered = renderAgents(agents, declared, input.variables);
   const modalityProfile = overrides.modalityProfile ?? template.modalityProfile;
+  const agentVersions =
+    release?.agentVersions ?? Object.fromEntries(agents.map((agent) => [agent.id, agent.version]));
   return {
     templateId: template.id,
     templateVersion: template.version,
@@ -212,7 +340,9 @@ export async function sessionConfig(
     agents: rendered,
     variables: declared,
     overridden: OVERRIDABLE.filter((field) => overrides[field] !== undefined),
-    etag: etagOf(template, overrides, input.variables),
+    environment: row.name,
+    release: { templateVersion: template.version, agentVersions, arm: release?.arm ?? 'latest' },
+    etag: etagOf(template.id, row.name, release ?? template.configVersion!, overrides, input.variables),
   };
 }
 

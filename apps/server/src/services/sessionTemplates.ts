@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import { AppError, checkVersion, notFound } from '../errors';
 import { lockAgentFacts } from './agents';
 import { activeRows, RetryTransaction, rowsByIds, writeTransaction } from './db';
+import { refuseDeletingDeployed } from './deployments';
 import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
 
@@ -193,6 +194,8 @@ export async function deleteSessionTemplate(db: Db, by: Attribution, id: string)
   await writeTransaction(db, async (tx) => {
     const current = await lockTemplate(tx, by.organizationId, id, 'active');
     if (!current) throw notFound('Session template', id);
+    // Deploys lock the template FOR SHARE, so none can start between this check and the delete.
+    await refuseDeletingDeployed(tx, by.organizationId, [id]);
     await writeLocked(tx, by, 'deleted', current, { isActive: false });
   });
 }

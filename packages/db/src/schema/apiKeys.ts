@@ -2,6 +2,7 @@ import { API_KEY_SCOPES } from '@switchboard/contract';
 import { sql } from 'drizzle-orm';
 import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { literals } from './columns';
+import { environments } from './environments';
 import { organizations, users } from './organizations';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
@@ -32,6 +33,11 @@ export const apiKeys = pgTable(
     /** Who revoked the key (null while it is not revoked), with their name as it was then. */
     revokedById: uuid('revoked_by_id').references(() => users.id),
     revokedByName: text('revoked_by_name'),
+    /**
+     * The environment the key is bound to (null: none). An environment with unrevoked keys bound to
+     * it cannot be deleted; a revoked key's binding goes with it.
+     */
+    environmentId: uuid('environment_id').references(() => environments.id, { onDelete: 'set null' }),
   },
   (t) => [
     uniqueIndex('api_keys_secret_hash_key').on(t.secretHash),

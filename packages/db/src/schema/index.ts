@@ -1,5 +1,6 @@
 export * from './agents';
 export * from './apiKeys';
+export * from './environments';
 export * from './history';
 export * from './idempotency';
 export * from './organizations';

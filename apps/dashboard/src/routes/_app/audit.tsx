@@ -18,6 +18,8 @@ const RESOURCE_LABELS: Record<(typeof AUDIT_RESOURCE_TYPES)[number], string> = {
   member: 'Members',
   apiKey: 'API keys',
   config: 'Imports',
+  environment: 'Environments',
+  deployment: 'Deployments',
 };
 
 export const Route = createFileRoute('/_app/audit')({

@@ -1,0 +1,185 @@
+import {
+  CreateEnvironmentInput,
+  DeployInput,
+  Deployment,
+  DeploymentInput,
+  DeploymentListInput,
+  DeploymentPage,
+  Environment,
+  EnvironmentInput,
+  EnvironmentList,
+  PromoteInput,
+  PromotionPlan,
+  UpdateEnvironmentInput,
+} from '@switchboard/contract';
+import type { Actor } from '../context';
+import * as deployments from '../services/deployments';
+import * as environments from '../services/environments';
+import type { Attribution } from '../services/history';
+import { adminProcedure, authenticatedProcedure, router } from '../trpc';
+
+const tag = 'environments';
+const path = '/environments/{environment}';
+const deploymentPath = `${path}/deployments/{templateId}`;
+
+/** Who deploys: the change's attribution and, for a key bound to an environment, that environment. */
+const deployer = (ctx: { actor: Actor; by: Attribution }): deployments.Deployer => ({
+  ...ctx.by,
+  boundTo: ctx.actor.kind === 'apiKey' ? ctx.actor.environmentId : null,
+});
+
+/** Environments: managed by admins (users, not keys), read by every member and key. */
+export const environmentsRouter = router({
+  list: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      rest: {
+        method: 'GET',
+        path: '/environments',
+        tag,
+        summary: "The organization's environments, production first",
+        output: EnvironmentList,
+      },
+    })
+    .query(({ ctx }) => environments.listEnvironments(ctx.db, ctx.actor.organizationId)),
+
+  create: adminProcedure
+    .meta({
+      rest: {
+        method: 'POST',
+        path: '/environments',
+        status: 201,
+        tag,
+        summary: 'Create an environment (at most 10)',
+        output: Environment,
+        conflict: 'the name is taken, or the organization has 10 environments',
+      },
+    })
+    .input(CreateEnvironmentInput)
+    .mutation(({ ctx, input }) => environments.createEnvironment(ctx.db, ctx.by, input)),
+
+  update: adminProcedure
+    .meta({
+      rest: {
+        method: 'PUT',
+        path,
+        tag,
+        summary:
+          'Rename an environment or switch followsLatest (on: its deployments are dropped; off: the current session of every template is deployed)',
+        output: Environment,
+        conflict: 'production cannot be renamed, or the name is taken',
+      },
+    })
+    .input(UpdateEnvironmentInput)
+    .mutation(({ ctx, input }) => environments.updateEnvironment(ctx.db, ctx.by, input)),
+
+  delete: adminProcedure
+    .meta({
+      rest: {
+        method: 'DELETE',
+        path,
+        status: 204,
+        tag,
+        summary: 'Delete an environment and its deployments',
+        conflict: 'production cannot be deleted, or API keys are bound to it (`details.apiKeyIds`)',
+      },
+    })
+    .input(EnvironmentInput)
+    .mutation(({ ctx, input }) => environments.deleteEnvironment(ctx.db, ctx.by, input.environment)),
+});
+
+/** What each environment serves: deploy, canary, promote, undeploy (admins and write keys). */
+export const deploymentsRouter = router({
+  list: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      rest: {
+        method: 'GET',
+        path: `${path}/deployments`,
+        tag,
+        summary: "An environment's deployments, the most recently changed first",
+        output: DeploymentPage,
+      },
+    })
+    .input(DeploymentListInput)
+    .query(({ ctx, input }) => deployments.listDeployments(ctx.db, ctx.actor.organizationId, input)),
+
+  deploy: adminProcedure
+    .meta({
+      keys: 'write',
+      rest: {
+        method: 'PUT',
+        path: deploymentPath,
+        tag,
+        summary:
+          'Deploy a release of a template (default: the session as it stands now), as the stable or as a canary',
+        output: Deployment,
+        conflict:
+          'the environment follows latest, a canary has no stable to go beside, or `version` is not the current one (`details.currentVersion`)',
+      },
+    })
+    .input(DeployInput)
+    .mutation(({ ctx, input }) => deployments.deploy(ctx.db, deployer(ctx), input)),
+
+  promoteCanary: adminProcedure
+    .meta({
+      keys: 'write',
+      rest: {
+        method: 'POST',
+        path: `${deploymentPath}/promote-canary`,
+        tag,
+        summary: 'The canary becomes the stable',
+        output: Deployment,
+        conflict: 'there is no canary',
+      },
+    })
+    .input(DeploymentInput)
+    .mutation(({ ctx, input }) => deployments.endCanary(ctx.db, deployer(ctx), input, 'promote')),
+
+  abortCanary: adminProcedure
+    .meta({
+      keys: 'write',
+      rest: {
+        method: 'DELETE',
+        path: `${deploymentPath}/canary`,
+        tag,
+        summary: 'End the canary; the stable serves every session',
+        output: Deployment,
+        conflict: 'there is no canary',
+      },
+    })
+    .input(DeploymentInput)
+    .mutation(({ ctx, input }) => deployments.endCanary(ctx.db, deployer(ctx), input, 'abort')),
+
+  undeploy: adminProcedure
+    .meta({
+      keys: 'write',
+      rest: {
+        method: 'DELETE',
+        path: deploymentPath,
+        status: 204,
+        tag,
+        summary: "Remove a template's deployment from an environment",
+        conflict: 'the environment follows latest',
+      },
+    })
+    .input(DeploymentInput)
+    .mutation(({ ctx, input }) => deployments.undeploy(ctx.db, deployer(ctx), input)),
+
+  promote: adminProcedure
+    .meta({
+      keys: 'write',
+      rest: {
+        method: 'POST',
+        path: `${path}/promote`,
+        tag,
+        summary:
+          "Copy another environment's stable releases here, all or nothing (a plan first, with dryRun)",
+        output: PromotionPlan,
+        conflict:
+          '`from` does not serve a listed template (`details.templateIds`), or the target follows latest',
+      },
+    })
+    .input(PromoteInput)
+    .mutation(({ ctx, input }) => deployments.promote(ctx.db, deployer(ctx), input)),
+});

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { Id, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, PositiveInt4, pageOf, Timestamp, text } from './common';
+import { ChangeActor, FieldChange } from './history';
+
+/** Every organization has it from the start; it cannot be renamed or deleted. */
+export const PRODUCTION = 'production';
+/** The most environments one organization may have. */
+export const ENVIRONMENTS_MAX = 10;
+
+/** An environment's name: 1..40 of `a-z`, `0-9` and `-`. */
+export const EnvironmentName = z
+  .string()
+  .regex(/^[a-z0-9-]{1,40}$/, 'Must be 1..40 characters of a-z, 0-9 and -');
+
+/**
+ * Where runtimes read session config from (API.md "Environments and deployments"). One that
+ * follows latest serves the current version of every template and agent; another serves only what
+ * was deployed to it.
+ */
+export const Environment = z
+  .object({
+    id: Id,
+    name: z.string(),
+    followsLatest: z.boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Environment' });
+export type Environment = z.infer<typeof Environment>;
+
+export const EnvironmentList = z.object({ items: z.array(Environment) }).meta({ id: 'EnvironmentList' });
+export type EnvironmentList = z.infer<typeof EnvironmentList>;
+
+export const CreateEnvironmentInput = z
+  .strictObject({ name: EnvironmentName, followsLatest: z.boolean().default(false) })
+  .meta({ id: 'CreateEnvironmentInput' });
+export type CreateEnvironmentInput = z.input<typeof CreateEnvironmentInput>;
+
+/** An environment by name (in REST, the `{environment}` of the path). */
+export const EnvironmentInput = z.strictObject({ environment: EnvironmentName });
+
+export const UpdateEnvironmentInput = z
+  .strictObject({
+    environment: EnvironmentName,
+    /** The new name. */
+    name: EnvironmentName.optional(),
+    followsLatest: z.boolean().optional(),
+  })
+  .meta({ id: 'UpdateEnvironmentInput' });
+export type UpdateEnvironmentInput = z.input<typeof UpdateEnvironmentInput>;
+
+/**
+ * What one session is made of: a template revision and the exact agent versions it runs with
+ * (`{ [agentId]: version }`). It never changes, whatever is edited afterwards.
+ */
+export const Release = z
+  .object({ templateVersion: z.int(), agentVersions: z.record(z.string(), z.int()) })
+  .meta({ id: 'Release' });
+export type Release = z.infer<typeof Release>;
+
+export const CanaryRelease = Release.extend({ percent: z.int().min(1).max(99) }).meta({
+  id: 'CanaryRelease',
+});
+export type CanaryRelease = z.infer<typeof CanaryRelease>;
+
+/** What one environment serves for one template: a stable release and, for a share of sessions, a canary. */
+export const Deployment = z
+  .object({
+    environment: z.string(),
+    templateId: Id,
+    templateName: z.string(),
+    /** Counts the deployment's changes; send it back to change it safely. */
+    version: z.int(),
+    stable: Release,
+    canary: CanaryRelease.nullable(),
+    deployedBy: ChangeActor,
+    deployedAt: Timestamp,
+    note: z.string().nullable(),
+  })
+  .meta({ id: 'Deployment' });
+export type Deployment = z.infer<typeof Deployment>;
+
+export const DeploymentPage = pageOf(Deployment).meta({ id: 'DeploymentPage' });
+export type DeploymentPage = z.infer<typeof DeploymentPage>;
+
+export const DeploymentListInput = z.strictObject({
+  environment: EnvironmentName,
+  limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
+  cursor: text().min(1).max(200).optional(),
+});
+export type DeploymentListInput = z.input<typeof DeploymentListInput>;
+
+/** One deployment: an environment's, of one template. */
+export const DeploymentInput = z.strictObject({ environment: EnvironmentName, templateId: Id });
+
+export const DeployInput = z
+  .strictObject({
+    environment: EnvironmentName,
+    templateId: Id,
+    /** The revision to deploy, with the agent versions it pinned; omitted: the session as it stands now. */
+    templateVersion: PositiveInt4.optional(),
+    /** Deploy as the canary for this share of sessions, keeping the stable. */
+    canaryPercent: z.int().min(1).max(99).optional(),
+    note: text().max(1000).optional(),
+    /** The deployment's current version, when changing it safely. */
+    version: PositiveInt4.optional(),
+  })
+  .meta({ id: 'DeployInput' });
+export type DeployInput = z.input<typeof DeployInput>;
+
+export const PromoteInput = z
+  .strictObject({
+    /** The target environment. */
+    environment: EnvironmentName,
+    /** The environment whose stable releases are copied. */
+    from: EnvironmentName,
+    /** Only these templates (default: every template deployed in `from`). */
+    templateIds: z.array(Id).min(1).max(1000).optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .meta({ id: 'PromoteInput' });
+export type PromoteInput = z.input<typeof PromoteInput>;
+
+/** What a promotion changes in one template's release: its settings and each agent that moves. */
+export const PromotionChange = z
+  .object({
+    templateId: Id,
+    templateName: z.string(),
+    from: Release.nullable(),
+    to: Release,
+    /** The template's settings that change (as in revisions). */
+    fields: z.array(FieldChange),
+    /** Every agent whose version changes (added: `fromVersion` null; removed: `toVersion` null). */
+    agents: z.array(
+      z.object({
+        agentId: Id,
+        name: z.string(),
+        fromVersion: z.int().nullable(),
+        toVersion: z.int().nullable(),
+        fields: z.array(FieldChange),
+      }),
+    ),
+  })
+  .meta({ id: 'PromotionChange' });
+export type PromotionChange = z.infer<typeof PromotionChange>;
+
+export const PromotionPlan = z
+  .object({ dryRun: z.boolean(), applied: z.boolean(), changes: z.array(PromotionChange) })
+  .meta({ id: 'PromotionPlan' });
+export type PromotionPlan = z.infer<typeof PromotionPlan>;
+
+/** Which release serves a session: the current one (an environment that follows latest), the stable or the canary. */
+export const RELEASE_ARMS = ['latest', 'stable', 'canary'] as const;
+export type ReleaseArm = (typeof RELEASE_ARMS)[number];

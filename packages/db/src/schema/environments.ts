@@ -1,0 +1,86 @@
+import { ACTOR_TYPES } from '@switchboard/contract';
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { literals, timestamps } from './columns';
+import { organizations } from './organizations';
+import { sessionTemplates } from './sessionTemplates';
+
+/**
+ * Where runtimes read session config from (API.md "Environments and deployments"). Every
+ * organization has `production` (a trigger adds it to every new organization; migration 0014 to
+ * the existing ones).
+ */
+export const environments = pgTable(
+  'environments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    followsLatest: boolean('follows_latest').notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('environments_organization_name_key').on(t.organizationId, t.name),
+    check('environments_name_check', sql`${t.name} ~ '^[a-z0-9-]{1,40}$'`),
+  ],
+);
+
+/**
+ * What one environment serves for one template: the stable release and, for `canary_percent` of
+ * sessions, a canary. A release is a template revision with the agent versions it runs
+ * (`{ agentId: version }`), read from the revision tables: nothing is copied.
+ */
+export const deployments = pgTable(
+  'deployments',
+  {
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    templateId: uuid('template_id')
+      .notNull()
+      .references(() => sessionTemplates.id),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    version: integer('version').notNull().default(1),
+    stableTemplateVersion: integer('stable_template_version').notNull(),
+    stableAgentVersions: jsonb('stable_agent_versions').$type<Record<string, number>>().notNull(),
+    canaryTemplateVersion: integer('canary_template_version'),
+    canaryAgentVersions: jsonb('canary_agent_versions').$type<Record<string, number>>(),
+    canaryPercent: integer('canary_percent'),
+    deployedByType: text('deployed_by_type', { enum: ACTOR_TYPES }).notNull(),
+    deployedById: uuid('deployed_by_id'),
+    deployedByName: text('deployed_by_name').notNull(),
+    deployedAt: timestamp('deployed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    note: text('note'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.environmentId, t.templateId] }),
+    // Which environments a template is deployed to (asked before it is deleted).
+    index('deployments_template_idx').on(t.templateId),
+    check(
+      'deployments_canary_check',
+      sql`(${t.canaryPercent} is null and ${t.canaryTemplateVersion} is null and ${t.canaryAgentVersions} is null)
+        or (${t.canaryPercent} between 1 and 99 and ${t.canaryTemplateVersion} is not null and ${t.canaryAgentVersions} is not null)`,
+    ),
+    check('deployments_version_check', sql`${t.version} > 0`),
+    check('deployments_deployed_by_type_check', sql`${t.deployedByType} in (${literals(ACTOR_TYPES)})`),
+  ],
+);
+
+export type EnvironmentRow = typeof environments.$inferSelect;
+export type DeploymentRow = typeof deployments.$inferSelect;
