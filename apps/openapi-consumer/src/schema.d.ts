@@ -396,7 +396,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What the session runtime reads at session start (ETag; If-None-Match → 304)
+         * What the session runtime reads at session start, from an environment's release (ETag; If-None-Match → 304)
          * @description tRPC: `sessionTemplates.config`. Access: member, or an API key with the read scope.
          */
         get: operations["sessionTemplates_config"];
@@ -406,6 +406,158 @@ export interface paths {
          * @description tRPC: `sessionTemplates.config`. Access: member, or an API key with the read scope.
          */
         post: operations["sessionTemplates_configWithOverrides"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's environments, production first
+         * @description tRPC: `environments.list`. Access: member, or an API key with the read scope.
+         */
+        get: operations["environments_list"];
+        put?: never;
+        /**
+         * Create an environment (at most 10)
+         * @description tRPC: `environments.create`. Access: admin.
+         */
+        post: operations["environments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rename an environment or switch followsLatest (on: its deployments are dropped; off: the current session of every template is deployed)
+         * @description tRPC: `environments.update`. Access: admin.
+         */
+        put: operations["environments_update"];
+        post?: never;
+        /**
+         * Delete an environment and its deployments
+         * @description tRPC: `environments.delete`. Access: admin.
+         */
+        delete: operations["environments_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An environment's deployments, the most recently changed first
+         * @description tRPC: `deployments.list`. Access: member, or an API key with the read scope.
+         */
+        get: operations["deployments_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}/deployments/{templateId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Deploy a release of a template (default: the session as it stands now), as the stable or as a canary
+         * @description tRPC: `deployments.deploy`. Access: admin, or an API key with the write scope.
+         */
+        put: operations["deployments_deploy"];
+        post?: never;
+        /**
+         * Remove a template's deployment from an environment
+         * @description tRPC: `deployments.undeploy`. Access: admin, or an API key with the write scope.
+         */
+        delete: operations["deployments_undeploy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}/deployments/{templateId}/promote-canary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The canary becomes the stable
+         * @description tRPC: `deployments.promoteCanary`. Access: admin, or an API key with the write scope.
+         */
+        post: operations["deployments_promoteCanary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}/deployments/{templateId}/canary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End the canary; the stable serves every session
+         * @description tRPC: `deployments.abortCanary`. Access: admin, or an API key with the write scope.
+         */
+        delete: operations["deployments_abortCanary"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy another environment's stable releases here, all or nothing (a plan first, with dryRun)
+         * @description tRPC: `deployments.promote`. Access: admin, or an API key with the write scope.
+         */
+        post: operations["deployments_promote"];
         delete?: never;
         options?: never;
         head?: never;
@@ -867,7 +1019,8 @@ export interface components {
          *       "expiresAt": null,
          *       "lastUsedAt": "2026-11-29T09:30:00.000Z",
          *       "revokedAt": null,
-         *       "revokedBy": null
+         *       "revokedBy": null,
+         *       "environment": "production"
          *     }
          */
         ApiKey: {
@@ -878,6 +1031,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             scope: "read" | "write";
+            environment: string | null;
             prefix: string;
             createdBy: {
                 /** Format: uuid */
@@ -912,7 +1066,8 @@ export interface components {
          *           "expiresAt": null,
          *           "lastUsedAt": "2026-11-29T09:30:00.000Z",
          *           "revokedAt": null,
-         *           "revokedBy": null
+         *           "revokedBy": null,
+         *           "environment": "production"
          *         }
          *       ]
          *     }
@@ -946,10 +1101,10 @@ export interface components {
             at: string;
             actor: components["schemas"]["ChangeActor"];
             /** @enum {string} */
-            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported";
+            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed";
             resource: {
                 /** @enum {string} */
-                type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config";
+                type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment";
                 /** Format: uuid */
                 id: string;
                 name: string;
@@ -1129,6 +1284,23 @@ export interface components {
         };
         /**
          * @example {
+         *       "templateVersion": 2,
+         *       "agentVersions": {
+         *         "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *       },
+         *       "percent": 10
+         *     }
+         */
+        CanaryRelease: {
+            templateVersion: number;
+            agentVersions: {
+                [key: string]: number;
+            };
+            percent: number;
+        };
+        /**
+         * @example {
          *       "models": [
          *         {
          *           "id": "gpt-4.1-mini",
@@ -1240,7 +1412,8 @@ export interface components {
          * @example {
          *       "name": "Session runtime (production)",
          *       "scope": "read",
-         *       "expiresAt": null
+         *       "expiresAt": null,
+         *       "environment": "production"
          *     }
          */
         CreateApiKeyInput: {
@@ -1249,6 +1422,8 @@ export interface components {
             scope: "read" | "write";
             /** @description Default: `null`. */
             expiresAt?: string | null;
+            /** @description Default: `null`. */
+            environment?: string | null;
         };
         /**
          * @example {
@@ -1266,7 +1441,8 @@ export interface components {
          *         "expiresAt": null,
          *         "lastUsedAt": "2026-11-29T09:30:00.000Z",
          *         "revokedAt": null,
-         *         "revokedBy": null
+         *         "revokedBy": null,
+         *         "environment": "production"
          *       },
          *       "secret": "sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5"
          *     }
@@ -1274,6 +1450,17 @@ export interface components {
         CreatedApiKey: {
             apiKey: components["schemas"]["ApiKey"];
             secret: string;
+        };
+        /**
+         * @example {
+         *       "name": "staging",
+         *       "followsLatest": false
+         *     }
+         */
+        CreateEnvironmentInput: {
+            name: string;
+            /** @description Default: `false`. */
+            followsLatest?: boolean;
         };
         /**
          * @example {
@@ -1310,6 +1497,144 @@ export interface components {
             maxDurationSeconds?: number | null;
             /** @description Default: `300`. */
             idleTimeoutSeconds?: number;
+        };
+        /**
+         * @example {
+         *       "templateVersion": 2,
+         *       "canaryPercent": 10,
+         *       "note": "Shorter greeting for 10% of sessions",
+         *       "version": 2
+         *     }
+         */
+        DeployInput: {
+            templateVersion?: number;
+            canaryPercent?: number;
+            note?: string;
+            version?: number;
+        };
+        /**
+         * @example {
+         *       "environment": "production",
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "templateName": "Default Coding Interview",
+         *       "version": 3,
+         *       "stable": {
+         *         "templateVersion": 1,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "canary": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         },
+         *         "percent": 10
+         *       },
+         *       "deployedBy": {
+         *         "type": "user",
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "deployedAt": "2026-11-29T09:30:00.000Z",
+         *       "note": "Shorter greeting for 10% of sessions"
+         *     }
+         */
+        Deployment: {
+            environment: string;
+            /** Format: uuid */
+            templateId: string;
+            templateName: string;
+            version: number;
+            stable: components["schemas"]["Release"];
+            canary: components["schemas"]["CanaryRelease"] | null;
+            deployedBy: components["schemas"]["ChangeActor"];
+            /** Format: date-time */
+            deployedAt: string;
+            note: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "environment": "production",
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "templateName": "Default Coding Interview",
+         *           "version": 3,
+         *           "stable": {
+         *             "templateVersion": 1,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           },
+         *           "canary": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             },
+         *             "percent": 10
+         *           },
+         *           "deployedBy": {
+         *             "type": "user",
+         *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *             "name": "Demo Admin"
+         *           },
+         *           "deployedAt": "2026-11-29T09:30:00.000Z",
+         *           "note": "Shorter greeting for 10% of sessions"
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        DeploymentPage: {
+            items: components["schemas"]["Deployment"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
+         *       "name": "staging",
+         *       "followsLatest": false,
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        Environment: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            followsLatest: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+         *           "name": "production",
+         *           "followsLatest": true,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         },
+         *         {
+         *           "id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
+         *           "name": "staging",
+         *           "followsLatest": false,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        EnvironmentList: {
+            items: components["schemas"]["Environment"][];
         };
         /**
          * @example {
@@ -1506,6 +1831,144 @@ export interface components {
         };
         /**
          * @example {
+         *       "from": "staging",
+         *       "dryRun": true
+         *     }
+         */
+        PromoteInput: {
+            from: string;
+            templateIds?: string[];
+            /** @description Default: `false`. */
+            dryRun?: boolean;
+        };
+        /**
+         * @example {
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "templateName": "Default Coding Interview",
+         *       "from": {
+         *         "templateVersion": 1,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "to": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "fields": [
+         *         {
+         *           "field": "idleTimeoutSeconds",
+         *           "before": 300,
+         *           "after": 120
+         *         }
+         *       ],
+         *       "agents": [
+         *         {
+         *           "agentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "name": "Triage Agent",
+         *           "fromVersion": 1,
+         *           "toVersion": 2,
+         *           "fields": [
+         *             {
+         *               "field": "voice",
+         *               "before": "alloy",
+         *               "after": "verse"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        PromotionChange: {
+            /** Format: uuid */
+            templateId: string;
+            templateName: string;
+            from: components["schemas"]["Release"] | null;
+            to: components["schemas"]["Release"];
+            fields: components["schemas"]["FieldChange"][];
+            agents: {
+                /** Format: uuid */
+                agentId: string;
+                name: string;
+                fromVersion: number | null;
+                toVersion: number | null;
+                fields: components["schemas"]["FieldChange"][];
+            }[];
+        };
+        /**
+         * @example {
+         *       "dryRun": true,
+         *       "applied": false,
+         *       "changes": [
+         *         {
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "templateName": "Default Coding Interview",
+         *           "from": {
+         *             "templateVersion": 1,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           },
+         *           "to": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           },
+         *           "fields": [
+         *             {
+         *               "field": "idleTimeoutSeconds",
+         *               "before": 300,
+         *               "after": 120
+         *             }
+         *           ],
+         *           "agents": [
+         *             {
+         *               "agentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *               "name": "Triage Agent",
+         *               "fromVersion": 1,
+         *               "toVersion": 2,
+         *               "fields": [
+         *                 {
+         *                   "field": "voice",
+         *                   "before": "alloy",
+         *                   "after": "verse"
+         *                 }
+         *               ]
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        PromotionPlan: {
+            dryRun: boolean;
+            applied: boolean;
+            changes: components["schemas"]["PromotionChange"][];
+        };
+        /**
+         * @example {
+         *       "templateVersion": 1,
+         *       "agentVersions": {
+         *         "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *       }
+         *     }
+         */
+        Release: {
+            templateVersion: number;
+            agentVersions: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * @example {
          *       "toVersion": 1,
          *       "version": 2
          *     }
@@ -1646,6 +2109,15 @@ export interface components {
          *       ],
          *       "variables": [],
          *       "overridden": [],
+         *       "environment": "production",
+         *       "release": {
+         *         "templateVersion": 1,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         },
+         *         "arm": "stable"
+         *       },
          *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
          *     }
          */
@@ -1670,13 +2142,24 @@ export interface components {
             agents: components["schemas"]["SessionAgent"][];
             variables: components["schemas"]["Variable"][];
             overridden: string[];
+            environment: string;
+            release: {
+                templateVersion: number;
+                agentVersions: {
+                    [key: string]: number;
+                };
+                /** @enum {string} */
+                arm: "latest" | "stable" | "canary";
+            };
             etag: string;
         };
         /**
          * @example {
          *       "overrides": {
          *         "maxDurationSeconds": 1800
-         *       }
+         *       },
+         *       "environment": "production",
+         *       "sessionKey": "call-4f2a9c"
          *     }
          */
         SessionConfigInput: {
@@ -1684,6 +2167,8 @@ export interface components {
             variables?: {
                 [key: string]: unknown;
             };
+            environment?: string;
+            sessionKey?: string;
         };
         /**
          * @example {
@@ -2011,6 +2496,15 @@ export interface components {
             panels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
             variables?: components["schemas"]["VariableInput"][];
             version?: number;
+        };
+        /**
+         * @example {
+         *       "followsLatest": false
+         *     }
+         */
+        UpdateEnvironmentInput: {
+            name?: string;
+            followsLatest?: boolean;
         };
         /**
          * @example {
@@ -4857,6 +5351,8 @@ export interface operations {
                 variables?: {
                     [key: string]: unknown;
                 };
+                environment?: string;
+                sessionKey?: string;
             };
             header?: {
                 /** @description The `ETag` of a copy: 304 with no body while it is current */
@@ -4938,6 +5434,15 @@ export interface operations {
                      *       ],
                      *       "variables": [],
                      *       "overridden": [],
+                     *       "environment": "production",
+                     *       "release": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "arm": "stable"
+                     *       },
                      *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
                      *     }
                      */
@@ -5016,7 +5521,9 @@ export interface operations {
                  * @example {
                  *       "overrides": {
                  *         "maxDurationSeconds": 1800
-                 *       }
+                 *       },
+                 *       "environment": "production",
+                 *       "sessionKey": "call-4f2a9c"
                  *     }
                  */
                 "application/json": components["schemas"]["SessionConfigInput"];
@@ -5092,6 +5599,15 @@ export interface operations {
                      *       ],
                      *       "variables": [],
                      *       "overridden": [],
+                     *       "environment": "production",
+                     *       "release": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "arm": "stable"
+                     *       },
                      *       "etag": "Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4"
                      *     }
                      */
@@ -5163,15 +5679,1161 @@ export interface operations {
             };
         };
     };
+    environments_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                     *           "name": "production",
+                     *           "followsLatest": true,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
+                     *           "name": "staging",
+                     *           "followsLatest": false,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EnvironmentList"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    environments_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "staging",
+                 *       "followsLatest": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateEnvironmentInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
+                     *       "name": "staging",
+                     *       "followsLatest": false,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Environment"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the name is taken, or the organization has 10 environments */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    environments_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "followsLatest": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateEnvironmentInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
+                     *       "name": "staging",
+                     *       "followsLatest": false,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Environment"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description production cannot be renamed, or the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    environments_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done, no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description production cannot be deleted, or API keys are bound to it (`details.apiKeyIds`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "environment": "production",
+                     *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *           "templateName": "Default Coding Interview",
+                     *           "version": 3,
+                     *           "stable": {
+                     *             "templateVersion": 1,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           },
+                     *           "canary": {
+                     *             "templateVersion": 2,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             },
+                     *             "percent": 10
+                     *           },
+                     *           "deployedBy": {
+                     *             "type": "user",
+                     *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *             "name": "Demo Admin"
+                     *           },
+                     *           "deployedAt": "2026-11-29T09:30:00.000Z",
+                     *           "note": "Shorter greeting for 10% of sessions"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeploymentPage"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_deploy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "templateVersion": 2,
+                 *       "canaryPercent": 10,
+                 *       "note": "Shorter greeting for 10% of sessions",
+                 *       "version": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeployInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "environment": "production",
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateName": "Default Coding Interview",
+                     *       "version": 3,
+                     *       "stable": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         }
+                     *       },
+                     *       "canary": {
+                     *         "templateVersion": 2,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "percent": 10
+                     *       },
+                     *       "deployedBy": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "deployedAt": "2026-11-29T09:30:00.000Z",
+                     *       "note": "Shorter greeting for 10% of sessions"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the environment follows latest, a canary has no stable to go beside, or `version` is not the current one (`details.currentVersion`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_undeploy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done, no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the environment follows latest */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_promoteCanary: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "environment": "production",
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateName": "Default Coding Interview",
+                     *       "version": 3,
+                     *       "stable": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         }
+                     *       },
+                     *       "canary": {
+                     *         "templateVersion": 2,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "percent": 10
+                     *       },
+                     *       "deployedBy": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "deployedAt": "2026-11-29T09:30:00.000Z",
+                     *       "note": "Shorter greeting for 10% of sessions"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description there is no canary */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_abortCanary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "environment": "production",
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateName": "Default Coding Interview",
+                     *       "version": 3,
+                     *       "stable": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         }
+                     *       },
+                     *       "canary": {
+                     *         "templateVersion": 2,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "percent": 10
+                     *       },
+                     *       "deployedBy": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "deployedAt": "2026-11-29T09:30:00.000Z",
+                     *       "note": "Shorter greeting for 10% of sessions"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description there is no canary */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_promote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from": "staging",
+                 *       "dryRun": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["PromoteInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dryRun": true,
+                     *       "applied": false,
+                     *       "changes": [
+                     *         {
+                     *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *           "templateName": "Default Coding Interview",
+                     *           "from": {
+                     *             "templateVersion": 1,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           },
+                     *           "to": {
+                     *             "templateVersion": 2,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           },
+                     *           "fields": [
+                     *             {
+                     *               "field": "idleTimeoutSeconds",
+                     *               "before": 300,
+                     *               "after": 120
+                     *             }
+                     *           ],
+                     *           "agents": [
+                     *             {
+                     *               "agentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *               "name": "Triage Agent",
+                     *               "fromVersion": 1,
+                     *               "toVersion": 2,
+                     *               "fields": [
+                     *                 {
+                     *                   "field": "voice",
+                     *                   "before": "alloy",
+                     *                   "after": "verse"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PromotionPlan"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `from` does not serve a listed template (`details.templateIds`), or the target follows latest */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     audit_list: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string;
-                resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config";
+                resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment";
                 resourceId?: string;
                 actorId?: string;
-                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported";
+                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed";
             };
             header?: never;
             path?: never;
@@ -5291,7 +6953,8 @@ export interface operations {
                      *           "expiresAt": null,
                      *           "lastUsedAt": "2026-11-29T09:30:00.000Z",
                      *           "revokedAt": null,
-                     *           "revokedBy": null
+                     *           "revokedBy": null,
+                     *           "environment": "production"
                      *         }
                      *       ]
                      *     }
@@ -5362,7 +7025,8 @@ export interface operations {
                  * @example {
                  *       "name": "Session runtime (production)",
                  *       "scope": "read",
-                 *       "expiresAt": null
+                 *       "expiresAt": null,
+                 *       "environment": "production"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateApiKeyInput"];
@@ -5391,7 +7055,8 @@ export interface operations {
                      *         "expiresAt": null,
                      *         "lastUsedAt": "2026-11-29T09:30:00.000Z",
                      *         "revokedAt": null,
-                     *         "revokedBy": null
+                     *         "revokedBy": null,
+                     *         "environment": "production"
                      *       },
                      *       "secret": "sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5"
                      *     }

@@ -122,6 +122,16 @@ describe(`HTTP transport (${driverName})`, () => {
         'DELETE /api/v1/api-keys/{id}',
         'GET /api/v1/config/export',
         'POST /api/v1/config/import',
+        'GET /api/v1/environments',
+        'POST /api/v1/environments',
+        'PUT /api/v1/environments/{environment}',
+        'DELETE /api/v1/environments/{environment}',
+        'GET /api/v1/environments/{environment}/deployments',
+        'PUT /api/v1/environments/{environment}/deployments/{templateId}',
+        'DELETE /api/v1/environments/{environment}/deployments/{templateId}',
+        'POST /api/v1/environments/{environment}/deployments/{templateId}/promote-canary',
+        'DELETE /api/v1/environments/{environment}/deployments/{templateId}/canary',
+        'POST /api/v1/environments/{environment}/promote',
       ].sort(),
     );
     for (const { operation } of operations) {

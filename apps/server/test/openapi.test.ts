@@ -23,15 +23,21 @@ describe('the OpenAPI document names and exemplifies every entity', () => {
     expect(Object.keys(document.components.schemas).sort()).toEqual([...named.keys()].sort());
   });
 
-  it('each example is valid for the contract schema of its name (a REST body with the path id added)', () => {
+  it('each example is valid for the contract schema of its name (a REST body with the fields of its path added)', () => {
     for (const [name, schema] of named) {
       const example = EXAMPLES[name];
       expect(example, name).toBeDefined();
-      const withPathId =
-        (name.startsWith('Update') || name === 'RestoreInput' || name === 'SessionConfigInput') &&
-        !('id' in (example as object))
-          ? { id: '0f8fad5b-d9cb-469f-a165-70867728950e', ...(example as object) }
-          : example;
+      // The path's fields: an environment's name, a template's id, or an entity's id.
+      const pathFields =
+        name === 'UpdateEnvironmentInput' || name === 'PromoteInput'
+          ? { environment: 'production' }
+          : name === 'DeployInput'
+            ? { environment: 'production', templateId: '0f8fad5b-d9cb-469f-a165-70867728950e' }
+            : (name.startsWith('Update') || name === 'RestoreInput' || name === 'SessionConfigInput') &&
+                !('id' in (example as object))
+              ? { id: '0f8fad5b-d9cb-469f-a165-70867728950e' }
+              : {};
+      const withPathId = { ...pathFields, ...(example as object) };
       const parsed = schema.safeParse(withPathId);
       expect(parsed.error?.issues ?? [], name).toEqual([]);
     }

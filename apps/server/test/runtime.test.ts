@@ -158,6 +158,8 @@ describe(`API keys (${driverName})`, () => {
         'agents.revisions',
         'catalog.get',
         'config.export',
+        'deployments.list',
+        'environments.list',
         'sessionTemplates.config',
         'sessionTemplates.get',
         'sessionTemplates.getMany',
@@ -173,6 +175,11 @@ describe(`API keys (${driverName})`, () => {
         'agents.restore',
         'agents.update',
         'config.import',
+        'deployments.abortCanary',
+        'deployments.deploy',
+        'deployments.promote',
+        'deployments.promoteCanary',
+        'deployments.undeploy',
         'sessionTemplates.clone',
         'sessionTemplates.create',
         'sessionTemplates.delete',
@@ -232,6 +239,33 @@ describe(`API keys (${driverName})`, () => {
         }),
         'agents.list': async () => ({}),
         'sessionTemplates.list': async () => ({}),
+        'deployments.list': async () => ({ environment: 'keys' }),
+        'deployments.deploy': async () => ({ environment: 'keys', templateId: template.id }),
+        'deployments.promoteCanary': () => deployedWithCanary(),
+        'deployments.abortCanary': () => deployedWithCanary(),
+        'deployments.undeploy': async () => {
+          expectStatus(
+            await admin('deployments.deploy', { environment: 'keys', templateId: template.id }),
+            200,
+          );
+          return { environment: 'keys', templateId: template.id };
+        },
+        'deployments.promote': async () => ({
+          environment: 'keys',
+          from: 'production',
+          templateIds: [template.id],
+        }),
+      };
+      // A manual environment to deploy to (the second transport finds it made).
+      await admin('environments.create', { name: 'keys' });
+      const deployedWithCanary = async () => {
+        expectStatus(
+          await admin('deployments.deploy', { environment: 'keys', templateId: template.id }),
+          200,
+        );
+        const withCanary = { environment: 'keys', templateId: template.id, canaryPercent: 20 };
+        expectStatus(await admin('deployments.deploy', withCanary), 200);
+        return { environment: 'keys', templateId: template.id };
       };
       for (const [procedure, operation] of operations) {
         const input = await (inputs[procedure] ?? (async () => undefined))();
@@ -427,6 +461,17 @@ describe(`session config (${driverName})`, () => {
         })),
         variables: [],
         overridden: [],
+        // Production follows latest: the current template and agents.
+        environment: 'production',
+        release: {
+          templateVersion: template.version,
+          agentVersions: {
+            [coder.id]: coder.version,
+            [greeter.id]: greeter.version,
+            [coach.id]: coach.version,
+          },
+          arm: 'latest',
+        },
         etag: expect.stringMatching(/^[A-Za-z0-9_-]{20,}$/),
       });
     }

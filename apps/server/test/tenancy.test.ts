@@ -71,6 +71,22 @@ async function newTemplate() {
   return res.body as { id: string };
 }
 
+/** An environment of the tenant's by name, created when it is missing (a manual one: deploys go there). */
+async function environmentNamed(name: string) {
+  await caller(server, 'rest', tenant.adminToken)('environments.create', { name });
+  return name;
+}
+/** A new template deployed to the tenant's `matrix` environment, with a canary when asked. */
+async function deployedTemplate(canary = false) {
+  const template = await newTemplate();
+  const admin = caller(server, 'rest', tenant.adminToken);
+  const environment = await environmentNamed('matrix');
+  await admin('deployments.deploy', { environment, templateId: template.id });
+  if (canary) await admin('deployments.deploy', { environment, templateId: template.id, canaryPercent: 5 });
+  return { environment, templateId: template.id };
+}
+let environments = 0;
+
 const cases: Record<string, Case> = {
   'auth.signup': {
     input: async () => ({ email: uniqueEmail(), password: 'password123', organizationName: 'Fresh' }),
@@ -182,6 +198,41 @@ const cases: Record<string, Case> = {
   'config.import': {
     input: async () => ({ bundle: { format: 'switchboard.bundle/v1', agents: [], sessionTemplates: [] } }),
     otherOrganization: 'own',
+  },
+  'environments.list': { input: async () => undefined, otherOrganization: 'own' },
+  'environments.create': {
+    input: async () => ({ name: `matrix-${++environments}` }),
+    otherOrganization: 'own',
+  },
+  'environments.update': {
+    input: async () => ({ environment: await environmentNamed('matrix'), followsLatest: false }),
+    otherOrganization: 404,
+  },
+  'environments.delete': {
+    input: async () => ({ environment: await environmentNamed('doomed') }),
+    otherOrganization: 404,
+  },
+  'deployments.list': {
+    input: async () => ({ environment: await environmentNamed('matrix') }),
+    otherOrganization: 404,
+  },
+  'deployments.deploy': {
+    input: async () => ({
+      environment: await environmentNamed('matrix'),
+      templateId: (await newTemplate()).id,
+    }),
+    otherOrganization: 404,
+  },
+  'deployments.promoteCanary': { input: () => deployedTemplate(true), otherOrganization: 404 },
+  'deployments.abortCanary': { input: () => deployedTemplate(true), otherOrganization: 404 },
+  'deployments.undeploy': { input: () => deployedTemplate(), otherOrganization: 404 },
+  'deployments.promote': {
+    input: async () => ({
+      environment: await environmentNamed('matrix'),
+      from: 'production',
+      templateIds: [(await newTemplate()).id],
+    }),
+    otherOrganization: 404,
   },
   // Its events are the other organization's own (history.test.ts checks none of the tenant's shows).
   'audit.list': { input: async () => ({}), otherOrganization: 'own' },

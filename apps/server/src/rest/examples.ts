@@ -117,6 +117,7 @@ const apiKey = {
   lastUsedAt: LATER,
   revokedAt: null,
   revokedBy: null,
+  environment: 'production',
 };
 const sessionConfig = {
   templateId: TEMPLATE_ID,
@@ -134,7 +135,46 @@ const sessionConfig = {
   ],
   variables: [],
   overridden: [],
+  environment: 'production',
+  release: { templateVersion: 1, agentVersions: { [TRIAGE_ID]: 1, [CODER_ID]: 1 }, arm: 'stable' },
   etag: 'Yk3pQ0vN8mX2rT5wZ7aB9cD1eF4',
+};
+
+const environment = {
+  id: '8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968',
+  name: 'staging',
+  followsLatest: false,
+  createdAt: AT,
+  updatedAt: AT,
+};
+const stable = { templateVersion: 1, agentVersions: { [TRIAGE_ID]: 1, [CODER_ID]: 1 } };
+const canary = { templateVersion: 2, agentVersions: { [TRIAGE_ID]: 2, [CODER_ID]: 1 } };
+const deployment = {
+  environment: 'production',
+  templateId: TEMPLATE_ID,
+  templateName: template.name,
+  version: 3,
+  stable,
+  canary: { ...canary, percent: 10 },
+  deployedBy: actor,
+  deployedAt: LATER,
+  note: 'Shorter greeting for 10% of sessions',
+};
+const promotionChange = {
+  templateId: TEMPLATE_ID,
+  templateName: template.name,
+  from: stable,
+  to: canary,
+  fields: [{ field: 'idleTimeoutSeconds', before: 300, after: 120 }],
+  agents: [
+    {
+      agentId: TRIAGE_ID,
+      name: triage.name,
+      fromVersion: 1,
+      toVersion: 2,
+      fields: [{ field: 'voice', before: 'alloy', after: 'verse' }],
+    },
+  ],
 };
 
 const triageSpec = {
@@ -244,11 +284,42 @@ export const EXAMPLES: Record<string, unknown> = {
   AuditEventPage: { items: [auditEvent], nextCursor: null },
   ApiKey: apiKey,
   ApiKeyList: { items: [apiKey] },
-  CreateApiKeyInput: { name: 'Session runtime (production)', scope: 'read', expiresAt: null },
+  CreateApiKeyInput: {
+    name: 'Session runtime (production)',
+    scope: 'read',
+    expiresAt: null,
+    environment: 'production',
+  },
+  Environment: environment,
+  EnvironmentList: {
+    items: [
+      { ...environment, id: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', name: 'production', followsLatest: true },
+      environment,
+    ],
+  },
+  CreateEnvironmentInput: { name: 'staging', followsLatest: false },
+  UpdateEnvironmentInput: { followsLatest: false },
+  Release: stable,
+  CanaryRelease: { ...canary, percent: 10 },
+  Deployment: deployment,
+  DeploymentPage: { items: [deployment], nextCursor: null },
+  DeployInput: {
+    templateVersion: 2,
+    canaryPercent: 10,
+    note: 'Shorter greeting for 10% of sessions',
+    version: 2,
+  },
+  PromoteInput: { from: 'staging', dryRun: true },
+  PromotionChange: promotionChange,
+  PromotionPlan: { dryRun: true, applied: false, changes: [promotionChange] },
   CreatedApiKey: { apiKey, secret: 'sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5' },
   SessionConfig: sessionConfig,
   SessionConfigOverrides: { maxDurationSeconds: 1800 },
-  SessionConfigInput: { overrides: { maxDurationSeconds: 1800 } },
+  SessionConfigInput: {
+    overrides: { maxDurationSeconds: 1800 },
+    environment: 'production',
+    sessionKey: 'call-4f2a9c',
+  },
   AgentSpec: coderSpec,
   TemplateSpec: interviewSpec,
   Bundle: bundle,
