@@ -16,7 +16,9 @@ import { Route as SignUpRouteImport } from './routes/sign-up'
 import { Route as AppApiKeysRouteImport } from './routes/_app/api-keys'
 import { Route as AppAuditRouteImport } from './routes/_app/audit'
 import { Route as AppConfigRouteImport } from './routes/_app/config'
+import { Route as AppEnvironmentsRouteImport } from './routes/_app/environments'
 import { Route as AppMembersRouteImport } from './routes/_app/members'
+import { Route as AppPromoteRouteImport } from './routes/_app/promote'
 import { Route as AppAgentsIndexRouteImport } from './routes/_app/agents/index'
 import { Route as AppAgentsIdRouteImport } from './routes/_app/agents/$id'
 import { Route as AppAgentsNewRouteImport } from './routes/_app/agents/new'
@@ -60,9 +62,19 @@ const AppConfigRoute = AppConfigRouteImport.update({
   path: '/config',
   getParentRoute: () => AppRoute,
 } as any)
+const AppEnvironmentsRoute = AppEnvironmentsRouteImport.update({
+  id: '/environments',
+  path: '/environments',
+  getParentRoute: () => AppRoute,
+} as any)
 const AppMembersRoute = AppMembersRouteImport.update({
   id: '/members',
   path: '/members',
+  getParentRoute: () => AppRoute,
+} as any)
+const AppPromoteRoute = AppPromoteRouteImport.update({
+  id: '/promote',
+  path: '/promote',
   getParentRoute: () => AppRoute,
 } as any)
 const AppAgentsIndexRoute = AppAgentsIndexRouteImport.update({
@@ -113,7 +125,9 @@ export interface FileRoutesByFullPath {
   '/api-keys': typeof AppApiKeysRoute
   '/audit': typeof AppAuditRoute
   '/config': typeof AppConfigRoute
+  '/environments': typeof AppEnvironmentsRoute
   '/members': typeof AppMembersRoute
+  '/promote': typeof AppPromoteRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
   '/templates/$id': typeof AppTemplatesIdRoute
@@ -130,7 +144,9 @@ export interface FileRoutesByTo {
   '/api-keys': typeof AppApiKeysRoute
   '/audit': typeof AppAuditRoute
   '/config': typeof AppConfigRoute
+  '/environments': typeof AppEnvironmentsRoute
   '/members': typeof AppMembersRoute
+  '/promote': typeof AppPromoteRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
   '/templates/$id': typeof AppTemplatesIdRoute
@@ -149,7 +165,9 @@ export interface FileRoutesById {
   '/_app/api-keys': typeof AppApiKeysRoute
   '/_app/audit': typeof AppAuditRoute
   '/_app/config': typeof AppConfigRoute
+  '/_app/environments': typeof AppEnvironmentsRoute
   '/_app/members': typeof AppMembersRoute
+  '/_app/promote': typeof AppPromoteRoute
   '/_app/agents/$id': typeof AppAgentsIdRoute
   '/_app/agents/new': typeof AppAgentsNewRoute
   '/_app/templates/$id': typeof AppTemplatesIdRoute
@@ -168,7 +186,9 @@ export interface FileRouteTypes {
     | '/api-keys'
     | '/audit'
     | '/config'
+    | '/environments'
     | '/members'
+    | '/promote'
     | '/agents/$id'
     | '/agents/new'
     | '/templates/$id'
@@ -185,7 +205,9 @@ export interface FileRouteTypes {
     | '/api-keys'
     | '/audit'
     | '/config'
+    | '/environments'
     | '/members'
+    | '/promote'
     | '/agents/$id'
     | '/agents/new'
     | '/templates/$id'
@@ -203,7 +225,9 @@ export interface FileRouteTypes {
     | '/_app/api-keys'
     | '/_app/audit'
     | '/_app/config'
+    | '/_app/environments'
     | '/_app/members'
+    | '/_app/promote'
     | '/_app/agents/$id'
     | '/_app/agents/new'
     | '/_app/templates/$id'
@@ -272,11 +296,25 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AppConfigRouteImport
       parentRoute: typeof AppRoute
     }
+    '/_app/environments': {
+      id: '/_app/environments'
+      path: '/environments'
+      fullPath: '/environments'
+      preLoaderRoute: typeof AppEnvironmentsRouteImport
+      parentRoute: typeof AppRoute
+    }
     '/_app/members': {
       id: '/_app/members'
       path: '/members'
       fullPath: '/members'
       preLoaderRoute: typeof AppMembersRouteImport
+      parentRoute: typeof AppRoute
+    }
+    '/_app/promote': {
+      id: '/_app/promote'
+      path: '/promote'
+      fullPath: '/promote'
+      preLoaderRoute: typeof AppPromoteRouteImport
       parentRoute: typeof AppRoute
     }
     '/_app/agents/': {
@@ -342,7 +380,9 @@ interface AppRouteChildren {
   AppApiKeysRoute: typeof AppApiKeysRoute
   AppAuditRoute: typeof AppAuditRoute
   AppConfigRoute: typeof AppConfigRoute
+  AppEnvironmentsRoute: typeof AppEnvironmentsRoute
   AppMembersRoute: typeof AppMembersRoute
+  AppPromoteRoute: typeof AppPromoteRoute
   AppAgentsIdRoute: typeof AppAgentsIdRoute
   AppAgentsNewRoute: typeof AppAgentsNewRoute
   AppTemplatesIdRoute: typeof AppTemplatesIdRoute
@@ -357,7 +397,9 @@ const AppRouteChildren: AppRouteChildren = {
   AppApiKeysRoute: AppApiKeysRoute,
   AppAuditRoute: AppAuditRoute,
   AppConfigRoute: AppConfigRoute,
+  AppEnvironmentsRoute: AppEnvironmentsRoute,
   AppMembersRoute: AppMembersRoute,
+  AppPromoteRoute: AppPromoteRoute,
   AppAgentsIdRoute: AppAgentsIdRoute,
   AppAgentsNewRoute: AppAgentsNewRoute,
   AppTemplatesIdRoute: AppTemplatesIdRoute,

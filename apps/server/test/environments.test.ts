@@ -443,6 +443,10 @@ describe.each(transports)(`deployments over %s on ${driverName}`, (transport) =>
 
     const listed = expectStatus(await admin('deployments.list', { environment: 'staging' }), 200);
     expect(listed.items).toHaveLength(1);
+    const one = { environment: 'staging', templateId: template.id.toUpperCase() };
+    expect(expectStatus(await admin('deployments.list', one), 200).items).toEqual(listed.items);
+    const none = { environment: 'staging', templateId: greeter.id };
+    expect(expectStatus(await admin('deployments.list', none), 200).items).toEqual([]);
     expect(listed.items[0]).toMatchObject({ templateId: template.id, version: aborted.version });
     const events = expectStatus(
       await caller(server, 'rest', tenant.adminToken)('audit.list', { resourceType: 'deployment' }),

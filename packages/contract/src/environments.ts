@@ -85,6 +85,8 @@ export type DeploymentPage = z.infer<typeof DeploymentPage>;
 
 export const DeploymentListInput = z.strictObject({
   environment: EnvironmentName,
+  /** Only this template's deployment (a page of one, or none). */
+  templateId: Id.optional(),
   limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
   cursor: text().min(1).max(200).optional(),
 });

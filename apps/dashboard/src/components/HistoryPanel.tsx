@@ -22,7 +22,7 @@ export function ChangeList({
   changes,
   nameOf,
 }: {
-  changes: { field: string; before: unknown; after: unknown }[];
+  changes: { field: string; before?: unknown; after?: unknown }[];
   nameOf: (id: string) => string;
 }) {
   return (

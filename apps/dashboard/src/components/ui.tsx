@@ -223,6 +223,8 @@ export function ConfirmButton({
   confirmLabel,
   onConfirm,
   variant = 'danger',
+  triggerLabel,
+  disabled,
 }: {
   label: string;
   title: string;
@@ -231,17 +233,22 @@ export function ConfirmButton({
   onConfirm: () => Promise<unknown> | unknown;
   /** `danger` for what destroys (delete, revoke), `primary` for what builds (restore, apply). */
   variant?: 'danger' | 'primary';
+  /** The trigger's accessible name when the visible label is not enough (several alike on one page). */
+  triggerLabel?: string;
+  disabled?: boolean;
 }) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   return (
     <AlertDialog.Root open={open} onOpenChange={setOpen}>
       <AlertDialog.Trigger asChild>
-        <Button variant="secondary">{label}</Button>
+        <Button variant="secondary" aria-label={triggerLabel} disabled={disabled}>
+          {label}
+        </Button>
       </AlertDialog.Trigger>
       <AlertDialog.Portal>
         <AlertDialog.Overlay className="fixed inset-0 bg-black/40" />
-        <AlertDialog.Content className="fixed top-1/2 left-1/2 w-[min(28rem,90vw)] -translate-x-1/2 -translate-y-1/2 rounded-lg border border-zinc-200 bg-white p-6 shadow-xl dark:border-zinc-800 dark:bg-zinc-900">
+        <AlertDialog.Content className="fixed top-1/2 left-1/2 max-h-[85vh] w-[min(32rem,92vw)] -translate-x-1/2 -translate-y-1/2 overflow-y-auto rounded-lg border border-zinc-200 bg-white p-6 shadow-xl dark:border-zinc-800 dark:bg-zinc-900">
           <AlertDialog.Title className="text-lg font-semibold">{title}</AlertDialog.Title>
           <AlertDialog.Description asChild>
             <div className="mt-2 text-sm text-zinc-700 dark:text-zinc-300">{description}</div>

@@ -3,6 +3,7 @@ import {
   Bot,
   FileJson,
   KeyRound,
+  Layers,
   LayoutTemplate,
   LogOut,
   Menu,
@@ -32,6 +33,7 @@ export function useSession() {
 const NAV = [
   { to: '/templates', label: 'Session templates', icon: LayoutTemplate, adminOnly: false },
   { to: '/agents', label: 'Agents', icon: Bot, adminOnly: false },
+  { to: '/environments', label: 'Environments', icon: Layers, adminOnly: false },
   { to: '/members', label: 'Members', icon: Users, adminOnly: true },
   { to: '/config', label: 'Import / export', icon: FileJson, adminOnly: false },
   { to: '/api-keys', label: 'API keys', icon: KeyRound, adminOnly: true },

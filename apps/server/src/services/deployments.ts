@@ -397,6 +397,7 @@ export async function listDeployments(
     .where(
       and(
         eq(deployments.environmentId, environment.id),
+        query.templateId === undefined ? undefined : eq(deployments.templateId, query.templateId),
         after === undefined
           ? undefined
           : or(

@@ -100,11 +100,13 @@ function KeyAdmin() {
             <table className="w-full text-left text-sm">
               <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
                 <tr>
-                  {['Name', 'Scope', 'Created', 'Last used', 'Expires', 'Status', ''].map((heading) => (
-                    <th key={heading} scope="col" className="px-4 py-3 font-medium">
-                      {heading || <span className="sr-only">Actions</span>}
-                    </th>
-                  ))}
+                  {['Name', 'Scope', 'Environment', 'Created', 'Last used', 'Expires', 'Status', ''].map(
+                    (heading) => (
+                      <th key={heading} scope="col" className="px-4 py-3 font-medium">
+                        {heading || <span className="sr-only">Actions</span>}
+                      </th>
+                    ),
+                  )}
                 </tr>
               </thead>
               <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
@@ -117,6 +119,7 @@ function KeyAdmin() {
                         <code className="text-xs text-zinc-600 dark:text-zinc-400">{key.prefix}…</code>
                       </td>
                       <td className="px-4 py-3">{SCOPE_LABELS[key.scope]}</td>
+                      <td className="px-4 py-3">{key.environment ?? 'Any'}</td>
                       <td className="px-4 py-3">
                         {when(key.createdAt, '')}
                         <div className="text-xs text-zinc-600 dark:text-zinc-400">
@@ -165,16 +168,17 @@ function KeyAdmin() {
   );
 }
 
-const CreateKeyForm = CreateApiKeyInput.pick({ name: true, scope: true }).extend({
+const CreateKeyForm = CreateApiKeyInput.pick({ name: true, scope: true, environment: true }).extend({
   expiresIn: z.enum(Object.keys(EXPIRY) as [keyof typeof EXPIRY, ...(keyof typeof EXPIRY)[]]),
 });
 
 function CreateKey({ onCreated }: { onCreated: (created: { name: string; secret: string }) => void }) {
   const queryClient = useQueryClient();
   const create = useMutation(trpc.apiKeys.create.mutationOptions());
+  const environments = useQuery(trpc.environments.list.queryOptions());
   const form = useForm<z.input<typeof CreateKeyForm>, unknown, z.output<typeof CreateKeyForm>>({
     resolver: zodResolver(CreateKeyForm),
-    defaultValues: { name: '', scope: 'read', expiresIn: 'never' },
+    defaultValues: { name: '', scope: 'read', expiresIn: 'never', environment: null },
   });
   const { errors, isSubmitting } = form.formState;
   const submit = form.handleSubmit(async ({ expiresIn, ...values }) => {
@@ -193,7 +197,11 @@ function CreateKey({ onCreated }: { onCreated: (created: { name: string; secret:
   return (
     <Card>
       <h2 className="mb-4 text-base font-semibold">Create a key</h2>
-      <form onSubmit={submit} noValidate className="grid items-start gap-4 md:grid-cols-[2fr_2fr_1fr_auto]">
+      <form
+        onSubmit={submit}
+        noValidate
+        className="grid items-start gap-4 md:grid-cols-[2fr_2fr_1fr_1fr_auto]"
+      >
         <TextField
           label="Name"
           hint="What uses it, e.g. “Session runtime (production)”"
@@ -210,6 +218,26 @@ function CreateKey({ onCreated }: { onCreated: (created: { name: string; secret:
               {API_KEY_SCOPES.map((scope) => (
                 <option key={scope} value={scope}>
                   {SCOPE_LABELS[scope]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          label="Environment"
+          hint="A bound key reads that environment's config and deploys only there"
+          error={errors.environment?.message}
+        >
+          {(control) => (
+            <select
+              {...control}
+              {...form.register('environment', { setValueAs: (value: string) => value || null })}
+              className={inputClass}
+            >
+              <option value="">Any</option>
+              {environments.data?.items.map((environment) => (
+                <option key={environment.id} value={environment.name}>
+                  {environment.name}
                 </option>
               ))}
             </select>

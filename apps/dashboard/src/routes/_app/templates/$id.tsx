@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { toast } from 'sonner';
 import { z } from 'zod';
 import { DeletedEntity } from '../../../components/DeletedEntity';
+import { DeploymentsPanel } from '../../../components/DeploymentsPanel';
 import { HistoryPanel } from '../../../components/HistoryPanel';
 import { SessionConfigPanel } from '../../../components/SessionConfigPanel';
 import { StaleNotice } from '../../../components/StaleNotice';
@@ -159,6 +160,7 @@ function EditTemplate() {
         }
         banner={!admin && <Notice tone="info">You are a member: this template is read-only.</Notice>}
       />
+      {query.data && <DeploymentsPanel template={query.data} canDeploy={admin} />}
       <SessionConfigPanel id={id} />
       <HistoryPanel
         kind="sessionTemplate"

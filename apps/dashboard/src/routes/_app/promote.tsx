@@ -1,0 +1,175 @@
+import type { RouterOutputs } from '@switchboard/client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createFileRoute } from '@tanstack/react-router';
+import { useId, useState } from 'react';
+import { toast } from 'sonner';
+import { ReleaseChangeView } from '../../components/ReleaseChangeView';
+import {
+  AdminsOnly,
+  Button,
+  Card,
+  ConfirmButton,
+  EmptyState,
+  inputClass,
+  Notice,
+  PageHeader,
+  Spinner,
+} from '../../components/ui';
+import { serverError, trpc } from '../../lib/api';
+import { session } from '../../lib/session';
+
+export const Route = createFileRoute('/_app/promote')({ component: Promote });
+
+function Promote() {
+  if (!session.isAdmin()) return <AdminsOnly title="Promote" what="promote releases" />;
+  return <PromoteForm />;
+}
+
+/**
+ * Copy the stable releases of one environment to another: choose from and to, read the plan
+ * (template settings and every agent that changes), then apply it, all or nothing.
+ */
+function PromoteForm() {
+  const queryClient = useQueryClient();
+  const environments = useQuery(trpc.environments.list.queryOptions());
+  const promote = useMutation(trpc.deployments.promote.mutationOptions());
+  const fromId = useId();
+  const toId = useId();
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [plan, setPlan] = useState<RouterOutputs['deployments']['promote'] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  if (environments.isError) return <Notice>{serverError(environments.error).message}</Notice>;
+  if (!environments.data) return <Spinner />;
+  const items = environments.data.items;
+  const source = from || items.find((environment) => !environment.followsLatest)?.name || '';
+  const targets = items.filter((environment) => !environment.followsLatest && environment.name !== source);
+  const target = targets.some((environment) => environment.name === to) ? to : (targets[0]?.name ?? '');
+
+  const run = async (dryRun: boolean) => {
+    setProblem(null);
+    try {
+      const result = await promote.mutateAsync({ environment: target, from: source, dryRun });
+      setPlan(result);
+      if (!dryRun) {
+        await queryClient.invalidateQueries(trpc.deployments.list.pathFilter());
+        await queryClient.invalidateQueries(trpc.sessionTemplates.config.pathFilter());
+        toast.success(
+          result.applied
+            ? `Promoted ${result.changes.length} template${result.changes.length === 1 ? '' : 's'} to ${target}`
+            : `Nothing to promote: ${target} already serves what ${source} does`,
+        );
+      }
+    } catch (error) {
+      setPlan(null);
+      setProblem(serverError(error).message);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Promote"
+        description="Copy what one environment serves to another: see the plan, agent by agent, then apply it in one step."
+      />
+      <Card>
+        <form
+          className="grid items-end gap-4 md:grid-cols-[1fr_1fr_auto]"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void run(true);
+          }}
+        >
+          <div className="grid gap-1">
+            <label htmlFor={fromId} className="text-sm font-medium">
+              From
+            </label>
+            <select
+              id={fromId}
+              className={inputClass}
+              value={source}
+              onChange={(event) => {
+                setFrom(event.target.value);
+                setPlan(null);
+              }}
+            >
+              {items.map((environment) => (
+                <option key={environment.id} value={environment.name}>
+                  {environment.name}
+                  {environment.followsLatest ? ' (follows latest)' : ''}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="grid gap-1">
+            <label htmlFor={toId} className="text-sm font-medium">
+              To
+            </label>
+            <select
+              id={toId}
+              className={inputClass}
+              value={target}
+              onChange={(event) => {
+                setTo(event.target.value);
+                setPlan(null);
+              }}
+            >
+              {targets.map((environment) => (
+                <option key={environment.id} value={environment.name}>
+                  {environment.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Button type="submit" disabled={!target || !source || promote.isPending}>
+            Show the plan
+          </Button>
+        </form>
+        {!targets.length && (
+          <p className="mt-3 text-sm text-zinc-600 dark:text-zinc-400">
+            Only an environment that does not follow latest can be promoted to: switch one on the Environments
+            page.
+          </p>
+        )}
+      </Card>
+      {problem && (
+        <div className="mt-6">
+          <Notice>{problem}</Notice>
+        </div>
+      )}
+      {plan && (
+        <section aria-labelledby="plan-heading" className="mt-6 grid gap-4">
+          <div className="flex flex-wrap items-center gap-3">
+            <h2 id="plan-heading" className="mr-auto text-lg font-semibold">
+              {plan.dryRun ? `What ${target} will change` : `What ${target} changed`}
+            </h2>
+            {plan.dryRun && plan.changes.length > 0 && (
+              <ConfirmButton
+                label={`Promote to ${target}`}
+                title={`Promote ${plan.changes.length} template${plan.changes.length === 1 ? '' : 's'} from ${source} to ${target}?`}
+                description={`Every new session in ${target} gets these releases at once. Nothing is applied if one of them fails.`}
+                confirmLabel="Promote"
+                variant="primary"
+                onConfirm={() => run(false)}
+              />
+            )}
+          </div>
+          {!plan.changes.length ? (
+            <EmptyState title={`${target} already serves what ${source} serves`} />
+          ) : (
+            <ul className="grid gap-3">
+              {plan.changes.map((change) => (
+                <li
+                  key={change.templateId}
+                  className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900"
+                >
+                  <ReleaseChangeView change={change} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+    </>
+  );
+}
