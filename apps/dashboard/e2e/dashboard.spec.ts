@@ -1,24 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
 import { type Browser, expect, type Locator, type Page, test } from '@playwright/test';
+import { checkPage, PASSWORD, signIn } from './helpers';
 
 /**
  * The dashboard as people use it, in Chromium, against the real server with the demo data:
  * admin@example.com and member@example.com, password switchboard-demo.
  */
-const PASSWORD = 'switchboard-demo';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-mkdirSync(SHOTS, { recursive: true });
-
-async function signIn(page: Page, email: string, password = PASSWORD) {
-  await page.goto('/app/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Session templates' })).toBeVisible();
-}
 
 async function signedIn(browser: Browser, email: string) {
   const context = await browser.newContext();
@@ -45,26 +32,6 @@ async function chooseRadio(page: Page, target: Locator) {
   await tabTo(page, page.locator(`input[type=radio][name="${name}"]:checked`));
   for (let i = 0; i < 6 && !(await target.isChecked()); i++) await page.keyboard.press('ArrowDown');
   await expect(target).toBeChecked();
-}
-
-/** axe in light and in dark (no serious or critical violation), with a screenshot of each. */
-async function checkPage(page: Page, name: string) {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
-    await expect(page.locator('html')).toHaveClass(scheme === 'dark' ? /dark/ : /^(?!.*dark)/);
-    const results = await new AxeBuilder({ page }).analyze();
-    const serious = results.violations.filter((violation) =>
-      ['serious', 'critical'].includes(violation.impact ?? ''),
-    );
-    expect(
-      serious.map(
-        (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-      ),
-      `${name} (${scheme})`,
-    ).toEqual([]);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 test('sign-up creates an organization and leads to its first template', async ({ page }) => {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
+import { signIn } from './helpers';
 
 /**
  * The dashboard at a real customer's scale: an organization of 150 agents and 1,200 templates,
@@ -66,14 +67,6 @@ test.beforeAll(async () => {
   });
 });
 
-async function signIn(page: Page) {
-  await page.goto('/app/sign-in');
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Session templates' })).toBeVisible();
-}
-
 async function openTemplate(page: Page, name: string) {
   await page.goto(`/app/templates/${ids[name]}`);
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
@@ -89,7 +82,7 @@ async function expectNoIds(page: Page, where: string) {
 test('the oldest agent is found by typing part of its name, and added to a new template', async ({
   page,
 }) => {
-  await signIn(page);
+  await signIn(page, EMAIL, PASSWORD);
   await page.goto('/app/templates/new');
   await page.getByLabel('Name', { exact: true }).fill('With the oldest');
   const search = page.getByRole('combobox', { name: /Add to agents in the session/ });
@@ -110,7 +103,7 @@ test('the oldest agent is found by typing part of its name, and added to a new t
 test('a template that uses the two oldest agents opens with them, and saves a description change', async ({
   page,
 }) => {
-  await signIn(page);
+  await signIn(page, EMAIL, PASSWORD);
   await openTemplate(page, 'Uses the oldest');
   const chosen = page.getByRole('list', { name: 'Agents in the session: chosen' });
   await expect(chosen.getByRole('listitem')).toHaveText([/Oldest Alpha/, /Oldest Beta/]);
@@ -132,7 +125,7 @@ test('a template that uses the two oldest agents opens with them, and saves a de
 });
 
 test('a handoff target older than the newest 100 is shown, and removable', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, EMAIL, PASSWORD);
   await page.goto(`/app/agents/${ids['Handoff Holder']}`);
   const targets = page.getByRole('list', { name: 'Hands off to: chosen' });
   await expect(targets).toContainText('Oldest Alpha');
@@ -143,7 +136,7 @@ test('a handoff target older than the newest 100 is shown, and removable', async
 });
 
 test('the list and a refused delete show names, never ids', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, EMAIL, PASSWORD);
   await expect(page.getByRole('cell', { name: /Agent 0\d\d, Agent 0\d\d/ }).first()).toBeVisible();
   await expectNoIds(page, 'the template list');
   await page.goto(`/app/agents/${ids['Oldest Alpha']}`);
@@ -161,7 +154,7 @@ test('restored from Deleted, a template saves without a reload', async ({ page }
     agentIds: [ids['Oldest Beta']],
   });
   ids.Restorable = restorable.id;
-  await signIn(page);
+  await signIn(page, EMAIL, PASSWORD);
   await openTemplate(page, 'Restorable');
   await page.getByLabel('Description').fill('Before the delete');
   await page.getByRole('button', { name: 'Save changes' }).click();
@@ -185,7 +178,7 @@ test('restored from Deleted, a template saves without a reload', async ({ page }
 test('an import names all six problems of a bundle at once; a file that is no bundle says so', async ({
   page,
 }) => {
-  await signIn(page);
+  await signIn(page, EMAIL, PASSWORD);
   await page.goto('/app/config');
   const bundle = {
     format: 'switchboard.bundle/v1',
@@ -232,7 +225,7 @@ test('every page fits a phone (390×844) with no sideways scroll, and passes axe
 }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
-  await signIn(page);
+  await signIn(page, EMAIL, PASSWORD);
   const pages: [string, string][] = [
     ['templates', '/app/templates'],
     ['template', `/app/templates/${ids['Uses the oldest']}`],

@@ -1,35 +1,7 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { checkPage, signIn } from './helpers';
 
 /** Typed variables in the dashboard: declared on the agent, flagged as you type, rendered with sample values. */
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-
-async function signIn(page: Page) {
-  await page.goto('/app/sign-in');
-  await page.getByLabel('Email').fill('admin@example.com');
-  await page.getByLabel('Password').fill('switchboard-demo');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Session templates' })).toBeVisible();
-}
-
-async function axeClean(page: Page, name: string) {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
-    const results = await new AxeBuilder({ page }).analyze();
-    const serious = results.violations.filter((violation) =>
-      ['serious', 'critical'].includes(violation.impact ?? ''),
-    );
-    expect(
-      serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target).join(', ')}`),
-      `${name} (${scheme})`,
-    ).toEqual([]);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
 test('declare a variable, see an undeclared one flagged, and render the instructions with values', async ({
   page,
 }) => {
@@ -43,7 +15,7 @@ test('declare a variable, see an undeclared one flagged, and render the instruct
   await flagged.getByRole('button', { name: 'Declare candidate_name' }).click();
   await expect(flagged).toContainText('{{language}}');
   await expect(flagged).not.toContainText('candidate_name');
-  await axeClean(page, 'agent-variables-flagged');
+  await checkPage(page, 'agent-variables-flagged');
   await flagged.getByRole('button', { name: 'Declare language' }).click();
   await expect(flagged).toHaveCount(0);
   // The language is one of a list, optional, English by default.
@@ -80,5 +52,5 @@ test('declare a variable, see an undeclared one flagged, and render the instruct
   await expect(tryIt.getByRole('list', { name: 'Rendered instructions' })).toContainText(
     'Hello Ada, we speak de.',
   );
-  await axeClean(page, 'template-variables-rendered');
+  await checkPage(page, 'template-variables-rendered');
 });

@@ -193,83 +193,6 @@ function EnvironmentRow({
               )
             }
           />
-          {stable && (
-            <>
-              <div className="grid gap-1">
-                <label htmlFor={shareId} className="text-xs font-medium">
-                  Canary share in {name} (%)
-                </label>
-                <input
-                  id={shareId}
-                  type="number"
-                  min={1}
-                  max={99}
-                  value={Number.isNaN(share) ? '' : share}
-                  onChange={(event) => setShare(event.target.valueAsNumber)}
-                  aria-invalid={!shareValid}
-                  aria-describedby={shareValid ? undefined : `${shareId}-error`}
-                  className={`${inputClass} w-24`}
-                />
-                {!shareValid && (
-                  <span id={`${shareId}-error`} className="text-xs text-red-700 dark:text-red-300">
-                    1 to 99
-                  </span>
-                )}
-              </div>
-              <ConfirmButton
-                label={`Canary v${current.templateVersion} to ${shareValid ? share : '…'}%`}
-                title={`Give version ${current.templateVersion} to ${share}% of ${name}'s sessions?`}
-                description={
-                  <>
-                    <p className="mb-2">
-                      Sessions whose key falls in the first {share}% get the canary; the others keep the
-                      stable. The same session key always gets the same release.
-                    </p>
-                    <ReleaseDiff template={template} from={stable} to={current} />
-                  </>
-                }
-                confirmLabel="Start canary"
-                variant="primary"
-                disabled={!shareValid}
-                onConfirm={() =>
-                  run(
-                    () =>
-                      deploy.mutateAsync({ ...target, canaryPercent: share, version: deployment?.version }),
-                    `Canary at ${share}% in ${name}`,
-                  )
-                }
-              />
-            </>
-          )}
-          {stable && canary && (
-            <>
-              <ConfirmButton
-                label={`Promote canary in ${name}`}
-                title={`Make the canary the stable release of ${name}?`}
-                description={
-                  <>
-                    <p className="mb-2">Every session in {name} gets the canary's release:</p>
-                    <ReleaseDiff template={template} from={stable} to={canary} />
-                  </>
-                }
-                confirmLabel="Promote canary"
-                variant="primary"
-                onConfirm={() => run(() => promoteCanary.mutateAsync(target), `Canary promoted in ${name}`)}
-              />
-              <ConfirmButton
-                label={`Abort canary in ${name}`}
-                title={`End the canary in ${name}?`}
-                description={
-                  <>
-                    <p className="mb-2">The canary's sessions go back to the stable release:</p>
-                    <ReleaseDiff template={template} from={canary} to={stable} />
-                  </>
-                }
-                confirmLabel="Abort canary"
-                onConfirm={() => run(() => abortCanary.mutateAsync(target), `Canary aborted in ${name}`)}
-              />
-            </>
-          )}
           {stable && previous && (
             <ConfirmButton
               label={`Roll back ${name} to v${previous.templateVersion}`}
@@ -307,6 +230,85 @@ function EnvironmentRow({
             />
           )}
         </div>
+      )}
+      {canDeploy && current && stable && (
+        <fieldset className="flex flex-wrap items-end gap-2 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
+          <legend className="px-1 text-xs font-medium text-zinc-600 dark:text-zinc-400">
+            Canary: try version {current.templateVersion} on a share of {name}'s sessions first
+          </legend>
+          <div className="grid gap-1">
+            <label htmlFor={shareId} className="text-xs font-medium">
+              Canary share in {name} (%)
+            </label>
+            <input
+              id={shareId}
+              type="number"
+              min={1}
+              max={99}
+              value={Number.isNaN(share) ? '' : share}
+              onChange={(event) => setShare(event.target.valueAsNumber)}
+              aria-invalid={!shareValid}
+              aria-describedby={shareValid ? undefined : `${shareId}-error`}
+              className={`${inputClass} w-24`}
+            />
+            {!shareValid && (
+              <span id={`${shareId}-error`} className="text-xs text-red-700 dark:text-red-300">
+                1 to 99
+              </span>
+            )}
+          </div>
+          <ConfirmButton
+            label={`Canary v${current.templateVersion} to ${shareValid ? share : '…'}%`}
+            title={`Give version ${current.templateVersion} to ${share}% of ${name}'s sessions?`}
+            description={
+              <>
+                <p className="mb-2">
+                  Sessions whose key falls in the first {share}% get the canary; the others keep the stable.
+                  The same session key always gets the same release.
+                </p>
+                <ReleaseDiff template={template} from={stable} to={current} />
+              </>
+            }
+            confirmLabel="Start canary"
+            variant="primary"
+            disabled={!shareValid}
+            onConfirm={() =>
+              run(
+                () => deploy.mutateAsync({ ...target, canaryPercent: share, version: deployment?.version }),
+                `Canary at ${share}% in ${name}`,
+              )
+            }
+          />
+          {canary && (
+            <>
+              <ConfirmButton
+                label={`Promote canary in ${name}`}
+                title={`Make the canary the stable release of ${name}?`}
+                description={
+                  <>
+                    <p className="mb-2">Every session in {name} gets the canary's release:</p>
+                    <ReleaseDiff template={template} from={stable} to={canary} />
+                  </>
+                }
+                confirmLabel="Promote canary"
+                variant="primary"
+                onConfirm={() => run(() => promoteCanary.mutateAsync(target), `Canary promoted in ${name}`)}
+              />
+              <ConfirmButton
+                label={`Abort canary in ${name}`}
+                title={`End the canary in ${name}?`}
+                description={
+                  <>
+                    <p className="mb-2">The canary's sessions go back to the stable release:</p>
+                    <ReleaseDiff template={template} from={canary} to={stable} />
+                  </>
+                }
+                confirmLabel="Abort canary"
+                onConfirm={() => run(() => abortCanary.mutateAsync(target), `Canary aborted in ${name}`)}
+              />
+            </>
+          )}
+        </fieldset>
       )}
     </div>
   );
