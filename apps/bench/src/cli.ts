@@ -91,6 +91,9 @@ const TARGETS: Record<string, { rps: number; p99: number }> = {
   // The runtime reads a template of 3 agents whole (one round trip); the 304 sends no body.
   'session config, REST': { rps: 0.75, p99: 2 },
   'session config 304, REST': { rps: 1, p99: 2 },
+  // A deployed release with a canary: read from the revisions, the arm picked by the session key.
+  'release config, REST': { rps: 0.75, p99: 2 },
+  'release config 304, REST': { rps: 1, p99: 2 },
   'list 50, REST': { rps: 0.65, p99: 2 },
   'create, REST': { rps: 0.5, p99: 2 },
   'update name, REST': { rps: 0.5, p99: 2 },

@@ -122,6 +122,35 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
     headers: { authorization: `Bearer ${seeded.token}` },
   });
   const etag = current.headers.get('etag') ?? '';
+  /**
+   * The same template deployed to a manual environment with a canary for half of the sessions: the
+   * session config of a release (read from the revisions), each request with its own session key.
+   */
+  const releaseScenarios = async () => {
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(target.url + path, {
+        method,
+        headers: { authorization: `Bearer ${seeded.token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    await call('POST', '/api/v1/environments', { name: 'bench' });
+    const deployment = `/api/v1/environments/bench/deployments/${seeded.runtimeTemplateId}`;
+    for (const body of [{}, { canaryPercent: 50 }]) {
+      const deployed = await call('PUT', deployment, body);
+      if (!deployed.ok) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`);
+    }
+    const releasePath = (key: string) => `${configPath}?environment=bench&sessionKey=${key}`;
+    const released = await call('GET', releasePath('fixed'));
+    const releaseTag = released.headers.get('etag') ?? '';
+    return [
+      await run('release config, REST', (i) => ({ method: 'GET', path: releasePath(`s${i}`) }), 'get by id'),
+      await run(
+        'release config 304, REST',
+        () => ({ method: 'GET', path: releasePath('fixed'), headers: { 'if-none-match': releaseTag } }),
+        'get by id',
+      ),
+    ];
+  };
   results.push(
     await run('session config, REST', () => ({ method: 'GET', path: configPath }), 'get by id'),
     await run(
@@ -134,6 +163,7 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
       () => ({ method: 'GET', path: configPath, headers: { 'if-none-match': etag } }),
       'get by id',
     ),
+    ...(await releaseScenarios()),
     await run(
       'create, REST',
       (i) => ({
