@@ -42,7 +42,7 @@ test('deploy to staging, canary in production, promote, roll back', async ({ pag
   await checkPage(page, 'environments');
 
   await page.getByRole('link', { name: 'Session templates' }).click();
-  await page.getByRole('link', { name: TEMPLATE }).click();
+  await page.getByRole('link', { name: TEMPLATE, exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: TEMPLATE })).toBeVisible();
   const panel = deployments(page);
   await expect(panel.getByRole('listitem').filter({ hasText: 'staging' })).toContainText('Not deployed');
@@ -120,4 +120,12 @@ test('deploy to staging, canary in production, promote, roll back', async ({ pag
   await page.getByRole('button', { name: 'Show what the runtime receives' }).click();
   await page.getByLabel('Environment', { exact: true }).selectOption('production');
   await expect(page.getByText(/stable release of production, version 1/)).toBeVisible();
+
+  // Production follows latest again (its deployments are dropped): the demo data is as it was.
+  await page.getByRole('link', { name: 'Environments', exact: true }).click();
+  await page.getByRole('button', { name: 'Follow latest in production' }).click();
+  await confirm(page, /Follow latest in production/, 'Follow latest');
+  await expect(page.getByRole('list', { name: 'Environments' }).getByRole('listitem').first()).toContainText(
+    'follows latest',
+  );
 });
