@@ -641,6 +641,54 @@ describe.each(transports)(`deployments over %s on ${driverName}`, (transport) =>
   });
 });
 
+describe(`naming the environment on ${driverName}`, () => {
+  it("over tRPC, `name` names the environment as `environment` does (API.md's path parameter)", async () => {
+    const { admin, template } = await setup('trpc');
+    const deployed = expectStatus(
+      await admin('deployments.deploy', { name: 'staging', templateId: template.id }),
+      200,
+    );
+    expect(deployed.environment).toBe('staging');
+    expect(expectStatus(await admin('deployments.list', { name: 'staging' }), 200).items).toHaveLength(1);
+    const both = { environment: 'staging', name: 'production', templateId: template.id };
+    expect(
+      expectError(await admin('deployments.deploy', both), 400, 'BAD_REQUEST').details.issues[0].path,
+    ).toEqual(['name']);
+    expectError(await admin('deployments.deploy', { templateId: template.id }), 400, 'BAD_REQUEST');
+    // An update by `name` alone changes that environment; with `environment`, `name` renames it.
+    const switched = expectStatus(
+      await admin('environments.update', { name: 'staging', followsLatest: true }),
+      200,
+    );
+    expect(switched).toMatchObject({ name: 'staging', followsLatest: true });
+    const renamed = expectStatus(
+      await admin('environments.update', { environment: 'staging', name: 'qa' }),
+      200,
+    );
+    expect(renamed.name).toBe('qa');
+    expectStatus(await admin('environments.delete', { name: 'qa' }), 200);
+  });
+
+  it('over REST, the path names it: `name` in a body is refused, never dropped', async () => {
+    const { tenant, template } = await setup('rest');
+    const deploy = await http(server, 'PUT', `/api/v1/environments/staging/deployments/${template.id}`, {
+      token: tenant.adminToken,
+      body: { name: 'production' },
+    });
+    expect(expectError(deploy, 400, 'BAD_REQUEST').details.issues[0].path).toEqual(['name']);
+    const upperCase = await http(server, 'PUT', `/api/v1/environments/STAGING/deployments/${template.id}`, {
+      token: tenant.adminToken,
+      body: {},
+    });
+    expectError(upperCase, 400, 'BAD_REQUEST');
+    const renamed = await http(server, 'PUT', '/api/v1/environments/staging', {
+      token: tenant.adminToken,
+      body: { name: 'pre-production' },
+    });
+    expect(expectStatus(renamed, 200).name).toBe('pre-production');
+  });
+});
+
 describe(`session config revalidation per environment on ${driverName}`, () => {
   it('answers 304 for the tag of what the call serves, and 200 when the release changes', async () => {
     const { tenant, admin, greeter, template } = await setup('rest');

@@ -36,15 +36,63 @@ export const CreateEnvironmentInput = z
   .meta({ id: 'CreateEnvironmentInput' });
 export type CreateEnvironmentInput = z.input<typeof CreateEnvironmentInput>;
 
-/** An environment by name (in REST, the `{environment}` of the path). */
-export const EnvironmentInput = z.strictObject({ environment: EnvironmentName });
+/**
+ * Which environment a call is about, by name: `environment` (over REST, the path's `{name}`), or
+ * `name` itself, the path parameter's name in API.md, over tRPC. One of the two is required, and
+ * both must then name the same environment.
+ */
+const environmentSelector = {
+  environment: EnvironmentName.optional(),
+  /** The same as `environment` (over tRPC; REST takes it in the path). */
+  name: EnvironmentName.optional(),
+};
+type Selector = { environment?: string; name?: string };
+function oneEnvironment(value: Selector, context: z.RefinementCtx) {
+  if (value.environment === undefined && value.name === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['environment'],
+      message: 'Required: the environment, by name',
+    });
+  } else if (
+    value.environment !== undefined &&
+    value.name !== undefined &&
+    value.environment !== value.name
+  ) {
+    context.addIssue({
+      code: 'custom',
+      path: ['name'],
+      message: 'Names another environment than `environment`',
+    });
+  }
+}
+/** The environment a call names (its input passed `oneEnvironment`, or is an update's). */
+export function environmentOf(input: Selector): string {
+  return (input.environment ?? input.name)!;
+}
 
+/** An environment by name. */
+export const EnvironmentInput = z.strictObject(environmentSelector).superRefine(oneEnvironment);
+
+/**
+ * With `environment` (over REST, the path's), `name` is the new name; over tRPC, `name` alone names
+ * the environment to change (and there is no rename).
+ */
 export const UpdateEnvironmentInput = z
   .strictObject({
-    environment: EnvironmentName,
-    /** The new name. */
+    environment: EnvironmentName.optional(),
+    /** The new name (or, without `environment`, the environment to change). */
     name: EnvironmentName.optional(),
     followsLatest: z.boolean().optional(),
+  })
+  .superRefine((value, context) => {
+    if (value.environment === undefined && value.name === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['environment'],
+        message: 'Required: the environment, by name',
+      });
+    }
   })
   .meta({ id: 'UpdateEnvironmentInput' });
 export type UpdateEnvironmentInput = z.input<typeof UpdateEnvironmentInput>;
@@ -83,21 +131,25 @@ export type Deployment = z.infer<typeof Deployment>;
 export const DeploymentPage = pageOf(Deployment).meta({ id: 'DeploymentPage' });
 export type DeploymentPage = z.infer<typeof DeploymentPage>;
 
-export const DeploymentListInput = z.strictObject({
-  environment: EnvironmentName,
-  /** Only this template's deployment (a page of one, or none). */
-  templateId: Id.optional(),
-  limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
-  cursor: text().min(1).max(200).optional(),
-});
+export const DeploymentListInput = z
+  .strictObject({
+    ...environmentSelector,
+    /** Only this template's deployment (a page of one, or none). */
+    templateId: Id.optional(),
+    limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
+    cursor: text().min(1).max(200).optional(),
+  })
+  .superRefine(oneEnvironment);
 export type DeploymentListInput = z.input<typeof DeploymentListInput>;
 
 /** One deployment: an environment's, of one template. */
-export const DeploymentInput = z.strictObject({ environment: EnvironmentName, templateId: Id });
+export const DeploymentInput = z
+  .strictObject({ ...environmentSelector, templateId: Id })
+  .superRefine(oneEnvironment);
 
 export const DeployInput = z
   .strictObject({
-    environment: EnvironmentName,
+    ...environmentSelector,
     templateId: Id,
     /** The revision to deploy, with the agent versions it pinned; omitted: the session as it stands now. */
     templateVersion: PositiveInt4.optional(),
@@ -107,19 +159,21 @@ export const DeployInput = z
     /** The deployment's current version, when changing it safely. */
     version: PositiveInt4.optional(),
   })
+  .superRefine(oneEnvironment)
   .meta({ id: 'DeployInput' });
 export type DeployInput = z.input<typeof DeployInput>;
 
 export const PromoteInput = z
   .strictObject({
-    /** The target environment. */
-    environment: EnvironmentName,
+    /** The target environment (`environment` or `name`). */
+    ...environmentSelector,
     /** The environment whose stable releases are copied. */
     from: EnvironmentName,
     /** Only these templates (default: every template deployed in `from`). */
     templateIds: z.array(Id).min(1).max(1000).optional(),
     dryRun: z.boolean().default(false),
   })
+  .superRefine(oneEnvironment)
   .meta({ id: 'PromoteInput' });
 export type PromoteInput = z.input<typeof PromoteInput>;
 

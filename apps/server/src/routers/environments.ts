@@ -8,6 +8,7 @@ import {
   Environment,
   EnvironmentInput,
   EnvironmentList,
+  environmentOf,
   PromoteInput,
   PromotionPlan,
   UpdateEnvironmentInput,
@@ -21,6 +22,8 @@ import { adminProcedure, authenticatedProcedure, router } from '../trpc';
 const tag = 'environments';
 const path = '/environments/{environment}';
 const deploymentPath = `${path}/deployments/{templateId}`;
+/** Over REST the path names the environment; `name`, its other spelling over tRPC, is not taken. */
+const omit = ['name'];
 
 /** Who deploys: the change's attribution and, for a key bound to an environment, that environment. */
 const deployer = (ctx: { actor: Actor; by: Attribution }): deployments.Deployer => ({
@@ -81,11 +84,12 @@ export const environmentsRouter = router({
         status: 204,
         tag,
         summary: 'Delete an environment and its deployments',
+        omit,
         conflict: 'production cannot be deleted, or API keys are bound to it (`details.apiKeyIds`)',
       },
     })
     .input(EnvironmentInput)
-    .mutation(({ ctx, input }) => environments.deleteEnvironment(ctx.db, ctx.by, input.environment)),
+    .mutation(({ ctx, input }) => environments.deleteEnvironment(ctx.db, ctx.by, environmentOf(input))),
 });
 
 /** What each environment serves: deploy, canary, promote, undeploy (admins and write keys). */
@@ -98,6 +102,7 @@ export const deploymentsRouter = router({
         path: `${path}/deployments`,
         tag,
         summary: "An environment's deployments, the most recently changed first",
+        omit,
         output: DeploymentPage,
       },
     })
@@ -129,6 +134,7 @@ export const deploymentsRouter = router({
         path: `${deploymentPath}/promote-canary`,
         tag,
         summary: 'The canary becomes the stable',
+        omit,
         output: Deployment,
         conflict: 'there is no canary',
       },
@@ -144,6 +150,7 @@ export const deploymentsRouter = router({
         path: `${deploymentPath}/canary`,
         tag,
         summary: 'End the canary; the stable serves every session',
+        omit,
         output: Deployment,
         conflict: 'there is no canary',
       },
@@ -160,6 +167,7 @@ export const deploymentsRouter = router({
         status: 204,
         tag,
         summary: "Remove a template's deployment from an environment",
+        omit,
         conflict: 'the environment follows latest',
       },
     })

@@ -1,15 +1,17 @@
-import type {
-  Agent,
-  CanaryRelease,
-  DeployInput,
-  Deployment,
-  DeploymentListInput,
-  DeploymentPage,
-  PromoteInput,
-  PromotionChange,
-  PromotionPlan,
-  Release,
-  SessionTemplate,
+import {
+  type Agent,
+  type CanaryRelease,
+  type DeployInput,
+  type Deployment,
+  type DeploymentInput,
+  type DeploymentListInput,
+  type DeploymentPage,
+  environmentOf,
+  type PromoteInput,
+  type PromotionChange,
+  type PromotionPlan,
+  type Release,
+  type SessionTemplate,
 } from '@switchboard/contract';
 import {
   agents,
@@ -254,7 +256,7 @@ async function writeStable(
 /** Deploys a release to an environment, as its stable or, with `canaryPercent`, as its canary. */
 export async function deploy(db: Db, by: Deployer, input: z.output<typeof DeployInput>): Promise<Deployment> {
   return writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, input.environment);
+    const environment = await deployableEnvironment(tx, by, environmentOf(input));
     const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
     const release = await releaseToDeploy(tx, by.organizationId, template, input.templateVersion);
     const existing = await lockDeployment(tx, environment.id, template.id);
@@ -294,11 +296,11 @@ export async function deploy(db: Db, by: Deployer, input: z.output<typeof Deploy
 export async function endCanary(
   db: Db,
   by: Deployer,
-  input: { environment: string; templateId: string },
+  input: z.output<typeof DeploymentInput>,
   outcome: 'promote' | 'abort',
 ): Promise<Deployment> {
   return writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, input.environment);
+    const environment = await deployableEnvironment(tx, by, environmentOf(input));
     const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
     const existing = await lockDeployment(tx, environment.id, template.id);
     if (!existing) throw notDeployed(environment.name, template.id);
@@ -330,13 +332,9 @@ export async function endCanary(
 }
 
 /** Removes a template's deployment from an environment (which then answers 404 `notDeployed` for it). */
-export async function undeploy(
-  db: Db,
-  by: Deployer,
-  input: { environment: string; templateId: string },
-): Promise<void> {
+export async function undeploy(db: Db, by: Deployer, input: z.output<typeof DeploymentInput>): Promise<void> {
   await writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, input.environment);
+    const environment = await deployableEnvironment(tx, by, environmentOf(input));
     const [row] = await tx
       .delete(deployments)
       .where(
@@ -387,8 +385,8 @@ export async function listDeployments(
   const [environment] = await db
     .select()
     .from(environments)
-    .where(and(eq(environments.organizationId, organizationId), eq(environments.name, query.environment)));
-  if (!environment) throw unknownEnvironment(query.environment);
+    .where(and(eq(environments.organizationId, organizationId), eq(environments.name, environmentOf(query))));
+  if (!environment) throw unknownEnvironment(environmentOf(query));
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const rows = await db
     .select({ deployment: deployments, templateName: sessionTemplates.name })
@@ -503,7 +501,7 @@ export async function promote(
   input: z.output<typeof PromoteInput>,
 ): Promise<PromotionPlan> {
   const run = async (tx: Db): Promise<PromotionPlan> => {
-    const target = await deployableEnvironment(tx, by, input.environment);
+    const target = await deployableEnvironment(tx, by, environmentOf(input));
     const source = await lockEnvironment(tx, by.organizationId, input.from, 'share');
     if (source.id === target.id) {
       throw new AppError('BAD_REQUEST', 'Promote copies from another environment', {

@@ -3,6 +3,7 @@ import {
   ENVIRONMENTS_MAX,
   type Environment,
   type EnvironmentList,
+  environmentOf,
   PRODUCTION,
   type UpdateEnvironmentInput,
 } from '@switchboard/contract';
@@ -119,8 +120,10 @@ export async function updateEnvironment(
   input: z.output<typeof UpdateEnvironmentInput>,
 ): Promise<Environment> {
   return writeTransaction(db, async (tx) => {
-    const current = await lockEnvironment(tx, by.organizationId, input.environment, 'update');
-    const name = input.name ?? current.name;
+    // Without `environment` (over tRPC), `name` is the environment to change, not a new name.
+    const renameTo = input.environment === undefined ? undefined : input.name;
+    const current = await lockEnvironment(tx, by.organizationId, environmentOf(input), 'update');
+    const name = renameTo ?? current.name;
     if (current.name === PRODUCTION && name !== PRODUCTION) {
       throw new AppError('CONFLICT', 'Production cannot be renamed', {
         reason: 'production',
