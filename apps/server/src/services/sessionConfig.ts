@@ -18,13 +18,13 @@ import {
   type Variable,
   type VariableValue,
 } from '@switchboard/contract';
-import { agents, type Db, sessionTemplates } from '@switchboard/db';
-import { getTableColumns, sql } from 'drizzle-orm';
+import { agents, type Db, deployments, environments, sessionTemplates } from '@switchboard/db';
+import { and, eq, getTableColumns, not, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
 import { canaryBucket } from './canary';
-import { rowsOf } from './db';
+import { perDatabase } from './db';
 import { withVariables } from './deployments';
 import { unknownEnvironment } from './environments';
 
@@ -74,67 +74,135 @@ interface EnvironmentChoice {
   id: string | null;
 }
 
-/** The environment asked for, and the release of the template it serves to a session in `bucket`. */
-const releaseQuery = (chosen: EnvironmentChoice, organizationId: string, id: string, bucket: number) => sql`
-  select e.id, e.name, e.follows_latest,
-    d.arm, d.template_version, d.agent_versions,
-    case when e.follows_latest
-      then (select t.config_version from session_templates t
-            where t.organization_id = ${organizationId} and t.id = ${id} and t.is_active)
-    end as config_version
-  from environments e
-  left join lateral (
-    select case when d.canary_percent is not null and ${bucket}::int < d.canary_percent then 'canary' else 'stable' end as arm,
-      case when d.canary_percent is not null and ${bucket}::int < d.canary_percent
-        then d.canary_template_version else d.stable_template_version end as template_version,
-      case when d.canary_percent is not null and ${bucket}::int < d.canary_percent
-        then d.canary_agent_versions else d.stable_agent_versions end as agent_versions
-    from deployments d
-    where d.environment_id = e.id and d.template_id = ${id} and not e.follows_latest
-  ) d on true
-  where e.organization_id = ${organizationId} and (e.name = ${chosen.name} or e.id = ${chosen.id}::uuid)`;
+/** The session's bucket (the `bucket` placeholder) falls in the deployment's canary. */
+const inCanary = sql`(${deployments.canaryPercent} is not null and ${sql.placeholder('bucket')}::int < ${deployments.canaryPercent})`;
+
+/**
+ * The release a manual environment serves of the template to the session in `bucket`: a lateral
+ * subquery of the environment row (none for an environment that follows latest).
+ */
+const sessionRelease = (db: Db) =>
+  db
+    .select({
+      arm: sql<'stable' | 'canary'>`case when ${inCanary} then 'canary' else 'stable' end`.as('arm'),
+      templateVersion: sql<number>`case when ${inCanary}
+        then ${deployments.canaryTemplateVersion} else ${deployments.stableTemplateVersion} end`.as(
+        'template_version',
+      ),
+      agentVersions: sql<Record<string, number>>`case when ${inCanary}
+        then ${deployments.canaryAgentVersions} else ${deployments.stableAgentVersions} end`
+        .mapWith(json<Record<string, number>>)
+        .as('agent_versions'),
+    })
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.environmentId, environments.id),
+        eq(deployments.templateId, sql.placeholder('id')),
+        not(environments.followsLatest),
+      ),
+    )
+    .as('d');
+
+/** The environment a call names: by name, or (a bound key's default) by id; the other is null. */
+const chosenEnvironment = and(
+  eq(environments.organizationId, sql.placeholder('organizationId')),
+  or(eq(environments.name, sql.placeholder('name')), eq(environments.id, sql.placeholder('environmentId'))),
+);
+
+/** The environment asked for and its release for the session; for one that follows latest, the template's `config_version`. */
+function releaseFields(d: ReturnType<typeof sessionRelease>) {
+  return {
+    id: environments.id,
+    name: environments.name,
+    followsLatest: environments.followsLatest,
+    arm: d.arm,
+    templateVersion: d.templateVersion,
+    agentVersions: d.agentVersions,
+    configVersion: sql<number | null>`case when ${environments.followsLatest} then (
+      select t.config_version from session_templates t
+      where t.organization_id = ${sql.placeholder('organizationId')} and t.id = ${sql.placeholder('id')} and t.is_active)
+    end`,
+  };
+}
+
+/** What a revalidation reads: the environment and its release, never the template or its agents. One prepared statement. */
+const releaseTag = perDatabase((db) => {
+  const d = sessionRelease(db);
+  return db
+    .select(releaseFields(d))
+    .from(environments)
+    .leftJoinLateral(d, sql`true`)
+    .where(chosenEnvironment)
+    .limit(1)
+    .prepare('session_config_tag');
+});
 
 /**
  * The environment, its release of the template for the session, and the template with the full
- * definition of each of its agents in order: one statement, one round trip. An environment that
- * follows latest reads the live rows; another reads the revisions its release names (the agents
- * at exactly the versions it pinned), so nothing is copied and nothing edited since shows.
+ * definition of each of its agents in order: one prepared statement, one round trip. An
+ * environment that follows latest reads the live rows; another reads the revisions its release
+ * names (the agents at exactly the versions it pinned), so nothing is copied and nothing edited
+ * since shows.
  */
-const servedQuery = (chosen: EnvironmentChoice, organizationId: string, id: string, bucket: number) => sql`
-  with r as (${releaseQuery(chosen, organizationId, id, bucket)})
-  select r.*, case
-    when r.follows_latest then (
-      select json_build_object('template', json_build_object(${rowJson(sessionTemplates, 't')}),
-        'agents', coalesce((
-          select json_agg(json_build_object(${rowJson(agents, 'a')}) order by array_position(t.agent_ids, a.id))
-          from agents a
-          where a.organization_id = t.organization_id and a.id = any(t.agent_ids) and a.is_active
-        ), '[]'::json))
-      from session_templates t
-      where t.organization_id = ${organizationId} and t.id = ${id} and t.is_active)
-    when r.template_version is not null then (
-      select json_build_object('template', tr.snapshot,
-        'agents', coalesce((
-          select json_agg(ar.snapshot order by ids.n)
-          from jsonb_array_elements_text(tr.snapshot -> 'agentIds') with ordinality ids(agent_id, n)
-          join revisions ar on ar.resource_id = ids.agent_id::uuid
-            and ar.version = (r.agent_versions ->> ids.agent_id)::int
-            and ar.organization_id = ${organizationId} and ar.resource_type = 'agent'
-        ), '[]'::json))
-      from revisions tr
-      where tr.resource_id = ${id} and tr.version = r.template_version
-        and tr.organization_id = ${organizationId} and tr.resource_type = 'sessionTemplate')
-  end as served
-  from r`;
+const servedSession = perDatabase((db) => {
+  const d = sessionRelease(db);
+  const organizationId = sql.placeholder('organizationId');
+  const id = sql.placeholder('id');
+  return db
+    .select({
+      ...releaseFields(d),
+      // `d.` spelt out: revisions have an agent_versions column of their own.
+      served: sql<Served | null>`case
+        when ${environments.followsLatest} then (
+          select json_build_object('template', json_build_object(${rowJson(sessionTemplates, 't')}),
+            'agents', coalesce((
+              select json_agg(json_build_object(${rowJson(agents, 'a')}) order by array_position(t.agent_ids, a.id))
+              from agents a
+              where a.organization_id = t.organization_id and a.id = any(t.agent_ids) and a.is_active
+            ), '[]'::json))
+          from session_templates t
+          where t.organization_id = ${organizationId} and t.id = ${id} and t.is_active)
+        when d.template_version is not null then (
+          select json_build_object('template', tr.snapshot,
+            'agents', coalesce((
+              select json_agg(ar.snapshot order by ids.n)
+              from jsonb_array_elements_text(tr.snapshot -> 'agentIds') with ordinality ids(agent_id, n)
+              join revisions ar on ar.resource_id = ids.agent_id::uuid
+                and ar.version = (d.agent_versions ->> ids.agent_id)::int
+                and ar.organization_id = ${organizationId} and ar.resource_type = 'agent'
+            ), '[]'::json))
+          from revisions tr
+          where tr.resource_id = ${id} and tr.version = d.template_version
+            and tr.organization_id = ${organizationId} and tr.resource_type = 'sessionTemplate')
+      end`.mapWith(json<Served | null>),
+    })
+    .from(environments)
+    .leftJoinLateral(d, sql`true`)
+    .where(chosenEnvironment)
+    .limit(1)
+    .prepare('session_config');
+});
+
+/** The placeholders of both statements for one call. */
+function parameters(actor: Actor, chosen: EnvironmentChoice, input: { id: string; sessionKey?: string }) {
+  return {
+    organizationId: actor.organizationId,
+    id: input.id,
+    name: chosen.name,
+    environmentId: chosen.id,
+    bucket: canaryBucket(input.id, input.sessionKey),
+  };
+}
 
 interface ReleaseRow {
   id: string;
   name: string;
-  follows_latest: boolean;
+  followsLatest: boolean;
   arm: 'stable' | 'canary' | null;
-  template_version: number | null;
-  agent_versions: Record<string, number> | string | null;
-  config_version: number | null;
+  templateVersion: number | null;
+  agentVersions: Record<string, number> | null;
+  configVersion: number | null;
 }
 
 /** The environment a call reads: the one asked for, else the key's, else production. */
@@ -164,8 +232,10 @@ function checkEnvironment<T extends ReleaseRow>(
 function releaseOf(
   row: ReleaseRow,
 ): { arm: ReleaseArm; templateVersion: number; agentVersions: Record<string, number> } | null {
-  if (row.follows_latest || row.template_version === null || row.arm === null) return null;
-  return { arm: row.arm, templateVersion: row.template_version, agentVersions: json(row.agent_versions) };
+  if (row.followsLatest || row.templateVersion === null || row.arm === null || row.agentVersions === null) {
+    return null;
+  }
+  return { arm: row.arm, templateVersion: row.templateVersion, agentVersions: row.agentVersions };
 }
 
 type Issue = { path: string[]; message: string };
@@ -256,16 +326,12 @@ export async function currentConfigEtag(
   input: { id: string; environment?: string; sessionKey?: string },
 ): Promise<string | null> {
   const chosen = chooseEnvironment(actor, input.environment);
-  const [row] = rowsOf<ReleaseRow>(
-    await db.execute(
-      releaseQuery(chosen, actor.organizationId, input.id, canaryBucket(input.id, input.sessionKey)),
-    ),
-  );
+  const [row] = (await releaseTag(db).execute(parameters(actor, chosen, input))) as ReleaseRow[];
   if (!row || (actor.kind === 'apiKey' && actor.environmentId !== null && row.id !== actor.environmentId))
     return null;
   const release = releaseOf(row);
   if (release) return etagOf(input.id, row.name, release, {});
-  return row.config_version === null ? null : etagOf(input.id, row.name, row.config_version, {});
+  return row.configVersion === null ? null : etagOf(input.id, row.name, row.configVersion, {});
 }
 
 const OVERRIDABLE = [
@@ -294,20 +360,18 @@ export async function sessionConfig(
   input: z.output<typeof SessionConfigInput>,
 ): Promise<SessionConfig> {
   const chosen = chooseEnvironment(actor, input.environment);
-  const [found] = rowsOf<ReleaseRow & { served: Served | string | null }>(
-    await db.execute(
-      servedQuery(chosen, actor.organizationId, input.id, canaryBucket(input.id, input.sessionKey)),
-    ),
-  );
+  const [found] = (await servedSession(db).execute(parameters(actor, chosen, input))) as (ReleaseRow & {
+    served: Served | null;
+  })[];
   const row = checkEnvironment(actor, chosen, found);
   const release = releaseOf(row);
-  if (!row.follows_latest && !release) {
+  if (!row.followsLatest && !release) {
     throw new AppError('NOT_FOUND', `Session template ${input.id} is not deployed to ${row.name}`, {
       reason: 'notDeployed',
     });
   }
   if (row.served === null) throw notFound('Session template', input.id);
-  const served = json<Served>(row.served);
+  const served = row.served;
   const template = served.template;
   // An agent revision written before variables existed has none.
   const agents = served.agents.map(withVariables);
