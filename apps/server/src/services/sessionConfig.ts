@@ -126,6 +126,22 @@ function releaseFields(d: ReturnType<typeof sessionRelease>) {
   };
 }
 
+/**
+ * What the session is served from, as text: the template's `config_version` in an environment that
+ * follows latest (it moves on every change of the template or its agents), else the release
+ * (revisions never change). Null when there is nothing to serve. The instance keeps what it served
+ * under this key (`ServedCache`), and the statement below builds the template and agents only for
+ * a key the instance does not hold.
+ */
+function releaseKey(d: ReturnType<typeof sessionRelease>) {
+  return sql<string | null>`case
+    when ${environments.followsLatest} then 'latest:' || (
+      select t.config_version from session_templates t
+      where t.organization_id = ${sql.placeholder('organizationId')} and t.id = ${sql.placeholder('id')} and t.is_active)
+    else 'release:' || ${d.templateVersion} || ':' || ${d.agentVersions}::text
+  end`;
+}
+
 /** What a revalidation reads: the environment and its release, never the template or its agents. One prepared statement. */
 const releaseTag = perDatabase((db) => {
   const d = sessionRelease(db);
@@ -152,8 +168,10 @@ const servedSession = perDatabase((db) => {
   return db
     .select({
       ...releaseFields(d),
+      releaseKey: releaseKey(d),
       // `d.` spelt out: revisions have an agent_versions column of their own.
       served: sql<Served | null>`case
+        when ${releaseKey(d)} = any(${sql.placeholder('known')}::text[]) then null
         when ${environments.followsLatest} then (
           select json_build_object('template', json_build_object(${rowJson(sessionTemplates, 't')}),
             'agents', coalesce((
@@ -183,6 +201,40 @@ const servedSession = perDatabase((db) => {
     .limit(1)
     .prepare('session_config');
 });
+
+/**
+ * The template and agents this instance served, by template and release key (`releaseKey`): a
+ * later call whose key the database still answers gets them without their being read again. Never
+ * stale (the key is read in the same statement, and what it names never changes), and bounded.
+ */
+class ServedCache {
+  static readonly TEMPLATES = 5_000;
+  static readonly KEYS_PER_TEMPLATE = 4;
+  readonly #byTemplate = new Map<string, Map<string, Served>>();
+
+  /** The keys held for a template of an organization (what the statement need not build). */
+  keys(organizationId: string, id: string): string[] {
+    return [...(this.#byTemplate.get(`${organizationId}:${id}`)?.keys() ?? [])];
+  }
+
+  get(organizationId: string, id: string, key: string): Served | undefined {
+    return this.#byTemplate.get(`${organizationId}:${id}`)?.get(key);
+  }
+
+  set(organizationId: string, id: string, key: string, served: Served): void {
+    const name = `${organizationId}:${id}`;
+    let held = this.#byTemplate.get(name);
+    if (!held) {
+      if (this.#byTemplate.size >= ServedCache.TEMPLATES) this.#byTemplate.clear();
+      held = new Map();
+      this.#byTemplate.set(name, held);
+    }
+    // The oldest key goes first (a canary's two releases, and the one before, stay).
+    if (held.size >= ServedCache.KEYS_PER_TEMPLATE) held.delete(held.keys().next().value!);
+    held.set(key, served);
+  }
+}
+const servedCache = perDatabase(() => new ServedCache());
 
 /** The placeholders of both statements for one call. */
 function parameters(actor: Actor, chosen: EnvironmentChoice, input: { id: string; sessionKey?: string }) {
@@ -360,10 +412,7 @@ export async function sessionConfig(
   input: z.output<typeof SessionConfigInput>,
 ): Promise<SessionConfig> {
   const chosen = chooseEnvironment(actor, input.environment);
-  const [found] = (await servedSession(db).execute(parameters(actor, chosen, input))) as (ReleaseRow & {
-    served: Served | null;
-  })[];
-  const row = checkEnvironment(actor, chosen, found);
+  const row = checkEnvironment(actor, chosen, await readServed(db, actor, chosen, input));
   const release = releaseOf(row);
   if (!row.followsLatest && !release) {
     throw new AppError('NOT_FOUND', `Session template ${input.id} is not deployed to ${row.name}`, {
@@ -372,6 +421,7 @@ export async function sessionConfig(
   }
   if (row.served === null) throw notFound('Session template', input.id);
   const served = row.served;
+
   const template = served.template;
   // An agent revision written before variables existed has none.
   const agents = served.agents.map(withVariables);
@@ -408,6 +458,42 @@ export async function sessionConfig(
     release: { templateVersion: template.version, agentVersions, arm: release?.arm ?? 'latest' },
     etag: etagOf(template.id, row.name, release ?? template.configVersion!, overrides, input.variables),
   };
+}
+
+/**
+ * The environment, its release and the template and agents it serves, in one round trip: read
+ * from the database, or (for a release key this instance holds) from `ServedCache`. `served` is
+ * null when there is nothing to serve.
+ */
+async function readServed(
+  db: Db,
+  actor: Actor,
+  chosen: EnvironmentChoice,
+  input: { id: string; sessionKey?: string },
+): Promise<(ReleaseRow & { served: Served | null }) | undefined> {
+  const cache = servedCache(db);
+  const { organizationId } = actor;
+  const ask = async (known: string[]) => {
+    const [row] = (await servedSession(db).execute({
+      ...parameters(actor, chosen, input),
+      known,
+    })) as (ReleaseRow & {
+      releaseKey: string | null;
+      served: Served | null;
+    })[];
+    return row;
+  };
+  let row = await ask(cache.keys(organizationId, input.id));
+  if (!row || row.releaseKey === null) return row && { ...row, served: null };
+  if (row.served !== null) {
+    cache.set(organizationId, input.id, row.releaseKey, row.served);
+    return row;
+  }
+  const held = cache.get(organizationId, input.id, row.releaseKey);
+  if (held) return { ...row, served: held };
+  // Another call dropped it between the two lookups (the cache was full): read it.
+  row = await ask([]);
+  return row;
 }
 
 /**
