@@ -742,3 +742,44 @@ describe(`session config revalidation per environment on ${driverName}`, () => {
     ).toBe(304);
   });
 });
+
+describe(`what an instance keeps of a served session on ${driverName}`, () => {
+  it('is never stale: a change made through another instance shows on the next call, in both kinds of environment', async () => {
+    const second = await startServer({ database: server.database });
+    try {
+      const { tenant, admin, greeter, template } = await setup('rest');
+      const other = caller(second, 'rest', tenant.adminToken);
+      const read = async (environment: string) =>
+        expectStatus(await admin('sessionTemplates.config', { id: template.id, environment }), 200);
+      expectStatus(
+        await admin('deployments.deploy', { environment: 'staging', templateId: template.id }),
+        200,
+      );
+      expect((await read('production')).agents[0].instructions).toBe('Hello v1');
+      expect((await read('staging')).agents[0].instructions).toBe('Hello v1');
+      expectStatus(await other('agents.update', { id: greeter.id, instructions: 'Hello v2' }), 200);
+      expect((await read('production')).agents[0].instructions).toBe('Hello v2');
+      expect((await read('staging')).agents[0].instructions).toBe('Hello v1');
+      expectStatus(
+        await other('deployments.deploy', { environment: 'staging', templateId: template.id }),
+        200,
+      );
+      expect((await read('staging')).agents[0].instructions).toBe('Hello v2');
+      // Back to the first release: held by this instance, and served again as it was.
+      expectStatus(
+        await other('deployments.deploy', {
+          environment: 'staging',
+          templateId: template.id,
+          templateVersion: 1,
+        }),
+        200,
+      );
+      expect((await read('staging')).agents[0].instructions).toBe('Hello v1');
+      expectStatus(await other('sessionTemplates.update', { id: template.id, name: 'Renamed' }), 200);
+      expect((await read('production')).name).toBe('Renamed');
+      expect((await read('staging')).name).toBe('Support');
+    } finally {
+      await second.close();
+    }
+  });
+});
