@@ -20,11 +20,13 @@ import { describeError, errorBody } from './errors';
 import { scrubbingLoggerOptions } from './logging';
 import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
+import { registerEventStream } from './rest/events';
 import { IdempotencyStore } from './rest/idempotency';
 import { buildOpenApiDocument } from './rest/openapi';
 import { restOperations } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
 import { ApiKeyCache } from './services/apiKeys';
+import { ChangeEvents } from './services/events';
 import { Lifecycle } from './shutdown';
 import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
 
@@ -51,7 +53,11 @@ const CODE_BY_STATUS = new Map<number, ErrorCode>(
 );
 
 /** What every request shares: the database, the config, the token and actor caches, the rate limiter. */
-export function createDeps(database: Database, config: AppConfig): Deps {
+export function createDeps(
+  database: Database,
+  config: AppConfig,
+  log: { error(object: unknown, message: string): void } = console,
+): Deps {
   return {
     db: database.db,
     config,
@@ -60,6 +66,7 @@ export function createDeps(database: Database, config: AppConfig): Deps {
     apiKeys: new ApiKeyCache(database.db, config.apiKeyUsageFlushMs),
     idempotency: new IdempotencyStore(database.db, { takeoverMs: config.idempotencyTakeoverMs }),
     authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
+    events: new ChangeEvents(database, log),
   };
 }
 
@@ -99,11 +106,13 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     },
   });
 
-  const deps = createDeps(database, config);
+  const deps = createDeps(database, config, app.log);
+  await deps.events.start();
   // The last use of API keys is written before the database closes.
   app.addHook('onClose', async () => {
     deps.idempotency.close();
     await deps.apiKeys.close();
+    await deps.events.close();
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -115,8 +124,17 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   // open until they time out.
   const lifecycle = new Lifecycle();
   app.decorate('lifecycle', lifecycle);
+  // A connection that never sent a request (a client's or a balancer's spare) is not idle to Node,
+  // and would hold the close open until its headers time out: it goes when the server closes.
+  const unused = new Set<Duplex>();
+  app.server.on('connection', (socket: Duplex) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage) => unused.delete(req.socket));
   app.addHook('preClose', async () => {
     lifecycle.draining = true;
+    for (const socket of unused) socket.destroy();
   });
   app.addHook('onSend', async (_req, reply) => {
     if (lifecycle.draining) reply.header('connection', 'close');
@@ -206,6 +224,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps) });
 
   registerRestRoutes(app, deps);
+  registerEventStream(app, deps, lifecycle);
 
   const document = buildOpenApiDocument();
   app.get('/api/v1/openapi.json', async () => document);

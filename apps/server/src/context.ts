@@ -7,6 +7,7 @@ import type { AppConfig } from './config';
 import type { RateLimiter } from './rateLimit';
 import type { IdempotencyStore } from './rest/idempotency';
 import type { ApiKeyCache } from './services/apiKeys';
+import type { ChangeEvents } from './services/events';
 
 /** What the server is built from, shared by every request. */
 export interface Deps {
@@ -17,6 +18,8 @@ export interface Deps {
   apiKeys: ApiKeyCache;
   idempotency: IdempotencyStore;
   authRateLimiter: RateLimiter;
+  /** Change events: their numbering, and the wake-up of live streams. */
+  events: ChangeEvents;
 }
 
 /** A person, by their access token. */

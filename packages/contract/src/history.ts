@@ -68,6 +68,11 @@ export const AuditEvent = z
     version: z.int().nullable(),
     /** The `x-request-id` of the request that made the change. */
     requestId: z.string(),
+    /**
+     * Its place among the organization's change events, in the order they became visible (API.md
+     * "Change events"); null for the few milliseconds before it is numbered.
+     */
+    sequence: z.int().nullable(),
   })
   .meta({ id: 'AuditEvent' });
 export type AuditEvent = z.infer<typeof AuditEvent>;

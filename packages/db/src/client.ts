@@ -22,6 +22,11 @@ export interface Database {
   driver: 'postgres' | 'pglite';
   /** Resolves when the database answers `select 1`. */
   ping(): Promise<void>;
+  /**
+   * Calls `onNotify` with the payload of every `NOTIFY` on `channel` (from any connection, this
+   * process's or another's); resolves once listening, to a function that stops.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
   /** The embedded instance, when the driver is PGlite (tests snapshot it). */
   pglite?: PGlite;
@@ -81,6 +86,11 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       ping: async () => {
         await client`select 1`;
       },
+      listen: async (channel, onNotify) => {
+        // postgres.js keeps one connection for every listener, and listens again after a reconnect.
+        const { unlisten } = await client.listen(channel, (payload) => onNotify(payload));
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -97,6 +107,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     ping: async () => {
       await pglite.query('select 1');
     },
+    listen: async (channel, onNotify) => pglite.listen(channel, onNotify),
     close: () => pglite.close(),
   };
 }

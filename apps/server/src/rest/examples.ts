@@ -103,6 +103,7 @@ const auditEvent = {
   resource: { type: 'sessionTemplate', id: TEMPLATE_ID, name: template.name },
   version: 2,
   requestId: 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+  sequence: 42,
 };
 
 const apiKey = {

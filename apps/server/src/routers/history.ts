@@ -95,5 +95,10 @@ export const auditRouter = router({
       },
     })
     .input(AuditListInput.prefault({}))
-    .query(({ ctx, input }) => history.listAuditEvents(ctx.db, ctx.actor.organizationId, input)),
+    .query(async ({ ctx, input }) => {
+      // What has committed is numbered before it is listed (a sequence is null only while an older
+      // transaction still runs).
+      await ctx.events.catchUp();
+      return history.listAuditEvents(ctx.db, ctx.actor.organizationId, input);
+    }),
 });

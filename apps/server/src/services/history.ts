@@ -271,7 +271,7 @@ export function settableFields<K extends HistoryKind>(kind: K, snapshot: Entity<
   ) as Pick<Entity<K>, (typeof HISTORY)[K]['fields'][number] & keyof Entity<K>>;
 }
 
-function toAuditEvent(row: AuditEventRow): AuditEvent {
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
     at: row.at.toISOString(),
@@ -280,6 +280,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
     resource: { type: row.resourceType, id: row.resourceId, name: row.resourceName },
     version: row.version,
     requestId: row.requestId,
+    sequence: row.sequence,
   };
 }
 

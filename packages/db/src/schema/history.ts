@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -10,10 +11,14 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { literals } from './columns';
 import { organizations } from './organizations';
+
+/** A transaction id that never wraps (`xid8`): the order in which the sequencer numbers events. */
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
 
 const at = () => timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 
@@ -70,9 +75,20 @@ export const auditEvents = pgTable(
     resourceName: text('resource_name').notNull(),
     version: integer('version'),
     requestId: text('request_id').notNull(),
+    /**
+     * Its place in the organization's change events (API.md "Change events"): null until the
+     * sequencer numbers it, after its transaction and every older one have ended, so numbers follow
+     * the order events become visible.
+     */
+    sequence: bigint('sequence', { mode: 'number' }),
+    /** The transaction that wrote it. */
+    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     index('audit_events_organization_idx').on(t.organizationId, t.seq.desc()),
+    uniqueIndex('audit_events_sequence_key').on(t.organizationId, t.sequence),
+    // What the sequencer has still to number.
+    index('audit_events_unsequenced_idx').on(t.txid, t.seq).where(sql`${t.sequence} is null`),
     index('audit_events_resource_idx').on(t.organizationId, t.resourceId, t.seq.desc()),
     index('audit_events_actor_idx').on(t.organizationId, t.actorId, t.seq.desc()),
     check('audit_events_action_check', sql`${t.action} in (${literals(AUDIT_ACTIONS)})`),
@@ -83,3 +99,11 @@ export const auditEvents = pgTable(
 
 export type RevisionRow = typeof revisions.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+/** The last sequence of each organization's change events: written by the sequencer alone. */
+export const eventSequences = pgTable('event_sequences', {
+  organizationId: uuid('organization_id')
+    .primaryKey()
+    .references(() => organizations.id),
+  last: bigint('last', { mode: 'number' }).notNull(),
+});

@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events';
+import type { Database } from '@switchboard/db';
+import { sql } from 'drizzle-orm';
+import { rowsOf } from './db';
+
+/** Sent at the commit of every transaction that wrote audit events (a trigger, migration 0015). */
+const COMMITTED = 'switchboard_events';
+/** Sent by the sequencer once events are numbered: the organizations they are of, or `*`. */
+const SEQUENCED = 'switchboard_sequenced';
+/** The advisory lock that lets one sequencer at a time run, whichever instance it is on. */
+const SEQUENCER_LOCK = 7_302_051;
+/** A notification's payload must stay under 8000 bytes. */
+const PAYLOAD_MAX = 7_000;
+/** Numbered in one pass at most (the next pass follows at once). */
+const BATCH = 5_000;
+/** A pass runs at least this often, in case a notification was lost (a reconnect). */
+const SWEEP_MS = 1_000;
+/** When an older transaction still runs, events after it wait; the next look is this soon. */
+const BLOCKED_RETRY_MS = 25;
+
+interface Logger {
+  error(object: unknown, message: string): void;
+}
+
+/**
+ * Change events (API.md "Change events"): every audit event gets a `sequence`, per organization,
+ * in the order events become visible. Events are written unnumbered in their change's transaction
+ * (no lock on the write path); a sequencer, one instance at a time under an advisory lock, numbers
+ * those whose transaction id is below the oldest transaction still running, in transaction-id
+ * order. An event still invisible then belongs to a transaction that is running, so its id is at
+ * least that bound and it gets a larger number later: a reader that resumes after a number never
+ * misses one. Each numbering is announced with NOTIFY, which wakes the streams of every instance.
+ */
+export class ChangeEvents {
+  readonly #emitter = new EventEmitter();
+  readonly #stops: (() => Promise<void>)[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #closed = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: Logger,
+  ) {
+    this.#emitter.setMaxListeners(0);
+  }
+
+  async start(): Promise<void> {
+    this.#stops.push(await this.database.listen(COMMITTED, () => void this.sequence()));
+    this.#stops.push(await this.database.listen(SEQUENCED, (payload) => this.#announce(payload)));
+    this.#timer = setInterval(() => void this.sequence(), SWEEP_MS);
+    this.#timer.unref();
+    void this.sequence();
+  }
+
+  /**
+   * Numbers every event that can be numbered now; a call while a pass runs makes one more pass
+   * after it. Resolves when the passes are done.
+   */
+  sequence(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false;
+          if (this.#closed) return;
+          const blocked = await this.#pass(false).catch((error) => {
+            this.log.error({ err: error }, 'numbering change events failed');
+            return false;
+          });
+          if (blocked) setTimeout(() => void this.sequence(), BLOCKED_RETRY_MS).unref();
+        } while (this.#again);
+      } finally {
+        this.#running = null;
+      }
+    })();
+    return this.#running;
+  }
+
+  /**
+   * Numbers what is committed now, waiting for another instance's pass rather than skipping: after
+   * this, every event this request's caller has seen committed has its sequence (unless an older
+   * transaction still runs).
+   */
+  async catchUp(): Promise<void> {
+    await this.#pass(true);
+  }
+
+  /** Calls `listener` whenever events of the organization are numbered; answers the unsubscribe. */
+  onSequenced(organizationId: string, listener: () => void): () => void {
+    this.#emitter.on(organizationId, listener);
+    this.#emitter.on('*', listener);
+    return () => {
+      this.#emitter.off(organizationId, listener);
+      this.#emitter.off('*', listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#running;
+    await Promise.all(this.#stops.map((stop) => stop().catch(() => {})));
+  }
+
+  #announce(payload: string): void {
+    for (const organizationId of payload.split(',')) {
+      if (organizationId) this.#emitter.emit(organizationId);
+    }
+  }
+
+  /** One pass; true when events remain that an older running transaction keeps from being numbered. */
+  async #pass(wait: boolean): Promise<boolean> {
+    return this.database.db.transaction(async (tx) => {
+      if (wait) {
+        await tx.execute(sql`select pg_advisory_xact_lock(${SEQUENCER_LOCK})`);
+      } else {
+        const [lock] = rowsOf<{ locked: boolean }>(
+          await tx.execute(sql`select pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) as locked`),
+        );
+        // Another instance is numbering: it announces what it numbers.
+        if (!lock?.locked) return false;
+      }
+      const numbered = rowsOf<{ organization_id: string }>(
+        await tx.execute(sql`
+          with pending as (
+            select seq, organization_id, txid from audit_events
+            where sequence is null and txid < pg_snapshot_xmin(pg_current_snapshot())
+            order by txid, seq
+            limit ${BATCH}
+          ),
+          counts as (
+            select organization_id, count(*) as n from pending group by organization_id
+          ),
+          bumped as (
+            insert into event_sequences as s (organization_id, last)
+            select organization_id, n from counts
+            on conflict (organization_id) do update set last = s.last + excluded.last
+            returning organization_id, last
+          ),
+          numbered as (
+            select p.seq,
+              b.last - c.n + row_number() over (partition by p.organization_id order by p.txid, p.seq) as sequence
+            from pending p join counts c using (organization_id) join bumped b using (organization_id)
+          )
+          update audit_events set sequence = numbered.sequence
+          from numbered where audit_events.seq = numbered.seq
+          returning audit_events.organization_id`),
+      );
+      const organizations = [...new Set(numbered.map((row) => row.organization_id))];
+      if (organizations.length) {
+        const payload = organizations.join(',');
+        await tx.execute(
+          sql`select pg_notify(${SEQUENCED}, ${payload.length > PAYLOAD_MAX ? '*' : payload})`,
+        );
+      }
+      if (numbered.length >= BATCH) this.#again = true;
+      const [left] = rowsOf<{ blocked: boolean }>(
+        await tx.execute(sql`select exists (select 1 from audit_events where sequence is null) as blocked`),
+      );
+      return numbered.length < BATCH && Boolean(left?.blocked);
+    });
+  }
+}

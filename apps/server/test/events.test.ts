@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STREAMS_PER_ORGANIZATION } from '../src/rest/events';
+import {
+  caller,
+  createTenant,
+  driverName,
+  expectError,
+  holdAgentLock,
+  http,
+  startServer,
+  type Tenant,
+  type TestServer,
+} from './server';
+
+/** Change events: numbered in the order they become visible, and streamed live (API.md "Change events"). */
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server?.close());
+
+interface Message {
+  id: number;
+  event: string;
+  data: { action: string; sequence: number; resource: { type: string; name: string } };
+}
+
+/** An open `GET /api/v1/events`, its messages parsed as they arrive. */
+async function openStream(
+  target: TestServer,
+  token: string,
+  options: { headers?: Record<string, string>; query?: string } = {},
+) {
+  const controller = new AbortController();
+  const response = await fetch(`${target.url}/api/v1/events${options.query ?? ''}`, {
+    headers: { authorization: `Bearer ${token}`, ...options.headers },
+    signal: controller.signal,
+  });
+  const messages: Message[] = [];
+  const comments: string[] = [];
+  let ended = false;
+  if (response.ok && response.body) {
+    void (async () => {
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let cut = buffer.indexOf('\n\n');
+          while (cut >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const fields = Object.fromEntries(
+              block
+                .split('\n')
+                .filter((line) => !line.startsWith(':'))
+                .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+            );
+            if (block.startsWith(':')) comments.push(block);
+            else
+              messages.push({ id: Number(fields.id), event: fields.event!, data: JSON.parse(fields.data!) });
+            cut = buffer.indexOf('\n\n');
+          }
+        }
+      } catch {}
+      ended = true;
+    })();
+  }
+  const waitFor = async (test: () => boolean, timeoutMs = 1_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!test()) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out; messages: ${JSON.stringify(messages.map((m) => [m.id, m.event]))}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return { response, messages, comments, ended: () => ended, close: () => controller.abort(), waitFor };
+}
+
+async function createAgents(tenant: Tenant, count: number, prefix = 'Agent') {
+  const admin = caller(server, 'rest', tenant.adminToken);
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      admin('agents.create', { name: `${prefix} ${i}`, instructions: 'i' }),
+    ),
+  );
+}
+
+describe(`change events on ${driverName}`, () => {
+  it('a change reaches an open stream within a second, with its sequence, type and event', async () => {
+    const tenant = await createTenant(server, 'Stream');
+    const stream = await openStream(server, tenant.adminToken);
+    expect(stream.response.status).toBe(200);
+    expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const began = Date.now();
+    const created = await caller(
+      server,
+      'rest',
+      tenant.adminToken,
+    )('agents.create', { name: 'Live', instructions: 'i' });
+    expect(created.status).toBe(201);
+    await stream.waitFor(() => stream.messages.length === 1);
+    expect(Date.now() - began).toBeLessThan(1_000);
+    const [message] = stream.messages;
+    expect(message!.event).toBe('agent.created');
+    expect(message!.data).toMatchObject({
+      action: 'agent.created',
+      resource: { type: 'agent', name: 'Live' },
+    });
+    expect(message!.id).toBe(message!.data.sequence);
+    stream.close();
+  });
+
+  it('20 concurrent writes get 20 distinct sequences, and a resumed stream sees them all in order', async () => {
+    const tenant = await createTenant(server, 'Concurrent');
+    const before = await caller(server, 'rest', tenant.adminToken)('audit.list', { limit: 1 });
+    const start = before.body.items[0].sequence as number;
+    const answers = await createAgents(tenant, 20);
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(201));
+    const listed = await caller(server, 'rest', tenant.adminToken)('audit.list', { limit: 20 });
+    // The log lists in the order events were written; sequences follow the order they became visible.
+    const sequences = (listed.body.items as { sequence: number }[])
+      .map((event) => event.sequence)
+      .sort((a, b) => a - b);
+    expect(sequences).toEqual(Array.from({ length: 20 }, (_, i) => start + 1 + i));
+
+    for (const resume of [{ headers: { 'last-event-id': String(start) } }, { query: `?after=${start}` }]) {
+      const stream = await openStream(server, tenant.adminToken, resume);
+      await stream.waitFor(() => stream.messages.length === 20);
+      expect(stream.messages.map((message) => message.id)).toEqual(sequences);
+      expect(new Set(stream.messages.map((message) => message.data.resource.name)).size).toBe(20);
+      stream.close();
+    }
+    const middle = await openStream(server, tenant.adminToken, { query: `?after=${sequences[9]}` });
+    await middle.waitFor(() => middle.messages.length === 10);
+    expect(middle.messages.map((message) => message.id)).toEqual(sequences.slice(10));
+    middle.close();
+  });
+
+  it('no event for a refused or rolled-back change', async () => {
+    const tenant = await createTenant(server, 'Refused');
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const stream = await openStream(server, tenant.adminToken);
+    const [agent] = await createAgents(tenant, 1);
+    await stream.waitFor(() => stream.messages.length === 1);
+    // Refused by a rule: the template's agent does not provide the panel.
+    expectError(
+      await admin('sessionTemplates.create', {
+        name: 'Bad',
+        agentIds: [agent!.body.id],
+        enabledPanels: ['whiteboard'],
+      }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await admin('agents.update', { id: agent!.body.id, name: 'x', version: 99 }),
+      409,
+      'CONFLICT',
+    );
+    await admin('agents.create', { name: 'After', instructions: 'i' });
+    await stream.waitFor(() => stream.messages.length === 2);
+    expect(stream.messages.map((message) => message.event)).toEqual(['agent.created', 'agent.created']);
+    expect(stream.messages[1]!.id).toBe(stream.messages[0]!.id + 1);
+    stream.close();
+  });
+
+  it('members and keys get agent, template and deployment events; admins get every event', async () => {
+    const tenant = await createTenant(server, 'Roles');
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const key = await admin('apiKeys.create', { name: 'Reader', scope: 'read' });
+    const streams = [
+      await openStream(server, tenant.adminToken),
+      await openStream(server, tenant.memberToken),
+      await openStream(server, key.body.secret),
+    ];
+    await admin('apiKeys.create', { name: 'Another', scope: 'read' });
+    await admin('agents.create', { name: 'Seen by all', instructions: 'i' });
+    await streams[0]!.waitFor(() => streams[0]!.messages.length === 2);
+    for (const stream of streams.slice(1)) await stream.waitFor(() => stream.messages.length === 1);
+    expect(streams[0]!.messages.map((message) => message.event)).toEqual(['apiKey.created', 'agent.created']);
+    for (const stream of streams.slice(1)) {
+      expect(stream.messages.map((message) => message.event)).toEqual(['agent.created']);
+    }
+    for (const stream of streams) stream.close();
+  });
+
+  it('refuses no token, a bad resume point and a 101st stream; a revoked key ends its stream', async () => {
+    const tenant = await createTenant(server, 'Limits');
+    expectError(await http(server, 'GET', '/api/v1/events'), 401, 'UNAUTHORIZED');
+    expectError(
+      await http(server, 'GET', '/api/v1/events?after=-1', { token: tenant.adminToken }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await http(server, 'GET', '/api/v1/events', {
+        token: tenant.adminToken,
+        headers: { 'last-event-id': 'x' },
+      }),
+      400,
+      'BAD_REQUEST',
+    );
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const key = await admin('apiKeys.create', { name: 'Soon revoked', scope: 'read' });
+    const keyStream = await openStream(server, key.body.secret);
+    const streams = [keyStream];
+    for (let i = 1; i < STREAMS_PER_ORGANIZATION; i++)
+      streams.push(await openStream(server, tenant.memberToken));
+    expect(streams.every((stream) => stream.response.status === 200)).toBe(true);
+    const refused = await openStream(server, tenant.adminToken);
+    expect(refused.response.status).toBe(429);
+    expect(((await refused.response.json()) as { error: { code: string } }).error.code).toBe(
+      'TOO_MANY_REQUESTS',
+    );
+    // Another organization has its own 100.
+    const other = await createTenant(server, 'Other');
+    const theirs = await openStream(server, other.adminToken);
+    expect(theirs.response.status).toBe(200);
+    theirs.close();
+
+    expect((await admin('apiKeys.revoke', { id: key.body.apiKey.id })).status).toBe(204);
+    await keyStream.waitFor(() => keyStream.ended(), 2_500);
+    const next = await openStream(server, tenant.adminToken);
+    expect(next.response.status).toBe(200);
+    for (const stream of [...streams, next]) stream.close();
+  });
+});
+
+describe.runIf(driverName === 'PostgreSQL')('change events across instances (PostgreSQL)', () => {
+  it('an event committed after a later-numbered one began is never skipped: numbers follow visibility', async () => {
+    const tenant = await createTenant(server, 'Visibility');
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const [agent] = await createAgents(tenant, 1, 'Slow');
+    const stream = await openStream(server, tenant.adminToken);
+    // A rename that begins first and commits last: it holds the agent's row while it waits.
+    const lock = await holdAgentLock(server.database.url!, agent!.body.id);
+    const slow = admin('agents.update', { id: agent!.body.id, name: 'Slow, renamed' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The slow rename's transaction is running (waiting for the row), so nothing after it may be
+    // numbered yet: a later change commits, and the stream sees nothing until the first one ends.
+    const fast = await admin('agents.create', { name: 'Fast', instructions: 'i' });
+    expect(fast.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(stream.messages).toEqual([]);
+    await lock.release();
+    expect((await slow).status).toBe(200);
+    await stream.waitFor(() => stream.messages.length === 2);
+    expect(stream.messages.map((message) => [message.event, message.data.resource.name])).toEqual([
+      ['agent.created', 'Fast'],
+      ['agent.updated', 'Slow, renamed'],
+    ]);
+    expect(stream.messages[1]!.id).toBe(stream.messages[0]!.id + 1);
+    stream.close();
+  });
+
+  it('an event made through one instance reaches a stream on the other within a second', async () => {
+    const second = await startServer({ database: server.database });
+    try {
+      const tenant = await createTenant(server, 'Two instances');
+      const stream = await openStream(second, tenant.adminToken);
+      const began = Date.now();
+      await caller(server, 'rest', tenant.adminToken)('agents.create', { name: 'Across', instructions: 'i' });
+      await stream.waitFor(() => stream.messages.length === 1, 1_000);
+      expect(Date.now() - began).toBeLessThan(1_000);
+      expect(stream.messages[0]!.data.resource.name).toBe('Across');
+      stream.close();
+    } finally {
+      await second.close();
+    }
+  });
+});
