@@ -628,6 +628,154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's webhook endpoints
+         * @description tRPC: `webhooks.list`. Access: admin.
+         */
+        get: operations["webhooks_list"];
+        put?: never;
+        /**
+         * Create a webhook endpoint (its signing secret is in this answer only)
+         * @description tRPC: `webhooks.create`. Access: admin.
+         */
+        post: operations["webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a webhook endpoint; enabling it again clears why it was disabled
+         * @description tRPC: `webhooks.update`. Access: admin.
+         */
+        put: operations["webhooks_update"];
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description tRPC: `webhooks.delete`. Access: admin.
+         */
+        delete: operations["webhooks_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret (shown once); the old one also signs for 24 hours
+         * @description tRPC: `webhooks.rotateSecret`. Access: admin.
+         */
+        post: operations["webhooks_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event to the endpoint
+         * @description tRPC: `webhooks.test`. Access: admin.
+         */
+        post: operations["webhooks_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's deliveries with every attempt, newest first
+         * @description tRPC: `webhooks.deliveries`. Access: admin.
+         */
+        get: operations["webhooks_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again, now
+         * @description tRPC: `webhooks.retry`. Access: admin.
+         */
+        post: operations["webhooks_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send every failed delivery since a time again
+         * @description tRPC: `webhooks.recover`. Access: admin.
+         */
+        post: operations["webhooks_recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config/export": {
         parameters: {
             query?: never;
@@ -1091,7 +1239,8 @@ export interface components {
          *         "name": "Default Coding Interview"
          *       },
          *       "version": 2,
-         *       "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+         *       "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+         *       "sequence": 42
          *     }
          */
         AuditEvent: {
@@ -1101,16 +1250,17 @@ export interface components {
             at: string;
             actor: components["schemas"]["ChangeActor"];
             /** @enum {string} */
-            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed";
+            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
             resource: {
                 /** @enum {string} */
-                type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment";
+                type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
                 /** Format: uuid */
                 id: string;
                 name: string;
             };
             version: number | null;
             requestId: string;
+            sequence: number | null;
         };
         /**
          * @example {
@@ -1130,7 +1280,8 @@ export interface components {
          *             "name": "Default Coding Interview"
          *           },
          *           "version": 2,
-         *           "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+         *           "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+         *           "sequence": 42
          *         }
          *       ],
          *       "nextCursor": null
@@ -1453,6 +1604,28 @@ export interface components {
         };
         /**
          * @example {
+         *       "webhook": {
+         *         "id": "4b3a2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+         *         "url": "https://hooks.example.com/switchboard",
+         *         "description": "Purge the runtime cache when production changes",
+         *         "eventTypes": [
+         *           "sessionTemplate.*",
+         *           "deployment.*"
+         *         ],
+         *         "enabled": true,
+         *         "disabledReason": null,
+         *         "createdAt": "2026-11-29T09:00:00.000Z",
+         *         "updatedAt": "2026-11-29T09:00:00.000Z"
+         *       },
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwq1m0cLmFH8A="
+         *     }
+         */
+        CreatedWebhook: {
+            webhook: components["schemas"]["Webhook"];
+            secret: string;
+        };
+        /**
+         * @example {
          *       "name": "staging",
          *       "followsLatest": false
          *     }
@@ -1500,6 +1673,106 @@ export interface components {
         };
         /**
          * @example {
+         *       "url": "https://hooks.example.com/switchboard",
+         *       "description": "Purge the runtime cache when production changes",
+         *       "eventTypes": [
+         *         "sessionTemplate.*",
+         *         "deployment.*"
+         *       ]
+         *     }
+         */
+        CreateWebhookInput: {
+            url: string;
+            description?: string | null;
+            eventTypes: string[];
+        };
+        /**
+         * @example {
+         *       "id": "6c5d4e3f-2a1b-4c0d-8e9f-7a6b5c4d3e2f",
+         *       "eventId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "type": "sessionTemplate.updated",
+         *       "sequence": 42,
+         *       "status": "delivered",
+         *       "attempts": [
+         *         {
+         *           "at": "2026-11-29T09:30:00.000Z",
+         *           "statusCode": 200,
+         *           "durationMs": 84,
+         *           "error": null,
+         *           "responseBody": "ok"
+         *         }
+         *       ],
+         *       "nextAttemptAt": null
+         *     }
+         */
+        Delivery: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            eventId: string;
+            type: string;
+            sequence: number | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: components["schemas"]["DeliveryAttempt"][];
+            nextAttemptAt: string | null;
+        };
+        /**
+         * @example {
+         *       "at": "2026-11-29T09:30:00.000Z",
+         *       "statusCode": 200,
+         *       "durationMs": 84,
+         *       "error": null,
+         *       "responseBody": "ok"
+         *     }
+         */
+        DeliveryAttempt: {
+            /** Format: date-time */
+            at: string;
+            statusCode: number | null;
+            durationMs: number;
+            error: string | null;
+            responseBody: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "6c5d4e3f-2a1b-4c0d-8e9f-7a6b5c4d3e2f",
+         *           "eventId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "type": "sessionTemplate.updated",
+         *           "sequence": 42,
+         *           "status": "delivered",
+         *           "attempts": [
+         *             {
+         *               "at": "2026-11-29T09:30:00.000Z",
+         *               "statusCode": 200,
+         *               "durationMs": 84,
+         *               "error": null,
+         *               "responseBody": "ok"
+         *             }
+         *           ],
+         *           "nextAttemptAt": null
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        DeliveryPage: {
+            items: components["schemas"]["Delivery"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "deliveryId": "6c5d4e3f-2a1b-4c0d-8e9f-7a6b5c4d3e2f"
+         *     }
+         */
+        DeliveryQueued: {
+            /** Format: uuid */
+            deliveryId: string;
+        };
+        /**
+         * @example {
          *       "templateVersion": 2,
          *       "canaryPercent": 10,
          *       "note": "Shorter greeting for 10% of sessions",
@@ -1507,6 +1780,7 @@ export interface components {
          *     }
          */
         DeployInput: {
+            name?: string;
             templateVersion?: number;
             canaryPercent?: number;
             note?: string;
@@ -1836,6 +2110,7 @@ export interface components {
          *     }
          */
         PromoteInput: {
+            name?: string;
             from: string;
             templateIds?: string[];
             /** @description Default: `false`. */
@@ -1951,6 +2226,23 @@ export interface components {
             dryRun: boolean;
             applied: boolean;
             changes: components["schemas"]["PromotionChange"][];
+        };
+        /**
+         * @example {
+         *       "count": 3
+         *     }
+         */
+        RecoveredCount: {
+            count: number;
+        };
+        /**
+         * @example {
+         *       "since": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        RecoverInput: {
+            /** Format: date-time */
+            since: string;
         };
         /**
          * @example {
@@ -2536,6 +2828,17 @@ export interface components {
         };
         /**
          * @example {
+         *       "enabled": true
+         *     }
+         */
+        UpdateWebhookInput: {
+            url?: string;
+            description?: string | null;
+            eventTypes?: string[];
+            enabled?: boolean;
+        };
+        /**
+         * @example {
          *       "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
          *       "organizationId": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
          *       "email": "admin@example.com",
@@ -2604,6 +2907,64 @@ export interface components {
             /** @description Default: `""`. */
             description?: string;
             enumValues?: string[];
+        };
+        /**
+         * @example {
+         *       "id": "4b3a2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+         *       "url": "https://hooks.example.com/switchboard",
+         *       "description": "Purge the runtime cache when production changes",
+         *       "eventTypes": [
+         *         "sessionTemplate.*",
+         *         "deployment.*"
+         *       ],
+         *       "enabled": true,
+         *       "disabledReason": null,
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: string[];
+            enabled: boolean;
+            disabledReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "4b3a2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+         *           "url": "https://hooks.example.com/switchboard",
+         *           "description": "Purge the runtime cache when production changes",
+         *           "eventTypes": [
+         *             "sessionTemplate.*",
+         *             "deployment.*"
+         *           ],
+         *           "enabled": true,
+         *           "disabledReason": null,
+         *           "createdAt": "2026-11-29T09:00:00.000Z",
+         *           "updatedAt": "2026-11-29T09:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+        };
+        /**
+         * @example {
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwq1m0cLmFH8A="
+         *     }
+         */
+        WebhookSecret: {
+            secret: string;
         };
     };
     responses: never;
@@ -4835,6 +5196,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the template is deployed to an environment that does not follow latest (`details.environments`); undeploy it first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -6076,6 +6446,7 @@ export interface operations {
     deployments_list: {
         parameters: {
             query?: {
+                templateId?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -6830,10 +7201,10 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment";
+                resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
                 resourceId?: string;
                 actorId?: string;
-                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed";
+                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
             };
             header?: never;
             path?: never;
@@ -6865,7 +7236,8 @@ export interface operations {
                      *             "name": "Default Coding Interview"
                      *           },
                      *           "version": 2,
-                     *           "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+                     *           "requestId": "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                     *           "sequence": 42
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -7176,6 +7548,915 @@ export interface operations {
             };
             /** @description Not found (or another organization’s) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "4b3a2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+                     *           "url": "https://hooks.example.com/switchboard",
+                     *           "description": "Purge the runtime cache when production changes",
+                     *           "eventTypes": [
+                     *             "sessionTemplate.*",
+                     *             "deployment.*"
+                     *           ],
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "createdAt": "2026-11-29T09:00:00.000Z",
+                     *           "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/switchboard",
+                 *       "description": "Purge the runtime cache when production changes",
+                 *       "eventTypes": [
+                 *         "sessionTemplate.*",
+                 *         "deployment.*"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateWebhookInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "webhook": {
+                     *         "id": "4b3a2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+                     *         "url": "https://hooks.example.com/switchboard",
+                     *         "description": "Purge the runtime cache when production changes",
+                     *         "eventTypes": [
+                     *           "sessionTemplate.*",
+                     *           "deployment.*"
+                     *         ],
+                     *         "enabled": true,
+                     *         "disabledReason": null,
+                     *         "createdAt": "2026-11-29T09:00:00.000Z",
+                     *         "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *       },
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwq1m0cLmFH8A="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "4b3a2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d",
+                     *       "url": "https://hooks.example.com/switchboard",
+                     *       "description": "Purge the runtime cache when production changes",
+                     *       "eventTypes": [
+                     *         "sessionTemplate.*",
+                     *         "deployment.*"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "createdAt": "2026-11-29T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-29T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done, no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwq1m0cLmFH8A="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_test: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deliveryId": "6c5d4e3f-2a1b-4c0d-8e9f-7a6b5c4d3e2f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryQueued"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_deliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "failed";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "6c5d4e3f-2a1b-4c0d-8e9f-7a6b5c4d3e2f",
+                     *           "eventId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *           "type": "sessionTemplate.updated",
+                     *           "sequence": 42,
+                     *           "status": "delivered",
+                     *           "attempts": [
+                     *             {
+                     *               "at": "2026-11-29T09:30:00.000Z",
+                     *               "statusCode": 200,
+                     *               "durationMs": 84,
+                     *               "error": null,
+                     *               "responseBody": "ok"
+                     *             }
+                     *           ],
+                     *           "nextAttemptAt": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_retry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done, no content */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooks_recover: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-11-29T09:00:00.000Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecoverInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecoveredCount"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

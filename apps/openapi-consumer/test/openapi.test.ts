@@ -46,7 +46,12 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
           );
         }
         // Every request body and 2xx JSON response is a named component, with an example.
-        if ((method === 'post' || method === 'put') && !path.endsWith('/clone')) {
+        // Actions on what the path names take no body.
+        const bodiless = /\/(clone|promote-canary|rotate-secret|test|retry)$/.test(path);
+        expect(Boolean(operation.requestBody), where).toBe(
+          (method === 'post' || method === 'put') && !bodiless,
+        );
+        if ((method === 'post' || method === 'put') && !bodiless) {
           const body = operation.requestBody.content['application/json'];
           expect(body.schema, where).toEqual({
             $ref: expect.stringMatching(/^#\/components\/schemas\/\w+$/),
@@ -63,8 +68,12 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
         }
         expect(operation.security, where).toBeDefined();
         if (operation.security.length) {
-          // A user's token everywhere; an API key too on agents and templates (API.md "API keys").
-          const keys = /^\/api\/v1\/(agents|session-templates|config|catalog)/.test(path);
+          // A user's token everywhere; an API key too on agents, templates and deployments (API.md
+          // "API keys"), never on managing environments themselves.
+          const keys =
+            /^\/api\/v1\/(agents|session-templates|config|catalog)/.test(path) ||
+            /^\/api\/v1\/environments\/\{environment\}\/(deployments|promote)/.test(path) ||
+            (path === '/api/v1/environments' && method === 'get');
           expect(operation.security, where).toEqual(
             keys ? [{ bearerAuth: [] }, { apiKey: [] }] : [{ bearerAuth: [] }],
           );
@@ -84,12 +93,21 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     );
     expect(conflicts.sort()).toEqual([
       'DELETE /api/v1/agents/{id}',
+      'DELETE /api/v1/environments/{environment}',
+      'DELETE /api/v1/environments/{environment}/deployments/{templateId}',
+      'DELETE /api/v1/environments/{environment}/deployments/{templateId}/canary',
+      'DELETE /api/v1/session-templates/{id}',
       'POST /api/v1/agents/{id}/restore',
       'POST /api/v1/auth/signup',
       'POST /api/v1/config/import',
+      'POST /api/v1/environments',
+      'POST /api/v1/environments/{environment}/deployments/{templateId}/promote-canary',
+      'POST /api/v1/environments/{environment}/promote',
       'POST /api/v1/organization/members',
       'POST /api/v1/session-templates/{id}/restore',
       'PUT /api/v1/agents/{id}',
+      'PUT /api/v1/environments/{environment}',
+      'PUT /api/v1/environments/{environment}/deployments/{templateId}',
       'PUT /api/v1/organization/members/{id}',
       'PUT /api/v1/session-templates/{id}',
     ]);

@@ -27,6 +27,7 @@ import { restOperations } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
 import { ApiKeyCache } from './services/apiKeys';
 import { ChangeEvents } from './services/events';
+import { queueDeliveries, WebhookDeliverer, WebhookService } from './services/webhooks';
 import { Lifecycle } from './shutdown';
 import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
 
@@ -58,6 +59,13 @@ export function createDeps(
   config: AppConfig,
   log: { error(object: unknown, message: string): void } = console,
 ): Deps {
+  const webhooks = new WebhookService(database.db, {
+    serverSecret: config.jwtSecret,
+    allowPrivate: config.webhookAllowPrivate,
+    retryScheduleMs: config.webhookRetryScheduleMs,
+    disableAfterMs: config.webhookDisableAfterMs,
+  });
+  const deliverer = new WebhookDeliverer(database.db, webhooks, log);
   return {
     db: database.db,
     config,
@@ -66,7 +74,9 @@ export function createDeps(
     apiKeys: new ApiKeyCache(database.db, config.apiKeyUsageFlushMs),
     idempotency: new IdempotencyStore(database.db, { takeoverMs: config.idempotencyTakeoverMs }),
     authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
-    events: new ChangeEvents(database, log),
+    events: new ChangeEvents(database, log, { queue: queueDeliveries, queued: () => void deliverer.kick() }),
+    webhooks,
+    deliverer,
   };
 }
 
@@ -108,11 +118,13 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
 
   const deps = createDeps(database, config, app.log);
   await deps.events.start();
+  deps.deliverer.start();
   // The last use of API keys is written before the database closes.
   app.addHook('onClose', async () => {
     deps.idempotency.close();
     await deps.apiKeys.close();
     await deps.events.close();
+    await deps.deliverer.close();
   });
 
   app.addHook('onRequest', async (req, reply) => {

@@ -27,6 +27,32 @@ const Env = z.object({
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_MIGRATION_LOCK_TIMEOUT_MS),
   CATALOG_FILE: z.string().min(1).optional(),
   DRAIN_MS: z.coerce.number().int().min(0).default(2000),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,5m,30m,2h,5h,10h,10h')
+    .transform((value, context) => {
+      const delays = value.split(',').map((item) => durationMs(item.trim()));
+      if (delays.some((delay) => delay === null)) {
+        context.addIssue({
+          code: 'custom',
+          message: 'WEBHOOK_RETRY_SCHEDULE takes durations such as 5s,5m,2h',
+        });
+        return z.NEVER;
+      }
+      return delays as number[];
+    }),
+  WEBHOOK_DISABLE_AFTER: z
+    .string()
+    .default('5d')
+    .transform((value, context) => {
+      const ms = durationMs(value.trim());
+      if (ms === null) {
+        context.addIssue({ code: 'custom', message: 'WEBHOOK_DISABLE_AFTER takes a duration such as 5d' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   TRUST_PROXY: z
     .string()
@@ -48,6 +74,14 @@ const Env = z.object({
     )
     .optional(),
 });
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `500ms`, `5s`, `30m`, `2h`, `5d` in milliseconds; null for anything else. */
+export function durationMs(value: string): number | null {
+  const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(value);
+  return match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : null;
+}
 
 /** `10.0.0.0/8`, `::1`, `fd00::/8`, `192.168.1.7`: an address with an optional prefix length. */
 function isAddressOrCidr(value: string): boolean {
@@ -91,6 +125,12 @@ export interface AppConfig {
    * choose its own rate-limit bucket.
    */
   trustProxy: false | number | string[];
+  /** Webhooks may reach loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE=1`: tests, a private network). */
+  webhookAllowPrivate: boolean;
+  /** The wait before each retry of a failed delivery (`WEBHOOK_RETRY_SCHEDULE`), ±20%. */
+  webhookRetryScheduleMs: number[];
+  /** An endpoint whose every attempt failed for this long is disabled (`WEBHOOK_DISABLE_AFTER`). */
+  webhookDisableAfterMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -136,6 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
+    webhookAllowPrivate: values.WEBHOOK_ALLOW_PRIVATE === '1',
+    webhookRetryScheduleMs: values.WEBHOOK_RETRY_SCHEDULE,
+    webhookDisableAfterMs: values.WEBHOOK_DISABLE_AFTER,
   };
 }
 

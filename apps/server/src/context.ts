@@ -8,6 +8,7 @@ import type { RateLimiter } from './rateLimit';
 import type { IdempotencyStore } from './rest/idempotency';
 import type { ApiKeyCache } from './services/apiKeys';
 import type { ChangeEvents } from './services/events';
+import type { WebhookDeliverer, WebhookService } from './services/webhooks';
 
 /** What the server is built from, shared by every request. */
 export interface Deps {
@@ -20,6 +21,9 @@ export interface Deps {
   authRateLimiter: RateLimiter;
   /** Change events: their numbering, and the wake-up of live streams. */
   events: ChangeEvents;
+  webhooks: WebhookService;
+  /** Attempts due webhook deliveries (shared with every instance through leases). */
+  deliverer: WebhookDeliverer;
 }
 
 /** A person, by their access token. */

@@ -8,6 +8,7 @@ import { deploymentsRouter, environmentsRouter } from './routers/environments';
 import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
 import { sessionTemplatesRouter } from './routers/sessionTemplates';
+import { webhooksRouter } from './routers/webhooks';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -19,6 +20,7 @@ export const appRouter = router({
   deployments: deploymentsRouter,
   audit: auditRouter,
   apiKeys: apiKeysRouter,
+  webhooks: webhooksRouter,
   config: configRouter,
   catalog: catalogRouter,
 });

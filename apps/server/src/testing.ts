@@ -39,6 +39,10 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     shutdownTimeoutMs: 30_000,
     trustProxy: false,
     dashboardDir: DEFAULT_DASHBOARD_DIR,
+    // Tests deliver to receivers on loopback, quickly.
+    webhookAllowPrivate: true,
+    webhookRetryScheduleMs: [200, 400, 800],
+    webhookDisableAfterMs: 5 * 86_400_000,
     ...overrides,
   };
 }

@@ -11,7 +11,7 @@ export interface RestRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Under `/api/v1`, with `{id}` for the input's `id`. */
   path: string;
-  status?: 200 | 201 | 204;
+  status?: 200 | 201 | 202 | 204;
   tag:
     | 'auth'
     | 'organization'
@@ -20,6 +20,7 @@ export interface RestRoute {
     | 'environments'
     | 'audit'
     | 'api-keys'
+    | 'webhooks'
     | 'config';
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */

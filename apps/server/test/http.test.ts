@@ -132,6 +132,15 @@ describe(`HTTP transport (${driverName})`, () => {
         'POST /api/v1/environments/{environment}/deployments/{templateId}/promote-canary',
         'DELETE /api/v1/environments/{environment}/deployments/{templateId}/canary',
         'POST /api/v1/environments/{environment}/promote',
+        'POST /api/v1/webhooks',
+        'GET /api/v1/webhooks',
+        'PUT /api/v1/webhooks/{id}',
+        'DELETE /api/v1/webhooks/{id}',
+        'POST /api/v1/webhooks/{id}/rotate-secret',
+        'POST /api/v1/webhooks/{id}/test',
+        'GET /api/v1/webhooks/{id}/deliveries',
+        'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/retry',
+        'POST /api/v1/webhooks/{id}/recover',
       ].sort(),
     );
     for (const { operation } of operations) {

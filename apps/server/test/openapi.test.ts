@@ -33,7 +33,10 @@ describe('the OpenAPI document names and exemplifies every entity', () => {
           ? { environment: 'production' }
           : name === 'DeployInput'
             ? { environment: 'production', templateId: '0f8fad5b-d9cb-469f-a165-70867728950e' }
-            : (name.startsWith('Update') || name === 'RestoreInput' || name === 'SessionConfigInput') &&
+            : (name.startsWith('Update') ||
+                  name === 'RestoreInput' ||
+                  name === 'RecoverInput' ||
+                  name === 'SessionConfigInput') &&
                 !('id' in (example as object))
               ? { id: '0f8fad5b-d9cb-469f-a165-70867728950e' }
               : {};

@@ -86,6 +86,15 @@ async function deployedTemplate(canary = false) {
   return { environment, templateId: template.id };
 }
 let environments = 0;
+/** A webhook endpoint of the tenant's (its deliveries go nowhere reachable). */
+async function newWebhook() {
+  const created = await caller(
+    server,
+    'rest',
+    tenant.adminToken,
+  )('webhooks.create', { url: 'http://127.0.0.1:9/unreachable', eventTypes: ['webhook.created'] });
+  return created.body.webhook as { id: string };
+}
 
 const cases: Record<string, Case> = {
   'auth.signup': {
@@ -232,6 +241,31 @@ const cases: Record<string, Case> = {
       from: 'production',
       templateIds: [(await newTemplate()).id],
     }),
+    otherOrganization: 404,
+  },
+  'webhooks.create': {
+    input: async () => ({ url: 'https://hooks.example.com/in', eventTypes: ['*'] }),
+    otherOrganization: 'own',
+  },
+  'webhooks.list': { input: async () => undefined, otherOrganization: 'own' },
+  'webhooks.update': {
+    input: async () => ({ id: (await newWebhook()).id, enabled: false }),
+    otherOrganization: 404,
+  },
+  'webhooks.delete': { input: async () => ({ id: (await newWebhook()).id }), otherOrganization: 404 },
+  'webhooks.rotateSecret': { input: async () => ({ id: (await newWebhook()).id }), otherOrganization: 404 },
+  'webhooks.test': { input: async () => ({ id: (await newWebhook()).id }), otherOrganization: 404 },
+  'webhooks.deliveries': { input: async () => ({ id: (await newWebhook()).id }), otherOrganization: 404 },
+  'webhooks.retry': {
+    input: async () => {
+      const { id } = await newWebhook();
+      const queued = await caller(server, 'rest', tenant.adminToken)('webhooks.test', { id });
+      return { id, deliveryId: queued.body.deliveryId };
+    },
+    otherOrganization: 404,
+  },
+  'webhooks.recover': {
+    input: async () => ({ id: (await newWebhook()).id, since: new Date(0).toISOString() }),
     otherOrganization: 404,
   },
   // Its events are the other organization's own (history.test.ts checks none of the tenant's shows).

@@ -90,6 +90,7 @@ export const AUDIT_RESOURCE_TYPES = [
   'config',
   'environment',
   'deployment',
+  'webhook',
 ] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
@@ -120,6 +121,10 @@ export const AUDIT_ACTIONS = [
   'deployment.canaryPromoted',
   'deployment.canaryAborted',
   'deployment.undeployed',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.disabled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 // Every revision action of an agent or a template is an audit action.

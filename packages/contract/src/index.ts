@@ -11,3 +11,4 @@ export * from './runtime';
 export * from './sessionTemplates';
 export * from './templateRules';
 export * from './variables';
+export * from './webhooks';

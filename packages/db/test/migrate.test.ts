@@ -51,6 +51,8 @@ describe(`migrations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, 
       'revisions',
       'session_templates',
       'users',
+      'webhook_deliveries',
+      'webhooks',
     ];
     expect(await tables(database.db)).toEqual(every);
 

@@ -60,4 +60,8 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'deployment.canaryPromoted': 'Canary promoted',
   'deployment.canaryAborted': 'Canary aborted',
   'deployment.undeployed': 'Undeployed',
+  'webhook.created': 'Webhook created',
+  'webhook.updated': 'Webhook updated',
+  'webhook.deleted': 'Webhook deleted',
+  'webhook.disabled': 'Webhook disabled',
 };

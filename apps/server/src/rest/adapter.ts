@@ -94,13 +94,20 @@ function keptBody(operation: RestOperation) {
   };
 }
 
-/** The replay of a kept success whose secret was shown once: 409 naming the key it created. */
+/** The replay of a kept success whose secret was shown once: 409 naming what it was for. */
 function secretShown(body: string | null): AppError {
-  const kept = JSON.parse(body ?? '{}') as { apiKey?: { id?: string } };
+  const kept = JSON.parse(body ?? '{}') as { apiKey?: { id?: string }; webhook?: { id?: string } };
+  if (kept.apiKey) {
+    return new AppError(
+      'CONFLICT',
+      'This request created an API key whose secret was shown once; revoke that key and create another',
+      { reason: 'secretShown', apiKeyId: kept.apiKey.id },
+    );
+  }
   return new AppError(
     'CONFLICT',
-    'This request created an API key whose secret was shown once; revoke that key and create another',
-    { reason: 'secretShown', apiKeyId: kept.apiKey?.id },
+    'This request made a signing secret that was shown once; rotate the secret to get another',
+    { reason: 'secretShown', ...(kept.webhook ? { webhookId: kept.webhook.id } : {}) },
   );
 }
 

@@ -215,7 +215,47 @@ const bundle = {
   sessionTemplates: [interviewSpec],
 };
 
+const webhook = {
+  id: '4b3a2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d',
+  url: 'https://hooks.example.com/switchboard',
+  description: 'Purge the runtime cache when production changes',
+  eventTypes: ['sessionTemplate.*', 'deployment.*'],
+  enabled: true,
+  disabledReason: null,
+  createdAt: AT,
+  updatedAt: AT,
+};
+const attempt = {
+  at: LATER,
+  statusCode: 200,
+  durationMs: 84,
+  error: null,
+  responseBody: 'ok',
+};
+const delivery = {
+  id: '6c5d4e3f-2a1b-4c0d-8e9f-7a6b5c4d3e2f',
+  eventId: auditEvent.id,
+  type: auditEvent.action,
+  sequence: auditEvent.sequence,
+  status: 'delivered',
+  attempts: [attempt],
+  nextAttemptAt: null,
+};
+const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwq1m0cLmFH8A=';
+
 export const EXAMPLES: Record<string, unknown> = {
+  Webhook: webhook,
+  WebhookList: { items: [webhook] },
+  CreateWebhookInput: { url: webhook.url, description: webhook.description, eventTypes: webhook.eventTypes },
+  UpdateWebhookInput: { enabled: true },
+  CreatedWebhook: { webhook, secret: WEBHOOK_SECRET },
+  WebhookSecret: { secret: WEBHOOK_SECRET },
+  DeliveryAttempt: attempt,
+  Delivery: delivery,
+  DeliveryPage: { items: [delivery], nextCursor: null },
+  RecoverInput: { since: AT },
+  DeliveryQueued: { deliveryId: delivery.id },
+  RecoveredCount: { count: 3 },
   Organization: organization,
   User: admin,
   Session: { user: admin, organization },

@@ -262,7 +262,16 @@ export function buildOpenApiDocument() {
       { name: 'organization', description: 'Members of the caller’s organization' },
       { name: 'agents', description: 'AI agent definitions' },
       { name: 'session-templates', description: 'Blueprints of what happens when an end-user connects' },
+      {
+        name: 'environments',
+        description: 'Environments and deployments: what each runtime serves, canaries, promotion',
+      },
       { name: 'api-keys', description: 'Keys for servers: the session runtime, CI' },
+      {
+        name: 'webhooks',
+        description:
+          'Signed change events sent to your endpoints, with a delivery log (the live stream is GET /api/v1/events)',
+      },
       { name: 'config', description: 'Configuration as code: export a bundle, import one with a plan first' },
       { name: 'audit', description: 'Who changed what, when: the organization’s append-only audit log' },
     ],

@@ -94,6 +94,8 @@ export const sessionTemplatesRouter = router({
         status: 204,
         tag,
         summary: 'Delete a session template (soft)',
+        conflict:
+          'the template is deployed to an environment that does not follow latest (`details.environments`); undeploy it first',
       },
     })
     .input(IdInput)

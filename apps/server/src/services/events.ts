@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Database } from '@switchboard/db';
+import type { Database, Db } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from './db';
 
@@ -22,6 +22,14 @@ interface Logger {
   error(object: unknown, message: string): void;
 }
 
+/** What else happens when events are numbered: in the same transaction, and after it commits. */
+export interface OnNumbered {
+  /** Queues what the events cause (webhook deliveries); answers how many it queued. */
+  queue(tx: Db, seqs: number[], organizationIds: string[]): Promise<number>;
+  /** Called after a commit that queued something. */
+  queued(): void;
+}
+
 /**
  * Change events (API.md "Change events"): every audit event gets a `sequence`, per organization,
  * in the order events become visible. Events are written unnumbered in their change's transaction
@@ -42,6 +50,7 @@ export class ChangeEvents {
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
+    private readonly onNumbered?: OnNumbered,
   ) {
     this.#emitter.setMaxListeners(0);
   }
@@ -115,7 +124,8 @@ export class ChangeEvents {
 
   /** One pass; true when events remain that an older running transaction keeps from being numbered. */
   async #pass(wait: boolean): Promise<boolean> {
-    return this.database.db.transaction(async (tx) => {
+    let queued = 0;
+    const blocked = await this.database.db.transaction(async (tx) => {
       if (wait) {
         await tx.execute(sql`select pg_advisory_xact_lock(${SEQUENCER_LOCK})`);
       } else {
@@ -125,7 +135,7 @@ export class ChangeEvents {
         // Another instance is numbering: it announces what it numbers.
         if (!lock?.locked) return false;
       }
-      const numbered = rowsOf<{ organization_id: string }>(
+      const numbered = rowsOf<{ seq: number | string; organization_id: string }>(
         await tx.execute(sql`
           with pending as (
             select seq, organization_id, txid from audit_events
@@ -149,9 +159,16 @@ export class ChangeEvents {
           )
           update audit_events set sequence = numbered.sequence
           from numbered where audit_events.seq = numbered.seq
-          returning audit_events.organization_id`),
+          returning audit_events.seq, audit_events.organization_id`),
       );
       const organizations = [...new Set(numbered.map((row) => row.organization_id))];
+      if (organizations.length && this.onNumbered) {
+        queued = await this.onNumbered.queue(
+          tx,
+          numbered.map((row) => Number(row.seq)),
+          organizations,
+        );
+      }
       if (organizations.length) {
         const payload = organizations.join(',');
         await tx.execute(
@@ -164,5 +181,7 @@ export class ChangeEvents {
       );
       return numbered.length < BATCH && Boolean(left?.blocked);
     });
+    if (queued) this.onNumbered?.queued();
+    return blocked;
   }
 }

@@ -6,3 +6,4 @@ export * from './idempotency';
 export * from './organizations';
 export * from './rateLimits';
 export * from './sessionTemplates';
+export * from './webhooks';

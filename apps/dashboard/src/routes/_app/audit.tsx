@@ -20,6 +20,7 @@ const RESOURCE_LABELS: Record<(typeof AUDIT_RESOURCE_TYPES)[number], string> = {
   config: 'Imports',
   environment: 'Environments',
   deployment: 'Deployments',
+  webhook: 'Webhooks',
 };
 
 export const Route = createFileRoute('/_app/audit')({

@@ -1,0 +1,572 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import {
+  type CreateWebhookInput,
+  type DELIVERY_STATUSES,
+  type Delivery,
+  type DeliveryListInput,
+  matchesEventTypes,
+  type UpdateWebhookInput,
+  WEBHOOK_SECRET_PREFIX,
+  WEBHOOK_TEST_EVENT,
+  type Webhook,
+} from '@switchboard/contract';
+import {
+  auditEvents,
+  type Db,
+  type WebhookDeliveryRow,
+  type WebhookRow,
+  webhookDeliveries,
+  webhooks,
+} from '@switchboard/db';
+import { and, asc, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import { AppError, notFound } from '../errors';
+import { rowsOf } from './db';
+import { type Attribution, recordEvent, toAuditEvent } from './history';
+import { hostOf, isNonPublicAddress, resolveAll, send, signature } from './webhookHttp';
+
+/** What the webhook services need of the configuration. */
+export interface WebhookSettings {
+  /** The server's secret, from which the key that encrypts signing secrets is derived. */
+  serverSecret: string;
+  allowPrivate: boolean;
+  retryScheduleMs: number[];
+  disableAfterMs: number;
+}
+
+/** Signing secrets at rest: AES-256-GCM under a key derived from the server's secret. */
+export class SecretBox {
+  readonly #key: Buffer;
+  constructor(serverSecret: string) {
+    this.#key = Buffer.from(hkdfSync('sha256', serverSecret, 'switchboard', 'webhook signing secrets', 32));
+  }
+  seal(secret: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    return [iv, cipher.getAuthTag(), sealed].map((part) => part.toString('base64url')).join('.');
+  }
+  open(sealed: string): string {
+    const [iv, tag, data] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, iv!);
+    decipher.setAuthTag(tag!);
+    return Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
+  }
+}
+
+/** `whsec_` + base64 of 32 random bytes. */
+export function newWebhookSecret(): string {
+  return WEBHOOK_SECRET_PREFIX + randomBytes(32).toString('base64');
+}
+
+function toWebhook(row: WebhookRow): Webhook {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    eventTypes: row.eventTypes,
+    enabled: row.enabled,
+    disabledReason: row.disabledReason,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+interface Attempt {
+  at: string;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+}
+
+function toDelivery(row: WebhookDeliveryRow): Delivery {
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    type: row.type,
+    sequence: row.sequence,
+    status: row.status,
+    attempts: row.attempts as Attempt[],
+    nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null,
+  };
+}
+
+const resource = (row: WebhookRow) => ({ type: 'webhook' as const, id: row.id, name: row.url });
+
+/**
+ * A URL whose host is (or resolves to) only non-public addresses is refused (400) unless the
+ * server allows them; a name that does not resolve now is accepted (every delivery checks again).
+ */
+async function checkAddress(url: string, allowPrivate: boolean): Promise<void> {
+  if (allowPrivate) return;
+  const host = hostOf(new URL(url));
+  const addresses = await resolveAll(host).catch(() => []);
+  if (addresses.length && addresses.every(isNonPublicAddress)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `${host} is not a public address; webhooks reach public addresses only`,
+      {
+        issues: [{ path: ['url'], message: 'Must reach a public address' }],
+      },
+    );
+  }
+}
+
+export class WebhookService {
+  readonly box: SecretBox;
+  constructor(
+    private readonly db: Db,
+    readonly settings: WebhookSettings,
+  ) {
+    this.box = new SecretBox(settings.serverSecret);
+  }
+
+  async #find(organizationId: string, id: string): Promise<WebhookRow> {
+    const [row] = await this.db
+      .select()
+      .from(webhooks)
+      .where(and(eq(webhooks.id, id), eq(webhooks.organizationId, organizationId)));
+    if (!row) throw notFound('Webhook', id);
+    return row;
+  }
+
+  async create(by: Attribution, input: z.output<typeof CreateWebhookInput>) {
+    await checkAddress(input.url, this.settings.allowPrivate);
+    const secret = newWebhookSecret();
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(webhooks)
+        .values({
+          organizationId: by.organizationId,
+          url: input.url,
+          description: input.description ?? null,
+          eventTypes: input.eventTypes,
+          secretEncrypted: this.box.seal(secret),
+        })
+        .returning();
+      await recordEvent(tx, by, 'webhook.created', resource(row!));
+      return { webhook: toWebhook(row!), secret };
+    });
+  }
+
+  async list(organizationId: string) {
+    const rows = await this.db
+      .select()
+      .from(webhooks)
+      .where(eq(webhooks.organizationId, organizationId))
+      .orderBy(desc(webhooks.createdAt), desc(webhooks.id));
+    return { items: rows.map(toWebhook) };
+  }
+
+  async update(by: Attribution, input: z.output<typeof UpdateWebhookInput>): Promise<Webhook> {
+    if (input.url !== undefined) await checkAddress(input.url, this.settings.allowPrivate);
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(webhooks)
+        .set({
+          ...(input.url !== undefined ? { url: input.url } : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.eventTypes !== undefined ? { eventTypes: input.eventTypes } : {}),
+          // Enabled again by hand: the reason it was disabled goes, and so does its failing streak.
+          ...(input.enabled !== undefined
+            ? {
+                enabled: input.enabled,
+                disabledReason: null,
+                ...(input.enabled ? { failingSince: null } : {}),
+              }
+            : {}),
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(webhooks.id, input.id), eq(webhooks.organizationId, by.organizationId)))
+        .returning();
+      if (!row) throw notFound('Webhook', input.id);
+      await recordEvent(tx, by, 'webhook.updated', resource(row));
+      return toWebhook(row);
+    });
+  }
+
+  async delete(by: Attribution, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .delete(webhooks)
+        .where(and(eq(webhooks.id, id), eq(webhooks.organizationId, by.organizationId)))
+        .returning();
+      if (!row) throw notFound('Webhook', id);
+      await recordEvent(tx, by, 'webhook.deleted', resource(row));
+    });
+  }
+
+  /** A new secret; the previous one also signs for 24 hours. */
+  async rotateSecret(by: Attribution, id: string): Promise<{ secret: string }> {
+    const secret = newWebhookSecret();
+    const [row] = await this.db
+      .update(webhooks)
+      .set({
+        secretEncrypted: this.box.seal(secret),
+        previousSecretEncrypted: sql`${webhooks.secretEncrypted}`,
+        previousSecretExpiresAt: sql`now() + interval '24 hours'`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(webhooks.id, id), eq(webhooks.organizationId, by.organizationId)))
+      .returning({ id: webhooks.id });
+    if (!row) throw notFound('Webhook', id);
+    return { secret };
+  }
+
+  /** Queues a `webhook.test` event for the endpoint (no audit event; its sequence is null). */
+  async test(organizationId: string, id: string): Promise<{ deliveryId: string }> {
+    const webhook = await this.#find(organizationId, id);
+    const body = JSON.stringify({
+      type: WEBHOOK_TEST_EVENT,
+      timestamp: new Date().toISOString(),
+      sequence: null,
+      data: { webhookId: webhook.id },
+    });
+    const [row] = await this.db
+      .insert(webhookDeliveries)
+      .values({
+        webhookId: webhook.id,
+        organizationId,
+        eventId: randomUUID(),
+        type: WEBHOOK_TEST_EVENT,
+        sequence: null,
+        body,
+        nextAttemptAt: sql`now()`,
+      })
+      .returning({ id: webhookDeliveries.id });
+    return { deliveryId: row!.id };
+  }
+
+  /** A page of an endpoint's deliveries, newest first. */
+  async deliveries(organizationId: string, query: z.output<typeof DeliveryListInput>) {
+    await this.#find(organizationId, query.id);
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.db
+      .select()
+      .from(webhookDeliveries)
+      .where(
+        and(
+          eq(webhookDeliveries.webhookId, query.id),
+          query.status === undefined ? undefined : eq(webhookDeliveries.status, query.status),
+          after === undefined
+            ? undefined
+            : or(
+                lt(webhookDeliveries.createdAt, new Date(after.createdAt)),
+                and(
+                  eq(webhookDeliveries.createdAt, new Date(after.createdAt)),
+                  lt(webhookDeliveries.id, after.id),
+                ),
+              ),
+        ),
+      )
+      .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+      .limit(query.limit + 1);
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(toDelivery),
+      nextCursor:
+        rows.length > query.limit && last
+          ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url')
+          : null,
+    };
+  }
+
+  /** Sends one delivery again, now (202). */
+  async retry(organizationId: string, id: string, deliveryId: string): Promise<void> {
+    await this.#find(organizationId, id);
+    const [row] = await this.db
+      .update(webhookDeliveries)
+      .set({ status: 'pending', nextAttemptAt: sql`now()`, leaseId: null, lockedUntil: null })
+      .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.webhookId, id)))
+      .returning({ id: webhookDeliveries.id });
+    if (!row) throw notFound('Delivery', deliveryId);
+  }
+
+  /** Sends every failed delivery since `since` again (202 with their count). */
+  async recover(organizationId: string, id: string, since: string): Promise<{ count: number }> {
+    await this.#find(organizationId, id);
+    const rows = await this.db
+      .update(webhookDeliveries)
+      .set({ status: 'pending', nextAttemptAt: sql`now()`, leaseId: null, lockedUntil: null })
+      .where(
+        and(
+          eq(webhookDeliveries.webhookId, id),
+          eq(webhookDeliveries.status, 'failed'),
+          gte(webhookDeliveries.createdAt, new Date(since)),
+        ),
+      )
+      .returning({ id: webhookDeliveries.id });
+    return { count: rows.length };
+  }
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt = '', id = ''] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
+    throw new AppError('BAD_REQUEST', 'Invalid cursor: pass the nextCursor of a previous page', {
+      issues: [{ path: ['cursor'], message: 'Invalid cursor' }],
+    });
+  }
+  return { createdAt, id };
+}
+
+/**
+ * Queues a delivery of each numbered event (`seqs`) to every enabled endpoint of its organization
+ * whose filters take it, in the transaction that numbered the events (so each event is queued
+ * exactly once, and only once it is visible). Answers how many it queued.
+ */
+export async function queueDeliveries(tx: Db, seqs: number[], organizationIds: string[]): Promise<number> {
+  if (!seqs.length) return 0;
+  const endpoints = await tx
+    .select({ id: webhooks.id, organizationId: webhooks.organizationId, eventTypes: webhooks.eventTypes })
+    .from(webhooks)
+    .where(and(inArray(webhooks.organizationId, organizationIds), eq(webhooks.enabled, true)));
+  if (!endpoints.length) return 0;
+  const rows = await tx
+    .select()
+    .from(auditEvents)
+    .where(inArray(auditEvents.seq, seqs))
+    .orderBy(asc(auditEvents.sequence));
+  const values = endpoints.flatMap((endpoint) =>
+    rows
+      .filter(
+        (row) =>
+          row.organizationId === endpoint.organizationId &&
+          matchesEventTypes(endpoint.eventTypes, row.action),
+      )
+      .map((row) => {
+        const event = toAuditEvent(row);
+        return {
+          webhookId: endpoint.id,
+          organizationId: endpoint.organizationId,
+          eventId: event.id,
+          type: event.action,
+          sequence: event.sequence,
+          body: JSON.stringify({
+            type: event.action,
+            timestamp: event.at,
+            sequence: event.sequence,
+            data: event,
+          }),
+          nextAttemptAt: sql`now()`,
+        };
+      }),
+  );
+  for (let start = 0; start < values.length; start += 500) {
+    await tx.insert(webhookDeliveries).values(values.slice(start, start + 500));
+  }
+  return values.length;
+}
+
+/** A claimed delivery, as the claim statement returns it. */
+interface Claimed {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  type: string;
+  body: string;
+  attempts: Attempt[] | string;
+}
+
+const LEASE_SECONDS = 60;
+const CLAIM_BATCH = 32;
+const POLL_MS = 250;
+
+/**
+ * Attempts due deliveries: any number of instances share the work through a claim with a lease
+ * (`FOR UPDATE SKIP LOCKED`, 60 s), so one instance at a time attempts a delivery, and one that
+ * dies mid-attempt leaves it to another when the lease runs out. Every result is written fenced on
+ * the lease, so a late instance never overwrites another's.
+ */
+export class WebhookDeliverer {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #closed = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly service: WebhookService,
+    private readonly log: { error(object: unknown, message: string): void },
+  ) {}
+
+  start(): void {
+    this.#timer = setInterval(() => void this.kick(), POLL_MS);
+    this.#timer.unref();
+  }
+
+  /** Attempts what is due now (and again after, when asked meanwhile). */
+  kick(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false;
+          if (this.#closed) return;
+          const claimed = await this.#claim().catch((error) => {
+            this.log.error({ err: error }, 'claiming webhook deliveries failed');
+            return [];
+          });
+          await Promise.all(claimed.map((delivery) => this.#attempt(delivery.lease, delivery.row)));
+          if (claimed.length === CLAIM_BATCH) this.#again = true;
+        } while (this.#again && !this.#closed);
+      } finally {
+        this.#running = null;
+      }
+    })();
+    return this.#running;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  async #claim(): Promise<{ lease: string; row: Claimed }[]> {
+    const lease = randomUUID();
+    const rows = rowsOf<Claimed>(
+      await this.db.execute(sql`
+        update webhook_deliveries d set lease_id = ${lease}, locked_until = now() + make_interval(secs => ${LEASE_SECONDS})
+        from (
+          select id from webhook_deliveries
+          where status = 'pending' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
+          order by next_attempt_at
+          limit ${CLAIM_BATCH}
+          for update skip locked
+        ) due
+        where d.id = due.id
+        returning d.id, d.webhook_id, d.event_id, d.type, d.body, d.attempts`),
+    );
+    return rows.map((row) => ({ lease, row }));
+  }
+
+  async #attempt(lease: string, delivery: Claimed): Promise<void> {
+    try {
+      const [webhook] = await this.db.select().from(webhooks).where(eq(webhooks.id, delivery.webhook_id));
+      if (!webhook) return;
+      const attempts = (
+        typeof delivery.attempts === 'string' ? JSON.parse(delivery.attempts) : delivery.attempts
+      ) as Attempt[];
+      if (!webhook.enabled && delivery.type !== WEBHOOK_TEST_EVENT) {
+        await this.#record(lease, delivery.id, attempts, 'failed', null, {
+          at: new Date().toISOString(),
+          statusCode: null,
+          durationMs: 0,
+          error: 'The endpoint is disabled',
+          responseBody: null,
+        });
+        return;
+      }
+      const secrets = [this.service.box.open(webhook.secretEncrypted)];
+      if (
+        webhook.previousSecretEncrypted &&
+        webhook.previousSecretExpiresAt &&
+        webhook.previousSecretExpiresAt > new Date()
+      ) {
+        secrets.push(this.service.box.open(webhook.previousSecretEncrypted));
+      }
+      const timestamp = Math.floor(Date.now() / 1000);
+      const at = new Date().toISOString();
+      const result = await send(
+        webhook.url,
+        {
+          'webhook-id': delivery.event_id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signature(secrets, delivery.event_id, timestamp, delivery.body),
+          'user-agent': 'Switchboard-Webhooks/1',
+        },
+        delivery.body,
+        { allowPrivate: this.service.settings.allowPrivate, connectTimeoutMs: 5_000, totalTimeoutMs: 15_000 },
+      );
+      const attempt: Attempt = {
+        at,
+        statusCode: result.statusCode,
+        durationMs: result.durationMs,
+        error: result.error,
+        responseBody: result.responseBody,
+      };
+      const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+      if (delivered) {
+        await this.#record(lease, delivery.id, attempts, 'delivered', null, attempt);
+        if (delivery.type !== WEBHOOK_TEST_EVENT) {
+          await this.db.update(webhooks).set({ failingSince: null }).where(eq(webhooks.id, webhook.id));
+        }
+        return;
+      }
+      const schedule = this.service.settings.retryScheduleMs;
+      const done = attempts.length + 1;
+      const gone = result.statusCode === 410;
+      let next: Date | null = null;
+      if (!gone && done <= schedule.length) {
+        const jittered = schedule[done - 1]! * (0.8 + Math.random() * 0.4);
+        next = new Date(Date.now() + Math.max(jittered, result.retryAfterMs ?? 0));
+      }
+      await this.#record(lease, delivery.id, attempts, next ? 'pending' : 'failed', next, attempt);
+      if (delivery.type !== WEBHOOK_TEST_EVENT) await this.#failing(webhook, gone);
+    } catch (error) {
+      this.log.error({ err: error, deliveryId: delivery.id }, 'webhook delivery failed');
+    }
+  }
+
+  async #record(
+    lease: string,
+    id: string,
+    attempts: Attempt[],
+    status: (typeof DELIVERY_STATUSES)[number],
+    next: Date | null,
+    attempt: Attempt,
+  ) {
+    await this.db
+      .update(webhookDeliveries)
+      .set({
+        status,
+        attempts: [...attempts, attempt],
+        nextAttemptAt: next,
+        leaseId: null,
+        lockedUntil: null,
+      })
+      .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.leaseId, lease)));
+  }
+
+  /**
+   * A failed attempt: `410 Gone` disables the endpoint at once; so does failing every attempt for
+   * `disableAfterMs`. Disabling is an audit event.
+   */
+  async #failing(webhook: WebhookRow, gone: boolean): Promise<void> {
+    const since = webhook.failingSince ?? new Date();
+    const reason = gone
+      ? 'gone'
+      : Date.now() - since.getTime() >= this.service.settings.disableAfterMs
+        ? 'failing'
+        : null;
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(webhooks)
+        .set(
+          reason
+            ? { enabled: false, disabledReason: reason, failingSince: since, updatedAt: sql`now()` }
+            : { failingSince: since },
+        )
+        .where(and(eq(webhooks.id, webhook.id), eq(webhooks.enabled, true)))
+        .returning();
+      if (row && reason) {
+        await recordEvent(
+          tx,
+          {
+            organizationId: row.organizationId,
+            actor: { type: 'system', id: null, name: 'system' },
+            requestId: randomUUID(),
+          },
+          'webhook.disabled',
+          resource(row),
+        );
+      }
+    });
+  }
+}
