@@ -147,6 +147,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   app.addHook('preClose', async () => {
     lifecycle.draining = true;
     for (const socket of unused) socket.destroy();
+    deps.events.endStreams();
   });
   app.addHook('onSend', async (_req, reply) => {
     if (lifecycle.draining) reply.header('connection', 'close');

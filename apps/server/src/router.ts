@@ -5,6 +5,7 @@ import { authRouter } from './routers/auth';
 import { catalogRouter } from './routers/catalog';
 import { configRouter } from './routers/config';
 import { deploymentsRouter, environmentsRouter } from './routers/environments';
+import { eventsRouter } from './routers/events';
 import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
 import { sessionTemplatesRouter } from './routers/sessionTemplates';
@@ -21,6 +22,7 @@ export const appRouter = router({
   audit: auditRouter,
   apiKeys: apiKeysRouter,
   webhooks: webhooksRouter,
+  events: eventsRouter,
   config: configRouter,
   catalog: catalogRouter,
 });

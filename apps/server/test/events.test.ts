@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAMS_PER_ORGANIZATION } from '../src/rest/events';
+import { ChangeEvents } from '../src/services/events';
+
+const STREAMS_PER_ORGANIZATION = ChangeEvents.STREAMS_PER_ORGANIZATION;
+
 import {
   caller,
   createTenant,
@@ -227,6 +230,57 @@ describe(`change events on ${driverName}`, () => {
     const next = await openStream(server, tenant.adminToken);
     expect(next.response.status).toBe(200);
     for (const stream of [...streams, next]) stream.close();
+  });
+});
+
+describe(`the tRPC subscription on ${driverName}`, () => {
+  it('events.onChange streams the same events over SSE, tracked by sequence, and resumes after lastEventId', async () => {
+    const tenant = await createTenant(server, 'Subscription');
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const read = async (input: object, until: (text: string) => boolean) => {
+      const controller = new AbortController();
+      const response = await fetch(
+        `${server.url}/trpc/events.onChange?input=${encodeURIComponent(JSON.stringify(input))}`,
+        { headers: { authorization: `Bearer ${tenant.adminToken}` }, signal: controller.signal },
+      );
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      const deadline = Date.now() + 3_000;
+      return {
+        response,
+        text: async () => {
+          while (!until(text) && Date.now() < deadline) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            text += decoder.decode(value, { stream: true });
+          }
+          controller.abort();
+          return text;
+        },
+      };
+    };
+    const live = await read({}, (text) => text.includes('Subscribed'));
+    await admin('agents.create', { name: 'Subscribed', instructions: 'i' });
+    const text = await live.text();
+    // tRPC writes the data, then the id.
+    const message = /data: (.*)\nid: (\d+)\n/.exec(text);
+    expect(message, text).not.toBeNull();
+    const event = JSON.parse(message![1]!) as { sequence: number; action: string };
+    expect(event).toMatchObject({ action: 'agent.created' });
+    expect(Number(message![2])).toBe(event.sequence);
+
+    await admin('agents.create', { name: 'After', instructions: 'i' });
+    const resumed = await read({ lastEventId: String(event.sequence) }, (text) => text.includes('After'));
+    const after = await resumed.text();
+    expect(after).toContain('"After"');
+    expect(after).not.toContain('"Subscribed"');
+    // Over SSE tRPC sends the refusal as the stream's error event.
+    const anonymous = await fetch(`${server.url}/trpc/events.onChange`);
+    const refused = await anonymous.text();
+    expect(refused).toContain('event: serialized-error');
+    expect(refused).toContain('UNAUTHORIZED');
   });
 });
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restOperations } from '../src/rest/routes';
-import { appRouter } from '../src/router';
 import {
   type Call,
   caller,
@@ -12,6 +11,7 @@ import {
   MISSING_ID,
   ok,
   type Response,
+  requestProcedures,
   startServer,
   storedSecrets,
   type Tenant,
@@ -142,7 +142,7 @@ describe(`API keys (${driverName})`, () => {
     const write = (await createKey('write')).secret;
     const operations = new Map(restOperations().map((operation) => [operation.procedure, operation]));
     // Every procedure has a REST route and a scope decision (unset: no key).
-    expect([...operations.keys()].sort()).toEqual(Object.keys(appRouter._def.procedures).sort());
+    expect([...operations.keys()].sort()).toEqual(requestProcedures());
     const readable = [...operations.values()]
       .filter((operation) => operation.keys === 'read')
       .map((o) => o.procedure);

@@ -4,6 +4,8 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { restOperations } from '../src/rest/routes';
 import type { AppRouter } from '../src/router';
+import { appRouter } from '../src/router';
+import { rowsOf } from '../src/services/db';
 import type { TestServer } from '../src/testing';
 
 /**
@@ -219,8 +221,6 @@ export async function holdAgentLock(
 }
 
 /** The rows of a raw `db.execute` on either driver (postgres.js answers an array, PGlite `{ rows }`). */
-import { rowsOf } from '../src/services/db';
-
 export { rowsOf };
 
 /** Every API key secret (`sbk_` + 43 characters) found in any text or JSON column of any table. */
@@ -253,4 +253,15 @@ export function capturedLog() {
     },
   });
   return { lines, logger: { stream, level: 'trace' } };
+}
+
+/**
+ * Every procedure of the router but subscriptions (whose REST twin is a stream of its own: the one
+ * subscription, `events.onChange`, is `GET /api/v1/events`, tested in events.test.ts).
+ */
+export function requestProcedures(): string[] {
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+  return Object.keys(procedures)
+    .filter((name) => procedures[name]!._def.type !== 'subscription')
+    .sort();
 }

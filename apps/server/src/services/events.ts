@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Database, Db } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
+import { AppError } from '../errors';
 import { rowsOf } from './db';
 
 /** Sent at the commit of every transaction that wrote audit events (a trigger, migration 0015). */
@@ -40,7 +41,11 @@ export interface OnNumbered {
  * misses one. Each numbering is announced with NOTIFY, which wakes the streams of every instance.
  */
 export class ChangeEvents {
+  /** At most this many open streams per organization on one instance (429 beyond). */
+  static readonly STREAMS_PER_ORGANIZATION = 100;
   readonly #emitter = new EventEmitter();
+  readonly #streams = new Map<string, number>();
+  readonly #closing = new AbortController();
   readonly #stops: (() => Promise<void>)[] = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | null = null;
@@ -109,7 +114,42 @@ export class ChangeEvents {
     };
   }
 
+  /**
+   * Admits one more open stream of the organization (SSE or tRPC subscription), or refuses with
+   * 429 at the limit; answers the function that lets it go.
+   */
+  admitStream(organizationId: string): () => void {
+    const open = this.#streams.get(organizationId) ?? 0;
+    if (open >= ChangeEvents.STREAMS_PER_ORGANIZATION) {
+      throw new AppError(
+        'TOO_MANY_REQUESTS',
+        `At most ${ChangeEvents.STREAMS_PER_ORGANIZATION} open event streams per organization`,
+        { limit: ChangeEvents.STREAMS_PER_ORGANIZATION },
+      );
+    }
+    this.#streams.set(organizationId, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#streams.get(organizationId) ?? 1) - 1;
+      if (left) this.#streams.set(organizationId, left);
+      else this.#streams.delete(organizationId);
+    };
+  }
+
+  /** Aborted when the server begins to close: every open stream ends then. */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /** Ends every open stream (the server is closing: streams must not hold it open). */
+  endStreams(): void {
+    this.#closing.abort();
+  }
+
   async close(): Promise<void> {
+    this.endStreams();
     this.#closed = true;
     clearInterval(this.#timer);
     await this.#running;

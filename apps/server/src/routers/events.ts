@@ -1,0 +1,51 @@
+import { tracked } from '@trpc/server';
+import { z } from 'zod';
+import { changeEvents, latestSequence } from '../services/eventStream';
+import { authenticate, authenticatedProcedure, router } from '../trpc';
+
+/**
+ * `events.onChange` (API.md "Change events"): the organization's change events as a tRPC
+ * subscription over SSE (`httpSubscriptionLink`), each `tracked` by its sequence, so a client that
+ * reconnects resumes after the last one it received (`lastEventId`). Its REST twin is the plain
+ * SSE route `GET /api/v1/events`.
+ */
+export const eventsRouter = router({
+  onChange: authenticatedProcedure
+    .meta({ keys: 'read' })
+    .input(
+      z
+        .strictObject({
+          /** Resume after this sequence (the link sends the last one it received). */
+          lastEventId: z
+            .string()
+            .regex(/^\d{1,15}$/, 'The sequence of an event')
+            .nullish(),
+        })
+        .optional(),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      const { organizationId } = ctx.actor;
+      const after = input?.lastEventId
+        ? Number(input.lastEventId)
+        : await latestSequence(ctx, organizationId);
+      const release = ctx.events.admitStream(organizationId);
+      try {
+        const stillAllowed = () =>
+          authenticate(ctx).then(
+            () => true,
+            () => false,
+          );
+        for await (const event of changeEvents(
+          ctx,
+          ctx.actor,
+          after,
+          signal ?? new AbortController().signal,
+          stillAllowed,
+        )) {
+          yield tracked(String(event.sequence), event);
+        }
+      } finally {
+        release();
+      }
+    }),
+});
