@@ -161,6 +161,8 @@ test('restored from Deleted, a template saves without a reload', async ({ page }
   await expect(page.getByText(/Saved “Restorable” \(version 2\)/)).toBeVisible();
   await page.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('button', { name: 'Delete template' }).click();
+  // The delete is done when the page leads back to the list.
+  await expect(page.getByText('Deleted “Restorable”')).toBeVisible();
   await page.goto('/app/templates?status=deleted');
   await page.getByRole('link', { name: 'Restorable' }).click();
   await page.getByRole('button', { name: 'Restore version 2' }).click();

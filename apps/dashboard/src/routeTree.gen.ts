@@ -19,6 +19,7 @@ import { Route as AppConfigRouteImport } from './routes/_app/config'
 import { Route as AppEnvironmentsRouteImport } from './routes/_app/environments'
 import { Route as AppMembersRouteImport } from './routes/_app/members'
 import { Route as AppPromoteRouteImport } from './routes/_app/promote'
+import { Route as AppWebhooksRouteImport } from './routes/_app/webhooks'
 import { Route as AppAgentsIndexRouteImport } from './routes/_app/agents/index'
 import { Route as AppAgentsIdRouteImport } from './routes/_app/agents/$id'
 import { Route as AppAgentsNewRouteImport } from './routes/_app/agents/new'
@@ -77,6 +78,11 @@ const AppPromoteRoute = AppPromoteRouteImport.update({
   path: '/promote',
   getParentRoute: () => AppRoute,
 } as any)
+const AppWebhooksRoute = AppWebhooksRouteImport.update({
+  id: '/webhooks',
+  path: '/webhooks',
+  getParentRoute: () => AppRoute,
+} as any)
 const AppAgentsIndexRoute = AppAgentsIndexRouteImport.update({
   id: '/agents/',
   path: '/agents/',
@@ -128,6 +134,7 @@ export interface FileRoutesByFullPath {
   '/environments': typeof AppEnvironmentsRoute
   '/members': typeof AppMembersRoute
   '/promote': typeof AppPromoteRoute
+  '/webhooks': typeof AppWebhooksRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
   '/templates/$id': typeof AppTemplatesIdRoute
@@ -147,6 +154,7 @@ export interface FileRoutesByTo {
   '/environments': typeof AppEnvironmentsRoute
   '/members': typeof AppMembersRoute
   '/promote': typeof AppPromoteRoute
+  '/webhooks': typeof AppWebhooksRoute
   '/agents/$id': typeof AppAgentsIdRoute
   '/agents/new': typeof AppAgentsNewRoute
   '/templates/$id': typeof AppTemplatesIdRoute
@@ -168,6 +176,7 @@ export interface FileRoutesById {
   '/_app/environments': typeof AppEnvironmentsRoute
   '/_app/members': typeof AppMembersRoute
   '/_app/promote': typeof AppPromoteRoute
+  '/_app/webhooks': typeof AppWebhooksRoute
   '/_app/agents/$id': typeof AppAgentsIdRoute
   '/_app/agents/new': typeof AppAgentsNewRoute
   '/_app/templates/$id': typeof AppTemplatesIdRoute
@@ -189,6 +198,7 @@ export interface FileRouteTypes {
     | '/environments'
     | '/members'
     | '/promote'
+    | '/webhooks'
     | '/agents/$id'
     | '/agents/new'
     | '/templates/$id'
@@ -208,6 +218,7 @@ export interface FileRouteTypes {
     | '/environments'
     | '/members'
     | '/promote'
+    | '/webhooks'
     | '/agents/$id'
     | '/agents/new'
     | '/templates/$id'
@@ -228,6 +239,7 @@ export interface FileRouteTypes {
     | '/_app/environments'
     | '/_app/members'
     | '/_app/promote'
+    | '/_app/webhooks'
     | '/_app/agents/$id'
     | '/_app/agents/new'
     | '/_app/templates/$id'
@@ -317,6 +329,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AppPromoteRouteImport
       parentRoute: typeof AppRoute
     }
+    '/_app/webhooks': {
+      id: '/_app/webhooks'
+      path: '/webhooks'
+      fullPath: '/webhooks'
+      preLoaderRoute: typeof AppWebhooksRouteImport
+      parentRoute: typeof AppRoute
+    }
     '/_app/agents/': {
       id: '/_app/agents/'
       path: '/agents'
@@ -383,6 +402,7 @@ interface AppRouteChildren {
   AppEnvironmentsRoute: typeof AppEnvironmentsRoute
   AppMembersRoute: typeof AppMembersRoute
   AppPromoteRoute: typeof AppPromoteRoute
+  AppWebhooksRoute: typeof AppWebhooksRoute
   AppAgentsIdRoute: typeof AppAgentsIdRoute
   AppAgentsNewRoute: typeof AppAgentsNewRoute
   AppTemplatesIdRoute: typeof AppTemplatesIdRoute
@@ -400,6 +420,7 @@ const AppRouteChildren: AppRouteChildren = {
   AppEnvironmentsRoute: AppEnvironmentsRoute,
   AppMembersRoute: AppMembersRoute,
   AppPromoteRoute: AppPromoteRoute,
+  AppWebhooksRoute: AppWebhooksRoute,
   AppAgentsIdRoute: AppAgentsIdRoute,
   AppAgentsNewRoute: AppAgentsNewRoute,
   AppTemplatesIdRoute: AppTemplatesIdRoute,

@@ -11,10 +11,12 @@ import {
   ScrollText,
   Sun,
   Users,
+  Webhook,
 } from 'lucide-react';
 import { useState, useSyncExternalStore } from 'react';
 import { Button, cx } from '../components/ui';
 import { queryClient } from '../lib/api';
+import { useLiveEvents } from '../lib/events';
 import { session } from '../lib/session';
 import { chooseTheme, currentTheme } from '../lib/theme';
 
@@ -37,10 +39,13 @@ const NAV = [
   { to: '/members', label: 'Members', icon: Users, adminOnly: true },
   { to: '/config', label: 'Import / export', icon: FileJson, adminOnly: false },
   { to: '/api-keys', label: 'API keys', icon: KeyRound, adminOnly: true },
+  { to: '/webhooks', label: 'Webhooks', icon: Webhook, adminOnly: true },
   { to: '/audit', label: 'Audit log', icon: ScrollText, adminOnly: true },
 ] as const;
 
 function AppLayout() {
+  // Change events keep every list, history and log current, and tell open pages of others' saves.
+  useLiveEvents();
   const current = useSession();
   const navigate = useNavigate();
   const [theme, setTheme] = useState(currentTheme());

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AgentForm, agentValues } from '../../../components/AgentForm';
 import { DeletedEntity } from '../../../components/DeletedEntity';
 import { HistoryPanel } from '../../../components/HistoryPanel';
+import { LiveNotice } from '../../../components/LiveNotice';
 import { StaleNotice } from '../../../components/StaleNotice';
 import { ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/ui';
 import { useAgentsById, useTemplatesById } from '../../../lib/agents';
@@ -128,6 +129,7 @@ function EditAgent() {
           ← All agents
         </Link>
       </p>
+      <LiveNotice kind="agent" id={id} onReload={reload} />
       <AgentForm
         key={`${agent.id}-${formKey}`}
         agent={agent}

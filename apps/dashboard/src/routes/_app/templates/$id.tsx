@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DeletedEntity } from '../../../components/DeletedEntity';
 import { DeploymentsPanel } from '../../../components/DeploymentsPanel';
 import { HistoryPanel } from '../../../components/HistoryPanel';
+import { LiveNotice } from '../../../components/LiveNotice';
 import { SessionConfigPanel } from '../../../components/SessionConfigPanel';
 import { StaleNotice } from '../../../components/StaleNotice';
 import { TemplateForm, type TemplateFormValues, templateValues } from '../../../components/TemplateForm';
@@ -137,6 +138,7 @@ function EditTemplate() {
           ← All session templates
         </Link>
       </p>
+      <LiveNotice kind="sessionTemplate" id={id} onReload={reload} />
       <TemplateForm
         key={`${template.id}-${formKey}`}
         template={template}
