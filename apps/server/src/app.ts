@@ -64,6 +64,7 @@ export function createDeps(
     allowPrivate: config.webhookAllowPrivate,
     retryScheduleMs: config.webhookRetryScheduleMs,
     disableAfterMs: config.webhookDisableAfterMs,
+    leaseMs: config.webhookLeaseMs,
   });
   const deliverer = new WebhookDeliverer(database.db, webhooks, log);
   return {

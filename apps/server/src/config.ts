@@ -28,6 +28,7 @@ const Env = z.object({
   CATALOG_FILE: z.string().min(1).optional(),
   DRAIN_MS: z.coerce.number().int().min(0).default(2000),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+  WEBHOOK_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .default('5s,5m,30m,2h,5h,10h,10h')
@@ -131,6 +132,8 @@ export interface AppConfig {
   webhookRetryScheduleMs: number[];
   /** An endpoint whose every attempt failed for this long is disabled (`WEBHOOK_DISABLE_AFTER`). */
   webhookDisableAfterMs: number;
+  /** How long an instance holds a delivery it attempts; a dead one's passes to another after it (`WEBHOOK_LEASE_MS`). */
+  webhookLeaseMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -179,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     webhookAllowPrivate: values.WEBHOOK_ALLOW_PRIVATE === '1',
     webhookRetryScheduleMs: values.WEBHOOK_RETRY_SCHEDULE,
     webhookDisableAfterMs: values.WEBHOOK_DISABLE_AFTER,
+    webhookLeaseMs: values.WEBHOOK_LEASE_MS,
   };
 }
 

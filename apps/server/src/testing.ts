@@ -43,6 +43,7 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     webhookAllowPrivate: true,
     webhookRetryScheduleMs: [200, 400, 800],
     webhookDisableAfterMs: 5 * 86_400_000,
+    webhookLeaseMs: 60_000,
     ...overrides,
   };
 }

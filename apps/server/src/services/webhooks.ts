@@ -32,6 +32,8 @@ export interface WebhookSettings {
   allowPrivate: boolean;
   retryScheduleMs: number[];
   disableAfterMs: number;
+  /** How long a claim holds a delivery (a dead instance's passes to another after it). */
+  leaseMs: number;
 }
 
 /** Signing secrets at rest: AES-256-GCM under a key derived from the server's secret. */
@@ -370,13 +372,12 @@ interface Claimed {
   attempts: Attempt[] | string;
 }
 
-const LEASE_SECONDS = 60;
 const CLAIM_BATCH = 32;
 const POLL_MS = 250;
 
 /**
  * Attempts due deliveries: any number of instances share the work through a claim with a lease
- * (`FOR UPDATE SKIP LOCKED`, 60 s), so one instance at a time attempts a delivery, and one that
+ * (`FOR UPDATE SKIP LOCKED`, `WEBHOOK_LEASE_MS`, 60 s), so one instance at a time attempts a delivery, and one that
  * dies mid-attempt leaves it to another when the lease runs out. Every result is written fenced on
  * the lease, so a late instance never overwrites another's.
  */
@@ -432,7 +433,7 @@ export class WebhookDeliverer {
     const lease = randomUUID();
     const rows = rowsOf<Claimed>(
       await this.db.execute(sql`
-        update webhook_deliveries d set lease_id = ${lease}, locked_until = now() + make_interval(secs => ${LEASE_SECONDS})
+        update webhook_deliveries d set lease_id = ${lease}, locked_until = now() + make_interval(secs => ${this.service.settings.leaseMs / 1000})
         from (
           select id from webhook_deliveries
           where status = 'pending' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
