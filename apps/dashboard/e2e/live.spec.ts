@@ -86,7 +86,7 @@ test('the webhooks page adds an endpoint, shows its secret once, sends a test an
     await page.getByLabel('URL').fill(url);
     await page.getByLabel('Description').fill('CI cache purge');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
-    await expect(page.getByLabel(`Signing secret of ${url}`)).toHaveValue(/^whsec_/);
+    await expect(page.getByLabel(`Secret of ${url}`)).toHaveValue(/^whsec_/);
     await checkPage(page, 'webhooks');
     await page.getByRole('button', { name: 'I have stored it' }).click();
     const endpoint = page.getByRole('list', { name: 'Webhook endpoints' }).getByRole('listitem').first();

@@ -29,6 +29,7 @@ import { AppError, notFound, staleVersion } from '../errors';
 import { activeRows, RetryTransaction, writeTransaction } from './db';
 import { lockEnvironment, unknownEnvironment } from './environments';
 import { type Attribution, changedFields, recordEvent } from './history';
+import { decodeCursor, encodeCursor } from './pagination';
 
 /** Who calls, for the rule that a key bound to an environment deploys only to it. */
 export interface Deployer extends Attribution {
@@ -354,28 +355,6 @@ export async function undeploy(db: Db, by: Deployer, input: z.output<typeof Depl
   });
 }
 
-function encodeCursor(row: { deployedAt: Date; templateId: string }): string {
-  return Buffer.from(`${row.deployedAt.toISOString()}|${row.templateId}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { deployedAt: string; templateId: string } {
-  const [deployedAt = '', templateId = '', ...rest] = Buffer.from(cursor, 'base64url')
-    .toString('utf8')
-    .split('|');
-  const date = new Date(deployedAt);
-  const valid =
-    !rest.length &&
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(templateId) &&
-    !Number.isNaN(date.getTime()) &&
-    date.toISOString() === deployedAt;
-  if (!valid) {
-    throw new AppError('BAD_REQUEST', 'Invalid cursor: pass the nextCursor of a previous page', {
-      issues: [{ path: ['cursor'], message: 'Invalid cursor' }],
-    });
-  }
-  return { deployedAt, templateId };
-}
-
 /** A page of an environment's deployments, the most recently changed first. */
 export async function listDeployments(
   db: Db,
@@ -387,7 +366,9 @@ export async function listDeployments(
     .from(environments)
     .where(and(eq(environments.organizationId, organizationId), eq(environments.name, environmentOf(query))));
   if (!environment) throw unknownEnvironment(environmentOf(query));
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  // The keyset is (deployed_at, template_id): a time and an id, as every list's cursor.
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const after = cursor && { deployedAt: cursor.createdAt, templateId: cursor.id };
   const rows = await db
     .select({ deployment: deployments, templateName: sessionTemplates.name })
     .from(deployments)
@@ -413,7 +394,10 @@ export async function listDeployments(
   const last = items.at(-1);
   return {
     items: items.map((row) => toDeployment(row.deployment, environment.name, row.templateName)),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last.deployment) : null,
+    nextCursor:
+      rows.length > query.limit && last
+        ? encodeCursor({ createdAt: last.deployment.deployedAt, id: last.deployment.templateId })
+        : null,
   };
 }
 

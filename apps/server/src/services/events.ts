@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Database, Db } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
 import { AppError } from '../errors';
+import { CoalescedWork } from './coalesced';
 import { rowsOf } from './db';
 
 /** Sent at the commit of every transaction that wrote audit events (a trigger, migration 0015). */
@@ -48,9 +49,6 @@ export class ChangeEvents {
   readonly #closing = new AbortController();
   readonly #stops: (() => Promise<void>)[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #closed = false;
 
   constructor(
     private readonly database: Database,
@@ -73,27 +71,18 @@ export class ChangeEvents {
    * after it. Resolves when the passes are done.
    */
   sequence(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          if (this.#closed) return;
-          const blocked = await this.#pass(false).catch((error) => {
-            this.log.error({ err: error }, 'numbering change events failed');
-            return false;
-          });
-          if (blocked) setTimeout(() => void this.sequence(), BLOCKED_RETRY_MS).unref();
-        } while (this.#again);
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
+    return this.#sequencing.run();
   }
+
+  /** One pass of the background numbering: again at once after a full batch, soon while blocked. */
+  readonly #sequencing = new CoalescedWork(async () => {
+    const pass = await this.#pass(false).catch((error) => {
+      this.log.error({ err: error }, 'numbering change events failed');
+      return { blocked: false, full: false };
+    });
+    if (pass.blocked) setTimeout(() => void this.sequence(), BLOCKED_RETRY_MS).unref();
+    return pass.full;
+  });
 
   /**
    * Numbers what is committed now, waiting for another instance's pass rather than skipping: after
@@ -150,9 +139,8 @@ export class ChangeEvents {
 
   async close(): Promise<void> {
     this.endStreams();
-    this.#closed = true;
     clearInterval(this.#timer);
-    await this.#running;
+    await this.#sequencing.stop();
     await Promise.all(this.#stops.map((stop) => stop().catch(() => {})));
   }
 
@@ -162,10 +150,13 @@ export class ChangeEvents {
     }
   }
 
-  /** One pass; true when events remain that an older running transaction keeps from being numbered. */
-  async #pass(wait: boolean): Promise<boolean> {
+  /**
+   * One pass: `full` when it numbered a whole batch (more may wait), `blocked` when events remain
+   * that an older running transaction keeps from being numbered.
+   */
+  async #pass(wait: boolean): Promise<{ full: boolean; blocked: boolean }> {
     let queued = 0;
-    const blocked = await this.database.db.transaction(async (tx) => {
+    const result = await this.database.db.transaction(async (tx) => {
       if (wait) {
         await tx.execute(sql`select pg_advisory_xact_lock(${SEQUENCER_LOCK})`);
       } else {
@@ -173,7 +164,7 @@ export class ChangeEvents {
           await tx.execute(sql`select pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) as locked`),
         );
         // Another instance is numbering: it announces what it numbers.
-        if (!lock?.locked) return false;
+        if (!lock?.locked) return { full: false, blocked: false };
       }
       const numbered = rowsOf<{ seq: number | string; organization_id: string }>(
         await tx.execute(sql`
@@ -215,13 +206,13 @@ export class ChangeEvents {
           sql`select pg_notify(${SEQUENCED}, ${payload.length > PAYLOAD_MAX ? '*' : payload})`,
         );
       }
-      if (numbered.length >= BATCH) this.#again = true;
       const [left] = rowsOf<{ blocked: boolean }>(
         await tx.execute(sql`select exists (select 1 from audit_events where sequence is null) as blocked`),
       );
-      return numbered.length < BATCH && Boolean(left?.blocked);
+      const full = numbered.length >= BATCH;
+      return { full, blocked: !full && Boolean(left?.blocked) };
     });
     if (queued) this.onNumbered?.queued();
-    return blocked;
+    return result;
   }
 }

@@ -21,8 +21,10 @@ import {
 import { and, asc, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
+import { CoalescedWork } from './coalesced';
 import { rowsOf } from './db';
 import { type Attribution, recordEvent, toAuditEvent } from './history';
+import { decodeCursor, encodeCursor } from './pagination';
 import { hostOf, isNonPublicAddress, resolveAll, send, signature } from './webhookHttp';
 
 /** What the webhook services need of the configuration. */
@@ -268,10 +270,7 @@ export class WebhookService {
     const last = items.at(-1);
     return {
       items: items.map(toDelivery),
-      nextCursor:
-        rows.length > query.limit && last
-          ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url')
-          : null,
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
     };
   }
 
@@ -302,16 +301,6 @@ export class WebhookService {
       .returning({ id: webhookDeliveries.id });
     return { count: rows.length };
   }
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt = '', id = ''] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AppError('BAD_REQUEST', 'Invalid cursor: pass the nextCursor of a previous page', {
-      issues: [{ path: ['cursor'], message: 'Invalid cursor' }],
-    });
-  }
-  return { createdAt, id };
 }
 
 /**
@@ -383,9 +372,6 @@ const POLL_MS = 250;
  */
 export class WebhookDeliverer {
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #closed = false;
 
   constructor(
     private readonly db: Db,
@@ -400,33 +386,22 @@ export class WebhookDeliverer {
 
   /** Attempts what is due now (and again after, when asked meanwhile). */
   kick(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          if (this.#closed) return;
-          const claimed = await this.#claim().catch((error) => {
-            this.log.error({ err: error }, 'claiming webhook deliveries failed');
-            return [];
-          });
-          await Promise.all(claimed.map((delivery) => this.#attempt(delivery.lease, delivery.row)));
-          if (claimed.length === CLAIM_BATCH) this.#again = true;
-        } while (this.#again && !this.#closed);
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
+    return this.#delivering.run();
   }
 
+  /** One batch: claim what is due, attempt it all; again at once after a full batch. */
+  readonly #delivering = new CoalescedWork(async () => {
+    const claimed = await this.#claim().catch((error) => {
+      this.log.error({ err: error }, 'claiming webhook deliveries failed');
+      return [];
+    });
+    await Promise.all(claimed.map((delivery) => this.#attempt(delivery.lease, delivery.row)));
+    return claimed.length === CLAIM_BATCH;
+  });
+
   async close(): Promise<void> {
-    this.#closed = true;
     clearInterval(this.#timer);
-    await this.#running;
+    await this.#delivering.stop();
   }
 
   async #claim(): Promise<{ lease: string; row: Claimed }[]> {

@@ -7,13 +7,13 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { toast } from 'sonner';
 import { z } from 'zod';
+import { SecretOnce } from '../../components/SecretOnce';
 import {
   AdminsOnly,
   Badge,
   Button,
   Card,
   ConfirmButton,
-  CopyButton,
   EmptyState,
   Field,
   inputClass,
@@ -63,29 +63,12 @@ function KeyAdmin() {
         description="Keys for your servers: the session runtime reads session configs with one, CI imports with another. A key acts for the organization, not for a person."
       />
       {created && (
-        <div className="mb-6">
-          <Notice tone="info">
-            <p className="font-medium">
-              The secret of “{created.name}”. You will not see it again: store it now.
-            </p>
-            <div className="mt-3 flex flex-wrap items-center gap-2">
-              <label htmlFor="new-secret" className="sr-only">
-                Secret of {created.name}
-              </label>
-              <input
-                id="new-secret"
-                readOnly
-                value={created.secret}
-                className={`${inputClass} max-w-xl font-mono`}
-                onFocus={(event) => event.target.select()}
-              />
-              <CopyButton text={created.secret} label="Copy secret" />
-              <Button variant="ghost" onClick={() => setCreated(null)}>
-                I have stored it
-              </Button>
-            </div>
-          </Notice>
-        </div>
+        <SecretOnce
+          id="new-secret"
+          of={created.name}
+          secret={created.secret}
+          onStored={() => setCreated(null)}
+        />
       )}
       <div className="grid gap-6">
         <CreateKey onCreated={setCreated} />

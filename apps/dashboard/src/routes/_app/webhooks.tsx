@@ -7,13 +7,13 @@ import { useId, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { toast } from 'sonner';
 import type { z } from 'zod';
+import { SecretOnce } from '../../components/SecretOnce';
 import {
   AdminsOnly,
   Badge,
   Button,
   Card,
   ConfirmButton,
-  CopyButton,
   EmptyState,
   Fieldset,
   inputClass,
@@ -56,29 +56,12 @@ function WebhookAdmin() {
         description="Your endpoints get every change you choose, signed (Standard Webhooks), retried until they answer, with a log of every attempt."
       />
       {secret && (
-        <div className="mb-6">
-          <Notice tone="info">
-            <p className="font-medium">
-              The signing secret of {secret.url}. You will not see it again: store it now.
-            </p>
-            <div className="mt-3 flex flex-wrap items-center gap-2">
-              <label htmlFor="webhook-secret" className="sr-only">
-                Signing secret of {secret.url}
-              </label>
-              <input
-                id="webhook-secret"
-                readOnly
-                value={secret.secret}
-                className={`${inputClass} max-w-xl font-mono`}
-                onFocus={(event) => event.target.select()}
-              />
-              <CopyButton text={secret.secret} label="Copy secret" />
-              <Button variant="ghost" onClick={() => setSecret(null)}>
-                I have stored it
-              </Button>
-            </div>
-          </Notice>
-        </div>
+        <SecretOnce
+          id="webhook-secret"
+          of={secret.url}
+          secret={secret.secret}
+          onStored={() => setSecret(null)}
+        />
       )}
       <div className="grid gap-6">
         <CreateWebhook onCreated={setSecret} />
