@@ -324,9 +324,41 @@ describe(`webhooks on ${driverName}`, () => {
   });
 });
 
+describe(`failing endpoints on ${driverName}`, () => {
+  it('an endpoint whose every attempt fails for WEBHOOK_DISABLE_AFTER is disabled, with an audit event', async () => {
+    const quick = await startServer({ config: { webhookDisableAfterMs: 300 } });
+    const target = await receiver(() => ({ status: 500 }));
+    try {
+      const tenant = await createTenant(quick, 'Failing');
+      const admin = caller(quick, 'rest', tenant.adminToken);
+      const created = await admin('webhooks.create', { url: target.url, eventTypes: ['agent.*'] });
+      expect(created.status).toBe(201);
+      await admin('agents.create', { name: 'Never heard', instructions: 'i' });
+      await until(
+        async () => (await admin('webhooks.list')).body.items[0].enabled === false,
+        8_000,
+        'disabled',
+      );
+      expect((await admin('webhooks.list')).body.items[0]).toMatchObject({
+        enabled: false,
+        disabledReason: 'failing',
+      });
+      const events = await admin('audit.list', { action: 'webhook.disabled' });
+      expect(events.body.items).toHaveLength(1);
+      // Enabled again by hand: the reason goes.
+      const enabled = await admin('webhooks.update', { id: created.body.webhook.id, enabled: true });
+      expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null });
+    } finally {
+      await target.close();
+      await quick.close();
+    }
+  });
+});
+
 describe(`the address guard on ${driverName}`, () => {
   it('refuses loopback, private and link-local addresses and names resolving to one, unless WEBHOOK_ALLOW_PRIVATE=1', async () => {
     const guarded = await startServer({ config: { webhookAllowPrivate: false } });
+    const target = await receiver();
     try {
       const tenant = await createTenant(guarded, 'Guarded');
       const admin = caller(guarded, 'rest', tenant.adminToken);
@@ -344,7 +376,27 @@ describe(`the address guard on ${driverName}`, () => {
         );
         expect(refused.details.issues[0].path).toEqual(['url']);
       }
+      // Checked again at every delivery: an endpoint that points at a loopback address (written
+      // before the guard, say) gets no request, and the attempt says why.
+      const created = await admin('webhooks.create', {
+        url: 'https://93.184.216.34/hook',
+        eventTypes: ['agent.*'],
+      });
+      expect(created.status).toBe(201);
+      await guarded.database.db.execute(
+        sql`update webhooks set url = ${target.url} where id = ${created.body.webhook.id}`,
+      );
+      await admin('agents.create', { name: 'Guarded', instructions: 'i' });
+      const attempts = async () =>
+        (await admin('webhooks.deliveries', { id: created.body.webhook.id })).body.items[0]?.attempts ?? [];
+      await until(async () => (await attempts()).length > 0, 5_000, 'an attempt');
+      expect((await attempts())[0]).toMatchObject({
+        statusCode: null,
+        error: expect.stringContaining('not a public address'),
+      });
+      expect(target.received).toHaveLength(0);
     } finally {
+      await target.close();
       await guarded.close();
     }
     // The test servers allow them (their receivers are on loopback).
