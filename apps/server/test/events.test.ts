@@ -234,51 +234,56 @@ describe(`change events on ${driverName}`, () => {
 });
 
 describe(`the tRPC subscription on ${driverName}`, () => {
+  /** The text of an SSE response until `enough` says so, or 3 s pass (the request is then aborted). */
+  async function readUntil(url: string, token: string | null, enough: (text: string) => boolean) {
+    const signal = AbortSignal.timeout(3_000);
+    const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    try {
+      while (!enough(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      // Timed out: the caller's expectations say what was missing.
+    }
+    await reader.cancel().catch(() => {});
+    return text;
+  }
+  const subscription = (input: object) =>
+    `${server.url}/trpc/events.onChange?input=${encodeURIComponent(JSON.stringify(input))}`;
+
   it('events.onChange streams the same events over SSE, tracked by sequence, and resumes after lastEventId', async () => {
     const tenant = await createTenant(server, 'Subscription');
     const admin = caller(server, 'rest', tenant.adminToken);
-    const read = async (input: object, until: (text: string) => boolean) => {
-      const controller = new AbortController();
-      const response = await fetch(
-        `${server.url}/trpc/events.onChange?input=${encodeURIComponent(JSON.stringify(input))}`,
-        { headers: { authorization: `Bearer ${tenant.adminToken}` }, signal: controller.signal },
-      );
-      expect(response.headers.get('content-type')).toContain('text/event-stream');
-      const reader = response.body!.getReader();
-      const decoder = new TextDecoder();
-      let text = '';
-      const deadline = Date.now() + 3_000;
-      return {
-        response,
-        text: async () => {
-          while (!until(text) && Date.now() < deadline) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            text += decoder.decode(value, { stream: true });
-          }
-          controller.abort();
-          return text;
-        },
-      };
-    };
-    const live = await read({}, (text) => text.includes('Subscribed'));
+    // Resuming from a known point (the newest event), so the change below cannot fall before it.
+    const newest = (await admin('audit.list', { limit: 1 })).body.items[0].sequence as number;
+    const reading = readUntil(subscription({ lastEventId: String(newest) }), tenant.adminToken, (text) =>
+      text.includes('Subscribed'),
+    );
     await admin('agents.create', { name: 'Subscribed', instructions: 'i' });
-    const text = await live.text();
+    const text = await reading;
     // tRPC writes the data, then the id.
     const message = /data: (.*)\nid: (\d+)\n/.exec(text);
     expect(message, text).not.toBeNull();
     const event = JSON.parse(message![1]!) as { sequence: number; action: string };
-    expect(event).toMatchObject({ action: 'agent.created' });
+    expect(event).toMatchObject({ action: 'agent.created', sequence: newest + 1 });
     expect(Number(message![2])).toBe(event.sequence);
 
     await admin('agents.create', { name: 'After', instructions: 'i' });
-    const resumed = await read({ lastEventId: String(event.sequence) }, (text) => text.includes('After'));
-    const after = await resumed.text();
+    const after = await readUntil(
+      subscription({ lastEventId: String(event.sequence) }),
+      tenant.adminToken,
+      (text) => text.includes('After'),
+    );
     expect(after).toContain('"After"');
     expect(after).not.toContain('"Subscribed"');
     // Over SSE tRPC sends the refusal as the stream's error event.
-    const anonymous = await fetch(`${server.url}/trpc/events.onChange`);
-    const refused = await anonymous.text();
+    const refused = await readUntil(subscription({}), null, (text) => text.includes('UNAUTHORIZED'));
     expect(refused).toContain('event: serialized-error');
     expect(refused).toContain('UNAUTHORIZED');
   });
