@@ -297,8 +297,10 @@ describe.runIf(runs)('rolling restarts behind HAProxy (PostgreSQL)', () => {
       await load.stop();
       balancer.child.kill('SIGTERM');
     }
+    // In flight at the kill: sent before the process was gone (until its exit its socket still
+    // takes connections into the backlog) and not answered before the kill.
     const inFlight = load.outcomes.filter(
-      (outcome) => outcome.started <= killedAt && outcome.ended >= killedAt,
+      (outcome) => outcome.started <= diedAt && outcome.ended >= killedAt,
     );
     const failed = load.outcomes.filter((outcome) => outcome.status === null || outcome.status >= 300);
     console.log(
