@@ -553,6 +553,26 @@ describe.each(transports)(`deployments over %s on ${driverName}`, (transport) =>
     );
   });
 
+  it("promoting from an environment that follows latest copies each template's current session", async () => {
+    const { admin, greeter, helper, template } = await setup(transport);
+    expectStatus(await admin('agents.update', { id: greeter.id, instructions: 'Hello v2' }), 200);
+    const plan = expectStatus(
+      await admin('deployments.promote', { environment: 'staging', from: 'production' }),
+      200,
+    );
+    expect(plan.changes).toHaveLength(1);
+    expect(plan.changes[0]).toMatchObject({
+      templateId: template.id,
+      from: null,
+      to: { templateVersion: 1, agentVersions: { [greeter.id]: 2, [helper.id]: 1 } },
+    });
+    const served = expectStatus(
+      await admin('sessionTemplates.config', { id: template.id, environment: 'staging' }),
+      200,
+    );
+    expect(served.agents[0].instructions).toBe('Hello v2');
+  });
+
   it('keys: a bound key reads and deploys only its environment; read keys and members never deploy', async () => {
     const { tenant, template } = await setup(transport);
     const bound = await keyOf(tenant, 'write', 'staging');

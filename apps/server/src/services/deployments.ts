@@ -542,12 +542,17 @@ export async function promote(
       )
       .for('update');
     const existing = new Map(targetRows.map((row) => [row.templateId, row]));
+    // From an environment that follows latest: every template's current session, its agents'
+    // versions read in one query for all of them.
+    const agentVersions = source.followsLatest
+      ? await currentAgentVersions(tx, by.organizationId, [...new Set(templates.flatMap((t) => t.agentIds))])
+      : {};
     const items: { templateId: string; templateName: string; from: Release | null; to: Release }[] = [];
     for (const template of templates) {
       const to = source.followsLatest
         ? {
             templateVersion: template.version,
-            agentVersions: await currentAgentVersions(tx, by.organizationId, template.agentIds),
+            agentVersions: Object.fromEntries(template.agentIds.map((id) => [id, agentVersions[id]!])),
           }
         : served.get(template.id);
       if (!to) continue;
