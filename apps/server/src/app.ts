@@ -75,7 +75,12 @@ export function createDeps(
     apiKeys: new ApiKeyCache(database.db, config.apiKeyUsageFlushMs),
     idempotency: new IdempotencyStore(database.db, { takeoverMs: config.idempotencyTakeoverMs }),
     authRateLimiter: databaseRateLimiter(database.db, config.authRateLimit),
-    events: new ChangeEvents(database, log, { queue: queueDeliveries, queued: () => void deliverer.kick() }),
+    events: new ChangeEvents(
+      database,
+      log,
+      { queue: queueDeliveries, queued: () => void deliverer.kick() },
+      config.eventStreamsPerOrganization,
+    ),
     webhooks,
     deliverer,
   };

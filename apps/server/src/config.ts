@@ -27,6 +27,7 @@ const Env = z.object({
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_MIGRATION_LOCK_TIMEOUT_MS),
   CATALOG_FILE: z.string().min(1).optional(),
   DRAIN_MS: z.coerce.number().int().min(0).default(2000),
+  EVENT_STREAMS_PER_ORGANIZATION: z.coerce.number().int().min(1).default(100),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   WEBHOOK_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   WEBHOOK_RETRY_SCHEDULE: z
@@ -126,6 +127,8 @@ export interface AppConfig {
    * choose its own rate-limit bucket.
    */
   trustProxy: false | number | string[];
+  /** Open change-event streams an organization may hold across every instance (`EVENT_STREAMS_PER_ORGANIZATION`, API.md: 100). */
+  eventStreamsPerOrganization: number;
   /** Webhooks may reach loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE=1`: tests, a private network). */
   webhookAllowPrivate: boolean;
   /** The wait before each retry of a failed delivery (`WEBHOOK_RETRY_SCHEDULE`), ±20%. */
@@ -179,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
+    eventStreamsPerOrganization: values.EVENT_STREAMS_PER_ORGANIZATION,
     webhookAllowPrivate: values.WEBHOOK_ALLOW_PRIVATE === '1',
     webhookRetryScheduleMs: values.WEBHOOK_RETRY_SCHEDULE,
     webhookDisableAfterMs: values.WEBHOOK_DISABLE_AFTER,

@@ -44,6 +44,7 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     webhookRetryScheduleMs: [200, 400, 800],
     webhookDisableAfterMs: 5 * 86_400_000,
     webhookLeaseMs: 60_000,
+    eventStreamsPerOrganization: 100,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChangeEvents } from '../src/services/events';
 
-const STREAMS_PER_ORGANIZATION = ChangeEvents.STREAMS_PER_ORGANIZATION;
+/** API.md: at most 100 open streams per organization, across every instance. */
+const STREAMS_PER_ORGANIZATION = 100;
 
 import {
   caller,
@@ -329,6 +329,44 @@ describe.runIf(driverName === 'PostgreSQL')('change events across instances (Pos
       stream.close();
     } finally {
       await second.close();
+    }
+  });
+
+  it('the cap of 100 open streams counts the streams of every instance, and a closed instance gives its places back', async () => {
+    const second = await startServer({ database: server.database });
+    try {
+      const tenant = await createTenant(server, 'Cap across instances');
+      const onFirst = [];
+      for (let i = 0; i < 60; i++) onFirst.push(await openStream(server, tenant.memberToken));
+      const onSecond = [];
+      for (let i = 0; i < 40; i++) onSecond.push(await openStream(second, tenant.memberToken));
+      expect([...onFirst, ...onSecond].map((stream) => stream.response.status)).toEqual(Array(100).fill(200));
+      // Concurrent 101st attempts on both instances: every one is refused.
+      const refused = await Promise.all([
+        openStream(second, tenant.adminToken),
+        openStream(server, tenant.adminToken),
+        openStream(second, tenant.adminToken),
+      ]);
+      expect(refused.map((stream) => stream.response.status)).toEqual([429, 429, 429]);
+      // One stream on the first instance ends: the second admits one, and only one.
+      onFirst.pop()!.close();
+      const deadline = Date.now() + 2_000;
+      let admitted = await openStream(second, tenant.adminToken);
+      while (admitted.response.status === 429 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        admitted = await openStream(second, tenant.adminToken);
+      }
+      expect(admitted.response.status).toBe(200);
+      expect((await openStream(second, tenant.adminToken)).response.status).toBe(429);
+      // The second instance closes: its 41 places are free at once.
+      await second.close();
+      const after = [];
+      for (let i = 0; i < 41; i++) after.push(await openStream(server, tenant.memberToken));
+      expect(after.map((stream) => stream.response.status)).toEqual(Array(41).fill(200));
+      expect((await openStream(server, tenant.adminToken)).response.status).toBe(429);
+      for (const stream of [...onFirst, ...after]) stream.close();
+    } finally {
+      await second.close().catch(() => {});
     }
   });
 });

@@ -37,7 +37,7 @@ export function registerEventStream(app: FastifyInstance, deps: Deps, lifecycle:
     if (lifecycle.draining)
       throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; reconnect');
     const from = last ?? (await latestSequence(deps, organizationId));
-    const release = deps.events.admitStream(organizationId);
+    const release = await deps.events.admitStream(organizationId);
     const controller = new AbortController();
     reply.hijack();
     const raw = reply.raw;

@@ -28,7 +28,7 @@ export const eventsRouter = router({
       const after = input?.lastEventId
         ? Number(input.lastEventId)
         : await latestSequence(ctx, organizationId);
-      const release = ctx.events.admitStream(organizationId);
+      const release = await ctx.events.admitStream(organizationId);
       try {
         const stillAllowed = () =>
           authenticate(ctx).then(

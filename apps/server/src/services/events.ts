@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Database, Db } from '@switchboard/db';
-import { sql } from 'drizzle-orm';
+import { type Database, type Db, eventStreams } from '@switchboard/db';
+import { inArray, sql } from 'drizzle-orm';
 import { AppError } from '../errors';
 import { CoalescedWork } from './coalesced';
 import { rowsOf } from './db';
@@ -19,6 +19,12 @@ const BATCH = 5_000;
 const SWEEP_MS = 1_000;
 /** When an older transaction still runs, events after it wait; the next look is this soon. */
 const BLOCKED_RETRY_MS = 25;
+/** Admissions of one organization's streams queue on this lock (with the organization's hash). */
+const STREAMS_LOCK = 7_302_052;
+/** An open stream's row counts this long unless its instance renews it (a dead instance's lapse). */
+export const STREAM_LEASE_MS = 30_000;
+/** How often an instance renews the rows of its open streams. */
+const STREAM_RENEW_MS = 10_000;
 
 interface Logger {
   error(object: unknown, message: string): void;
@@ -42,18 +48,20 @@ export interface OnNumbered {
  * misses one. Each numbering is announced with NOTIFY, which wakes the streams of every instance.
  */
 export class ChangeEvents {
-  /** At most this many open streams per organization on one instance (429 beyond). */
-  static readonly STREAMS_PER_ORGANIZATION = 100;
   readonly #emitter = new EventEmitter();
-  readonly #streams = new Map<string, number>();
+  /** The rows (`event_streams`) of this instance's open streams. */
+  readonly #streams = new Set<string>();
   readonly #closing = new AbortController();
   readonly #stops: (() => Promise<void>)[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
     private readonly onNumbered?: OnNumbered,
+    /** Open streams an organization may hold across every instance (API.md: 100). */
+    private readonly streamsPerOrganization = 100,
   ) {
     this.#emitter.setMaxListeners(0);
   }
@@ -63,6 +71,8 @@ export class ChangeEvents {
     this.#stops.push(await this.database.listen(SEQUENCED, (payload) => this.#announce(payload)));
     this.#timer = setInterval(() => void this.sequence(), SWEEP_MS);
     this.#timer.unref();
+    this.#renewTimer = setInterval(() => void this.#renewStreams(), STREAM_RENEW_MS);
+    this.#renewTimer.unref();
     void this.sequence();
   }
 
@@ -104,27 +114,53 @@ export class ChangeEvents {
   }
 
   /**
-   * Admits one more open stream of the organization (SSE or tRPC subscription), or refuses with
-   * 429 at the limit; answers the function that lets it go.
+   * Admits one more open stream of the organization (SSE or tRPC subscription), counted across
+   * every instance, or refuses with 429 at the limit; answers the function that lets it go.
+   * Admissions of one organization queue on an advisory lock, so two instances cannot both admit
+   * the last place.
    */
-  admitStream(organizationId: string): () => void {
-    const open = this.#streams.get(organizationId) ?? 0;
-    if (open >= ChangeEvents.STREAMS_PER_ORGANIZATION) {
-      throw new AppError(
-        'TOO_MANY_REQUESTS',
-        `At most ${ChangeEvents.STREAMS_PER_ORGANIZATION} open event streams per organization`,
-        { limit: ChangeEvents.STREAMS_PER_ORGANIZATION },
+  async admitStream(organizationId: string): Promise<() => void> {
+    const limit = this.streamsPerOrganization;
+    const id = await this.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${STREAMS_LOCK}, hashtext(${organizationId}))`);
+      const [row] = rowsOf<{ open: number }>(
+        await tx.execute(sql`select count(*)::int as open from ${eventStreams}
+          where ${eventStreams.organizationId} = ${organizationId} and ${eventStreams.leaseUntil} > now()`),
       );
-    }
-    this.#streams.set(organizationId, open + 1);
-    let released = false;
+      if ((row?.open ?? 0) >= limit) {
+        throw new AppError('TOO_MANY_REQUESTS', `At most ${limit} open event streams per organization`, {
+          limit,
+        });
+      }
+      const [stream] = await tx
+        .insert(eventStreams)
+        .values({ organizationId, leaseUntil: sql`now() + ${`${STREAM_LEASE_MS} milliseconds`}::interval` })
+        .returning({ id: eventStreams.id });
+      return stream!.id;
+    });
+    this.#streams.add(id);
     return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#streams.get(organizationId) ?? 1) - 1;
-      if (left) this.#streams.set(organizationId, left);
-      else this.#streams.delete(organizationId);
+      if (!this.#streams.delete(id)) return;
+      void this.database.db
+        .delete(eventStreams)
+        .where(inArray(eventStreams.id, [id]))
+        .catch((error) => this.log.error({ err: error }, 'releasing an event stream failed'));
     };
+  }
+
+  /** Keeps this instance's open streams counted, and drops the rows of streams whose instance died. */
+  async #renewStreams(): Promise<void> {
+    try {
+      if (this.#streams.size) {
+        await this.database.db
+          .update(eventStreams)
+          .set({ leaseUntil: sql`now() + ${`${STREAM_LEASE_MS} milliseconds`}::interval` })
+          .where(inArray(eventStreams.id, [...this.#streams]));
+      }
+      await this.database.db.delete(eventStreams).where(sql`${eventStreams.leaseUntil} < now()`);
+    } catch (error) {
+      this.log.error({ err: error }, 'renewing event streams failed');
+    }
   }
 
   /** Aborted when the server begins to close: every open stream ends then. */
@@ -140,6 +176,16 @@ export class ChangeEvents {
   async close(): Promise<void> {
     this.endStreams();
     clearInterval(this.#timer);
+    clearInterval(this.#renewTimer);
+    // The streams' rows go now: their releases may come after the database has closed.
+    const open = [...this.#streams];
+    this.#streams.clear();
+    if (open.length) {
+      await this.database.db
+        .delete(eventStreams)
+        .where(inArray(eventStreams.id, open))
+        .catch((error) => this.log.error({ err: error }, 'releasing event streams failed'));
+    }
     await this.#sequencing.stop();
     await Promise.all(this.#stops.map((stop) => stop().catch(() => {})));
   }

@@ -107,3 +107,21 @@ export const eventSequences = pgTable('event_sequences', {
     .references(() => organizations.id),
   last: bigint('last', { mode: 'number' }).notNull(),
 });
+
+/**
+ * Every open change-event stream (SSE or tRPC subscription), on any instance: the cap of open
+ * streams per organization counts these rows. An instance renews its streams' leases while they
+ * stay open and deletes a row when its stream ends; a row whose instance died lapses with its lease.
+ */
+export const eventStreams = pgTable(
+  'event_streams',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    openedAt: timestamp('opened_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (table) => [index('event_streams_organization_idx').on(table.organizationId, table.leaseUntil)],
+);
