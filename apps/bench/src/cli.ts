@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import type { EventsResult } from './events';
 import { REPO } from './processes';
 import type { ScenarioResult } from './runner';
 
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     'scale-duration': { type: 'string' },
     'skip-scale': { type: 'boolean' },
     'skip-embedded': { type: 'boolean' },
+    'skip-events': { type: 'boolean' },
+    streams: { type: 'string' },
   },
 });
 
@@ -83,6 +86,7 @@ interface Report {
   results: ScenarioResult[];
   scale: { templates: number; page: string; p50: number; p99: number; requestsPerSecond: number }[];
   dashboard?: { templates: number; runsMs: number[]; medianMs: number } | null;
+  events?: EventsResult;
   embedded?: { coldStartMs: number; results: ScenarioResult[] };
 }
 
@@ -169,6 +173,18 @@ for (const report of reports) {
     lines.push(
       '',
       `Dashboard (Chromium, built app): navigation to the first 50 templates shown, ${report.dashboard.templates} templates in the organization: median ${report.dashboard.medianMs} ms (runs: ${report.dashboard.runsMs.join(', ')} ms).`,
+    );
+  }
+  if (report.events) {
+    const { deliveries, streams, writes } = report.events;
+    const cost = 1 - writes.with.requestsPerSecond / Math.max(writes.without.requestsPerSecond, 1);
+    lines.push(
+      '',
+      '| change events | measured | target |',
+      '| --- | ---: | --- |',
+      `| webhook deliveries to a local receiver: a backlog of ${deliveries.events} drained | ${deliveries.perSecond}/s (${deliveries.drainedMs} ms) | ≥ 300/s: ${deliveries.perSecond >= 300 ? 'held' : 'missed'} |`,
+      `| ${streams.open} open SSE streams, one organization: a change to every stream (${streams.changes} changes) | p50 ${streams.p50Ms} ms, p99 ${streams.p99Ms} ms, max ${streams.maxMs} ms, missed ${streams.missed}, peak RSS ${streams.peakRssMb} MB | p99 ≤ 1000 ms at ≤ 300 MB: ${streams.p99Ms <= 1000 && streams.peakRssMb <= 300 && !streams.missed ? 'held' : 'missed'} |`,
+      `| renames with an endpoint subscribed to every event, against without (${writes.deliveredDuringRun} delivered meanwhile) | ${writes.with.requestsPerSecond} against ${writes.without.requestsPerSecond} req/s: ${(cost * 100).toFixed(1)}% slower; p99 ${writes.with.p99} against ${writes.without.p99} ms | ≤ 10% slower: ${cost <= 0.1 ? 'held' : 'missed'} |`,
     );
   }
   if (report.embedded) {

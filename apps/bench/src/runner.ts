@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { encodeCursor } from '@switchboard/server';
 import postgres from 'postgres';
 import { type DashboardTiming, timeDashboardFirstPage } from './dashboard';
+import { type EventsResult, eventsBench } from './events';
 import { type LoadResult, load } from './load';
 import { type Started, start } from './processes';
 import { type Seeded, seedThroughApi, templateBody, VARIABLE_VALUES } from './seed';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     'scale-duration': { type: 'string', default: '3' },
     'skip-scale': { type: 'boolean', default: false },
     'skip-embedded': { type: 'boolean', default: false },
+    'skip-events': { type: 'boolean', default: false },
+    streams: { type: 'string', default: '1000' },
   },
 });
 
@@ -410,6 +413,23 @@ async function main() {
       : await scale(server, sql);
     await server.stop();
 
+    let events: EventsResult | undefined;
+    if (!values['skip-events']) {
+      // Its own instance: the open streams may exceed API.md's 100, and the receiver is on 127.0.0.1.
+      const eventsServer = await start(SERVER, {
+        ...env,
+        EVENT_STREAMS_PER_ORGANIZATION: String(Number(values.streams) + 10),
+        WEBHOOK_ALLOW_PRIVATE: '1',
+      });
+      started.push(eventsServer);
+      events = await eventsBench(eventsServer.url, eventsServer.child.pid!, {
+        durationSeconds,
+        warmupSeconds,
+        streams: Number(values.streams),
+      });
+      await eventsServer.stop();
+    }
+
     let embedded: { coldStartMs: number; results: ScenarioResult[] } | undefined;
     if (!values['skip-embedded']) {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-'));
@@ -442,6 +462,7 @@ async function main() {
       history,
       imports,
       dashboard,
+      events,
       embedded,
     };
     if (values.out) writeFileSync(values.out, JSON.stringify(report, null, 2));

@@ -78,7 +78,7 @@ export function createDeps(
     events: new ChangeEvents(
       database,
       log,
-      { queue: queueDeliveries, queued: () => void deliverer.kick() },
+      { queue: queueDeliveries, queued: () => deliverer.queued() },
       config.eventStreamsPerOrganization,
     ),
     webhooks,

@@ -361,8 +361,27 @@ interface Claimed {
   attempts: Attempt[] | string;
 }
 
+/** What one attempt of a delivery comes to: recorded with the rest of its batch. */
+interface Outcome {
+  id: string;
+  webhook: WebhookRow;
+  /** Whether it tells of the endpoint's health: not a test event, nor skipped as the endpoint is disabled. */
+  counts: boolean;
+  status: (typeof DELIVERY_STATUSES)[number];
+  next: Date | null;
+  attempt: Attempt;
+  /** The endpoint answered 410 Gone. */
+  gone: boolean;
+}
+
 const CLAIM_BATCH = 32;
 const POLL_MS = 250;
+/**
+ * Deliveries just queued are attempted this soon after, with whatever else is queued by then: under
+ * a stream of writes one batch (a claim, a read of the endpoints, one statement of results) takes
+ * many deliveries, not one.
+ */
+const GATHER_MS = 50;
 
 /**
  * Attempts due deliveries: any number of instances share the work through a claim with a lease
@@ -372,6 +391,7 @@ const POLL_MS = 250;
  */
 export class WebhookDeliverer {
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Db,
@@ -389,18 +409,49 @@ export class WebhookDeliverer {
     return this.#delivering.run();
   }
 
+  /** Deliveries were queued: attempts them within `GATHER_MS`, with those queued meanwhile. */
+  queued(): void {
+    if (this.#soon) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      void this.kick();
+    }, GATHER_MS);
+  }
+
   /** One batch: claim what is due, attempt it all; again at once after a full batch. */
   readonly #delivering = new CoalescedWork(async () => {
     const claimed = await this.#claim().catch((error) => {
       this.log.error({ err: error }, 'claiming webhook deliveries failed');
       return [];
     });
-    await Promise.all(claimed.map((delivery) => this.#attempt(delivery.lease, delivery.row)));
+    if (!claimed.length) return false;
+    // The endpoints of the batch, read once for all its deliveries.
+    const endpoints = await this.db
+      .select()
+      .from(webhooks)
+      .where(inArray(webhooks.id, [...new Set(claimed.map((delivery) => delivery.row.webhook_id))]))
+      .catch((error) => {
+        this.log.error({ err: error }, 'reading webhook endpoints failed');
+        return [];
+      });
+    const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+    const lease = claimed[0]!.lease;
+    const outcomes = await Promise.all(
+      claimed.map(({ row }) => {
+        const webhook = byId.get(row.webhook_id);
+        return webhook ? this.#attempt(webhook, row) : null;
+      }),
+    );
+    await this.#settle(
+      lease,
+      outcomes.filter((outcome) => outcome !== null),
+    ).catch((error) => this.log.error({ err: error }, 'recording webhook deliveries failed'));
     return claimed.length === CLAIM_BATCH;
   });
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
     await this.#delivering.stop();
   }
 
@@ -422,22 +473,27 @@ export class WebhookDeliverer {
     return rows.map((row) => ({ lease, row }));
   }
 
-  async #attempt(lease: string, delivery: Claimed): Promise<void> {
+  /** One attempt of a claimed delivery: what to record of it (null when it could not be made). */
+  async #attempt(webhook: WebhookRow, delivery: Claimed): Promise<Outcome | null> {
+    const test = delivery.type === WEBHOOK_TEST_EVENT;
     try {
-      const [webhook] = await this.db.select().from(webhooks).where(eq(webhooks.id, delivery.webhook_id));
-      if (!webhook) return;
-      const attempts = (
-        typeof delivery.attempts === 'string' ? JSON.parse(delivery.attempts) : delivery.attempts
-      ) as Attempt[];
-      if (!webhook.enabled && delivery.type !== WEBHOOK_TEST_EVENT) {
-        await this.#record(lease, delivery.id, attempts, 'failed', null, {
+      if (!webhook.enabled && !test) {
+        const attempt = {
           at: new Date().toISOString(),
           statusCode: null,
           durationMs: 0,
           error: 'The endpoint is disabled',
           responseBody: null,
-        });
-        return;
+        };
+        return {
+          id: delivery.id,
+          webhook,
+          counts: false,
+          status: 'failed',
+          next: null,
+          attempt,
+          gone: false,
+        };
       }
       const secrets = [this.service.box.open(webhook.secretEncrypted)];
       if (
@@ -469,12 +525,19 @@ export class WebhookDeliverer {
       };
       const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
       if (delivered) {
-        await this.#record(lease, delivery.id, attempts, 'delivered', null, attempt);
-        if (delivery.type !== WEBHOOK_TEST_EVENT) {
-          await this.db.update(webhooks).set({ failingSince: null }).where(eq(webhooks.id, webhook.id));
-        }
-        return;
+        return {
+          id: delivery.id,
+          webhook,
+          counts: !test,
+          status: 'delivered',
+          next: null,
+          attempt,
+          gone: false,
+        };
       }
+      const attempts = (
+        typeof delivery.attempts === 'string' ? JSON.parse(delivery.attempts) : delivery.attempts
+      ) as Attempt[];
       const schedule = this.service.settings.retryScheduleMs;
       const done = attempts.length + 1;
       const gone = result.statusCode === 410;
@@ -483,31 +546,69 @@ export class WebhookDeliverer {
         const jittered = schedule[done - 1]! * (0.8 + Math.random() * 0.4);
         next = new Date(Date.now() + Math.max(jittered, result.retryAfterMs ?? 0));
       }
-      await this.#record(lease, delivery.id, attempts, next ? 'pending' : 'failed', next, attempt);
-      if (delivery.type !== WEBHOOK_TEST_EVENT) await this.#failing(webhook, gone);
+      return {
+        id: delivery.id,
+        webhook,
+        counts: !test,
+        status: next ? 'pending' : 'failed',
+        next,
+        attempt,
+        gone,
+      };
     } catch (error) {
       this.log.error({ err: error, deliveryId: delivery.id }, 'webhook delivery failed');
+      return null;
     }
   }
 
-  async #record(
-    lease: string,
-    id: string,
-    attempts: Attempt[],
-    status: (typeof DELIVERY_STATUSES)[number],
-    next: Date | null,
-    attempt: Attempt,
-  ) {
-    await this.db
-      .update(webhookDeliveries)
-      .set({
-        status,
-        attempts: [...attempts, attempt],
-        nextAttemptAt: next,
-        leaseId: null,
-        lockedUntil: null,
-      })
-      .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.leaseId, lease)));
+  /**
+   * Records a batch's attempts in one statement, fenced on the batch's lease (a late instance never
+   * overwrites another's result), then its endpoints' state: one that delivered is not failing; one
+   * that only failed is failing (and may be disabled); one that answered 410 is disabled.
+   */
+  async #settle(lease: string, outcomes: Outcome[]): Promise<void> {
+    if (!outcomes.length) return;
+    const results = JSON.stringify(
+      outcomes.map((outcome) => ({
+        id: outcome.id,
+        status: outcome.status,
+        next: outcome.next?.toISOString() ?? null,
+        attempt: outcome.attempt,
+      })),
+    );
+    await this.db.execute(sql`
+      update webhook_deliveries d set status = r.status, attempts = d.attempts || jsonb_build_array(r.attempt),
+        next_attempt_at = r.next, lease_id = null, locked_until = null
+      from jsonb_to_recordset(${results}::jsonb) as r(id uuid, status text, next timestamptz, attempt jsonb)
+      where d.id = r.id and d.lease_id = ${lease}`);
+    const endpoints = new Map<
+      string,
+      { webhook: WebhookRow; delivered: boolean; failed: boolean; gone: boolean }
+    >();
+    for (const outcome of outcomes) {
+      if (!outcome.counts) continue;
+      const endpoint = endpoints.get(outcome.webhook.id) ?? {
+        webhook: outcome.webhook,
+        delivered: false,
+        failed: false,
+        gone: false,
+      };
+      if (outcome.status === 'delivered') endpoint.delivered = true;
+      else endpoint.failed = true;
+      endpoint.gone ||= outcome.gone;
+      endpoints.set(outcome.webhook.id, endpoint);
+    }
+    const recovered = [...endpoints.values()]
+      .filter((endpoint) => endpoint.delivered && endpoint.webhook.failingSince && !endpoint.gone)
+      .map((endpoint) => endpoint.webhook.id);
+    if (recovered.length) {
+      await this.db.update(webhooks).set({ failingSince: null }).where(inArray(webhooks.id, recovered));
+    }
+    for (const endpoint of endpoints.values()) {
+      if (endpoint.gone || (endpoint.failed && !endpoint.delivered)) {
+        await this.#failing(endpoint.webhook, endpoint.gone);
+      }
+    }
   }
 
   /**
