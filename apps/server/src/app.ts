@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_STATUS, type ErrorCode } from '@switchboard/contract';
@@ -25,6 +24,7 @@ import { IdempotencyStore } from './rest/idempotency';
 import { buildOpenApiDocument } from './rest/openapi';
 import { restOperations } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
+import { registerSecurityHeaders } from './securityHeaders';
 import { ApiKeyCache } from './services/apiKeys';
 import { ChangeEvents } from './services/events';
 import { queueDeliveries, WebhookDeliverer, WebhookService } from './services/webhooks';
@@ -43,6 +43,8 @@ export interface BuildAppOptions {
   config: AppConfig;
   /** `false`: no log; a stream (and level): the log goes there instead of stdout (tests read it). */
   logger?: false | { stream: { write(line: string): void }; level?: string };
+  /** false: every tRPC request goes through tRPC's `resolveResponse` (tests compare it with the direct path). */
+  trpcDirect?: boolean;
 }
 
 export const BODY_LIMIT_BYTES = 1_048_576;
@@ -108,7 +110,7 @@ export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
 }
 
 /** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
-export async function buildApp({ database, config, logger }: BuildAppOptions) {
+export async function buildApp({ database, config, logger, trpcDirect }: BuildAppOptions) {
   const app = Fastify({
     logger: logger === false ? false : { level: config.logLevel, ...logger, ...scrubbingLoggerOptions },
     bodyLimit: BODY_LIMIT_BYTES,
@@ -216,7 +218,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     );
   });
 
-  await app.register(helmet, {
+  registerSecurityHeaders(app, {
     // Swagger UI loads only its own scripts; no upgrade to https for a server on plain http.
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
@@ -240,7 +242,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     }
   });
 
-  await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps) });
+  await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps), direct: trpcDirect });
 
   registerRestRoutes(app, deps);
   registerEventStream(app, deps, lifecycle);

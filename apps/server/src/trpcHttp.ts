@@ -1,6 +1,13 @@
-import type { AnyTRPCRouter, inferRouterContext, TRPCError } from '@trpc/server';
+import type { AnyTRPCProcedure, AnyTRPCRouter, inferRouterContext, TRPCError } from '@trpc/server';
 import { createURL } from '@trpc/server/adapters/node-http';
 import { type ResponseMetaFn, resolveResponse } from '@trpc/server/http';
+import {
+  getErrorShape,
+  getHTTPStatusCode,
+  getTRPCErrorFromUnknown,
+  isObject,
+  transformTRPCResponse,
+} from '@trpc/server/unstable-core-do-not-import';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
@@ -15,6 +22,8 @@ export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
    * name: each is served at `<prefix>/<name>` with its own limit (alone or in a batch of its own).
    */
   bodyLimits?: ReadonlyMap<string, number>;
+  /** Serve plain calls directly (the default); false sends every request through `resolveResponse` (tests compare the two). */
+  direct?: boolean;
 }
 
 /**
@@ -51,11 +60,16 @@ export function trpcHttp<TRouter extends AnyTRPCRouter>(
   );
 
   const handler = async (req: FastifyRequest<{ Params: { path?: string } }>, reply: FastifyReply) => {
+    const path = req.params.path ?? procedurePath(req.url);
+    if (options.direct !== false) {
+      const call = plainCall(options, req, path);
+      if (call) return answerDirectly(options, req, reply, call);
+    }
     const response = await resolveResponse<TRouter>({
       router: options.router,
       maxBatchSize: options.maxBatchSize,
       req: toFetchRequest(req),
-      path: req.params.path ?? procedurePath(req.url),
+      path,
       error: null,
       createContext: async () => options.createContext(req, reply),
       onError: (failure) => options.onError?.({ error: failure.error, req }),
@@ -103,4 +117,117 @@ function isStreamed(response: Response): boolean {
     response.headers.has('transfer-encoding') ||
     response.headers.get('content-type')?.startsWith('text/event-stream') === true
   );
+}
+
+/** A plain call, read the way tRPC's JSON handler reads it: its procedures and their inputs. */
+interface PlainCall {
+  batch: boolean;
+  paths: string[];
+  procedures: AnyTRPCProcedure[];
+  inputs: unknown[];
+  type: 'query' | 'mutation';
+}
+
+/**
+ * The request, when it is a plain call: a query by GET or a mutation by POST (a JSON body), one or
+ * a batch, to procedures that exist, with input that parses, not asking for JSON lines. Anything
+ * else (an error tRPC words itself, a subscription, a stream) is null and goes to `resolveResponse`.
+ */
+function plainCall<TRouter extends AnyTRPCRouter>(
+  options: TrpcHttpOptions<TRouter>,
+  req: FastifyRequest,
+  path: string,
+): PlainCall | null {
+  const type = req.method === 'GET' ? 'query' : req.method === 'POST' ? 'mutation' : null;
+  if (!type || path.includes('%') || req.headers['trpc-accept'] !== undefined) return null;
+  if (req.headers.accept?.includes('application/jsonl')) return null;
+  const contentType = req.headers['content-type'];
+  const json = contentType?.toLowerCase().split(';', 1)[0]!.trim() === 'application/json';
+  if (type === 'mutation' ? !json : contentType !== undefined && !json) return null;
+  const queryAt = req.url.indexOf('?');
+  const search = new URLSearchParams(queryAt < 0 ? '' : req.url.slice(queryAt + 1));
+  if (search.has('connectionParams')) return null;
+  const batch = search.get('batch') === '1';
+  const paths = batch ? path.split(',') : [path];
+  if (batch && paths.length > options.maxBatchSize) return null;
+  const procedures: AnyTRPCProcedure[] = [];
+  for (const name of paths) {
+    const procedure = (options.router._def.procedures as Record<string, AnyTRPCProcedure | undefined>)[name];
+    if (!procedure || procedure._def.type !== type) return null;
+    procedures.push(procedure);
+  }
+  const raw = type === 'query' ? search.get('input') : req.body;
+  let given: unknown;
+  if (typeof raw === 'string' && raw !== '') {
+    try {
+      given = JSON.parse(raw);
+    } catch {
+      return null;
+    }
+  } else if (raw !== null && raw !== undefined && raw !== '') {
+    return null;
+  }
+  if (batch && given !== undefined && !isObject(given)) return null;
+  const inputs = batch
+    ? paths.map((_, index) => (given === undefined ? undefined : (given as Record<number, unknown>)[index]))
+    : [given];
+  return { batch, paths, procedures, inputs, type };
+}
+
+/**
+ * Answers a plain call as `resolveResponse` would (the same envelopes, error shapes, status and
+ * headers; `trpcHttp.test.ts` compares the two), without building a Fetch `Request` and `Response`
+ * around it: most of what a small query cost over tRPC was that.
+ */
+async function answerDirectly<TRouter extends AnyTRPCRouter>(
+  options: TrpcHttpOptions<TRouter>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  call: PlainCall,
+) {
+  const config = options.router._def._config;
+  const ctx = options.createContext(req, reply);
+  const errors: TRPCError[] = [];
+  const results = await Promise.all(
+    call.procedures.map(async (procedure, index) => {
+      const path = call.paths[index]!;
+      const input = call.inputs[index];
+      try {
+        const data = await procedure({
+          path,
+          getRawInput: async () => input,
+          ctx,
+          type: call.type,
+          signal: undefined,
+          batchIndex: index,
+        });
+        return { result: { data } };
+      } catch (cause) {
+        const error = getTRPCErrorFromUnknown(cause);
+        errors[index] = error;
+        options.onError?.({ error, req });
+        return { error: getErrorShape({ config, ctx, error, input, path, type: call.type }) };
+      }
+    }),
+  );
+  let status = getHTTPStatusCode(results, errors);
+  const definedErrors = errors.filter(Boolean);
+  const meta = options.responseMeta?.({
+    ctx,
+    info: undefined,
+    paths: call.paths,
+    type: call.type,
+    data: results as Parameters<ResponseMetaFn<TRouter>>[0]['data'],
+    errors: definedErrors,
+    eagerGeneration: false,
+  });
+  reply.header('vary', 'trpc-accept, accept');
+  reply.header('content-type', 'application/json');
+  for (const [name, value] of Object.entries(meta?.headers ?? {})) {
+    if (typeof value === 'string') reply.header(name, value);
+  }
+  if (meta?.status) status = meta.status;
+  const body = transformTRPCResponse(config, call.batch ? results : results[0]!);
+  // Bytes, not a string: Fastify would add a charset to tRPC's content type.
+  return reply.code(status).send(Buffer.from(JSON.stringify(body)));
 }

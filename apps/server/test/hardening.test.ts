@@ -28,6 +28,16 @@ describe(`security (${driverName})`, () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(res.headers.get('strict-transport-security')).toBeTruthy();
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    // Every answer carries them: a refused call, an unknown route, a tRPC error.
+    for (const path of ['/api/v1/session-templates', '/api/v1/nope', '/trpc/auth.me']) {
+      const refused = await fetch(server.url + path);
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(refused.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+      expect(refused.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(refused.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(refused.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    }
     const other = await fetch(`${server.url}/health`, { headers: { origin: 'https://evil.example.com' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     const preflight = await fetch(`${server.url}/api/v1/session-templates`, {
