@@ -43,8 +43,6 @@ export interface BuildAppOptions {
   config: AppConfig;
   /** `false`: no log; a stream (and level): the log goes there instead of stdout (tests read it). */
   logger?: false | { stream: { write(line: string): void }; level?: string };
-  /** false: every tRPC request goes through tRPC's `resolveResponse` (tests compare it with the direct path). */
-  trpcDirect?: boolean;
 }
 
 export const BODY_LIMIT_BYTES = 1_048_576;
@@ -110,7 +108,7 @@ export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
 }
 
 /** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
-export async function buildApp({ database, config, logger, trpcDirect }: BuildAppOptions) {
+export async function buildApp({ database, config, logger }: BuildAppOptions) {
   const app = Fastify({
     logger: logger === false ? false : { level: config.logLevel, ...logger, ...scrubbingLoggerOptions },
     bodyLimit: BODY_LIMIT_BYTES,
@@ -242,7 +240,7 @@ export async function buildApp({ database, config, logger, trpcDirect }: BuildAp
     }
   });
 
-  await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps), direct: trpcDirect });
+  await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps) });
 
   registerRestRoutes(app, deps);
   registerEventStream(app, deps, lifecycle);

@@ -55,21 +55,11 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
  * This package's tests and other packages' (`@switchboard/server/testing`) use it.
  */
 export async function startTestApp(
-  options: {
-    config?: Partial<AppConfig>;
-    database?: TestDatabase;
-    logger?: BuildAppOptions['logger'];
-    trpcDirect?: boolean;
-  } = {},
+  options: { config?: Partial<AppConfig>; database?: TestDatabase; logger?: BuildAppOptions['logger'] } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(options.config);
-  const app = await buildApp({
-    database,
-    config,
-    logger: options.logger ?? false,
-    trpcDirect: options.trpcDirect,
-  });
+  const app = await buildApp({ database, config, logger: options.logger ?? false });
   await app.listen({ port: config.port, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -81,7 +81,6 @@ const t = initTRPC
   });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 /**
  * The procedure ladder: the one place that decides who may call what.

@@ -22,8 +22,6 @@ export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
    * name: each is served at `<prefix>/<name>` with its own limit (alone or in a batch of its own).
    */
   bodyLimits?: ReadonlyMap<string, number>;
-  /** Serve plain calls directly (the default); false sends every request through `resolveResponse` (tests compare the two). */
-  direct?: boolean;
 }
 
 /**
@@ -61,10 +59,8 @@ export function trpcHttp<TRouter extends AnyTRPCRouter>(
 
   const handler = async (req: FastifyRequest<{ Params: { path?: string } }>, reply: FastifyReply) => {
     const path = req.params.path ?? procedurePath(req.url);
-    if (options.direct !== false) {
-      const call = plainCall(options, req, path);
-      if (call) return answerDirectly(options, req, reply, call);
-    }
+    const call = plainCall(options, req, path);
+    if (call) return answerDirectly(options, req, reply, call);
     const response = await resolveResponse<TRouter>({
       router: options.router,
       maxBatchSize: options.maxBatchSize,
@@ -176,7 +172,7 @@ function plainCall<TRouter extends AnyTRPCRouter>(
 
 /**
  * Answers a plain call as `resolveResponse` would (the same envelopes, error shapes, status and
- * headers; `trpcHttp.test.ts` compares the two), without building a Fetch `Request` and `Response`
+ * headers; `trpcWire.test.ts` compares them with tRPC's stock adapter), without building a Fetch `Request` and `Response`
  * around it: most of what a small query cost over tRPC was that.
  */
 async function answerDirectly<TRouter extends AnyTRPCRouter>(

@@ -9,6 +9,8 @@ import { createTenant, driverName, MISSING_ID, startServer, type TestServer, trp
 /**
  * Our tRPC plugin must answer exactly as tRPC's stock Fastify adapter does: the same requests,
  * sent to both (same router, same context, same database), get the same status, headers and body.
+ * Plain calls take the plugin's direct path, everything else goes to `resolveResponse`; both are
+ * compared here.
  */
 let server: TestServer;
 let ours: FastifyInstance;
@@ -80,6 +82,23 @@ const requests: WireRequest[] = [
     method: 'GET',
     url: () => `/trpc/agents.get?batch=1&input=${input({ 0: { id: 'nope' } })}`,
   },
+  {
+    name: 'query, upper-case id',
+    method: 'GET',
+    url: () => `/trpc/sessionTemplates.get?input=${input({ id: templateId.toUpperCase() })}`,
+  },
+  { name: 'batch with no input', method: 'GET', url: () => '/trpc/auth.me,organization.get?batch=1' },
+  {
+    name: 'batch whose input is not an object',
+    method: 'GET',
+    url: () => `/trpc/auth.me?batch=1&input=${input([1])}`,
+  },
+  {
+    name: 'query with a JSON content type',
+    method: 'GET',
+    url: () => '/trpc/auth.me',
+    headers: { 'content-type': 'application/json' },
+  },
   { name: 'input that is not JSON', method: 'GET', url: () => '/trpc/agents.get?input=%7Bnope' },
   { name: 'unknown procedure', method: 'GET', url: () => '/trpc/nothing.here?batch=1&input=%7B%7D' },
   { name: 'no token', method: 'GET', url: () => '/trpc/auth.me', anonymous: true },
@@ -137,6 +156,27 @@ const requests: WireRequest[] = [
     body: '{"name":',
   },
   { name: 'mutation without a body', method: 'POST', url: () => '/trpc/agents.create' },
+  {
+    name: 'mutation, JSON with a charset',
+    method: 'POST',
+    url: () => '/trpc/agents.delete',
+    headers: { 'content-type': 'Application/JSON; charset=utf-8' },
+    body: JSON.stringify({ id: MISSING_ID }),
+  },
+  {
+    name: 'batch mixing a query and a mutation',
+    method: 'POST',
+    url: () => '/trpc/auth.me,agents.delete?batch=1',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ 1: { id: MISSING_ID } }),
+  },
+  {
+    name: 'batch of mutations, one failing',
+    method: 'POST',
+    url: () => '/trpc/agents.delete,sessionTemplates.update?batch=1',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ 0: { id: MISSING_ID }, 1: { id: templateId, version: 99, name: 'Stale' } }),
+  },
   {
     name: 'streamed batch (JSON lines)',
     method: 'GET',

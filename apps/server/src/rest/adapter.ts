@@ -1,22 +1,21 @@
+import type { AnyTRPCProcedure } from '@trpc/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { createContext, type Deps } from '../context';
 import { AppError } from '../errors';
 import { appRouter } from '../router';
-import { authenticate, createCallerFactory, mayCall } from '../trpc';
+import { authenticate, mayCall } from '../trpc';
 import { checkIdempotencyKey, idempotencyScope, requestHash, runOnce } from './idempotency';
 import { matchesEtag, unchangedTag } from './revalidation';
 import { jsonSchema, type RestOperation, restOperations } from './routes';
 
 /**
  * The REST adapter: one Fastify route per procedure that has REST meta, calling that very
- * procedure (createCaller), so authorization and validation live only in the router. It owns only
+ * procedure (as tRPC calls it), so authorization and validation live only in the router. It owns only
  * HTTP: mapping path, query and body to the input, the success status, and (through the app's
  * error handler) the contract's error body.
  */
 export const REST_PREFIX = '/api/v1';
-
-type Callable = (input: unknown) => Promise<unknown>;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -112,8 +111,12 @@ function secretShown(body: string | null): AppError {
 }
 
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
-  const createCaller = createCallerFactory(appRouter);
   for (const operation of restOperations()) {
+    // The procedure itself, called as tRPC calls it (its middlewares, input and output validation),
+    // without a caller proxy built and walked on every request.
+    const procedure = (appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>)[
+      operation.procedure
+    ]!;
     const kinds = urlFieldKinds(operation.input);
     const status = operation.status ?? 200;
     app.route({
@@ -126,13 +129,15 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         : {}),
       handler: async (req, reply) => {
         const context = createContext(deps, req);
-        const run = (input: unknown) => {
-          const caller = createCaller(context) as unknown as Record<string, unknown>;
-          const call = operation.procedure
-            .split('.')
-            .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as Callable;
-          return call(input);
-        };
+        const run = (input: unknown) =>
+          procedure({
+            path: operation.procedure,
+            getRawInput: async () => input,
+            ctx: context,
+            type: procedure._def.type,
+            signal: undefined,
+            batchIndex: 0,
+          });
 
         // Idempotency keys: every POST but signup and login, for a caller the procedure would
         // serve (anyone else is refused by the procedure below, and never sees a kept answer).
