@@ -2,7 +2,8 @@
  * The floor: what a careful hand-written server does for the benchmarked routes, with no ORM and
  * no tRPC: Fastify + postgres.js (which prepares every statement), the same JWT verification,
  * JSON.stringify responses. Writes lock only the rows a rule reads: a create shares its agents
- * (`FOR SHARE`) while it checks them and inserts; a rename locks only the template's row. Like the
+ * (`FOR SHARE`) while it checks them and inserts; a rename locks only the template's row; a change of
+ * agents locks the template's row and shares the new agents while it checks their rules. Like the
  * server, every write records its revision and audit event in its transaction, here in one
  * hand-written statement. It takes nothing of the design under test (no ORM, no shared helpers).
  * Started by the runner as its own process: PORT, DATABASE_URL, JWT_SECRET.
@@ -116,27 +117,52 @@ app.post<{ Body: TemplateBody }>('/floor/templates', async (req, reply) => {
   return reply.code(201).send(result);
 });
 
-app.put<{ Params: { id: string }; Body: { name: string } }>('/floor/templates/:id', async (req, reply) => {
-  const claims = await auth(req.headers.authorization);
-  if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
-  if (claims.role !== 'admin') return reply.code(403).send({ error: { code: 'FORBIDDEN' } });
-  const name = req.body.name.trim();
-  const row = await sql.begin(async (tx) => {
-    const [current] = await tx`select name, agent_ids as "agentIds" from session_templates
-      where id = ${req.params.id} and organization_id = ${claims.org} and is_active for update`;
-    if (!current) return null;
-    const [updated] =
-      await tx`update session_templates set name = ${name}, version = version + 1, updated_at = now()
-      where id = ${req.params.id} returning ${COLUMNS}`;
-    const changes = current.name === name ? [] : [{ field: 'name', before: current.name, after: name }];
-    const agents = await tx`select id, version from agents where id = any(${current.agentIds}::uuid[])`;
-    const agentVersions = Object.fromEntries(agents.map((agent) => [agent.id, agent.version]));
-    await record(tx, claims, 'updated', updated!, changes, agentVersions, req.id);
-    return updated;
-  });
-  if (!row) return reply.code(404).send({ error: { code: 'NOT_FOUND' } });
-  return row;
-});
+app.put<{ Params: { id: string }; Body: { name?: string; agentIds?: string[] } }>(
+  '/floor/templates/:id',
+  async (req, reply) => {
+    const claims = await auth(req.headers.authorization);
+    if (!claims) return reply.code(401).send({ error: { code: 'UNAUTHORIZED' } });
+    if (claims.role !== 'admin') return reply.code(403).send({ error: { code: 'FORBIDDEN' } });
+    const { agentIds } = req.body;
+    const name = req.body.name?.trim();
+    const row = await sql.begin(async (tx) => {
+      const [current] = await tx`select name, agent_ids as "agentIds", initial_agent_id as "initialAgentId",
+          modality_profile as "modalityProfile", enabled_panels as "enabledPanels"
+        from session_templates
+        where id = ${req.params.id} and organization_id = ${claims.org} and is_active for update`;
+      if (!current) return null;
+      const changes: { field: string; before: unknown; after: unknown }[] = [];
+      if (name !== undefined && name !== current.name)
+        changes.push({ field: 'name', before: current.name, after: name });
+      if (agentIds) {
+        // The new agents, shared while their rules are read: active, the organization's, covered by
+        // the template's media profile, providing its panels, the first speaker among them.
+        const agents = await tx`select id, modality, panels from agents
+          where organization_id = ${claims.org} and is_active and id = any(${agentIds}::uuid[])
+          order by id for share`;
+        if (agents.length !== agentIds.length) return 'invalid';
+        if (agents.some((agent) => !COVERS[current.modalityProfile]!.includes(agent.modality)))
+          return 'invalid';
+        const provided = new Set(agents.flatMap((agent) => agent.panels as string[]));
+        if ((current.enabledPanels as string[]).some((panel) => !provided.has(panel))) return 'invalid';
+        if (current.initialAgentId && !agentIds.includes(current.initialAgentId)) return 'invalid';
+        if (JSON.stringify(agentIds) !== JSON.stringify(current.agentIds)) {
+          changes.push({ field: 'agentIds', before: current.agentIds, after: agentIds });
+        }
+      }
+      const [updated] = await tx`update session_templates set name = ${name ?? current.name},
+          agent_ids = ${agentIds ?? current.agentIds}::uuid[], version = version + 1, updated_at = now()
+        where id = ${req.params.id} returning ${COLUMNS}`;
+      const agents = await tx`select id, version from agents where id = any(${updated!.agentIds}::uuid[])`;
+      const agentVersions = Object.fromEntries(agents.map((agent) => [agent.id, agent.version]));
+      await record(tx, claims, 'updated', updated!, changes, agentVersions, req.id);
+      return updated;
+    });
+    if (row === 'invalid') return reply.code(400).send({ error: { code: 'BAD_REQUEST' } });
+    if (!row) return reply.code(404).send({ error: { code: 'NOT_FOUND' } });
+    return row;
+  },
+);
 
 /** The template's revision and its audit event, in one statement of the write's transaction. */
 async function record(

@@ -55,6 +55,11 @@ const trpcInput = (input: unknown) => encodeURIComponent(JSON.stringify({ 0: inp
 async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded', seeded: Seeded) {
   const ids = seeded.templateIds;
   const pick = (i: number) => ids[i % ids.length]!;
+  // A template's two agents, in one order or the other: every update changes them.
+  const agentOrder = (i: number) => {
+    const [first, second] = seeded.agentIds;
+    return Math.floor(i / ids.length) % 2 ? [second!, first!] : [first!, second!];
+  };
   const run = async (
     scenario: string,
     request: Parameters<typeof load>[0]['request'],
@@ -87,6 +92,11 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
         method: 'PUT',
         path: `/floor/templates/${pick(i)}`,
         body: { name: `Floor ${i}` },
+      })),
+      await run('update agentIds', (i) => ({
+        method: 'PUT',
+        path: `/floor/templates/${pick(i)}`,
+        body: { agentIds: agentOrder(i) },
       })),
       await run('me', () => ({ method: 'GET', path: '/floor/me' })),
     ];
@@ -184,6 +194,15 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
         body: { name: `Renamed ${i}` },
       }),
       'update name',
+    ),
+    await run(
+      'update agentIds, REST',
+      (i) => ({
+        method: 'PUT',
+        path: `/api/v1/session-templates/${pick(i)}`,
+        body: { agentIds: agentOrder(i) },
+      }),
+      'update agentIds',
     ),
     await run('auth.me, REST', () => ({ method: 'GET', path: '/api/v1/auth/me' }), 'me'),
     await run(

@@ -10,6 +10,7 @@ import { TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import Fastify, { type FastifyError } from 'fastify';
 import { ActorCache } from './auth/actors';
+import { forgetChangedCredentials } from './auth/forgetting';
 import { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
 import { createContext, type Deps } from './context';
@@ -125,16 +126,19 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   const deps = createDeps(database, config, app.log);
   await deps.events.start();
   deps.deliverer.start();
+  const stopForgetting = await forgetChangedCredentials(database, deps);
   // The last use of API keys is written before the database closes.
   app.addHook('onClose', async () => {
+    await stopForgetting().catch(() => {});
     deps.idempotency.close();
     await deps.apiKeys.close();
     await deps.events.close();
     await deps.deliverer.close();
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
 
   // From the start of a drain, answer every request with `connection: close`, so keep-alive
@@ -155,8 +159,9 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     for (const socket of unused) socket.destroy();
     deps.events.endStreams();
   });
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (lifecycle.draining) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   // Only JSON bodies (any other type is 415): an empty body is no body (clone and delete take

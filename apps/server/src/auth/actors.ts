@@ -4,9 +4,9 @@ import { findActor } from '../services/users';
 
 /**
  * Who a user is now (role, organization, active), remembered for at most `ttlMs` so that an
- * authenticated request does not pay a query. A deactivated user's tokens and a demoted admin's
- * rights therefore stop working within `ttlMs` on every instance, and at once on the instance that
- * made the change (it forgets the user).
+ * authenticated request does not pay a query. Every instance forgets a user the moment a change to
+ * them commits (`forgetChangedCredentials`), so a deactivated user's tokens and a demoted admin's
+ * rights stop working at once everywhere; `ttlMs` bounds it should that notification be lost.
  */
 export const ACTOR_TTL_MS = 500;
 const MAX_ENTRIES = 10_000;

@@ -140,8 +140,9 @@ const lookup = perDatabase((db) =>
 );
 
 /**
- * Who an API key is, remembered for at most `ttlMs` so that a request costs no query: a revoked
- * key is refused within `ttlMs` on every instance, and at once on the instance that revoked it.
+ * Who an API key is, remembered for at most `ttlMs` so that a request costs no query. Every
+ * instance forgets a key the moment its revocation commits (`forgetChangedCredentials`), so it is
+ * refused at once everywhere; `ttlMs` bounds it should that notification be lost.
  * Expiry is checked on every request against the remembered `expiresAt`, so it is exact.
  *
  * Using a key costs no write: the time of its last use is kept in memory and written in the
