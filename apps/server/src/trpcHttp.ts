@@ -138,7 +138,7 @@ function plainCall<TRouter extends AnyTRPCRouter>(
   if (!type || path.includes('%') || req.headers['trpc-accept'] !== undefined) return null;
   if (req.headers.accept?.includes('application/jsonl')) return null;
   const contentType = req.headers['content-type'];
-  const json = contentType?.toLowerCase().split(';', 1)[0]!.trim() === 'application/json';
+  const json = contentType?.toLowerCase().split(';', 1)[0]?.trim() === 'application/json';
   if (type === 'mutation' ? !json : contentType !== undefined && !json) return null;
   const queryAt = req.url.indexOf('?');
   const search = new URLSearchParams(queryAt < 0 ? '' : req.url.slice(queryAt + 1));
