@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Database, type Db, eventStreams } from '@switchboard/db';
-import { inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { AppError } from '../errors';
 import { CoalescedWork } from './coalesced';
 import { rowsOf } from './db';
@@ -22,7 +22,7 @@ const BLOCKED_RETRY_MS = 25;
 /** Admissions of one organization's streams queue on this lock (with the organization's hash). */
 const STREAMS_LOCK = 7_302_052;
 /** An open stream's row counts this long unless its instance renews it (a dead instance's lapse). */
-export const STREAM_LEASE_MS = 30_000;
+const STREAM_LEASE_MS = 30_000;
 /** How often an instance renews the rows of its open streams. */
 const STREAM_RENEW_MS = 10_000;
 
@@ -143,7 +143,7 @@ export class ChangeEvents {
       if (!this.#streams.delete(id)) return;
       void this.database.db
         .delete(eventStreams)
-        .where(inArray(eventStreams.id, [id]))
+        .where(eq(eventStreams.id, id))
         .catch((error) => this.log.error({ err: error }, 'releasing an event stream failed'));
     };
   }
