@@ -110,8 +110,26 @@ const chosenEnvironment = and(
   or(eq(environments.name, sql.placeholder('name')), eq(environments.id, sql.placeholder('environmentId'))),
 );
 
+/**
+ * The live template's `config_version`, for an environment that follows latest (a lateral subquery
+ * of the environment row; none for a manual environment, or a template deleted or unknown).
+ */
+const liveTemplate = (db: Db) =>
+  db
+    .select({ configVersion: sql<number>`${sessionTemplates.configVersion}`.as('config_version') })
+    .from(sessionTemplates)
+    .where(
+      and(
+        eq(sessionTemplates.organizationId, sql.placeholder('organizationId')),
+        eq(sessionTemplates.id, sql.placeholder('id')),
+        sessionTemplates.isActive,
+        environments.followsLatest,
+      ),
+    )
+    .as('t');
+
 /** The environment asked for and its release for the session; for one that follows latest, the template's `config_version`. */
-function releaseFields(d: ReturnType<typeof sessionRelease>) {
+function releaseFields(d: ReturnType<typeof sessionRelease>, t: ReturnType<typeof liveTemplate>) {
   return {
     id: environments.id,
     name: environments.name,
@@ -119,68 +137,54 @@ function releaseFields(d: ReturnType<typeof sessionRelease>) {
     arm: d.arm,
     templateVersion: d.templateVersion,
     agentVersions: d.agentVersions,
-    configVersion: sql<number | null>`case when ${environments.followsLatest} then (
-      select t.config_version from session_templates t
-      where t.organization_id = ${sql.placeholder('organizationId')} and t.id = ${sql.placeholder('id')} and t.is_active)
-    end`,
+    configVersion: t.configVersion,
   };
 }
 
 /**
- * What the session is served from, as text: the template's `config_version` in an environment that
- * follows latest (it moves on every change of the template or its agents), else the release
- * (revisions never change). Null when there is nothing to serve. The instance keeps what it served
- * under this key (`ServedCache`), and the statement below builds the template and agents only for
- * a key the instance does not hold.
+ * The environment, its release of the template for the session, and (for an environment that
+ * follows latest) the template's `config_version`, never the template or its agents: one short
+ * prepared statement. A revalidation reads only this, and so does a session config whose release
+ * this instance holds already (`ServedCache`).
  */
-function releaseKey(d: ReturnType<typeof sessionRelease>) {
-  return sql<string | null>`case
-    when ${environments.followsLatest} then 'latest:' || (
-      select t.config_version from session_templates t
-      where t.organization_id = ${sql.placeholder('organizationId')} and t.id = ${sql.placeholder('id')} and t.is_active)
-    else 'release:' || ${d.templateVersion} || ':' || ${d.agentVersions}::text
-  end`;
-}
-
-/** What a revalidation reads: the environment and its release, never the template or its agents. One prepared statement. */
 const releaseTag = perDatabase((db) => {
   const d = sessionRelease(db);
+  const t = liveTemplate(db);
   return db
-    .select(releaseFields(d))
+    .select(releaseFields(d, t))
     .from(environments)
     .leftJoinLateral(d, sql`true`)
+    .leftJoinLateral(t, sql`true`)
     .where(chosenEnvironment)
     .limit(1)
     .prepare('session_config_tag');
 });
 
 /**
- * The environment, its release of the template for the session, and the template with the full
- * definition of each of its agents in order: one prepared statement, one round trip. An
- * environment that follows latest reads the live rows; another reads the revisions its release
- * names (the agents at exactly the versions it pinned), so nothing is copied and nothing edited
- * since shows.
+ * The same row with the template and the full definition of each of its agents in order: one
+ * prepared statement, one round trip. An environment that follows latest reads the live rows;
+ * another reads the revisions its release names (the agents at exactly the versions it pinned),
+ * so nothing is copied and nothing edited since shows. Null when there is nothing to serve.
  */
 const servedSession = perDatabase((db) => {
   const d = sessionRelease(db);
+  const t = liveTemplate(db);
   const organizationId = sql.placeholder('organizationId');
   const id = sql.placeholder('id');
   return db
     .select({
-      ...releaseFields(d),
-      releaseKey: releaseKey(d),
+      ...releaseFields(d, t),
       // `d.` spelt out: revisions have an agent_versions column of their own.
       served: sql<Served | null>`case
-        when ${releaseKey(d)} = any(${sql.placeholder('known')}::text[]) then null
         when ${environments.followsLatest} then (
-          select json_build_object('template', json_build_object(${rowJson(sessionTemplates, 't')}),
+          select json_build_object('template', json_build_object(${rowJson(sessionTemplates, 'st')}),
             'agents', coalesce((
-              select json_agg(json_build_object(${rowJson(agents, 'a')}) order by array_position(t.agent_ids, a.id))
+              select json_agg(json_build_object(${rowJson(agents, 'a')}) order by array_position(st.agent_ids, a.id))
               from agents a
-              where a.organization_id = t.organization_id and a.id = any(t.agent_ids) and a.is_active
+              where a.organization_id = st.organization_id and a.id = any(st.agent_ids) and a.is_active
             ), '[]'::json))
-          from session_templates t
-          where t.organization_id = ${organizationId} and t.id = ${id} and t.is_active)
+          from session_templates st
+          where st.organization_id = ${organizationId} and st.id = ${id} and st.is_active)
         when d.template_version is not null then (
           select json_build_object('template', tr.snapshot,
             'agents', coalesce((
@@ -197,10 +201,24 @@ const servedSession = perDatabase((db) => {
     })
     .from(environments)
     .leftJoinLateral(d, sql`true`)
+    .leftJoinLateral(t, sql`true`)
     .where(chosenEnvironment)
     .limit(1)
     .prepare('session_config');
 });
+
+/**
+ * What the session is served from, as text: the template's `config_version` in an environment that
+ * follows latest (it moves on every change of the template or its agents), else the release
+ * (revisions never change). Null when there is nothing to serve. The instance keeps what it served
+ * under this key (`ServedCache`).
+ */
+function releaseKey(row: ReleaseRow): string | null {
+  if (row.followsLatest) return row.configVersion === null ? null : `latest:${row.configVersion}`;
+  return row.templateVersion === null
+    ? null
+    : `release:${row.templateVersion}:${JSON.stringify(row.agentVersions)}`;
+}
 
 /**
  * The template and agents this instance served, by template and release key (`releaseKey`): a
@@ -211,11 +229,6 @@ class ServedCache {
   static readonly TEMPLATES = 5_000;
   static readonly KEYS_PER_TEMPLATE = 4;
   readonly #byTemplate = new Map<string, Map<string, Served>>();
-
-  /** The keys held for a template of an organization (what the statement need not build). */
-  keys(organizationId: string, id: string): string[] {
-    return [...(this.#byTemplate.get(`${organizationId}:${id}`)?.keys() ?? [])];
-  }
 
   get(organizationId: string, id: string, key: string): Served | undefined {
     return this.#byTemplate.get(`${organizationId}:${id}`)?.get(key);
@@ -461,9 +474,10 @@ export async function sessionConfig(
 }
 
 /**
- * The environment, its release and the template and agents it serves, in one round trip: read
- * from the database, or (for a release key this instance holds) from `ServedCache`. `served` is
- * null when there is nothing to serve.
+ * The environment, its release and the template and agents it serves: the short statement, and
+ * what it names from `ServedCache`; the long one only when this instance does not hold it (then
+ * cached under the key of the row that long statement read). `served` is null when there is
+ * nothing to serve.
  */
 async function readServed(
   db: Db,
@@ -473,26 +487,16 @@ async function readServed(
 ): Promise<(ReleaseRow & { served: Served | null }) | undefined> {
   const cache = servedCache(db);
   const { organizationId } = actor;
-  const ask = async (known: string[]) => {
-    const [row] = (await servedSession(db).execute({
-      ...parameters(actor, chosen, input),
-      known,
-    })) as (ReleaseRow & {
-      releaseKey: string | null;
-      served: Served | null;
-    })[];
-    return row;
-  };
-  let row = await ask(cache.keys(organizationId, input.id));
-  if (!row || row.releaseKey === null) return row && { ...row, served: null };
-  if (row.served !== null) {
-    cache.set(organizationId, input.id, row.releaseKey, row.served);
-    return row;
-  }
-  const held = cache.get(organizationId, input.id, row.releaseKey);
-  if (held) return { ...row, served: held };
-  // Another call dropped it between the two lookups (the cache was full): read it.
-  row = await ask([]);
+  const placeholders = parameters(actor, chosen, input);
+  const [tagged] = (await releaseTag(db).execute(placeholders)) as ReleaseRow[];
+  if (!tagged) return undefined;
+  const key = releaseKey(tagged);
+  if (key === null) return { ...tagged, served: null };
+  const held = cache.get(organizationId, input.id, key);
+  if (held) return { ...tagged, served: held };
+  const [row] = (await servedSession(db).execute(placeholders)) as (ReleaseRow & { served: Served | null })[];
+  const readKey = row && releaseKey(row);
+  if (readKey && row.served !== null) cache.set(organizationId, input.id, readKey, row.served);
   return row;
 }
 
