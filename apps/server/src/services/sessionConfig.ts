@@ -434,7 +434,36 @@ export async function sessionConfig(
   }
   if (row.served === null) throw notFound('Session template', input.id);
   const served = row.served;
+  if (input.overrides !== undefined || input.variables !== undefined) {
+    return buildSessionConfig(served, row.name, release, input);
+  }
+  // Without overrides or values the answer depends only on what is served, the environment and
+  // the arm: worked out once per release this instance holds (`ServedCache` hands out the same
+  // `served` until its key moves on), never changed once made.
+  const arm = release?.arm ?? 'latest';
+  let answers = plainAnswers.get(served);
+  if (!answers) {
+    answers = new Map();
+    plainAnswers.set(served, answers);
+  }
+  let answer = answers.get(`${arm}:${row.name}`);
+  if (!answer) {
+    answer = Object.freeze(buildSessionConfig(served, row.name, release, input));
+    answers.set(`${arm}:${row.name}`, answer);
+  }
+  return answer;
+}
 
+/** The plain answers (no overrides, no values) made of a `served`, by arm and environment. */
+const plainAnswers = new WeakMap<Served, Map<string, SessionConfig>>();
+
+/** The session config of what is served, with the call's overrides and values (400s for wrong ones). */
+function buildSessionConfig(
+  served: Served,
+  environment: string,
+  release: ReturnType<typeof releaseOf>,
+  input: z.output<typeof SessionConfigInput>,
+): SessionConfig {
   const template = served.template;
   // An agent revision written before variables existed has none.
   const agents = served.agents.map(withVariables);
@@ -467,9 +496,9 @@ export async function sessionConfig(
     agents: rendered,
     variables: declared,
     overridden: OVERRIDABLE.filter((field) => overrides[field] !== undefined),
-    environment: row.name,
+    environment,
     release: { templateVersion: template.version, agentVersions, arm: release?.arm ?? 'latest' },
-    etag: etagOf(template.id, row.name, release ?? template.configVersion!, overrides, input.variables),
+    etag: etagOf(template.id, environment, release ?? template.configVersion!, overrides, input.variables),
   };
 }
 
