@@ -1,8 +1,8 @@
 /**
  * `pnpm soak [--minutes 5] [--connections 16]`: a bounded mixed load (get, list, create, update,
  * me) against the built server, on a fresh PostgreSQL database when DATABASE_URL is set, else on
- * the embedded one. Reports RSS at start and end, per-slice RSS, and the error count; exits 1 on
- * any error or a steady RSS climb. Opt-in: not part of `pnpm test`.
+ * the embedded one. Reports RSS and req/s per slice, and the error count; exits 1 on any error, a
+ * steady RSS climb, or req/s falling in every slice. Opt-in: not part of `pnpm test`.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -102,10 +102,19 @@ try {
     slices.length >= 4 &&
     slices.slice(1).every((slice, i, all) => i === 0 || slice.rss > all[i - 1]!.rss) &&
     end > settled * 1.2;
+  // The same load should serve as many requests at the end as after warming up: a server (or a
+  // driver) that slows down the longer it runs, as postgres.js's pool did before its queue was
+  // patched, fails here.
+  const settledRps = slices[Math.min(1, slices.length - 1)]!.rps;
+  const endRps = slices.at(-1)!.rps;
+  const slowing =
+    slices.length >= 4 &&
+    slices.slice(1).every((slice, i, all) => i === 0 || slice.rps < all[i - 1]!.rps) &&
+    endRps < settledRps * 0.8;
   console.log(
-    `soak: RSS ${Math.round(startRss)} MB at start, ${Math.round(end)} MB at end; ${errors} errors; ${growing ? 'RSS grew in every slice' : 'no growth trend'}`,
+    `soak: RSS ${Math.round(startRss)} MB at start, ${Math.round(end)} MB at end; ${errors} errors; ${growing ? 'RSS grew in every slice' : 'no growth trend'}; ${Math.round(settledRps)} req/s after the first slice, ${Math.round(endRps)} in the last${slowing ? ', slower in every slice' : ''}`,
   );
-  failed = errors > 0 || growing;
+  failed = errors > 0 || growing || slowing;
 } finally {
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
