@@ -223,7 +223,8 @@ function releaseKey(row: ReleaseRow): string | null {
 /**
  * The template and agents this instance served, by template and release key (`releaseKey`): a
  * later call whose key the database still answers gets them without their being read again. Never
- * stale (the key is read in the same statement, and what it names never changes), and bounded.
+ * stale (each is held under the key read in the same statement as it, and what a key names never
+ * changes), and bounded.
  */
 class ServedCache {
   static readonly TEMPLATES = 5_000;
