@@ -802,4 +802,51 @@ describe(`what an instance keeps of a served session on ${driverName}`, () => {
       await second.close();
     }
   });
+
+  it('answers each environment and each arm as its own, where they serve the same versions', async () => {
+    const { admin, template } = await setup('rest');
+    const read = async (environment: string, sessionKey?: string) =>
+      expectStatus(
+        await admin('sessionTemplates.config', {
+          id: template.id,
+          environment,
+          ...(sessionKey === undefined ? {} : { sessionKey }),
+        }),
+        200,
+      );
+    // Two environments following latest serve the same template at the same config version.
+    expectStatus(await admin('environments.create', { name: 'dev', followsLatest: true }), 201);
+    for (let round = 0; round < 2; round++) {
+      const [production, dev] = [await read('production'), await read('dev')];
+      expect(production.environment).toBe('production');
+      expect(dev.environment).toBe('dev');
+      expect(dev.templateVersion).toBe(production.templateVersion);
+      expect(dev.etag).not.toBe(production.etag);
+    }
+    // A canary of the very release the stable arm serves: the same versions, two arms.
+    expectStatus(await admin('deployments.deploy', { environment: 'staging', templateId: template.id }), 200);
+    const canary = expectStatus(
+      await admin('deployments.deploy', {
+        environment: 'staging',
+        templateId: template.id,
+        canaryPercent: 50,
+      }),
+      200,
+    );
+    expect(canary.canary.agentVersions).toEqual(canary.stable.agentVersions);
+    const keys = Array.from({ length: 40 }, (_, i) => `same-${i}`);
+    const expected = keys.map((key) => (inCanary(canaryBucket(template.id, key), 50) ? 'canary' : 'stable'));
+    expect(new Set(expected)).toEqual(new Set(['stable', 'canary']));
+    const tags = new Map<string, string>();
+    for (let round = 0; round < 2; round++) {
+      for (const [i, key] of keys.entries()) {
+        const answer = await read('staging', key);
+        expect(answer.release.arm).toBe(expected[i]);
+        expect(answer.environment).toBe('staging');
+        if (!tags.has(answer.release.arm)) tags.set(answer.release.arm, answer.etag);
+        expect(answer.etag).toBe(tags.get(answer.release.arm));
+      }
+    }
+    expect(tags.get('stable')).not.toBe(tags.get('canary'));
+  });
 });
