@@ -126,6 +126,7 @@ app.put<{ Params: { id: string }; Body: { name?: string; agentIds?: string[] } }
     const { agentIds } = req.body;
     const name = req.body.name?.trim();
     const row = await sql.begin(async (tx) => {
+      let versions: { id: string; version: number }[] | null = null;
       const [current] = await tx`select name, agent_ids as "agentIds", initial_agent_id as "initialAgentId",
           modality_profile as "modalityProfile", enabled_panels as "enabledPanels"
         from session_templates
@@ -137,7 +138,7 @@ app.put<{ Params: { id: string }; Body: { name?: string; agentIds?: string[] } }
       if (agentIds) {
         // The new agents, shared while their rules are read: active, the organization's, covered by
         // the template's media profile, providing its panels, the first speaker among them.
-        const agents = await tx`select id, modality, panels from agents
+        const agents = await tx`select id, modality, panels, version from agents
           where organization_id = ${claims.org} and is_active and id = any(${agentIds}::uuid[])
           order by id for share`;
         if (agents.length !== agentIds.length) return 'invalid';
@@ -149,12 +150,15 @@ app.put<{ Params: { id: string }; Body: { name?: string; agentIds?: string[] } }
         if (JSON.stringify(agentIds) !== JSON.stringify(current.agentIds)) {
           changes.push({ field: 'agentIds', before: current.agentIds, after: agentIds });
         }
+        versions = agents as unknown as { id: string; version: number }[];
       }
       const [updated] = await tx`update session_templates set name = ${name ?? current.name},
           agent_ids = ${agentIds ?? current.agentIds}::uuid[], version = version + 1, updated_at = now()
         where id = ${req.params.id} returning ${COLUMNS}`;
-      const agents = await tx`select id, version from agents where id = any(${updated!.agentIds}::uuid[])`;
-      const agentVersions = Object.fromEntries(agents.map((agent) => [agent.id, agent.version]));
+      // The agents' versions: read with the new agents already, else now.
+      versions ??= (await tx`select id, version from agents
+        where id = any(${updated!.agentIds}::uuid[])`) as unknown as { id: string; version: number }[];
+      const agentVersions = Object.fromEntries(versions.map((agent) => [agent.id, agent.version]));
       await record(tx, claims, 'updated', updated!, changes, agentVersions, req.id);
       return updated;
     });

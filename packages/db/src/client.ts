@@ -96,8 +96,8 @@ function preparingEveryStatement<T extends object>(client: T): T {
  * (porsager/postgres#823, #1189): the caller gets UNSAFE_TRANSACTION while the transaction stays
  * open on a connection back in the pool, where unrelated queries then run inside it. `pnpm bench`
  * met it (Node 20, 1,000 open event streams); `client.test.ts` checks transactions on a busy pool.
- * Drizzle's nested
- * transactions call `savepoint(work)` on the transaction's client, which this scope answers.
+ * Drizzle's nested transactions call `savepoint(work)` on the transaction's client, which this
+ * scope answers.
  */
 async function transactionOn(reserved: Reserved, work: Work): Promise<unknown> {
   let savepoints = 0;
