@@ -58,6 +58,12 @@ export interface ProcedureMeta {
    * (members, API keys, the audit log, `auth.me`), and a key gets 403.
    */
   keys?: ApiKeyScope;
+  /**
+   * A key bound to an environment may call this (the procedure keeps it to that environment:
+   * session config, that environment's deployments, history and served releases, the catalog, the
+   * change events). Unset: such a key reads only what its environment serves, so it gets 403.
+   */
+  boundKeys?: true;
   rest?: RestRoute | RestRoute[];
 }
 
@@ -106,7 +112,7 @@ export async function authenticate(ctx: Context): Promise<Actor> {
 }
 
 /** Who may call a procedure: its rung of the ladder and the least key scope it admits. */
-export type AccessRule = Pick<ProcedureMeta, 'access' | 'keys'>;
+export type AccessRule = Pick<ProcedureMeta, 'access' | 'keys' | 'boundKeys'>;
 
 /**
  * The one access decision, for an authenticated caller: why `actor` may not call a procedure of
@@ -120,6 +126,12 @@ export function accessRefusal(rule: AccessRule, actor: Actor): AppError | null {
       return new AppError('FORBIDDEN', 'API keys cannot call this; sign in as a user');
     if (rule.keys === 'write' && actor.scope !== 'write') {
       return new AppError('FORBIDDEN', 'This action needs an API key with the write scope');
+    }
+    if (actor.environmentId !== null && !rule.boundKeys) {
+      return new AppError(
+        'FORBIDDEN',
+        'This API key is bound to an environment: it reads only what that environment serves',
+      );
     }
     return null;
   }

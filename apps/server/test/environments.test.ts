@@ -456,7 +456,8 @@ describe.each(transports)(`deployments over %s on ${driverName}`, (transport) =>
       'deployment.canaryAborted',
       'deployment.deployed',
       'deployment.canaryPromoted',
-      'deployment.deployed',
+      // The running canary's own release at another share is a ramp, not a new canary.
+      'deployment.canaryRamped',
       'deployment.deployed',
       'deployment.deployed',
     ]);
@@ -522,8 +523,11 @@ describe.each(transports)(`deployments over %s on ${driverName}`, (transport) =>
             ],
           },
         ],
+        endedCanary: null,
       },
     ]);
+    // Staging served that release as its stable: production is not warned it was never served.
+    expect(plan.warnings).toEqual([]);
     expect(
       expectStatus(await admin('sessionTemplates.config', { id: template.id }), 200).release.templateVersion,
     ).toBe(1);
@@ -541,7 +545,7 @@ describe.each(transports)(`deployments over %s on ${driverName}`, (transport) =>
       await admin('deployments.promote', { environment: 'production', from: 'staging' }),
       200,
     );
-    expect(again).toEqual({ dryRun: false, applied: false, changes: [] });
+    expect(again).toEqual({ dryRun: false, applied: false, changes: [], warnings: [] });
     // The other template still serves what production pinned for it.
     expect(expectStatus(await admin('sessionTemplates.config', { id: other.id }), 200).release.arm).toBe(
       'stable',
@@ -823,8 +827,17 @@ describe(`what an instance keeps of a served session on ${driverName}`, () => {
       expect(dev.templateVersion).toBe(production.templateVersion);
       expect(dev.etag).not.toBe(production.etag);
     }
-    // A canary of the very release the stable arm serves: the same versions, two arms.
+    // A canary of the very release the stable arm serves is refused; a canary that serves the
+    // same template version with another agent version is its own arm, with its own tag.
     expectStatus(await admin('deployments.deploy', { environment: 'staging', templateId: template.id }), 200);
+    const same = await admin('deployments.deploy', {
+      environment: 'staging',
+      templateId: template.id,
+      canaryPercent: 50,
+    });
+    expect(expectStatus(same, 400).error.details.reason).toBe('sameAsStable');
+    const agentId = template.agentIds[0];
+    expectStatus(await admin('agents.update', { id: agentId, tools: ['lookup'] }), 200);
     const canary = expectStatus(
       await admin('deployments.deploy', {
         environment: 'staging',
@@ -833,7 +846,7 @@ describe(`what an instance keeps of a served session on ${driverName}`, () => {
       }),
       200,
     );
-    expect(canary.canary.agentVersions).toEqual(canary.stable.agentVersions);
+    expect(canary.canary.templateVersion).toBe(canary.stable.templateVersion);
     const keys = Array.from({ length: 40 }, (_, i) => `same-${i}`);
     const expected = keys.map((key) => (inCanary(canaryBucket(template.id, key), 50) ? 'canary' : 'stable'));
     expect(new Set(expected)).toEqual(new Set(['stable', 'canary']));

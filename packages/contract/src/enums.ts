@@ -121,6 +121,8 @@ export const AUDIT_ACTIONS = [
   'deployment.canaryPromoted',
   'deployment.canaryAborted',
   'deployment.undeployed',
+  'deployment.rolledBack',
+  'deployment.canaryRamped',
   'webhook.created',
   'webhook.updated',
   'webhook.deleted',
@@ -132,6 +134,29 @@ const everyRevisionAudited: `${'agent' | 'sessionTemplate'}.${RevisionAction}` e
   ? true
   : never = true;
 void everyRevisionAudited;
+
+/**
+ * What a release record did (API.md "Releases"): every change of what an environment serves for a
+ * template is one record. `pinned`: the environment stopped following latest (what it served then
+ * is its first record); `followedLatest`: it started to (it serves the current template from then on).
+ */
+export const RELEASE_RECORD_ACTIONS = [
+  'deployed',
+  'canaryStarted',
+  'canaryRamped',
+  'canaryPromoted',
+  'canaryAborted',
+  'rolledBack',
+  'promoted',
+  'undeployed',
+  'pinned',
+  'followedLatest',
+] as const;
+export type ReleaseRecordAction = (typeof RELEASE_RECORD_ACTIONS)[number];
+
+/** Why a release deserves a second look before it is confirmed (API.md "Releases"). */
+export const RELEASE_WARNING_CODES = ['requiredVariableAdded', 'neverServed'] as const;
+export type ReleaseWarningCode = (typeof RELEASE_WARNING_CODES)[number];
 
 /** The fields of a session template a client sets: what a revision's `changes` compares and a restore puts back. */
 export const TEMPLATE_SETTABLE_FIELDS = [

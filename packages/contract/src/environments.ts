@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { Id, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, PositiveInt4, pageOf, Timestamp, text } from './common';
+import { RELEASE_RECORD_ACTIONS, RELEASE_WARNING_CODES } from './enums';
 import { ChangeActor, FieldChange } from './history';
+import { CanaryRelease, Release, ServedRelease } from './releases';
 
 /** Every organization has it from the start; it cannot be renamed or deleted. */
 export const PRODUCTION = 'production';
@@ -84,6 +86,8 @@ export const UpdateEnvironmentInput = z
     /** The new name (or, without `environment`, the environment to change). */
     name: EnvironmentName.optional(),
     followsLatest: z.boolean().optional(),
+    /** Only plan a switch of `followsLatest`: answer the `PromotionPlan` of what would change, change nothing. */
+    dryRun: z.boolean().default(false),
   })
   .superRefine((value, context) => {
     if (value.environment === undefined && value.name === undefined) {
@@ -96,20 +100,6 @@ export const UpdateEnvironmentInput = z
   })
   .meta({ id: 'UpdateEnvironmentInput' });
 export type UpdateEnvironmentInput = z.input<typeof UpdateEnvironmentInput>;
-
-/**
- * What one session is made of: a template revision and the exact agent versions it runs with
- * (`{ [agentId]: version }`). It never changes, whatever is edited afterwards.
- */
-export const Release = z
-  .object({ templateVersion: z.int(), agentVersions: z.record(z.string(), z.int()) })
-  .meta({ id: 'Release' });
-export type Release = z.infer<typeof Release>;
-
-export const CanaryRelease = Release.extend({ percent: z.int().min(1).max(99) }).meta({
-  id: 'CanaryRelease',
-});
-export type CanaryRelease = z.infer<typeof CanaryRelease>;
 
 /** What one environment serves for one template: a stable release and, for a share of sessions, a canary. */
 export const Deployment = z
@@ -158,6 +148,8 @@ export const DeployInput = z
     note: text().max(1000).optional(),
     /** The deployment's current version, when changing it safely. */
     version: PositiveInt4.optional(),
+    /** Only plan: answer `{ plan, warnings }` and change nothing. */
+    dryRun: z.boolean().default(false),
   })
   .superRefine(oneEnvironment)
   .meta({ id: 'DeployInput' });
@@ -196,15 +188,150 @@ export const PromotionChange = z
         fields: z.array(FieldChange),
       }),
     ),
+    /** The canary this change ends (it serves no session afterwards), or null. */
+    endedCanary: CanaryRelease.nullable(),
   })
   .meta({ id: 'PromotionChange' });
 export type PromotionChange = z.infer<typeof PromotionChange>;
 
+/**
+ * Why a release deserves a second look (API.md "Releases"): `requiredVariableAdded`, an agent of
+ * the new release requires a variable the release it replaces did not (a runtime that does not send
+ * it gets `renderedInstructions: null`); `neverServed`, a release going to production that no other
+ * environment has served as its stable.
+ */
+export const ReleaseWarning = z
+  .object({
+    code: z.enum(RELEASE_WARNING_CODES),
+    templateId: Id,
+    /** What it means, in a sentence. */
+    message: z.string(),
+    /** `requiredVariableAdded`: the variable and the agent that requires it. */
+    name: z.string().optional(),
+    agentId: Id.optional(),
+    /** `neverServed`: the release. */
+    release: Release.optional(),
+  })
+  .meta({ id: 'ReleaseWarning' });
+export type ReleaseWarning = z.infer<typeof ReleaseWarning>;
+
 export const PromotionPlan = z
-  .object({ dryRun: z.boolean(), applied: z.boolean(), changes: z.array(PromotionChange) })
+  .object({
+    dryRun: z.boolean(),
+    applied: z.boolean(),
+    changes: z.array(PromotionChange),
+    warnings: z.array(ReleaseWarning),
+  })
   .meta({ id: 'PromotionPlan' });
 export type PromotionPlan = z.infer<typeof PromotionPlan>;
 
 /** Which release serves a session: the current one (an environment that follows latest), the stable or the canary. */
 export const RELEASE_ARMS = ['latest', 'stable', 'canary'] as const;
 export type ReleaseArm = (typeof RELEASE_ARMS)[number];
+
+/** A deploy, rollback or ramp as it happened: the deployment afterwards, and the warnings it earned. */
+export const DeploymentChange = Deployment.extend({ warnings: z.array(ReleaseWarning) }).meta({
+  id: 'DeploymentChange',
+});
+export type DeploymentChange = z.infer<typeof DeploymentChange>;
+
+/** A deploy, rollback or ramp with `dryRun: true`: what it would change, and nothing changed. */
+export const ReleaseDryRun = z
+  .object({ plan: PromotionPlan, warnings: z.array(ReleaseWarning) })
+  .meta({ id: 'ReleaseDryRun' });
+export type ReleaseDryRun = z.infer<typeof ReleaseDryRun>;
+
+export const DeploymentChangeOrPlan = z.union([DeploymentChange, ReleaseDryRun]);
+export type DeploymentChangeOrPlan = z.infer<typeof DeploymentChangeOrPlan>;
+
+/** An environment switch, or with `dryRun` the plan of what every template would serve instead. */
+export const EnvironmentOrPlan = z.union([Environment, PromotionPlan]);
+export type EnvironmentOrPlan = z.infer<typeof EnvironmentOrPlan>;
+
+/**
+ * Serve again what this environment served before: without `toRecord`, the stable of the newest
+ * earlier record whose stable differs from the current one; with it, that record's stable.
+ */
+export const RollbackInput = z
+  .strictObject({
+    ...environmentSelector,
+    templateId: Id,
+    /** The record (its `number`) whose stable to serve again. */
+    toRecord: PositiveInt4.optional(),
+    note: text().max(1000).optional(),
+    version: PositiveInt4.optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .superRefine(oneEnvironment)
+  .meta({ id: 'RollbackInput' });
+export type RollbackInput = z.input<typeof RollbackInput>;
+
+/** A running canary's share of sessions; its release never changes. */
+export const RampCanaryInput = z
+  .strictObject({
+    ...environmentSelector,
+    templateId: Id,
+    percent: z.int().min(1).max(99),
+    version: PositiveInt4.optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .superRefine(oneEnvironment)
+  .meta({ id: 'RampCanaryInput' });
+export type RampCanaryInput = z.input<typeof RampCanaryInput>;
+
+/** One change of what an environment serves for a template; kept for ever, numbered from 1. */
+export const ReleaseRecord = z
+  .object({
+    number: z.int(),
+    environment: z.string(),
+    templateId: Id,
+    action: z.enum(RELEASE_RECORD_ACTIONS),
+    ...ServedRelease.shape,
+    by: ChangeActor,
+    at: Timestamp,
+    note: z.string().nullable(),
+    /** Why the server itself acted (a guard), or null. */
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'ReleaseRecord' });
+export type ReleaseRecord = z.infer<typeof ReleaseRecord>;
+
+export const ReleaseRecordPage = pageOf(ReleaseRecord).meta({ id: 'ReleaseRecordPage' });
+export type ReleaseRecordPage = z.infer<typeof ReleaseRecordPage>;
+
+export const ReleaseHistoryInput = z
+  .strictObject({
+    ...environmentSelector,
+    templateId: Id,
+    limit: z.int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
+    cursor: text().min(1).max(200).optional(),
+  })
+  .superRefine(oneEnvironment);
+export type ReleaseHistoryInput = z.input<typeof ReleaseHistoryInput>;
+
+export const ServedInput = z
+  .strictObject({
+    ...environmentSelector,
+    /** The instant (default: now). */
+    at: Timestamp.optional(),
+    /** Only this template. */
+    templateId: Id.optional(),
+  })
+  .superRefine(oneEnvironment);
+export type ServedInput = z.input<typeof ServedInput>;
+
+/** What an environment served at one instant, template by template. */
+export const Served = z
+  .object({
+    at: Timestamp,
+    items: z.array(
+      z.object({
+        templateId: Id,
+        templateName: z.string(),
+        stable: Release,
+        canary: CanaryRelease.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Served' });
+export type Served = z.infer<typeof Served>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Agent } from './agents';
 import { Id, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES, REVISION_ACTIONS } from './enums';
+import { ServedRelease } from './releases';
 import { SessionTemplate } from './sessionTemplates';
 
 /** Who made a change, with the name they had at the time (a user's full name, else email; a key's name). */
@@ -73,6 +74,8 @@ export const AuditEvent = z
      * "Change events"); null for the few milliseconds before it is numbered.
      */
     sequence: z.int().nullable(),
+    /** A release record's event (`deployment.*`): what the environment serves from then on. */
+    release: ServedRelease.optional(),
   })
   .meta({ id: 'AuditEvent' });
 export type AuditEvent = z.infer<typeof AuditEvent>;

@@ -7,6 +7,7 @@ export * from './enumSchemas';
 export * from './enums';
 export * from './environments';
 export * from './history';
+export * from './releases';
 export * from './runtime';
 export * from './sessionTemplates';
 export * from './templateRules';

@@ -3,7 +3,8 @@ import { Agent } from './agents';
 import { distinct, Id, PositiveInt4, Timestamp, text } from './common';
 import { modalityProfileSchema as ModalityProfile, panelTypeSchema as PanelType } from './enumSchemas';
 import { API_KEY_SCOPES } from './enums';
-import { EnvironmentName, RELEASE_ARMS, Release } from './environments';
+import { EnvironmentName, RELEASE_ARMS } from './environments';
+import { Release } from './releases';
 import { Variable } from './variables';
 
 /** An organization's key for servers (the session runtime, CI); its secret is shown once, at creation. */

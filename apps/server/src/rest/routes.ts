@@ -9,6 +9,7 @@ export interface RestOperation extends RestRoute {
   access: NonNullable<ProcedureMeta['access']>;
   /** The least API key scope that may call; unset: no key may. */
   keys: ProcedureMeta['keys'];
+  boundKeys: ProcedureMeta['boundKeys'];
   input: z.ZodType | undefined;
   /** Names of the `{param}`s in the path (each one a field of the input). */
   pathParams: string[];
@@ -25,6 +26,7 @@ export function restOperations(): RestOperation[] {
       procedure,
       access: meta?.access ?? 'public',
       keys: meta?.keys,
+      boundKeys: meta?.boundKeys,
       input: _def.inputs[0] as z.ZodType | undefined,
       pathParams: [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!),
     }));

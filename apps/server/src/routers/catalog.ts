@@ -6,6 +6,7 @@ export const catalogRouter = router({
   get: authenticatedProcedure
     .meta({
       keys: 'read',
+      boundKeys: true,
       rest: {
         method: 'GET',
         path: '/catalog',

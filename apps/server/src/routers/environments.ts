@@ -2,15 +2,23 @@ import {
   CreateEnvironmentInput,
   DeployInput,
   Deployment,
+  DeploymentChangeOrPlan,
   DeploymentInput,
   DeploymentListInput,
   DeploymentPage,
   Environment,
   EnvironmentInput,
   EnvironmentList,
+  EnvironmentOrPlan,
   environmentOf,
   PromoteInput,
   PromotionPlan,
+  RampCanaryInput,
+  ReleaseHistoryInput,
+  ReleaseRecordPage,
+  RollbackInput,
+  Served,
+  ServedInput,
   UpdateEnvironmentInput,
 } from '@switchboard/contract';
 import type { Actor } from '../context';
@@ -36,6 +44,7 @@ export const environmentsRouter = router({
   list: authenticatedProcedure
     .meta({
       keys: 'read',
+      boundKeys: true,
       rest: {
         method: 'GET',
         path: '/environments',
@@ -44,7 +53,9 @@ export const environmentsRouter = router({
         output: EnvironmentList,
       },
     })
-    .query(({ ctx }) => environments.listEnvironments(ctx.db, ctx.actor.organizationId)),
+    .query(({ ctx }) =>
+      environments.listEnvironments(ctx.db, ctx.actor.organizationId, deployer(ctx).boundTo),
+    ),
 
   create: adminProcedure
     .meta({
@@ -68,8 +79,8 @@ export const environmentsRouter = router({
         path,
         tag,
         summary:
-          'Rename an environment or switch followsLatest (on: its deployments are dropped; off: the current session of every template is deployed)',
-        output: Environment,
+          'Rename an environment or switch followsLatest (on: its deployments are dropped; off: the current session of every template is deployed); with dryRun, the PromotionPlan of the switch',
+        output: EnvironmentOrPlan,
         conflict: 'production cannot be renamed, or the name is taken',
       },
     })
@@ -97,6 +108,7 @@ export const deploymentsRouter = router({
   list: authenticatedProcedure
     .meta({
       keys: 'read',
+      boundKeys: true,
       rest: {
         method: 'GET',
         path: `${path}/deployments`,
@@ -107,28 +119,98 @@ export const deploymentsRouter = router({
       },
     })
     .input(DeploymentListInput)
-    .query(({ ctx, input }) => deployments.listDeployments(ctx.db, ctx.actor.organizationId, input)),
+    .query(({ ctx, input }) => deployments.listDeployments(ctx.db, deployer(ctx), input)),
+
+  history: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      boundKeys: true,
+      rest: {
+        method: 'GET',
+        path: `${deploymentPath}/history`,
+        tag,
+        summary: "An environment's release records of a template (what it served, from when), newest first",
+        omit,
+        output: ReleaseRecordPage,
+      },
+    })
+    .input(ReleaseHistoryInput)
+    .query(({ ctx, input }) => deployments.releaseHistory(ctx.db, deployer(ctx), input)),
+
+  served: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      boundKeys: true,
+      rest: {
+        method: 'GET',
+        path: `${path}/served`,
+        tag,
+        summary: 'What an environment served at an instant (default now), template by template',
+        omit,
+        output: Served,
+      },
+    })
+    .input(ServedInput)
+    .query(({ ctx, input }) => deployments.served(ctx.db, deployer(ctx), input)),
 
   deploy: adminProcedure
     .meta({
       keys: 'write',
+      boundKeys: true,
       rest: {
         method: 'PUT',
         path: deploymentPath,
         tag,
         summary:
           'Deploy a release of a template (default: the session as it stands now), as the stable or as a canary',
-        output: Deployment,
+        output: DeploymentChangeOrPlan,
         conflict:
-          'the environment follows latest, a canary has no stable to go beside, or `version` is not the current one (`details.currentVersion`)',
+          'the environment follows latest, a canary has no stable to go beside, a canary of another release runs (`details.reason: "canaryRunning"`), or `version` is not the current one (`details.currentVersion`)',
       },
     })
     .input(DeployInput)
     .mutation(({ ctx, input }) => deployments.deploy(ctx.db, deployer(ctx), input)),
 
+  rollback: adminProcedure
+    .meta({
+      keys: 'write',
+      boundKeys: true,
+      rest: {
+        method: 'POST',
+        path: `${deploymentPath}/rollback`,
+        tag,
+        summary:
+          'Serve again what this environment served before (default: the newest earlier stable that differs), or the stable of record `toRecord`',
+        omit,
+        output: DeploymentChangeOrPlan,
+        conflict:
+          'no earlier record serves another release (`details.reason: "nothingToRollBack"`), the environment follows latest, or `version` is stale',
+      },
+    })
+    .input(RollbackInput)
+    .mutation(({ ctx, input }) => deployments.rollback(ctx.db, deployer(ctx), input)),
+
+  rampCanary: adminProcedure
+    .meta({
+      keys: 'write',
+      boundKeys: true,
+      rest: {
+        method: 'PUT',
+        path: `${deploymentPath}/canary`,
+        tag,
+        summary: "Change a running canary's share of sessions; its release stays",
+        omit,
+        output: DeploymentChangeOrPlan,
+        conflict: 'there is no canary, the environment follows latest, or `version` is stale',
+      },
+    })
+    .input(RampCanaryInput)
+    .mutation(({ ctx, input }) => deployments.rampCanary(ctx.db, deployer(ctx), input)),
+
   promoteCanary: adminProcedure
     .meta({
       keys: 'write',
+      boundKeys: true,
       rest: {
         method: 'POST',
         path: `${deploymentPath}/promote-canary`,
@@ -145,6 +227,7 @@ export const deploymentsRouter = router({
   abortCanary: adminProcedure
     .meta({
       keys: 'write',
+      boundKeys: true,
       rest: {
         method: 'DELETE',
         path: `${deploymentPath}/canary`,
@@ -161,6 +244,7 @@ export const deploymentsRouter = router({
   undeploy: adminProcedure
     .meta({
       keys: 'write',
+      boundKeys: true,
       rest: {
         method: 'DELETE',
         path: deploymentPath,

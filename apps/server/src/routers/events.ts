@@ -11,7 +11,7 @@ import { authenticate, authenticatedProcedure, router } from '../trpc';
  */
 export const eventsRouter = router({
   onChange: authenticatedProcedure
-    .meta({ keys: 'read' })
+    .meta({ keys: 'read', boundKeys: true })
     .input(
       z
         .strictObject({

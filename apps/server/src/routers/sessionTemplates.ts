@@ -125,6 +125,7 @@ export const sessionTemplatesRouter = router({
   config: authenticatedProcedure
     .meta({
       keys: 'read',
+      boundKeys: true,
       rest: [
         {
           method: 'GET',

@@ -1,20 +1,24 @@
 import {
-  type Agent,
-  type CanaryRelease,
   type DeployInput,
   type Deployment,
+  type DeploymentChangeOrPlan,
   type DeploymentInput,
   type DeploymentListInput,
   type DeploymentPage,
   environmentOf,
   type PromoteInput,
-  type PromotionChange,
   type PromotionPlan,
+  type RampCanaryInput,
   type Release,
-  type SessionTemplate,
+  type ReleaseHistoryInput,
+  type ReleaseRecordPage,
+  type RollbackInput,
+  type Served,
+  type ServedInput,
+  type ServedRelease,
+  sameRelease,
 } from '@switchboard/contract';
 import {
-  agents,
   type Db,
   type DeploymentRow,
   deployments,
@@ -28,8 +32,23 @@ import type { z } from 'zod';
 import { AppError, notFound, staleVersion } from '../errors';
 import { activeRows, RetryTransaction, writeTransaction } from './db';
 import { lockEnvironment, unknownEnvironment } from './environments';
-import { type Attribution, changedFields, recordEvent } from './history';
+import { type Attribution, recordEvent } from './history';
 import { decodeCursor, encodeCursor } from './pagination';
+import {
+  appendRecord,
+  canaryOf,
+  currentAgentVersions,
+  listReleaseRecords,
+  planMoves,
+  type ReleaseMove,
+  recordServes,
+  recordsOf,
+  sameServed,
+  servedAt,
+  servedBy,
+  servedColumns,
+  stableOf,
+} from './releases';
 
 /** Who calls, for the rule that a key bound to an environment deploys only to it. */
 export interface Deployer extends Attribution {
@@ -37,26 +56,18 @@ export interface Deployer extends Attribution {
   boundTo: string | null;
 }
 
-type DeploymentAction =
-  | 'deployment.deployed'
-  | 'deployment.promoted'
-  | 'deployment.canaryPromoted'
-  | 'deployment.canaryAborted'
-  | 'deployment.undeployed';
-
-const stableOf = (row: DeploymentRow): Release => ({
-  templateVersion: row.stableTemplateVersion,
-  agentVersions: row.stableAgentVersions,
-});
-
-const canaryOf = (row: DeploymentRow): CanaryRelease | null =>
-  row.canaryPercent === null || row.canaryTemplateVersion === null || row.canaryAgentVersions === null
-    ? null
-    : {
-        templateVersion: row.canaryTemplateVersion,
-        agentVersions: row.canaryAgentVersions,
-        percent: row.canaryPercent,
-      };
+/** The audit action of each kind of release record (`pinned` and `followedLatest` are an environment's). */
+const AUDIT_ACTION = {
+  deployed: 'deployment.deployed',
+  canaryStarted: 'deployment.deployed',
+  canaryRamped: 'deployment.canaryRamped',
+  canaryPromoted: 'deployment.canaryPromoted',
+  canaryAborted: 'deployment.canaryAborted',
+  rolledBack: 'deployment.rolledBack',
+  promoted: 'deployment.promoted',
+  undeployed: 'deployment.undeployed',
+} as const;
+type DeploymentRecordAction = keyof typeof AUDIT_ACTION;
 
 function toDeployment(row: DeploymentRow, environment: string, templateName: string): Deployment {
   return {
@@ -72,15 +83,8 @@ function toDeployment(row: DeploymentRow, environment: string, templateName: str
   };
 }
 
-/** The same release (template version and every agent version)? */
-function sameRelease(a: Release, b: Release): boolean {
-  const keys = Object.keys(a.agentVersions);
-  return (
-    a.templateVersion === b.templateVersion &&
-    keys.length === Object.keys(b.agentVersions).length &&
-    keys.every((id) => a.agentVersions[id] === b.agentVersions[id])
-  );
-}
+const forbiddenEnvironment = (name: string) =>
+  new AppError('FORBIDDEN', `This API key is bound to another environment; it cannot act on ${name}`);
 
 /**
  * The environment a deployment call acts on, locked `FOR SHARE`: 404 when unknown, 403 for a key
@@ -89,12 +93,7 @@ function sameRelease(a: Release, b: Release): boolean {
  */
 async function deployableEnvironment(tx: Db, by: Deployer, name: string): Promise<EnvironmentRow> {
   const environment = await lockEnvironment(tx, by.organizationId, name, 'share');
-  if (by.boundTo !== null && environment.id !== by.boundTo) {
-    throw new AppError(
-      'FORBIDDEN',
-      `This API key is bound to another environment; it cannot deploy to ${name}`,
-    );
-  }
+  if (by.boundTo !== null && environment.id !== by.boundTo) throw forbiddenEnvironment(name);
   if (environment.followsLatest) {
     throw new AppError(
       'CONFLICT',
@@ -102,6 +101,17 @@ async function deployableEnvironment(tx: Db, by: Deployer, name: string): Promis
       { reason: 'followsLatest' },
     );
   }
+  return environment;
+}
+
+/** The environment a read names: 404 when unknown, 403 for a key bound to another. */
+async function readableEnvironment(db: Db, by: Deployer, name: string): Promise<EnvironmentRow> {
+  const [environment] = await db
+    .select()
+    .from(environments)
+    .where(and(eq(environments.organizationId, by.organizationId), eq(environments.name, name)));
+  if (!environment) throw unknownEnvironment(name);
+  if (by.boundTo !== null && environment.id !== by.boundTo) throw forbiddenEnvironment(name);
   return environment;
 }
 
@@ -120,19 +130,7 @@ async function lockActiveTemplate(tx: Db, organizationId: string, id: string) {
   if (!row) throw notFound('Session template', id);
   return row;
 }
-
-/** The version of each of `ids` as it stands now. */
-async function currentAgentVersions(
-  tx: Db,
-  organizationId: string,
-  ids: string[],
-): Promise<Record<string, number>> {
-  const rows = await tx
-    .select({ id: agents.id, version: agents.version })
-    .from(agents)
-    .where(and(eq(agents.organizationId, organizationId), inArray(agents.id, ids)));
-  return Object.fromEntries(rows.map((row) => [row.id, row.version]));
-}
+type LockedTemplate = Awaited<ReturnType<typeof lockActiveTemplate>>;
 
 /**
  * The release a deploy names: without `templateVersion` the session as it stands now (the
@@ -142,7 +140,7 @@ async function currentAgentVersions(
 async function releaseToDeploy(
   tx: Db,
   organizationId: string,
-  template: { id: string; version: number; agentIds: string[] },
+  template: LockedTemplate,
   templateVersion: number | undefined,
 ): Promise<Release> {
   if (templateVersion === undefined) {
@@ -191,105 +189,277 @@ const notDeployed = (environment: string, templateId: string) =>
     reason: 'notDeployed',
   });
 
-function deployedBy(by: Attribution) {
+const noCanary = (environment: string, template: { name: string }) =>
+  new AppError('CONFLICT', `${environment}/${template.name} has no canary`, { reason: 'noCanary' });
+
+function checkVersion(existing: DeploymentRow | null, templateId: string, version: number | undefined) {
+  if (version !== undefined && version !== (existing?.version ?? 0)) {
+    throw staleVersion('Deployment', templateId, existing?.version ?? 0, version);
+  }
+}
+
+/** The release a change brings in, as the plan shows it: the new canary, else the new stable. */
+function moveOf(template: LockedTemplate, existing: DeploymentRow | null, next: ServedRelease): ReleaseMove {
+  const current = existing ? servedBy(existing) : { stable: null, canary: null };
+  const incoming =
+    next.canary && !(current.canary && sameRelease(current.canary, next.canary)) ? next.canary : null;
+  const to = incoming ?? next.canary ?? next.stable!;
   return {
-    deployedByType: by.actor.type,
-    deployedById: by.actor.id,
-    deployedByName: by.actor.name,
-    deployedAt: sql`now()`,
+    templateId: template.id,
+    templateName: template.name,
+    from: current.stable,
+    to: { templateVersion: to.templateVersion, agentVersions: to.agentVersions },
+    endedCanary: current.canary && !next.canary ? current.canary : null,
   };
 }
 
-async function audit(
+/**
+ * Makes `next` what the environment serves for the template, in the caller's transaction: the
+ * next release record, the deployment row (written, created, or deleted when nothing is served)
+ * with the record's number as its version, and the audit event carrying the release.
+ */
+async function commitRelease(
   tx: Db,
   by: Attribution,
-  action: DeploymentAction,
-  environment: string,
+  environment: EnvironmentRow,
   template: { id: string; name: string },
-  version: number,
-) {
+  existing: DeploymentRow | null,
+  next: ServedRelease,
+  action: DeploymentRecordAction,
+  note: string | null,
+  reason: string | null = null,
+): Promise<DeploymentRow | null> {
+  const record = await appendRecord(tx, by, {
+    environmentId: environment.id,
+    templateId: template.id,
+    action,
+    served: next,
+    note,
+    reason,
+  });
+  let row: DeploymentRow | null = null;
+  const where = and(eq(deployments.environmentId, environment.id), eq(deployments.templateId, template.id));
+  if (next.stable === null) {
+    await tx.delete(deployments).where(where);
+  } else {
+    const values = {
+      ...servedColumns(next),
+      stableTemplateVersion: next.stable.templateVersion,
+      stableAgentVersions: next.stable.agentVersions,
+      version: record.number,
+      note,
+      deployedByType: by.actor.type,
+      deployedById: by.actor.id,
+      deployedByName: by.actor.name,
+      deployedAt: record.at,
+    };
+    if (existing) {
+      [row] = (await tx.update(deployments).set(values).where(where).returning()) as [DeploymentRow];
+    } else {
+      const [inserted] = await tx
+        .insert(deployments)
+        .values({
+          environmentId: environment.id,
+          templateId: template.id,
+          organizationId: by.organizationId,
+          ...values,
+        })
+        .onConflictDoNothing()
+        .returning();
+      // Another deploy created it first: run again, now as a change of that deployment.
+      if (!inserted) throw new RetryTransaction();
+      row = inserted;
+    }
+  }
   await recordEvent(
     tx,
     by,
-    action,
-    { type: 'deployment', id: template.id, name: `${environment}/${template.name}` },
-    version,
+    AUDIT_ACTION[action],
+    { type: 'deployment', id: template.id, name: `${environment.name}/${template.name}` },
+    record.number,
+    next,
   );
-}
-
-/** Writes `release` as the stable (no canary), creating the deployment when there is none. */
-async function writeStable(
-  tx: Db,
-  by: Attribution,
-  environmentId: string,
-  templateId: string,
-  existing: DeploymentRow | null,
-  release: Release,
-  note: string | null,
-): Promise<DeploymentRow> {
-  const values = {
-    stableTemplateVersion: release.templateVersion,
-    stableAgentVersions: release.agentVersions,
-    canaryTemplateVersion: null,
-    canaryAgentVersions: null,
-    canaryPercent: null,
-    note,
-    ...deployedBy(by),
-  };
-  if (existing) {
-    const [row] = await tx
-      .update(deployments)
-      .set({ ...values, version: sql`${deployments.version} + 1` })
-      .where(and(eq(deployments.environmentId, environmentId), eq(deployments.templateId, templateId)))
-      .returning();
-    return row!;
-  }
-  const [row] = await tx
-    .insert(deployments)
-    .values({ environmentId, templateId, organizationId: by.organizationId, ...values })
-    .onConflictDoNothing()
-    .returning();
-  // Another deploy created it first: run again, now as a change of that deployment.
-  if (!row) throw new RetryTransaction();
   return row;
 }
 
-/** Deploys a release to an environment, as its stable or, with `canaryPercent`, as its canary. */
-export async function deploy(db: Db, by: Deployer, input: z.output<typeof DeployInput>): Promise<Deployment> {
+/**
+ * One change of a deployment: nothing when `next` is what it serves already (no record, no event);
+ * with `dryRun` the plan and warnings alone; else the change committed, answered with its warnings.
+ */
+async function changeDeployment(
+  tx: Db,
+  by: Deployer,
+  environment: EnvironmentRow,
+  template: LockedTemplate,
+  existing: DeploymentRow | null,
+  next: ServedRelease,
+  action: DeploymentRecordAction,
+  options: { note: string | null; dryRun: boolean },
+): Promise<DeploymentChangeOrPlan> {
+  if (existing && sameServed(servedBy(existing), next)) {
+    return options.dryRun
+      ? { plan: { dryRun: true, applied: false, changes: [], warnings: [] }, warnings: [] }
+      : { ...toDeployment(existing, environment.name, template.name), warnings: [] };
+  }
+  const { changes, warnings } = await planMoves(tx, by.organizationId, environment, [
+    moveOf(template, existing, next),
+  ]);
+  if (options.dryRun) return { plan: { dryRun: true, applied: false, changes, warnings }, warnings };
+  const row = await commitRelease(tx, by, environment, template, existing, next, action, options.note);
+  return { ...toDeployment(row!, environment.name, template.name), warnings };
+}
+
+/**
+ * Deploys a release to an environment, as its stable (any canary ends) or, with `canaryPercent`, as
+ * its canary beside the stable. A canary of the stable's own release is 400 `sameAsStable`; a canary
+ * of another release while one runs is 409 `canaryRunning` (ramp it, or abort it first); the running
+ * canary's own release at another share is a ramp. A deploy that changes nothing writes nothing.
+ */
+export async function deploy(
+  db: Db,
+  by: Deployer,
+  input: z.output<typeof DeployInput>,
+): Promise<DeploymentChangeOrPlan> {
   return writeTransaction(db, async (tx) => {
     const environment = await deployableEnvironment(tx, by, environmentOf(input));
     const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
     const release = await releaseToDeploy(tx, by.organizationId, template, input.templateVersion);
     const existing = await lockDeployment(tx, environment.id, template.id);
-    if (input.version !== undefined && input.version !== (existing?.version ?? 0)) {
-      throw staleVersion('Deployment', template.id, existing?.version ?? 0, input.version);
+    checkVersion(existing, template.id, input.version);
+    const options = { note: input.note ?? null, dryRun: input.dryRun };
+    if (input.canaryPercent === undefined) {
+      return changeDeployment(
+        tx,
+        by,
+        environment,
+        template,
+        existing,
+        { stable: release, canary: null },
+        'deployed',
+        options,
+      );
     }
-    let row: DeploymentRow;
-    if (input.canaryPercent !== undefined) {
-      if (!existing) {
+    if (!existing) {
+      throw new AppError(
+        'CONFLICT',
+        `Session template ${template.id} has no stable release in ${environment.name}; deploy one before a canary`,
+        { reason: 'noStable' },
+      );
+    }
+    const { stable, canary } = servedBy(existing);
+    if (sameRelease(stable!, release)) {
+      throw new AppError(
+        'BAD_REQUEST',
+        `${environment.name} serves version ${release.templateVersion} as its stable already; a canary of it would change nothing`,
+        { reason: 'sameAsStable' },
+      );
+    }
+    if (canary && !sameRelease(canary, release)) {
+      throw new AppError(
+        'CONFLICT',
+        `A canary of version ${canary.templateVersion} runs at ${canary.percent}% in ${environment.name}: change its share with rampCanary, or abort it before another canary`,
+        { reason: 'canaryRunning', canary },
+      );
+    }
+    const next = { stable, canary: { ...release, percent: input.canaryPercent } };
+    return changeDeployment(
+      tx,
+      by,
+      environment,
+      template,
+      existing,
+      next,
+      canary ? 'canaryRamped' : 'canaryStarted',
+      options,
+    );
+  });
+}
+
+/** A running canary's share of sessions; its release never changes (409 when there is no canary). */
+export async function rampCanary(
+  db: Db,
+  by: Deployer,
+  input: z.output<typeof RampCanaryInput>,
+): Promise<DeploymentChangeOrPlan> {
+  return writeTransaction(db, async (tx) => {
+    const environment = await deployableEnvironment(tx, by, environmentOf(input));
+    const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
+    const existing = await lockDeployment(tx, environment.id, template.id);
+    if (!existing) throw notDeployed(environment.name, template.id);
+    checkVersion(existing, template.id, input.version);
+    const { stable, canary } = servedBy(existing);
+    if (!canary) throw noCanary(environment.name, template);
+    const next = { stable, canary: { ...canary, percent: input.percent } };
+    return changeDeployment(tx, by, environment, template, existing, next, 'canaryRamped', {
+      note: null,
+      dryRun: input.dryRun,
+    });
+  });
+}
+
+/**
+ * Serves again what this environment served before: without `toRecord`, the stable of the newest
+ * record whose stable differs from the current one; with it, that record's stable. A running canary
+ * ends. 409 `nothingToRollBack` when that changes nothing; 404 `notDeployed` when the environment
+ * never served the template.
+ */
+export async function rollback(
+  db: Db,
+  by: Deployer,
+  input: z.output<typeof RollbackInput>,
+): Promise<DeploymentChangeOrPlan> {
+  return writeTransaction(db, async (tx) => {
+    const environment = await deployableEnvironment(tx, by, environmentOf(input));
+    const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
+    const existing = await lockDeployment(tx, environment.id, template.id);
+    checkVersion(existing, template.id, input.version);
+    const records = await recordsOf(tx, environment.id, template.id);
+    if (!existing && !records.some((record) => record.stableTemplateVersion !== null)) {
+      throw notDeployed(environment.name, template.id);
+    }
+    const current = existing ? stableOf(existing) : null;
+    let target: Release | null;
+    if (input.toRecord !== undefined) {
+      const record = records.find((candidate) => candidate.number === input.toRecord);
+      if (!record) {
         throw new AppError(
-          'CONFLICT',
-          `Session template ${template.id} has no stable release in ${environment.name}; deploy one before a canary`,
-          { reason: 'noStable' },
+          'NOT_FOUND',
+          `${environment.name}/${template.name} has no release record ${input.toRecord}`,
+          { reason: 'unknownRecord' },
         );
       }
-      [row] = (await tx
-        .update(deployments)
-        .set({
-          canaryTemplateVersion: release.templateVersion,
-          canaryAgentVersions: release.agentVersions,
-          canaryPercent: input.canaryPercent,
-          note: input.note ?? null,
-          version: sql`${deployments.version} + 1`,
-          ...deployedBy(by),
-        })
-        .where(and(eq(deployments.environmentId, environment.id), eq(deployments.templateId, template.id)))
-        .returning()) as [DeploymentRow];
+      target = recordServes(record).stable;
+      if (!target) {
+        throw new AppError('BAD_REQUEST', `Record ${record.number} serves no release (${record.action})`, {
+          issues: [{ path: ['toRecord'], message: `Record ${record.number} serves no release` }],
+        });
+      }
     } else {
-      row = await writeStable(tx, by, environment.id, template.id, existing, release, input.note ?? null);
+      target =
+        records
+          .map((record) => recordServes(record).stable)
+          .find((stable) => stable !== null && (current === null || !sameRelease(stable, current))) ?? null;
     }
-    await audit(tx, by, 'deployment.deployed', environment.name, template, row.version);
-    return toDeployment(row, environment.name, template.name);
+    if (!target || (existing && current && sameRelease(target, current) && !canaryOf(existing))) {
+      throw new AppError(
+        'CONFLICT',
+        `${environment.name}/${template.name} has served no other release to roll back to`,
+        { reason: 'nothingToRollBack' },
+      );
+    }
+    return changeDeployment(
+      tx,
+      by,
+      environment,
+      template,
+      existing,
+      { stable: target, canary: null },
+      'rolledBack',
+      {
+        note: input.note ?? null,
+        dryRun: input.dryRun,
+      },
+    );
   });
 }
 
@@ -306,29 +476,23 @@ export async function endCanary(
     const existing = await lockDeployment(tx, environment.id, template.id);
     if (!existing) throw notDeployed(environment.name, template.id);
     const canary = canaryOf(existing);
-    if (!canary) {
-      throw new AppError('CONFLICT', `${environment.name}/${template.name} has no canary`, {
-        reason: 'noCanary',
-      });
-    }
-    const [row] = (await tx
-      .update(deployments)
-      .set({
-        ...(outcome === 'promote'
-          ? { stableTemplateVersion: canary.templateVersion, stableAgentVersions: canary.agentVersions }
-          : {}),
-        canaryTemplateVersion: null,
-        canaryAgentVersions: null,
-        canaryPercent: null,
-        note: null,
-        version: sql`${deployments.version} + 1`,
-        ...deployedBy(by),
-      })
-      .where(and(eq(deployments.environmentId, environment.id), eq(deployments.templateId, template.id)))
-      .returning()) as [DeploymentRow];
-    const action = outcome === 'promote' ? 'deployment.canaryPromoted' : 'deployment.canaryAborted';
-    await audit(tx, by, action, environment.name, template, row.version);
-    return toDeployment(row, environment.name, template.name);
+    if (!canary) throw noCanary(environment.name, template);
+    const stable =
+      outcome === 'promote'
+        ? { templateVersion: canary.templateVersion, agentVersions: canary.agentVersions }
+        : stableOf(existing);
+    const action = outcome === 'promote' ? 'canaryPromoted' : 'canaryAborted';
+    const row = await commitRelease(
+      tx,
+      by,
+      environment,
+      template,
+      existing,
+      { stable, canary: null },
+      action,
+      null,
+    );
+    return toDeployment(row!, environment.name, template.name);
   });
 }
 
@@ -336,36 +500,33 @@ export async function endCanary(
 export async function undeploy(db: Db, by: Deployer, input: z.output<typeof DeploymentInput>): Promise<void> {
   await writeTransaction(db, async (tx) => {
     const environment = await deployableEnvironment(tx, by, environmentOf(input));
-    const [row] = await tx
-      .delete(deployments)
-      .where(
-        and(
-          eq(deployments.environmentId, environment.id),
-          eq(deployments.templateId, input.templateId),
-          eq(deployments.organizationId, by.organizationId),
-        ),
-      )
-      .returning();
-    if (!row) throw notDeployed(environment.name, input.templateId);
+    const existing = await lockDeployment(tx, environment.id, input.templateId);
+    if (!existing || existing.organizationId !== by.organizationId)
+      throw notDeployed(environment.name, input.templateId);
     const [template] = await tx
       .select({ id: sessionTemplates.id, name: sessionTemplates.name })
       .from(sessionTemplates)
-      .where(eq(sessionTemplates.id, row.templateId));
-    await audit(tx, by, 'deployment.undeployed', environment.name, template!, row.version);
+      .where(eq(sessionTemplates.id, existing.templateId));
+    await commitRelease(
+      tx,
+      by,
+      environment,
+      template!,
+      existing,
+      { stable: null, canary: null },
+      'undeployed',
+      null,
+    );
   });
 }
 
 /** A page of an environment's deployments, the most recently changed first. */
 export async function listDeployments(
   db: Db,
-  organizationId: string,
+  by: Deployer,
   query: z.output<typeof DeploymentListInput>,
 ): Promise<DeploymentPage> {
-  const [environment] = await db
-    .select()
-    .from(environments)
-    .where(and(eq(environments.organizationId, organizationId), eq(environments.name, environmentOf(query))));
-  if (!environment) throw unknownEnvironment(environmentOf(query));
+  const environment = await readableEnvironment(db, by, environmentOf(query));
   // The keyset is (deployed_at, template_id): a time and an id, as every list's cursor.
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   const after = cursor && { deployedAt: cursor.createdAt, templateId: cursor.id };
@@ -401,75 +562,26 @@ export async function listDeployments(
   };
 }
 
-/** The snapshots of the revisions named, by `<id>@<version>`, in one query. */
-async function snapshots(
-  tx: Db,
-  organizationId: string,
-  wanted: { id: string; version: number }[],
-): Promise<Map<string, unknown>> {
-  if (!wanted.length) return new Map();
-  const rows = await tx
-    .select({ id: revisions.resourceId, version: revisions.version, snapshot: revisions.snapshot })
-    .from(revisions)
-    .where(
-      and(
-        eq(revisions.organizationId, organizationId),
-        sql`(${revisions.resourceId}, ${revisions.version}) in (
-          select (value ->> 'id')::uuid, (value ->> 'version')::int
-          from jsonb_array_elements(${JSON.stringify(wanted)}::jsonb))`,
-      ),
-    );
-  return new Map(rows.map((row) => [`${row.id}@${row.version}`, row.snapshot]));
+/** A page of an environment's release records of one template, newest first. */
+export async function releaseHistory(
+  db: Db,
+  by: Deployer,
+  query: z.output<typeof ReleaseHistoryInput>,
+): Promise<ReleaseRecordPage> {
+  const environment = await readableEnvironment(db, by, environmentOf(query));
+  return listReleaseRecords(db, by.organizationId, environment, query);
 }
 
-/** An agent revision written before variables existed has none. */
-export const withVariables = (agent: Agent): Agent => ({ ...agent, variables: agent.variables ?? [] });
-
-/** What moving one template from `from` to `to` changes: its settings, and each agent whose version moves. */
-async function describeChanges(
-  tx: Db,
-  organizationId: string,
-  items: { templateId: string; templateName: string; from: Release | null; to: Release }[],
-): Promise<PromotionChange[]> {
-  const wanted: { id: string; version: number }[] = [];
-  for (const { templateId, from, to } of items) {
-    for (const release of from ? [from, to] : [to]) {
-      wanted.push({ id: templateId, version: release.templateVersion });
-      for (const [id, version] of Object.entries(release.agentVersions)) wanted.push({ id, version });
-    }
-  }
-  const found = await snapshots(tx, organizationId, wanted);
-  const at = <T>(id: string, version: number | undefined) =>
-    version === undefined ? undefined : (found.get(`${id}@${version}`) as T | undefined);
-  return items.map(({ templateId, templateName, from, to }) => {
-    const after = at<SessionTemplate>(templateId, to.templateVersion)!;
-    const before = from ? at<SessionTemplate>(templateId, from.templateVersion) : undefined;
-    const ids = [...new Set([...Object.keys(from?.agentVersions ?? {}), ...Object.keys(to.agentVersions)])];
-    const movedAgents = ids.flatMap((agentId) => {
-      const fromVersion = from?.agentVersions[agentId];
-      const toVersion = to.agentVersions[agentId];
-      if (fromVersion === toVersion) return [];
-      const old = at<Agent>(agentId, fromVersion);
-      const next = at<Agent>(agentId, toVersion);
-      return [
-        {
-          agentId,
-          name: (next ?? old)?.name ?? agentId,
-          fromVersion: fromVersion ?? null,
-          toVersion: toVersion ?? null,
-          fields: old && next ? changedFields('agent', withVariables(old), withVariables(next)) : [],
-        },
-      ];
-    });
-    return {
-      templateId,
-      templateName,
-      from,
-      to,
-      fields: before ? changedFields('sessionTemplate', before, after) : [],
-      agents: movedAgents,
-    };
-  });
+/** What an environment served at an instant (default now), template by template. */
+export async function served(db: Db, by: Deployer, query: z.output<typeof ServedInput>): Promise<Served> {
+  const environment = await readableEnvironment(db, by, environmentOf(query));
+  return servedAt(
+    db,
+    by.organizationId,
+    environment,
+    query.at ? new Date(query.at) : new Date(),
+    query.templateId,
+  );
 }
 
 /**
@@ -477,7 +589,7 @@ async function describeChanges(
  * target environment as its stable, all or nothing: a listed template that `from` does not serve
  * is 409 and nothing changes. From an environment that follows latest, the release is each
  * template's current session. The plan names, template by template and agent by agent, what the
- * target will change; a dry run only plans.
+ * target will change, and the warnings it earns; a dry run only plans.
  */
 export async function promote(
   db: Db,
@@ -517,9 +629,11 @@ export async function promote(
     const sourceRows = source.followsLatest
       ? []
       : await tx.select().from(deployments).where(eq(deployments.environmentId, source.id));
-    const served = new Map(sourceRows.map((row) => [row.templateId, stableOf(row)]));
+    const servedInSource = new Map(sourceRows.map((row) => [row.templateId, stableOf(row)]));
     const missing = (asked ?? []).filter(
-      (id) => !templates.some((template) => template.id === id) || (!source.followsLatest && !served.has(id)),
+      (id) =>
+        !templates.some((template) => template.id === id) ||
+        (!source.followsLatest && !servedInSource.has(id)),
     );
     if (missing.length) {
       throw new AppError(
@@ -547,47 +661,41 @@ export async function promote(
     const agentVersions = source.followsLatest
       ? await currentAgentVersions(tx, by.organizationId, [...new Set(templates.flatMap((t) => t.agentIds))])
       : {};
-    const items: { templateId: string; templateName: string; from: Release | null; to: Release }[] = [];
+    const moves: ReleaseMove[] = [];
     for (const template of templates) {
       const to = source.followsLatest
         ? {
             templateVersion: template.version,
             agentVersions: Object.fromEntries(template.agentIds.map((id) => [id, agentVersions[id]!])),
           }
-        : served.get(template.id);
+        : servedInSource.get(template.id);
       if (!to) continue;
       const current = existing.get(template.id);
-      if (current && canaryOf(current) === null && sameRelease(stableOf(current), to)) continue;
-      items.push({
+      if (current && sameServed(servedBy(current), { stable: to, canary: null })) continue;
+      moves.push({
         templateId: template.id,
         templateName: template.name,
         from: current ? stableOf(current) : null,
         to,
+        endedCanary: current ? canaryOf(current) : null,
       });
     }
-    const changes = await describeChanges(tx, by.organizationId, items);
+    const { changes, warnings } = await planMoves(tx, by.organizationId, target, moves);
     if (!input.dryRun) {
-      for (const item of items) {
-        const row = await writeStable(
+      for (const move of moves) {
+        await commitRelease(
           tx,
           by,
-          target.id,
-          item.templateId,
-          existing.get(item.templateId) ?? null,
-          item.to,
+          target,
+          { id: move.templateId, name: move.templateName },
+          existing.get(move.templateId) ?? null,
+          { stable: move.to, canary: null },
+          'promoted',
           `Promoted from ${source.name}`,
-        );
-        await audit(
-          tx,
-          by,
-          'deployment.promoted',
-          target.name,
-          { id: item.templateId, name: item.templateName },
-          row.version,
         );
       }
     }
-    return { dryRun: input.dryRun, applied: !input.dryRun && items.length > 0, changes };
+    return { dryRun: input.dryRun, applied: !input.dryRun && moves.length > 0, changes, warnings };
   };
   return writeTransaction(db, run);
 }

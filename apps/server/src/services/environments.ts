@@ -3,6 +3,7 @@ import {
   ENVIRONMENTS_MAX,
   type Environment,
   type EnvironmentList,
+  type EnvironmentOrPlan,
   environmentOf,
   PRODUCTION,
   type UpdateEnvironmentInput,
@@ -14,12 +15,23 @@ import {
   type EnvironmentRow,
   environments,
   organizations,
+  sessionTemplates,
 } from '@switchboard/db';
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import { isUniqueViolation, writeTransaction } from './db';
+import { activeRows, isUniqueViolation, writeTransaction } from './db';
 import { type Attribution, recordEvent } from './history';
+import {
+  appendSwitchRecords,
+  canaryOf,
+  currentAgentVersions,
+  planMoves,
+  type ReleaseMove,
+  sameServed,
+  servedBy,
+  stableOf,
+} from './releases';
 
 export function toEnvironment(row: EnvironmentRow): Environment {
   return {
@@ -55,12 +67,21 @@ export async function lockEnvironment(
   return row;
 }
 
-/** The organization's environments: production first, then the others by name. */
-export async function listEnvironments(db: Db, organizationId: string): Promise<EnvironmentList> {
+/** The organization's environments: production first, then the others by name; for a bound key, its own. */
+export async function listEnvironments(
+  db: Db,
+  organizationId: string,
+  boundTo: string | null,
+): Promise<EnvironmentList> {
   const rows = await db
     .select()
     .from(environments)
-    .where(eq(environments.organizationId, organizationId))
+    .where(
+      and(
+        eq(environments.organizationId, organizationId),
+        boundTo === null ? undefined : eq(environments.id, boundTo),
+      ),
+    )
     .orderBy(sql`${environments.name} <> ${PRODUCTION}`, asc(environments.name));
   return { items: rows.map(toEnvironment) };
 }
@@ -112,13 +133,15 @@ export async function createEnvironment(
  * Renames an environment or switches `followsLatest`. Switching it on drops its deployments (it
  * serves the current version of everything from then on); switching it off deploys the current
  * session of every active template as its stable release, so what it serves does not change at
- * the switch. Production cannot be renamed.
+ * the switch. Either way every active template gets a release record (`followedLatest` or
+ * `pinned`). With `dryRun`, the plan of what every template would serve instead (and the canaries
+ * that end), and nothing changes. Production cannot be renamed.
  */
 export async function updateEnvironment(
   db: Db,
   by: Attribution,
   input: z.output<typeof UpdateEnvironmentInput>,
-): Promise<Environment> {
+): Promise<EnvironmentOrPlan> {
   return writeTransaction(db, async (tx) => {
     // Without `environment` (over tRPC), `name` is the environment to change, not a new name.
     const renameTo = input.environment === undefined ? undefined : input.name;
@@ -131,6 +154,13 @@ export async function updateEnvironment(
       });
     }
     const followsLatest = input.followsLatest ?? current.followsLatest;
+    const startsFollowing = followsLatest && !current.followsLatest;
+    if (input.dryRun) {
+      const { changes, warnings } = startsFollowing
+        ? await planFollowingLatest(tx, by.organizationId, current)
+        : { changes: [], warnings: [] };
+      return { dryRun: true, applied: false, changes, warnings };
+    }
     if (name === current.name && followsLatest === current.followsLatest) return toEnvironment(current);
     let row: EnvironmentRow;
     try {
@@ -143,8 +173,9 @@ export async function updateEnvironment(
       if (isUniqueViolation(error)) throw nameTaken(name);
       throw error;
     }
-    if (followsLatest && !current.followsLatest) {
+    if (startsFollowing) {
       await tx.delete(deployments).where(eq(deployments.environmentId, current.id));
+      await appendSwitchRecords(tx, by, current.id, 'followedLatest', 'The environment follows latest');
     } else if (!followsLatest && current.followsLatest) {
       await pinCurrentSessions(tx, by, current.id);
     }
@@ -154,27 +185,67 @@ export async function updateEnvironment(
 }
 
 /**
+ * What following latest would change in `environment`: every active template whose served release
+ * moves to its current session (a template it does not serve yet starts to be served), and every
+ * canary that ends.
+ */
+async function planFollowingLatest(tx: Db, organizationId: string, environment: EnvironmentRow) {
+  const templates = await tx
+    .select({
+      id: sessionTemplates.id,
+      name: sessionTemplates.name,
+      version: sessionTemplates.version,
+      agentIds: sessionTemplates.agentIds,
+    })
+    .from(sessionTemplates)
+    .where(activeRows(sessionTemplates, organizationId))
+    .orderBy(asc(sessionTemplates.name), asc(sessionTemplates.id));
+  const rows = await tx.select().from(deployments).where(eq(deployments.environmentId, environment.id));
+  const deployed = new Map(rows.map((row) => [row.templateId, row]));
+  const versions = await currentAgentVersions(tx, organizationId, [
+    ...new Set(templates.flatMap((template) => template.agentIds)),
+  ]);
+  const moves: ReleaseMove[] = [];
+  for (const template of templates) {
+    const to = {
+      templateVersion: template.version,
+      agentVersions: Object.fromEntries(template.agentIds.map((id) => [id, versions[id]!])),
+    };
+    const row = deployed.get(template.id);
+    if (row && sameServed(servedBy(row), { stable: to, canary: null })) continue;
+    moves.push({
+      templateId: template.id,
+      templateName: template.name,
+      from: row ? stableOf(row) : null,
+      to,
+      endedCanary: row ? canaryOf(row) : null,
+    });
+  }
+  return planMoves(tx, organizationId, environment, moves);
+}
+
+/**
  * Deploys the current session of every active template (its version with its agents' current
- * versions) as the stable release of `environmentId`, in one statement. The templates are locked
- * `FOR SHARE` first, so none is deleted while its deployment is written.
+ * versions) as the stable release of `environmentId`, each as its `pinned` record, in two
+ * statements. The templates are locked `FOR SHARE` first, so none is deleted while its deployment
+ * is written; each deployment's version is its record's number.
  */
 async function pinCurrentSessions(tx: Db, by: Attribution, environmentId: string): Promise<void> {
-  const { actor } = by;
+  await tx.execute(sql`select 1 from session_templates
+    where organization_id = ${by.organizationId} and is_active for share`);
+  await appendSwitchRecords(tx, by, environmentId, 'pinned', PINNED_NOTE);
   await tx.execute(sql`
-    with template as (
-      select id, organization_id, version, agent_ids from session_templates
-      where organization_id = ${by.organizationId} and is_active
-      for share
-    )
-    insert into ${deployments} (environment_id, template_id, organization_id, stable_template_version,
-      stable_agent_versions, deployed_by_type, deployed_by_id, deployed_by_name, note)
-    select ${environmentId}::uuid, t.id, t.organization_id, t.version,
-      coalesce((select jsonb_object_agg(a.id, a.version) from agents a
-                where a.organization_id = t.organization_id and a.id = any(t.agent_ids)), '{}'::jsonb),
-      ${actor.type}::text, ${actor.id}::uuid, ${actor.name}::text,
-      'Pinned when the environment stopped following latest'
-    from template t`);
+    insert into ${deployments} (environment_id, template_id, organization_id, version, stable_template_version,
+      stable_agent_versions, deployed_by_type, deployed_by_id, deployed_by_name, deployed_at, note)
+    select r.environment_id, r.template_id, r.organization_id, r.number, r.stable_template_version,
+      r.stable_agent_versions, r.actor_type, r.actor_id, r.actor_name, r.at, r.note
+    from release_records r
+    where r.environment_id = ${environmentId}::uuid and r.action = 'pinned'
+      and r.number = (select max(number) from release_records m
+                      where m.environment_id = r.environment_id and m.template_id = r.template_id)`);
 }
+
+const PINNED_NOTE = 'Pinned when the environment stopped following latest';
 
 /**
  * Deletes an environment and its deployments. Production cannot be deleted, nor an environment

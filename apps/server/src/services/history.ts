@@ -12,6 +12,7 @@ import {
   type Page,
   type RevisionAction,
   type RevisionListInput,
+  type ServedRelease,
   type SessionTemplate,
   type SessionTemplateRevision,
   TEMPLATE_SETTABLE_FIELDS,
@@ -128,6 +129,7 @@ export async function recordEvent(
   action: AuditAction,
   resource: { type: AuditResourceType; id: string; name: string },
   version: number | null = null,
+  release: ServedRelease | null = null,
 ): Promise<void> {
   await tx.insert(auditEvents).values({
     organizationId: by.organizationId,
@@ -140,6 +142,7 @@ export async function recordEvent(
     resourceName: resource.name,
     version,
     requestId: by.requestId,
+    release,
   });
 }
 
@@ -161,11 +164,11 @@ function toRevision(row: RevisionRow): AgentRevision | SessionTemplateRevision {
 }
 
 /** A cursor that carries one number (a version, a sequence), tagged so one list's cursor is not another's. */
-function encodeNumberCursor(tag: string, value: number): string {
+export function encodeNumberCursor(tag: string, value: number): string {
   return Buffer.from(`${tag}|${value}`).toString('base64url');
 }
 
-function decodeNumberCursor(tag: string, cursor: string): number {
+export function decodeNumberCursor(tag: string, cursor: string): number {
   const match = /^(\w+)\|(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   const value = match && match[1] === tag ? Number(match[2]) : Number.NaN;
   if (!Number.isSafeInteger(value) || encodeNumberCursor(tag, value) !== cursor) {
@@ -281,6 +284,7 @@ export function toAuditEvent(row: AuditEventRow): AuditEvent {
     version: row.version,
     requestId: row.requestId,
     sequence: row.sequence,
+    ...(row.release ? { release: row.release as ServedRelease } : {}),
   };
 }
 

@@ -25,8 +25,8 @@ import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
 import { canaryBucket } from './canary';
 import { perDatabase } from './db';
-import { withVariables } from './deployments';
 import { unknownEnvironment } from './environments';
+import { withVariables } from './releases';
 
 /** A `json` value as the driver hands it over: parsed already (postgres.js, PGlite) or as text. */
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;

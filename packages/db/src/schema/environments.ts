@@ -1,4 +1,4 @@
-import { ACTOR_TYPES } from '@switchboard/contract';
+import { ACTOR_TYPES, RELEASE_RECORD_ACTIONS } from '@switchboard/contract';
 import { sql } from 'drizzle-orm';
 import {
   boolean,
@@ -82,5 +82,61 @@ export const deployments = pgTable(
   ],
 );
 
+/**
+ * The history of what one environment served for one template (API.md "Releases"): one row per
+ * change, written in the transaction that changes the deployment, never edited or deleted (a
+ * trigger refuses both; deleting the environment drops its history with it). `number` counts from 1
+ * per environment and template and never restarts; the deployment's `version` is its latest number.
+ * `stable`/`canary` are what the environment serves from this record on (both null: nothing fixed,
+ * after an undeploy or once it follows latest). `at` is the clock at the insert, so records of one
+ * deployment, which take its row lock in turn, have increasing times as well as numbers.
+ */
+export const releaseRecords = pgTable(
+  'release_records',
+  {
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    templateId: uuid('template_id')
+      .notNull()
+      .references(() => sessionTemplates.id),
+    number: integer('number').notNull(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    action: text('action', { enum: RELEASE_RECORD_ACTIONS }).notNull(),
+    stableTemplateVersion: integer('stable_template_version'),
+    stableAgentVersions: jsonb('stable_agent_versions').$type<Record<string, number>>(),
+    canaryTemplateVersion: integer('canary_template_version'),
+    canaryAgentVersions: jsonb('canary_agent_versions').$type<Record<string, number>>(),
+    canaryPercent: integer('canary_percent'),
+    actorType: text('actor_type', { enum: ACTOR_TYPES }).notNull(),
+    actorId: uuid('actor_id'),
+    actorName: text('actor_name').notNull(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().default(sql`clock_timestamp()`),
+    note: text('note'),
+    reason: text('reason'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.environmentId, t.templateId, t.number] }),
+    // What an environment served at an instant: the newest record of each template at or before it.
+    index('release_records_environment_at_idx').on(t.environmentId, t.at),
+    check('release_records_number_check', sql`${t.number} > 0`),
+    check('release_records_action_check', sql`${t.action} in (${literals(RELEASE_RECORD_ACTIONS)})`),
+    check('release_records_actor_type_check', sql`${t.actorType} in (${literals(ACTOR_TYPES)})`),
+    check(
+      'release_records_stable_check',
+      sql`(${t.stableTemplateVersion} is null) = (${t.stableAgentVersions} is null)`,
+    ),
+    check(
+      'release_records_canary_check',
+      sql`(${t.canaryPercent} is null and ${t.canaryTemplateVersion} is null and ${t.canaryAgentVersions} is null)
+        or (${t.canaryPercent} between 1 and 99 and ${t.canaryTemplateVersion} is not null and ${t.canaryAgentVersions} is not null
+            and ${t.stableTemplateVersion} is not null)`,
+    ),
+  ],
+);
+
+export type ReleaseRecordRow = typeof releaseRecords.$inferSelect;
 export type EnvironmentRow = typeof environments.$inferSelect;
 export type DeploymentRow = typeof deployments.$inferSelect;

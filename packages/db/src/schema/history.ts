@@ -81,6 +81,8 @@ export const auditEvents = pgTable(
      * the order events become visible.
      */
     sequence: bigint('sequence', { mode: 'number' }),
+    /** A release record's event: what the environment serves from then on (`{ stable, canary }`). */
+    release: jsonb('release').$type<{ stable: unknown; canary: unknown }>(),
     /** The transaction that wrote it. */
     txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
   },
