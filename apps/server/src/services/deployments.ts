@@ -87,21 +87,27 @@ const forbiddenEnvironment = (name: string) =>
   new AppError('FORBIDDEN', `This API key is bound to another environment; it cannot act on ${name}`);
 
 /**
- * The environment a deployment call acts on, locked `FOR SHARE`: 404 when unknown, 403 for a key
- * bound to another environment, 409 when it follows latest (it serves the current version of
- * everything; nothing is deployed to it).
+ * The environment and the active template a deployment call acts on, both locked `FOR SHARE` (the
+ * template cannot be deleted while it is deployed): 404 when either is unknown, 403 for a key bound
+ * to another environment, 409 when the environment follows latest (it serves the current version
+ * of everything; nothing is deployed to it).
  */
-async function deployableEnvironment(tx: Db, by: Deployer, name: string): Promise<EnvironmentRow> {
+async function deploymentTarget(tx: Db, by: Deployer, name: string, templateId: string) {
   const environment = await lockEnvironment(tx, by.organizationId, name, 'share');
   if (by.boundTo !== null && environment.id !== by.boundTo) throw forbiddenEnvironment(name);
+  const template = await lockActiveTemplate(tx, by.organizationId, templateId);
+  refuseFollowingLatest(environment);
+  return { environment, template };
+}
+
+function refuseFollowingLatest(environment: EnvironmentRow) {
   if (environment.followsLatest) {
     throw new AppError(
       'CONFLICT',
-      `${name} follows latest: it serves the current version of every template; switch followsLatest off to deploy to it`,
+      `${environment.name} follows latest: it serves the current version of every template; switch followsLatest off to deploy to it`,
       { reason: 'followsLatest' },
     );
   }
-  return environment;
 }
 
 /** The environment a read names: 404 when unknown, 403 for a key bound to another. */
@@ -321,8 +327,7 @@ export async function deploy(
   input: z.output<typeof DeployInput>,
 ): Promise<DeploymentChangeOrPlan> {
   return writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, environmentOf(input));
-    const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
+    const { environment, template } = await deploymentTarget(tx, by, environmentOf(input), input.templateId);
     const release = await releaseToDeploy(tx, by.organizationId, template, input.templateVersion);
     const existing = await lockDeployment(tx, environment.id, template.id);
     checkVersion(existing, template.id, input.version);
@@ -382,8 +387,7 @@ export async function rampCanary(
   input: z.output<typeof RampCanaryInput>,
 ): Promise<DeploymentChangeOrPlan> {
   return writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, environmentOf(input));
-    const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
+    const { environment, template } = await deploymentTarget(tx, by, environmentOf(input), input.templateId);
     const existing = await lockDeployment(tx, environment.id, template.id);
     if (!existing) throw notDeployed(environment.name, template.id);
     checkVersion(existing, template.id, input.version);
@@ -409,8 +413,7 @@ export async function rollback(
   input: z.output<typeof RollbackInput>,
 ): Promise<DeploymentChangeOrPlan> {
   return writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, environmentOf(input));
-    const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
+    const { environment, template } = await deploymentTarget(tx, by, environmentOf(input), input.templateId);
     const existing = await lockDeployment(tx, environment.id, template.id);
     checkVersion(existing, template.id, input.version);
     const records = await recordsOf(tx, environment.id, template.id);
@@ -471,8 +474,7 @@ export async function endCanary(
   outcome: 'promote' | 'abort',
 ): Promise<Deployment> {
   return writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, environmentOf(input));
-    const template = await lockActiveTemplate(tx, by.organizationId, input.templateId);
+    const { environment, template } = await deploymentTarget(tx, by, environmentOf(input), input.templateId);
     const existing = await lockDeployment(tx, environment.id, template.id);
     if (!existing) throw notDeployed(environment.name, template.id);
     const canary = canaryOf(existing);
@@ -499,24 +501,11 @@ export async function endCanary(
 /** Removes a template's deployment from an environment (which then answers 404 `notDeployed` for it). */
 export async function undeploy(db: Db, by: Deployer, input: z.output<typeof DeploymentInput>): Promise<void> {
   await writeTransaction(db, async (tx) => {
-    const environment = await deployableEnvironment(tx, by, environmentOf(input));
-    const existing = await lockDeployment(tx, environment.id, input.templateId);
-    if (!existing || existing.organizationId !== by.organizationId)
-      throw notDeployed(environment.name, input.templateId);
-    const [template] = await tx
-      .select({ id: sessionTemplates.id, name: sessionTemplates.name })
-      .from(sessionTemplates)
-      .where(eq(sessionTemplates.id, existing.templateId));
-    await commitRelease(
-      tx,
-      by,
-      environment,
-      template!,
-      existing,
-      { stable: null, canary: null },
-      'undeployed',
-      null,
-    );
+    const { environment, template } = await deploymentTarget(tx, by, environmentOf(input), input.templateId);
+    const existing = await lockDeployment(tx, environment.id, template.id);
+    if (!existing) throw notDeployed(environment.name, template.id);
+    const nothing = { stable: null, canary: null };
+    await commitRelease(tx, by, environment, template, existing, nothing, 'undeployed', null);
   });
 }
 
@@ -597,7 +586,9 @@ export async function promote(
   input: z.output<typeof PromoteInput>,
 ): Promise<PromotionPlan> {
   const run = async (tx: Db): Promise<PromotionPlan> => {
-    const target = await deployableEnvironment(tx, by, environmentOf(input));
+    const target = await lockEnvironment(tx, by.organizationId, environmentOf(input), 'share');
+    if (by.boundTo !== null && target.id !== by.boundTo) throw forbiddenEnvironment(target.name);
+    refuseFollowingLatest(target);
     const source = await lockEnvironment(tx, by.organizationId, input.from, 'share');
     if (source.id === target.id) {
       throw new AppError('BAD_REQUEST', 'Promote copies from another environment', {
