@@ -31,7 +31,7 @@ describe('the OpenAPI document names and exemplifies every entity', () => {
       const pathFields =
         name === 'UpdateEnvironmentInput' || name === 'PromoteInput'
           ? { environment: 'production' }
-          : name === 'DeployInput'
+          : name === 'DeployInput' || name === 'RollbackInput' || name === 'RampCanaryInput'
             ? { environment: 'production', templateId: '0f8fad5b-d9cb-469f-a165-70867728950e' }
             : (name.startsWith('Update') ||
                   name === 'RestoreInput' ||

@@ -159,7 +159,9 @@ describe(`API keys (${driverName})`, () => {
         'agents.revisions',
         'catalog.get',
         'config.export',
+        'deployments.history',
         'deployments.list',
+        'deployments.served',
         'environments.list',
         'sessionTemplates.config',
         'sessionTemplates.get',
@@ -180,6 +182,8 @@ describe(`API keys (${driverName})`, () => {
         'deployments.deploy',
         'deployments.promote',
         'deployments.promoteCanary',
+        'deployments.rampCanary',
+        'deployments.rollback',
         'deployments.undeploy',
         'sessionTemplates.clone',
         'sessionTemplates.create',
@@ -256,7 +260,20 @@ describe(`API keys (${driverName})`, () => {
           from: 'production',
           templateIds: [template.id],
         }),
+        'deployments.history': async () => ({ environment: 'keys', templateId: template.id }),
+        'deployments.served': async () => ({ environment: 'keys' }),
+        'deployments.rollback': async () => {
+          expectStatus(await admin('deployments.deploy', { environment: 'keys', templateId: template.id }), 200);
+          await changeTemplate();
+          expectStatus(await admin('deployments.deploy', { environment: 'keys', templateId: template.id }), 200);
+          return { environment: 'keys', templateId: template.id };
+        },
+        'deployments.rampCanary': async () => ({ ...(await deployedWithCanary()), percent: 30 }),
       };
+      let idle = 300;
+      /** A new version of the template: a canary or a rollback needs another release than the stable. */
+      const changeTemplate = async () =>
+        expectStatus(await admin('sessionTemplates.update', { id: template.id, idleTimeoutSeconds: ++idle }), 200);
       // A manual environment to deploy to (the second transport finds it made).
       await admin('environments.create', { name: 'keys' });
       const deployedWithCanary = async () => {
@@ -264,6 +281,7 @@ describe(`API keys (${driverName})`, () => {
           await admin('deployments.deploy', { environment: 'keys', templateId: template.id }),
           200,
         );
+        await changeTemplate();
         const withCanary = { environment: 'keys', templateId: template.id, canaryPercent: 20 };
         expectStatus(await admin('deployments.deploy', withCanary), 200);
         return { environment: 'keys', templateId: template.id };

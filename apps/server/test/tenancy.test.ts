@@ -82,8 +82,20 @@ async function deployedTemplate(canary = false) {
   const admin = caller(server, 'rest', tenant.adminToken);
   const environment = await environmentNamed('matrix');
   await admin('deployments.deploy', { environment, templateId: template.id });
-  if (canary) await admin('deployments.deploy', { environment, templateId: template.id, canaryPercent: 5 });
+  if (canary) {
+    // A canary is another release than the stable: the template changes first.
+    await admin('sessionTemplates.update', { id: template.id, idleTimeoutSeconds: 301 });
+    await admin('deployments.deploy', { environment, templateId: template.id, canaryPercent: 5 });
+  }
   return { environment, templateId: template.id };
+}
+/** A new template deployed to `matrix` twice (version 1, then 2): something to roll back to. */
+async function redeployedTemplate() {
+  const deployed = await deployedTemplate();
+  const admin = caller(server, 'rest', tenant.adminToken);
+  await admin('sessionTemplates.update', { id: deployed.templateId, idleTimeoutSeconds: 301 });
+  await admin('deployments.deploy', deployed);
+  return deployed;
 }
 let environments = 0;
 /** A webhook endpoint of the tenant's (its deliveries go nowhere reachable). */
@@ -235,6 +247,16 @@ const cases: Record<string, Case> = {
   'deployments.promoteCanary': { input: () => deployedTemplate(true), otherOrganization: 404 },
   'deployments.abortCanary': { input: () => deployedTemplate(true), otherOrganization: 404 },
   'deployments.undeploy': { input: () => deployedTemplate(), otherOrganization: 404 },
+  'deployments.history': { input: () => deployedTemplate(), otherOrganization: 404 },
+  'deployments.served': {
+    input: async () => ({ environment: await environmentNamed('matrix') }),
+    otherOrganization: 404,
+  },
+  'deployments.rollback': { input: () => redeployedTemplate(), otherOrganization: 404 },
+  'deployments.rampCanary': {
+    input: async () => ({ ...(await deployedTemplate(true)), percent: 30 }),
+    otherOrganization: 404,
+  },
   'deployments.promote': {
     input: async () => ({
       environment: await environmentNamed('matrix'),

@@ -67,6 +67,7 @@ export function useReleaseChange(
         to: target,
         fields: before ? differences('sessionTemplate', before, after) : [],
         agents,
+        endedCanary: null,
       };
     },
   });

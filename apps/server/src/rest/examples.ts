@@ -161,6 +161,24 @@ const deployment = {
   deployedAt: LATER,
   note: 'Shorter greeting for 10% of sessions',
 };
+const neverServed = {
+  code: 'neverServed',
+  templateId: TEMPLATE_ID,
+  message: `Version 2 of ${template.name} with these agent versions has never been served by another environment`,
+  release: canary,
+};
+const releaseRecord = {
+  number: 3,
+  environment: 'production',
+  templateId: TEMPLATE_ID,
+  action: 'canaryStarted',
+  stable,
+  canary: { ...canary, percent: 10 },
+  by: actor,
+  at: LATER,
+  note: 'Shorter greeting for 10% of sessions',
+  reason: null,
+};
 const promotionChange = {
   templateId: TEMPLATE_ID,
   templateName: template.name,
@@ -176,6 +194,7 @@ const promotionChange = {
       fields: [{ field: 'voice', before: 'alloy', after: 'verse' }],
     },
   ],
+  endedCanary: null,
 };
 
 const triageSpec = {
@@ -352,7 +371,22 @@ export const EXAMPLES: Record<string, unknown> = {
   },
   PromoteInput: { from: 'staging', dryRun: true },
   PromotionChange: promotionChange,
-  PromotionPlan: { dryRun: true, applied: false, changes: [promotionChange] },
+  PromotionPlan: { dryRun: true, applied: false, changes: [promotionChange], warnings: [neverServed] },
+  ReleaseWarning: neverServed,
+  ServedRelease: { stable, canary: { ...canary, percent: 10 } },
+  DeploymentChange: { ...deployment, warnings: [neverServed] },
+  ReleaseDryRun: {
+    plan: { dryRun: true, applied: false, changes: [promotionChange], warnings: [neverServed] },
+    warnings: [neverServed],
+  },
+  RollbackInput: { note: 'v2 drops calls', version: 3 },
+  RampCanaryInput: { percent: 25, version: 3 },
+  ReleaseRecord: releaseRecord,
+  ReleaseRecordPage: { items: [releaseRecord], nextCursor: null },
+  Served: {
+    at: LATER,
+    items: [{ templateId: TEMPLATE_ID, templateName: template.name, stable, canary: { ...canary, percent: 10 } }],
+  },
   CreatedApiKey: { apiKey, secret: 'sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5' },
   SessionConfig: sessionConfig,
   SessionConfigOverrides: { maxDurationSeconds: 1800 },
