@@ -141,7 +141,7 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
   });
 
   it('nothing to roll back, a template never deployed, an environment that follows latest', async () => {
-    const { tenant, admin, template, at } = await setup(transport, 'Nothing');
+    const { admin, template, at } = await setup(transport, 'Nothing');
     const only = expectError(await admin('deployments.rollback', at), 409, 'CONFLICT');
     expect(only.details.reason).toBe('nothingToRollBack');
     expectStatus(await admin('environments.create', { name: 'staging' }), ok(transport, 201));
@@ -157,7 +157,6 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
     expectStatus(await admin('environments.update', { environment: 'production', followsLatest: true }), 200);
     const following = expectError(await admin('deployments.rollback', at), 409, 'CONFLICT');
     expect(following.details.reason).toBe('followsLatest');
-    void tenant;
   });
 
   it('a ramp after a new save keeps the canary release; another canary is 409 canaryRunning; the stable is 400 sameAsStable', async () => {
@@ -220,7 +219,7 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
   });
 
   it('a deploy that changes nothing writes no record and no audit event; a dry run changes nothing', async () => {
-    const { tenant, admin, save, at, deploy, history } = await setup(transport, 'Noop');
+    const { tenant, save, deploy, history } = await setup(transport, 'Noop');
     const audit = caller(server, 'rest', tenant.adminToken);
     const events = async () =>
       expectStatus(await audit('audit.list', { resourceType: 'deployment' }), 200).items as unknown[];
@@ -276,7 +275,7 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
   });
 
   it('following latest: a dry run lists every template whose release changes and every canary that ends', async () => {
-    const { admin, template, save, at, deploy, served } = await setup(transport, 'Follow');
+    const { admin, template, save, deploy, served } = await setup(transport, 'Follow');
     await save();
     await deploy({ canaryPercent: 20 });
     await save(); // v3: the draft nobody deployed
@@ -307,7 +306,6 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
     expect(none.changes).toEqual([]);
     expectStatus(await admin('environments.update', { environment: 'production', followsLatest: true }), 200);
     expect(await served()).toMatchObject({ arm: 'latest', templateVersion: 3 });
-    void at;
   });
 
   it('served?at= answers what production served at any instant, pinned or following latest', async () => {
@@ -403,7 +401,7 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
   });
 
   it('warns of a required variable the runtime does not send, and of a release production never served', async () => {
-    const { admin, agent, template, at, deploy } = await setup(transport, 'Warnings');
+    const { admin, agent, template, deploy } = await setup(transport, 'Warnings');
     expectStatus(
       await admin('agents.update', {
         id: agent.id,
@@ -433,7 +431,6 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
     expect(staged.warnings).toEqual([]); // staging: a first deploy, and not production
     const real = await deploy();
     expect(real.warnings.map((warning: { code: string }) => warning.code)).toEqual(['requiredVariableAdded']);
-    void at;
   });
 
   it('audit events of releases carry the release and the record number', async () => {

@@ -263,9 +263,15 @@ describe(`API keys (${driverName})`, () => {
         'deployments.history': async () => ({ environment: 'keys', templateId: template.id }),
         'deployments.served': async () => ({ environment: 'keys' }),
         'deployments.rollback': async () => {
-          expectStatus(await admin('deployments.deploy', { environment: 'keys', templateId: template.id }), 200);
+          expectStatus(
+            await admin('deployments.deploy', { environment: 'keys', templateId: template.id }),
+            200,
+          );
           await changeTemplate();
-          expectStatus(await admin('deployments.deploy', { environment: 'keys', templateId: template.id }), 200);
+          expectStatus(
+            await admin('deployments.deploy', { environment: 'keys', templateId: template.id }),
+            200,
+          );
           return { environment: 'keys', templateId: template.id };
         },
         'deployments.rampCanary': async () => ({ ...(await deployedWithCanary()), percent: 30 }),
@@ -273,7 +279,10 @@ describe(`API keys (${driverName})`, () => {
       let idle = 300;
       /** A new version of the template: a canary or a rollback needs another release than the stable. */
       const changeTemplate = async () =>
-        expectStatus(await admin('sessionTemplates.update', { id: template.id, idleTimeoutSeconds: ++idle }), 200);
+        expectStatus(
+          await admin('sessionTemplates.update', { id: template.id, idleTimeoutSeconds: ++idle }),
+          200,
+        );
       // A manual environment to deploy to (the second transport finds it made).
       await admin('environments.create', { name: 'keys' });
       const deployedWithCanary = async () => {

@@ -17,6 +17,7 @@ import { trpc } from '../lib/api';
 import { applyServerError } from '../lib/forms';
 import { MODALITY_LABELS, PANEL_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
+import { LiveSaveNotice } from './LiveSaveNotice';
 import { ReadOnlyFields } from './ReadOnlyFields';
 import { Button, Card, Field, Fieldset, inputClass, Notice, TextField } from './ui';
 import { type VariableDraft, VariablesEditor } from './VariablesEditor';
@@ -289,9 +290,12 @@ export function AgentForm({
       </fieldset>
       {besideSave}
       {!readOnly && (
-        <Button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
-        </Button>
+        <div className="flex flex-wrap items-center gap-3">
+          <Button type="submit" disabled={isSubmitting}>
+            {isSubmitting ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
+          </Button>
+          <LiveSaveNotice />
+        </div>
       )}
     </form>
   );

@@ -1,4 +1,5 @@
-import type { Deployment, Environment, Release, SessionTemplate } from '@switchboard/client';
+import type { Deployment, Environment, Release, ReleaseRecord, SessionTemplate } from '@switchboard/client';
+import { sameRelease } from '@switchboard/contract';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { Rocket } from 'lucide-react';
@@ -8,12 +9,16 @@ import { useAgentsById } from '../lib/agents';
 import { client, serverError, trpc } from '../lib/api';
 import { describeRelease } from '../lib/releases';
 import { ReleaseDiff } from './ReleaseChangeView';
+import { ReleaseHistory } from './ReleaseHistory';
+import { DryRun } from './ReleasePlan';
 import { Badge, Card, ConfirmButton, inputClass, Notice, Spinner } from './ui';
 
 /**
- * Where this template is deployed: each environment's stable release and canary, and (for admins)
- * deploy the current version, start or resize a canary, promote or abort it, roll back to the
- * previous version and undeploy, each behind a confirmation that shows what changes.
+ * Where this template is deployed: each environment's stable release and canary, its release
+ * history, and (for admins) deploy the current version with a note, start a canary or change its
+ * share (its release stays), promote or abort it, roll back to what the environment served before
+ * (or any older release) and undeploy, each behind a confirmation that shows the server's dry run:
+ * what changes, and the warnings it earns.
  */
 export function DeploymentsPanel({ template, canDeploy }: { template: SessionTemplate; canDeploy: boolean }) {
   const environments = useQuery(trpc.environments.list.queryOptions());
@@ -31,10 +36,6 @@ export function DeploymentsPanel({ template, canDeploy }: { template: SessionTem
         templateVersion: template.version,
         agentVersions: Object.fromEntries(template.agentIds.map((id) => [id, byId.get(id)?.version ?? 0])),
       };
-  const revisions = useQuery({
-    queryKey: ['history', 'sessionTemplate', template.id, 'deployable'],
-    queryFn: () => client.sessionTemplates.revisions.query({ id: template.id, limit: 100 }),
-  });
 
   return (
     <Card aria-labelledby={`deployments-${template.id}`} className="mt-8">
@@ -78,7 +79,6 @@ export function DeploymentsPanel({ template, canDeploy }: { template: SessionTem
                     template={template}
                     deployment={query.data.items[0] ?? null}
                     current={current}
-                    previous={previousRelease(revisions.data?.items ?? [], query.data.items[0]?.stable)}
                     nameOf={nameOf}
                     canDeploy={canDeploy}
                   />
@@ -92,16 +92,13 @@ export function DeploymentsPanel({ template, canDeploy }: { template: SessionTem
   );
 }
 
-/** The newest revision before the stable one that can be deployed: what "roll back" deploys. */
-function previousRelease(
-  revisions: { version: number; action: string; agentVersions: Record<string, number> }[],
-  stable: Release | undefined,
-): Release | null {
-  if (!stable) return null;
-  const previous = revisions.find(
-    (revision) => revision.version < stable.templateVersion && revision.action !== 'deleted',
+/** The rollback the server makes without `toRecord`: the newest stable that differs from the current one. */
+function rollbackTarget(records: ReleaseRecord[], stable: Release | null): ReleaseRecord | null {
+  return (
+    records.find(
+      (record) => record.stable !== null && (stable === null || !sameRelease(record.stable, stable)),
+    ) ?? null
   );
-  return previous ? { templateVersion: previous.version, agentVersions: previous.agentVersions } : null;
 }
 
 function EnvironmentRow({
@@ -109,7 +106,6 @@ function EnvironmentRow({
   template,
   deployment,
   current,
-  previous,
   nameOf,
   canDeploy,
 }: {
@@ -117,33 +113,71 @@ function EnvironmentRow({
   template: SessionTemplate;
   deployment: Deployment | null;
   current: Release | null;
-  previous: Release | null;
   nameOf: (id: string) => string;
   canDeploy: boolean;
 }) {
   const queryClient = useQueryClient();
   const shareId = useId();
-  const [share, setShare] = useState(deployment?.canary?.percent ?? 10);
-  const deploy = useMutation(trpc.deployments.deploy.mutationOptions());
-  const promoteCanary = useMutation(trpc.deployments.promoteCanary.mutationOptions());
-  const abortCanary = useMutation(trpc.deployments.abortCanary.mutationOptions());
-  const undeploy = useMutation(trpc.deployments.undeploy.mutationOptions());
+  const noteId = useId();
+  const rollbackToId = useId();
   const name = environment.name;
   const target = { environment: name, templateId: template.id };
   const stable = deployment?.stable ?? null;
   const canary = deployment?.canary ?? null;
+  const [share, setShare] = useState(canary?.percent ?? 10);
+  const [note, setNote] = useState('');
+  const records = useQuery(trpc.deployments.history.queryOptions({ ...target, limit: 100 }));
+  const choices = (records.data?.items ?? []).filter(
+    (record) => record.stable !== null && (stable === null || !sameRelease(record.stable, stable)),
+  );
+  const fallback = rollbackTarget(records.data?.items ?? [], stable);
+  const [toRecord, setToRecord] = useState<number | null>(null);
+  const rollbackTo = choices.find((record) => record.number === toRecord) ?? fallback;
+  const deploy = useMutation(trpc.deployments.deploy.mutationOptions());
+  const rollback = useMutation(trpc.deployments.rollback.mutationOptions());
+  const ramp = useMutation(trpc.deployments.rampCanary.mutationOptions());
+  const promoteCanary = useMutation(trpc.deployments.promoteCanary.mutationOptions());
+  const abortCanary = useMutation(trpc.deployments.abortCanary.mutationOptions());
+  const undeploy = useMutation(trpc.deployments.undeploy.mutationOptions());
   const shareValid = Number.isInteger(share) && share >= 1 && share <= 99;
+  const version = deployment ? { version: deployment.version } : {};
+  const noteInput = note.trim() ? { note: note.trim() } : {};
+  // What the working copy would change here: nothing when it is exactly the stable, with no canary.
+  const currentIsStable = current !== null && stable !== null && sameRelease(current, stable);
+  const currentIsCanary = current !== null && canary !== null && sameRelease(current, canary);
 
   const run = async (work: () => Promise<unknown>, done: string) => {
     try {
       await work();
-      await queryClient.invalidateQueries(trpc.deployments.list.pathFilter());
-      await queryClient.invalidateQueries(trpc.sessionTemplates.config.pathFilter());
+      setNote('');
+      setToRecord(null);
+      await Promise.all([
+        queryClient.invalidateQueries(trpc.deployments.list.pathFilter()),
+        queryClient.invalidateQueries(trpc.deployments.history.pathFilter()),
+        queryClient.invalidateQueries({ queryKey: ['releaseHistory'] }),
+        queryClient.invalidateQueries(trpc.sessionTemplates.config.pathFilter()),
+      ]);
       toast.success(done);
     } catch (error) {
       toast.error(serverError(error).message);
     }
   };
+
+  const noteField = (
+    <div className="mt-4 grid gap-1">
+      <label htmlFor={noteId} className="text-sm font-medium">
+        Note (optional)
+      </label>
+      <input
+        id={noteId}
+        value={note}
+        maxLength={1000}
+        onChange={(event) => setNote(event.target.value)}
+        placeholder="Why, for the release history"
+        className={inputClass}
+      />
+    </div>
+  );
 
   return (
     <div className="grid gap-2 text-sm">
@@ -165,57 +199,97 @@ function EnvironmentRow({
       </div>
       {deployment && (
         <p className="text-xs text-zinc-600 dark:text-zinc-400">
-          Deployment version {deployment.version} · by {deployment.deployedBy.name},{' '}
+          Release {deployment.version} · by {deployment.deployedBy.name},{' '}
           {new Date(deployment.deployedAt).toLocaleString()}
           {deployment.note ? ` · “${deployment.note}”` : ''}
         </p>
       )}
       {canDeploy && current && (
         <div className="flex flex-wrap items-end gap-2">
-          <ConfirmButton
-            label={`Deploy v${current.templateVersion} to ${name}`}
-            title={`Deploy version ${current.templateVersion} to ${name}?`}
-            description={
-              <>
-                <p className="mb-2">
-                  Every new session in {name} gets this release{canary ? ', and the canary ends' : ''}:
-                </p>
-                <ReleaseDiff template={template} from={stable} to={current} />
-              </>
-            }
-            confirmLabel="Deploy"
-            variant="primary"
-            onConfirm={() =>
-              run(
-                () =>
-                  deploy.mutateAsync({ ...target, ...(deployment ? { version: deployment.version } : {}) }),
-                `Deployed version ${current.templateVersion} to ${name}`,
-              )
-            }
-          />
-          {stable && previous && (
+          {currentIsStable && !canary ? (
+            <span className="text-zinc-600 dark:text-zinc-400">
+              Version {current.templateVersion} is what {name} serves.
+            </span>
+          ) : (
             <ConfirmButton
-              label={`Roll back ${name} to v${previous.templateVersion}`}
-              title={`Roll ${name} back to version ${previous.templateVersion}?`}
+              label={`Deploy v${current.templateVersion} to ${name}`}
+              title={`Deploy version ${current.templateVersion} to ${name}?`}
               description={
                 <>
                   <p className="mb-2">
-                    Every session in {name} gets version {previous.templateVersion} with the agent versions it
-                    ran with:
+                    Every new session in {name} gets this release
+                    {canary ? ', and the running canary ends' : ''}:
                   </p>
-                  <ReleaseDiff template={template} from={stable} to={previous} />
+                  <DryRun
+                    queryKey={['deploy', name, template.id, current, deployment?.version]}
+                    run={() => client.deployments.deploy.mutate({ ...target, ...version, dryRun: true })}
+                  />
+                  {noteField}
+                </>
+              }
+              confirmLabel="Deploy"
+              variant="primary"
+              onConfirm={() =>
+                run(
+                  () => deploy.mutateAsync({ ...target, ...version, ...noteInput }),
+                  `Deployed version ${current.templateVersion} to ${name}`,
+                )
+              }
+            />
+          )}
+          {rollbackTo?.stable && (
+            <ConfirmButton
+              label={`Roll back ${name} to v${(fallback ?? rollbackTo).stable!.templateVersion}`}
+              title={`Roll ${name} back to version ${rollbackTo.stable.templateVersion}?`}
+              description={
+                <>
+                  <div className="mb-3 grid gap-1">
+                    <label htmlFor={rollbackToId} className="text-sm font-medium">
+                      Serve again
+                    </label>
+                    <select
+                      id={rollbackToId}
+                      className={inputClass}
+                      value={rollbackTo.number}
+                      onChange={(event) => setToRecord(Number(event.target.value))}
+                    >
+                      {choices.map((record) => (
+                        <option key={record.number} value={record.number}>
+                          {`Release ${record.number}: version ${record.stable!.templateVersion}, ${new Date(record.at).toLocaleString()}`}
+                          {record === fallback ? ' (what it served before)' : ''}
+                        </option>
+                      ))}
+                    </select>
+                  </div>
+                  <p className="mb-2">
+                    Every session in {name} gets version {rollbackTo.stable.templateVersion} with the agent
+                    versions it ran with{canary ? ', and the running canary ends' : ''}:
+                  </p>
+                  <DryRun
+                    queryKey={['rollback', name, template.id, rollbackTo.number, deployment?.version]}
+                    run={() =>
+                      client.deployments.rollback.mutate({
+                        ...target,
+                        ...version,
+                        toRecord: rollbackTo.number,
+                        dryRun: true,
+                      })
+                    }
+                  />
+                  {noteField}
                 </>
               }
               confirmLabel="Roll back"
               onConfirm={() =>
                 run(
                   () =>
-                    deploy.mutateAsync({
+                    rollback.mutateAsync({
                       ...target,
-                      templateVersion: previous.templateVersion,
-                      version: deployment?.version,
+                      ...version,
+                      ...noteInput,
+                      toRecord: rollbackTo.number,
                     }),
-                  `Rolled ${name} back to version ${previous.templateVersion}`,
+                  `Rolled ${name} back to version ${rollbackTo.stable!.templateVersion}`,
                 )
               }
             />
@@ -234,51 +308,109 @@ function EnvironmentRow({
       {canDeploy && current && stable && (
         <fieldset className="flex flex-wrap items-end gap-2 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
           <legend className="px-1 text-xs font-medium text-zinc-600 dark:text-zinc-400">
-            Canary: try version {current.templateVersion} on a share of {name}'s sessions first
+            {canary
+              ? `Canary: version ${canary.templateVersion} serves ${canary.percent}% of ${name}'s sessions`
+              : `Canary: try version ${current.templateVersion} on a share of ${name}'s sessions first`}
           </legend>
-          <div className="grid gap-1">
-            <label htmlFor={shareId} className="text-xs font-medium">
-              Canary share in {name} (%)
-            </label>
-            <input
-              id={shareId}
-              type="number"
-              min={1}
-              max={99}
-              value={Number.isNaN(share) ? '' : share}
-              onChange={(event) => setShare(event.target.valueAsNumber)}
-              aria-invalid={!shareValid}
-              aria-describedby={shareValid ? undefined : `${shareId}-error`}
-              className={`${inputClass} w-24`}
-            />
-            {!shareValid && (
-              <span id={`${shareId}-error`} className="text-xs text-red-700 dark:text-red-300">
-                1 to 99
-              </span>
-            )}
-          </div>
-          <ConfirmButton
-            label={`Canary v${current.templateVersion} to ${shareValid ? share : '…'}%`}
-            title={`Give version ${current.templateVersion} to ${share}% of ${name}'s sessions?`}
-            description={
-              <>
-                <p className="mb-2">
-                  Sessions whose key falls in the first {share}% get the canary; the others keep the stable.
-                  The same session key always gets the same release.
-                </p>
-                <ReleaseDiff template={template} from={stable} to={current} />
-              </>
-            }
-            confirmLabel="Start canary"
-            variant="primary"
-            disabled={!shareValid}
-            onConfirm={() =>
-              run(
-                () => deploy.mutateAsync({ ...target, canaryPercent: share, version: deployment?.version }),
-                `Canary at ${share}% in ${name}`,
-              )
-            }
-          />
+          {!canary && currentIsStable ? (
+            <p className="text-zinc-600 dark:text-zinc-400">
+              Version {current.templateVersion} is {name}'s stable release: save a change to try it as a
+              canary.
+            </p>
+          ) : (
+            <>
+              <div className="grid gap-1">
+                <label htmlFor={shareId} className="text-xs font-medium">
+                  Canary share in {name} (%)
+                </label>
+                <input
+                  id={shareId}
+                  type="number"
+                  min={1}
+                  max={99}
+                  value={Number.isNaN(share) ? '' : share}
+                  onChange={(event) => setShare(event.target.valueAsNumber)}
+                  aria-invalid={!shareValid}
+                  aria-describedby={shareValid ? undefined : `${shareId}-error`}
+                  className={`${inputClass} w-24`}
+                />
+                {!shareValid && (
+                  <span id={`${shareId}-error`} className="text-xs text-red-700 dark:text-red-300">
+                    1 to 99
+                  </span>
+                )}
+              </div>
+              {canary ? (
+                <ConfirmButton
+                  label={`Set canary share to ${shareValid ? share : '…'}%`}
+                  title={`Give the canary ${share}% of ${name}'s sessions?`}
+                  description={
+                    <>
+                      <p className="mb-2">
+                        The canary keeps its release, version {canary.templateVersion}; only its share
+                        changes, from {canary.percent}% to {share}%. Raising it only moves sessions from the
+                        stable to the canary.
+                      </p>
+                      <DryRun
+                        queryKey={['ramp', name, template.id, share, deployment?.version]}
+                        run={() =>
+                          client.deployments.rampCanary.mutate({
+                            ...target,
+                            ...version,
+                            percent: share,
+                            dryRun: true,
+                          })
+                        }
+                      />
+                    </>
+                  }
+                  confirmLabel="Change the share"
+                  variant="primary"
+                  disabled={!shareValid || share === canary.percent}
+                  onConfirm={() =>
+                    run(
+                      () => ramp.mutateAsync({ ...target, ...version, percent: share }),
+                      `Canary at ${share}% in ${name}, still version ${canary.templateVersion}`,
+                    )
+                  }
+                />
+              ) : (
+                <ConfirmButton
+                  label={`Canary v${current.templateVersion} to ${shareValid ? share : '…'}%`}
+                  title={`Give version ${current.templateVersion} to ${share}% of ${name}'s sessions?`}
+                  description={
+                    <>
+                      <p className="mb-2">
+                        Sessions whose key falls in the first {share}% get the canary; the others keep the
+                        stable. The same session key always gets the same release.
+                      </p>
+                      <DryRun
+                        queryKey={['canary', name, template.id, current, share, deployment?.version]}
+                        run={() =>
+                          client.deployments.deploy.mutate({
+                            ...target,
+                            ...version,
+                            canaryPercent: share,
+                            dryRun: true,
+                          })
+                        }
+                      />
+                      {noteField}
+                    </>
+                  }
+                  confirmLabel="Start canary"
+                  variant="primary"
+                  disabled={!shareValid}
+                  onConfirm={() =>
+                    run(
+                      () => deploy.mutateAsync({ ...target, ...version, ...noteInput, canaryPercent: share }),
+                      `Canary at ${share}% in ${name}`,
+                    )
+                  }
+                />
+              )}
+            </>
+          )}
           {canary && (
             <>
               <ConfirmButton
@@ -306,9 +438,23 @@ function EnvironmentRow({
                 confirmLabel="Abort canary"
                 onConfirm={() => run(() => abortCanary.mutateAsync(target), `Canary aborted in ${name}`)}
               />
+              {!currentIsCanary && !currentIsStable && (
+                <p className="basis-full text-xs text-zinc-600 dark:text-zinc-400">
+                  Version {current.templateVersion} is not in this canary: promote or abort it before trying
+                  version {current.templateVersion} as a canary.
+                </p>
+              )}
             </>
           )}
         </fieldset>
+      )}
+      {(deployment || records.data?.items.length) && (
+        <details className="rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
+          <summary className="cursor-pointer text-sm font-medium">Release history in {name}</summary>
+          <div className="mt-2">
+            <ReleaseHistory environment={name} templateId={template.id} />
+          </div>
+        </details>
       )}
     </div>
   );

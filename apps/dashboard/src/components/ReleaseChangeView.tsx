@@ -21,7 +21,15 @@ export function ReleaseChangeView({ change }: { change: ReleaseChange }) {
         <span className="sr-only"> becomes </span>
         version {change.to.templateVersion}
       </p>
-      {unchanged && <p className="text-zinc-600 dark:text-zinc-400">Nothing a session gets changes.</p>}
+      {unchanged && !change.endedCanary && (
+        <p className="text-zinc-600 dark:text-zinc-400">Nothing a session gets changes.</p>
+      )}
+      {change.endedCanary && (
+        <p>
+          Its canary (version {change.endedCanary.templateVersion}, {change.endedCanary.percent}% of sessions)
+          ends.
+        </p>
+      )}
       {change.fields.length > 0 && <ChangeList changes={change.fields} nameOf={nameOf} />}
       {change.agents.length > 0 && (
         <ul className="grid gap-2" aria-label={`Agents that change in ${change.templateName}`}>

@@ -19,6 +19,7 @@ import { describeVariable } from '../lib/history';
 import { MODALITY_LABELS, mediaOf, PANEL_LABELS, PROFILE_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
 import { DurationInput } from './DurationInput';
+import { LiveSaveNotice } from './LiveSaveNotice';
 import { ReadOnlyFields } from './ReadOnlyFields';
 import { Button, Card, cx, Field, Fieldset, inputClass, Notice, TextField } from './ui';
 
@@ -164,10 +165,11 @@ export function TemplateForm({
         </fieldset>
         {besideSave}
         {!readOnly && (
-          <div className="flex gap-2">
+          <div className="flex flex-wrap items-center gap-3">
             <Button type="submit" disabled={isSubmitting}>
               {isSubmitting ? 'Saving…' : template ? 'Save changes' : 'Create template'}
             </Button>
+            <LiveSaveNotice />
           </div>
         )}
       </div>

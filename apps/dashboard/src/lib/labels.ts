@@ -1,4 +1,10 @@
-import type { AgentModality, AuditAction, ModalityProfile, PanelType } from '@switchboard/client';
+import type {
+  AgentModality,
+  AuditAction,
+  ModalityProfile,
+  PanelType,
+  ReleaseRecordAction,
+} from '@switchboard/client';
 
 /** How the contract's enum values read to a person. */
 export const PROFILE_LABELS: Record<ModalityProfile, string> = {
@@ -60,8 +66,24 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'deployment.canaryPromoted': 'Canary promoted',
   'deployment.canaryAborted': 'Canary aborted',
   'deployment.undeployed': 'Undeployed',
+  'deployment.rolledBack': 'Rolled back',
+  'deployment.canaryRamped': 'Canary share changed',
   'webhook.created': 'Webhook created',
   'webhook.updated': 'Webhook updated',
   'webhook.deleted': 'Webhook deleted',
   'webhook.disabled': 'Webhook disabled',
+};
+
+/** What a release record did, as a person reads it. */
+export const RELEASE_ACTION_LABELS: Record<ReleaseRecordAction, string> = {
+  deployed: 'Deployed',
+  canaryStarted: 'Canary started',
+  canaryRamped: 'Canary share changed',
+  canaryPromoted: 'Canary promoted',
+  canaryAborted: 'Canary aborted',
+  rolledBack: 'Rolled back',
+  promoted: 'Promoted',
+  undeployed: 'Undeployed',
+  pinned: 'Pinned (stopped following latest)',
+  followedLatest: 'Follows latest',
 };

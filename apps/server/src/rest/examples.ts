@@ -385,7 +385,9 @@ export const EXAMPLES: Record<string, unknown> = {
   ReleaseRecordPage: { items: [releaseRecord], nextCursor: null },
   Served: {
     at: LATER,
-    items: [{ templateId: TEMPLATE_ID, templateName: template.name, stable, canary: { ...canary, percent: 10 } }],
+    items: [
+      { templateId: TEMPLATE_ID, templateName: template.name, stable, canary: { ...canary, percent: 10 } },
+    ],
   },
   CreatedApiKey: { apiKey, secret: 'sbk_Q2x9vT3mK8pL1nB4cV7xZ0aS5dF6gH9jK2lM3nB4vC5' },
   SessionConfig: sessionConfig,

@@ -7,6 +7,7 @@ import {
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { z } from 'zod';
+import { describeServed } from '../../components/ReleaseHistory';
 import { AdminsOnly, Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../components/ui';
 import { client, pagedList, serverError, trpc } from '../../lib/api';
 import { AUDIT_ACTION_LABELS } from '../../lib/labels';
@@ -189,7 +190,9 @@ function AuditTable() {
                     </button>
                   </td>
                   <td className="px-4 py-3" title={`Request ${event.requestId}`}>
-                    {event.version ?? '—'}
+                    {event.release
+                      ? `Release ${event.version}: ${describeServed(event.release)}`
+                      : (event.version ?? '—')}
                   </td>
                 </tr>
               ))}

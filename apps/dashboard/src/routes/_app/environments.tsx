@@ -6,6 +6,7 @@ import { createFileRoute, Link } from '@tanstack/react-router';
 import { useForm } from 'react-hook-form';
 import { toast } from 'sonner';
 import type { z } from 'zod';
+import { DryRun } from '../../components/ReleasePlan';
 import {
   Badge,
   Button,
@@ -17,7 +18,7 @@ import {
   Spinner,
   TextField,
 } from '../../components/ui';
-import { serverError, trpc } from '../../lib/api';
+import { client, serverError, trpc } from '../../lib/api';
 import { applyServerError } from '../../lib/forms';
 import { session } from '../../lib/session';
 
@@ -79,6 +80,7 @@ function EnvironmentItem({ environment, admin }: { environment: Environment; adm
   const refresh = async () => {
     await queryClient.invalidateQueries(trpc.environments.list.pathFilter());
     await queryClient.invalidateQueries(trpc.deployments.list.pathFilter());
+    await queryClient.invalidateQueries(trpc.deployments.history.pathFilter());
   };
   return (
     <li className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
@@ -97,12 +99,30 @@ function EnvironmentItem({ environment, admin }: { environment: Environment; adm
               environment.followsLatest ? `Stop following latest in ${name}?` : `Follow latest in ${name}?`
             }
             description={
-              environment.followsLatest
-                ? `Every template's current version (with its agents' current versions) is deployed to ${name} now, so its sessions get what they get today. From then on, saves reach ${name} only when deployed.`
-                : `Its deployments are dropped and every save reaches ${name}'s sessions at once.`
+              environment.followsLatest ? (
+                `Every template's current version (with its agents' current versions) is deployed to ${name} now, so its sessions get what they get today. From then on, saves reach ${name} only when deployed.`
+              ) : (
+                <>
+                  <p className="mb-2">
+                    Its deployments are dropped and every save, deployed or not, reaches {name}'s sessions at
+                    once. What {name} serves changes now:
+                  </p>
+                  <DryRun
+                    queryKey={['followLatest', name]}
+                    run={() =>
+                      client.environments.update.mutate({
+                        environment: name,
+                        followsLatest: true,
+                        dryRun: true,
+                      })
+                    }
+                    empty={`Every template already serves its current version in ${name}.`}
+                  />
+                </>
+              )
             }
             confirmLabel={environment.followsLatest ? 'Stop following latest' : 'Follow latest'}
-            variant="primary"
+            variant={environment.followsLatest ? 'primary' : 'danger'}
             onConfirm={async () => {
               try {
                 await update.mutateAsync({ environment: name, followsLatest: !environment.followsLatest });

@@ -1,9 +1,11 @@
 import type { RouterOutputs } from '@switchboard/client';
+import { PRODUCTION } from '@switchboard/contract';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute } from '@tanstack/react-router';
 import { useId, useState } from 'react';
 import { toast } from 'sonner';
 import { ReleaseChangeView } from '../../components/ReleaseChangeView';
+import { ReleaseWarnings } from '../../components/ReleasePlan';
 import {
   AdminsOnly,
   Button,
@@ -42,9 +44,40 @@ function PromoteForm() {
   if (environments.isError) return <Notice>{serverError(environments.error).message}</Notice>;
   if (!environments.data) return <Spinner />;
   const items = environments.data.items;
-  const source = from || items.find((environment) => !environment.followsLatest)?.name || '';
-  const targets = items.filter((environment) => !environment.followsLatest && environment.name !== source);
-  const target = targets.some((environment) => environment.name === to) ? to : (targets[0]?.name ?? '');
+  // Promotion goes towards production: the target is production when it is manual, else the first
+  // manual environment; the source, another environment (a manual one before one that follows latest).
+  const targets = items.filter((environment) => !environment.followsLatest);
+  const target = targets.some((environment) => environment.name === to)
+    ? to
+    : ((targets.find((environment) => environment.name === PRODUCTION) ?? targets[0])?.name ?? '');
+  const others = items.filter((environment) => environment.name !== target);
+  const source = items.some((environment) => environment.name === from)
+    ? from
+    : ((others.find((environment) => !environment.followsLatest) ?? others[0])?.name ?? '');
+  const same = source !== '' && source === target;
+  const downgrades = (plan?.changes ?? []).filter(
+    (change) => change.from !== null && change.to.templateVersion < change.from.templateVersion,
+  );
+  const templateNames = new Map(
+    (plan?.changes ?? []).map((change) => [change.templateId, change.templateName]),
+  );
+  const cautions = downgrades.length > 0 || (plan?.warnings.length ?? 0) > 0;
+  const downgradeNotice = downgrades.length > 0 && (
+    <Notice tone="warn">
+      <p className="font-medium">
+        {downgrades.length === 1 ? 'A template moves' : `${downgrades.length} templates move`} to a lower
+        version
+      </p>
+      <ul className="mt-1 list-disc pl-5">
+        {downgrades.map((change) => (
+          <li key={change.templateId}>
+            {change.templateName}: version {change.from!.templateVersion} back to version{' '}
+            {change.to.templateVersion}
+          </li>
+        ))}
+      </ul>
+    </Notice>
+  );
 
   const run = async (dryRun: boolean) => {
     setProblem(null);
@@ -108,6 +141,8 @@ function PromoteForm() {
             <select
               id={toId}
               className={inputClass}
+              aria-invalid={same}
+              aria-describedby={same ? `${toId}-error` : undefined}
               value={target}
               onChange={(event) => {
                 setTo(event.target.value);
@@ -120,8 +155,13 @@ function PromoteForm() {
                 </option>
               ))}
             </select>
+            {same && (
+              <span id={`${toId}-error`} className="text-xs text-red-700 dark:text-red-300">
+                Choose another environment than the one to promote from
+              </span>
+            )}
           </div>
-          <Button type="submit" disabled={!target || !source || promote.isPending}>
+          <Button type="submit" disabled={!target || !source || same || promote.isPending}>
             Show the plan
           </Button>
         </form>
@@ -147,13 +187,24 @@ function PromoteForm() {
               <ConfirmButton
                 label={`Promote to ${target}`}
                 title={`Promote ${plan.changes.length} template${plan.changes.length === 1 ? '' : 's'} from ${source} to ${target}?`}
-                description={`Every new session in ${target} gets these releases at once. Nothing is applied if one of them fails.`}
+                description={
+                  <div className="grid gap-2">
+                    <p>
+                      Every new session in {target} gets these releases at once. Nothing is applied if one of
+                      them fails.
+                    </p>
+                    {downgradeNotice}
+                    <ReleaseWarnings warnings={plan.warnings} templateNames={templateNames} />
+                  </div>
+                }
                 confirmLabel="Promote"
-                variant="primary"
+                variant={cautions ? 'danger' : 'primary'}
                 onConfirm={() => run(false)}
               />
             )}
           </div>
+          {downgradeNotice}
+          <ReleaseWarnings warnings={plan.warnings} templateNames={templateNames} />
           {!plan.changes.length ? (
             <EmptyState title={`${target} already serves what ${source} serves`} />
           ) : (
