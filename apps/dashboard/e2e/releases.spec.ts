@@ -140,7 +140,7 @@ test('deploy to staging, canary in production, promote, roll back', async ({ pag
   await page.goBack();
   await expect(page.getByRole('heading', { level: 1, name: TEMPLATE })).toBeVisible();
   await expect(production).toContainText(`Stable: version ${next}`);
-  await expect(production).not.toContainText('canary');
+  await expect(production).not.toContainText('canary 10%');
   await production.getByRole('button', { name: `Roll back production to v${base}` }).click();
   await confirm(page, new RegExp(`Roll production back to version ${base}`), 'Roll back', 'rollback');
   await expect(production).toContainText(`Stable: version ${base}`);
@@ -156,4 +156,87 @@ test('deploy to staging, canary in production, promote, roll back', async ({ pag
   await expect(page.getByRole('list', { name: 'Environments' }).getByRole('listitem').first()).toContainText(
     'follows latest',
   );
+});
+
+test('a ramp keeps the canary release, rollback serves what production served before, following latest shows its plan', async ({
+  page,
+}) => {
+  await signIn(page);
+  await page.getByRole('link', { name: 'Environments', exact: true }).click();
+  await page.getByRole('button', { name: 'Stop following latest in production' }).click();
+  await confirm(page, /Stop following latest in production/, 'Stop following latest');
+
+  await page.getByRole('link', { name: 'Session templates' }).click();
+  await page.getByRole('link', { name: TEMPLATE, exact: true }).click();
+  const header = (await page.getByText(/^Version \d+ · updated/).textContent()) ?? '';
+  const base = Number(/^Version (\d+)/.exec(header)![1]);
+  const production = deployments(page).getByRole('listitem').filter({ hasText: 'production' });
+  await expect(production).toContainText(`Stable: version ${base}`);
+  // Nothing to deploy and nothing to canary: the working copy is what production serves.
+  await expect(production).toContainText(`Version ${base} is what production serves`);
+  await expect(production.getByRole('button', { name: /^Deploy v/ })).toHaveCount(0);
+  await expect(production.getByRole('button', { name: /^Canary v/ })).toHaveCount(0);
+
+  const save = async (description: string, version: number) => {
+    await page.getByLabel('Description').fill(description);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByText(new RegExp(`^Version ${version} · updated`))).toBeVisible();
+  };
+  await save('Canary: a warmer greeting.', base + 1);
+  await production.getByLabel('Canary share in production (%)').fill('10');
+  await production.getByRole('button', { name: `Canary v${base + 1} to 10%` }).click();
+  await confirm(page, new RegExp(`Give version ${base + 1} to 10% of production`), 'Start canary');
+  await expect(production).toContainText('canary 10%');
+
+  // Another save meanwhile: raising the share keeps the canary's release, and says so.
+  await save('A draft nobody canaried.', base + 2);
+  await expect(production).toContainText(`Version ${base + 2} is not in this canary`);
+  await production.getByLabel('Canary share in production (%)').fill('25');
+  await production.getByRole('button', { name: 'Set canary share to 25%' }).click();
+  const ramp = page.getByRole('alertdialog', { name: /Give the canary 25% of production's sessions/ });
+  await expect(ramp).toContainText(`The canary keeps its release, version ${base + 1}`);
+  await confirm(page, /Give the canary 25% of production's sessions/, 'Change the share', 'ramp-canary');
+  await expect(production).toContainText('canary 25%');
+  await expect(production).toContainText(`canary 25% version ${base + 1}`);
+
+  // Deploy the draft with a note: the dialog warns production never served it.
+  await production.getByRole('button', { name: `Deploy v${base + 2} to production` }).click();
+  const deploy = page.getByRole('alertdialog', { name: `Deploy version ${base + 2} to production?` });
+  await expect(deploy.getByRole('note')).toContainText('never been served by another environment');
+  await expect(deploy).toContainText(`Its canary (version ${base + 1}, 25% of sessions) ends.`);
+  await deploy.getByLabel('Note (optional)').fill('Shorter exercise for everyone');
+  await confirm(page, new RegExp(`Deploy version ${base + 2} to production`), 'Deploy', 'deploy-with-warning');
+  await expect(production).toContainText(`Stable: version ${base + 2}`);
+  await expect(production).toContainText('“Shorter exercise for everyone”');
+
+  // Roll back: what production served before (version base), never the canary it only tried.
+  await production.getByRole('button', { name: `Roll back production to v${base}` }).click();
+  const rollback = page.getByRole('alertdialog', { name: new RegExp(`Roll production back to version ${base}`) });
+  await expect(rollback.getByLabel('Serve again')).toContainText('(what it served before)');
+  await confirm(page, new RegExp(`Roll production back to version ${base}`), 'Roll back', 'rollback-choice');
+  await expect(production).toContainText(`Stable: version ${base}`);
+  await production.getByText('Release history in production').click();
+  const history = production.getByRole('table', { name: /Release history of production/ });
+  // Newest first, numbered on from the releases before (the numbers never restart).
+  await expect(history.getByRole('row').nth(1)).toContainText('Rolled back');
+  await expect(history.getByRole('row').nth(2)).toContainText('Shorter exercise for everyone');
+  await expect(history.getByRole('row').nth(3)).toContainText('Canary share changed');
+  await expect(history.getByRole('row').nth(4)).toContainText('Canary started');
+  await expect(history.getByRole('row').nth(5)).toContainText('Pinned');
+  await expect(history).toContainText('Follows latest');
+  await checkPage(page, 'release-history');
+
+  // Following latest again: the plan lists what production's sessions get instead, in a warning.
+  await page.getByRole('link', { name: 'Environments', exact: true }).click();
+  await page.getByRole('button', { name: 'Follow latest in production' }).click();
+  const follow = page.getByRole('alertdialog', { name: /Follow latest in production/ });
+  await expect(follow).toContainText(`${TEMPLATE}: version ${base}`);
+  await expect(follow).toContainText(`version ${base + 2}`);
+  await expect(follow.getByRole('button', { name: 'Follow latest', exact: true })).toHaveClass(/bg-red/);
+  await confirm(page, /Follow latest in production/, 'Follow latest', 'follow-latest-plan');
+
+  // Every save now goes live at once: the form says so beside Save.
+  await page.getByRole('link', { name: 'Session templates' }).click();
+  await page.getByRole('link', { name: TEMPLATE, exact: true }).click();
+  await expect(page.getByText('Saving goes live in production now')).toBeVisible();
 });

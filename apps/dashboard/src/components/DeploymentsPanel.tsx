@@ -126,6 +126,7 @@ function EnvironmentRow({
   const canary = deployment?.canary ?? null;
   const [share, setShare] = useState(canary?.percent ?? 10);
   const [note, setNote] = useState('');
+  const [historyOpen, setHistoryOpen] = useState(false);
   const records = useQuery(trpc.deployments.history.queryOptions({ ...target, limit: 100 }));
   const choices = (records.data?.items ?? []).filter(
     (record) => record.stable !== null && (stable === null || !sameRelease(record.stable, stable)),
@@ -449,11 +450,16 @@ function EnvironmentRow({
         </fieldset>
       )}
       {(deployment || records.data?.items.length) && (
-        <details className="rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
+        <details
+          className="rounded-md border border-zinc-200 p-3 dark:border-zinc-800"
+          onToggle={(event) => setHistoryOpen(event.currentTarget.open)}
+        >
           <summary className="cursor-pointer text-sm font-medium">Release history in {name}</summary>
-          <div className="mt-2">
-            <ReleaseHistory environment={name} templateId={template.id} />
-          </div>
+          {historyOpen && (
+            <div className="mt-2">
+              <ReleaseHistory environment={name} templateId={template.id} />
+            </div>
+          )}
         </details>
       )}
     </div>
