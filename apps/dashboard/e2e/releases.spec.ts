@@ -205,13 +205,20 @@ test('a ramp keeps the canary release, rollback serves what production served be
   await expect(deploy.getByRole('note')).toContainText('never been served by another environment');
   await expect(deploy).toContainText(`Its canary (version ${base + 1}, 25% of sessions) ends.`);
   await deploy.getByLabel('Note (optional)').fill('Shorter exercise for everyone');
-  await confirm(page, new RegExp(`Deploy version ${base + 2} to production`), 'Deploy', 'deploy-with-warning');
+  await confirm(
+    page,
+    new RegExp(`Deploy version ${base + 2} to production`),
+    'Deploy',
+    'deploy-with-warning',
+  );
   await expect(production).toContainText(`Stable: version ${base + 2}`);
   await expect(production).toContainText('“Shorter exercise for everyone”');
 
   // Roll back: what production served before (version base), never the canary it only tried.
   await production.getByRole('button', { name: `Roll back production to v${base}` }).click();
-  const rollback = page.getByRole('alertdialog', { name: new RegExp(`Roll production back to version ${base}`) });
+  const rollback = page.getByRole('alertdialog', {
+    name: new RegExp(`Roll production back to version ${base}`),
+  });
   await expect(rollback.getByLabel('Serve again')).toContainText('(what it served before)');
   await confirm(page, new RegExp(`Roll production back to version ${base}`), 'Roll back', 'rollback-choice');
   await expect(production).toContainText(`Stable: version ${base}`);

@@ -92,6 +92,8 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
 
     const back = expectStatus(await admin('deployments.rollback', at), 200);
     expect(back).toMatchObject({ version: 5, stable: { templateVersion: 4 }, canary: null });
+    // Production served v4 itself: serving it again earns no "never served" warning.
+    expect(back.warnings).toEqual([]);
     expect((await served()).templateVersion).toBe(4);
     expect(
       (await history()).map((record) => [record.number, record.action, record.stable?.templateVersion]),
@@ -306,6 +308,14 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
     expect(none.changes).toEqual([]);
     expectStatus(await admin('environments.update', { environment: 'production', followsLatest: true }), 200);
     expect(await served()).toMatchObject({ arm: 'latest', templateVersion: 3 });
+    // Every active template gets its record, deployed or not, so the records say when it followed latest.
+    for (const id of [template.id, other.id]) {
+      const records = expectStatus(
+        await admin('deployments.history', { environment: 'production', templateId: id }),
+        200,
+      );
+      expect(records.items[0]).toMatchObject({ action: 'followedLatest', stable: null, canary: null });
+    }
   });
 
   it('served?at= answers what production served at any instant, pinned or following latest', async () => {
@@ -433,6 +443,38 @@ describe.each(transports)(`releases over %s on ${driverName}`, (transport) => {
     expect(real.warnings.map((warning: { code: string }) => warning.code)).toEqual(['requiredVariableAdded']);
   });
 
+  it('simultaneous deploys, ramps and rollbacks of one deployment: each answers 200 or 409, and the records count on without a gap', async () => {
+    const { admin, template, save } = await setup(transport, 'Race');
+    await save();
+    await save(); // versions 1, 2 and 3 to deploy
+    expectStatus(await admin('environments.create', { name: 'race' }), ok(transport, 201));
+    const at = { environment: 'race', templateId: template.id };
+    // The first deploys find no deployment: they race to create it.
+    const first = await Promise.all(
+      [1, 2, 3, 1, 2, 3].map((templateVersion) => admin('deployments.deploy', { ...at, templateVersion })),
+    );
+    for (const response of first) expect(response.status, JSON.stringify(response.body)).toBe(200);
+    const mixed = await Promise.all([
+      admin('deployments.deploy', { ...at, templateVersion: 1 }),
+      admin('deployments.rollback', at),
+      admin('deployments.deploy', { ...at, templateVersion: 2, canaryPercent: 10 }),
+      admin('deployments.rampCanary', { ...at, percent: 20 }),
+      admin('deployments.rollback', at),
+      admin('deployments.deploy', { ...at, templateVersion: 3 }),
+    ]);
+    for (const response of mixed) {
+      // 409: nothing to roll back, no canary to ramp, or another canary running at that moment;
+      // 400: a canary of the stable's own release at that moment. Never a 5xx.
+      expect([200, 400, 409], JSON.stringify(response.body)).toContain(response.status);
+    }
+    const records = expectStatus(await admin('deployments.history', { ...at, limit: 100 }), 200).items;
+    const numbers = records.map((record: { number: number }) => record.number);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => numbers.length - i));
+    const deployment = expectStatus(await admin('deployments.list', at), 200).items[0];
+    expect(deployment.version).toBe(numbers[0]);
+    expect(deployment.stable).toEqual(records[0].stable);
+  });
+
   it('audit events of releases carry the release and the record number', async () => {
     const { tenant, admin, save, at, deploy } = await setup(transport, 'Audit');
     await save();
@@ -541,6 +583,16 @@ describe(`who may read and change releases, on ${driverName}`, () => {
         expectStatus(await bound('environments.list'), 200).items.map((e: { name: string }) => e.name),
       ).toEqual(['production']);
       expect(expectStatus(await bound('deployments.rollback', at), 200).stable.templateVersion).toBe(1);
+      // The change events, which a runtime follows to learn of a release.
+      const secret = await keyOf(tenant, 'read', 'production');
+      const controller = new AbortController();
+      const stream = await fetch(`${server.url}/api/v1/events?after=0`, {
+        headers: { authorization: `Bearer ${secret}` },
+        signal: controller.signal,
+      });
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('content-type')).toContain('text/event-stream');
+      controller.abort();
       for (const [procedure, input] of [
         ['deployments.history', staging],
         ['deployments.served', { environment: 'staging' }],
