@@ -49,6 +49,7 @@ describe(`migrations on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, 
       'event_streams',
       'idempotency_keys',
       'organizations',
+      'release_records',
       'revisions',
       'session_templates',
       'users',
@@ -224,6 +225,55 @@ describe(`who revoked a key before it was kept (${process.env.DATABASE_URL ? 'Po
         { id: row!.live, revoked_by_id: null, revoked_by_name: null },
         { id: row!.revoked, revoked_by_id: row!.user, revoked_by_name: 'Ada Lovelace' },
       ]);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe(`release records before they were kept (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('every existing deployment starts its history with what it serves, numbered with its version', async () => {
+    const fresh = await createTestDatabase({ migrated: false });
+    try {
+      await migrate(fresh.db);
+      let reversed: string | null;
+      do reversed = await rollback(fresh.db);
+      while (reversed && !reversed.includes('release_records'));
+      const [row] = rowsOf<{ environment: string; template: string }>(
+        await fresh.db.execute(sql`with org as (insert into organizations (name) values ('o') returning id),
+          env as (insert into environments (organization_id, name) select id, 'staging' from org returning id, organization_id),
+          tpl as (insert into session_templates (organization_id, name, agent_ids)
+            select id, 't', array[gen_random_uuid()] from org returning id, organization_id),
+          dep as (insert into deployments (environment_id, template_id, organization_id, version, stable_template_version,
+              stable_agent_versions, canary_template_version, canary_agent_versions, canary_percent,
+              deployed_by_type, deployed_by_id, deployed_by_name, deployed_at, note)
+            select env.id, tpl.id, tpl.organization_id, 4, 2, '{"a": 1}'::jsonb, 3, '{"a": 2}'::jsonb, 10,
+              'user', null, 'Ada', '2026-12-01T10:00:00Z', 'try v3' from env, tpl returning 1)
+          select (select id from env) as environment, (select id from tpl) as template, (select count(*) from dep) as deployed`),
+      );
+      await migrate(fresh.db);
+      const records = rowsOf<Record<string, unknown>>(
+        await fresh.db.execute(sql`select environment_id, template_id, number, action, stable_template_version,
+          stable_agent_versions, canary_template_version, canary_percent, actor_name, note,
+          to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at from release_records`),
+      );
+      expect(records).toEqual([
+        {
+          environment_id: row!.environment,
+          template_id: row!.template,
+          number: 4,
+          action: 'canaryStarted',
+          stable_template_version: 2,
+          stable_agent_versions: { a: 1 },
+          canary_template_version: 3,
+          canary_percent: 10,
+          actor_name: 'Ada',
+          note: 'try v3',
+          at: '2026-12-01T10:00:00',
+        },
+      ]);
+      // Append-only: a record is never edited.
+      await expect(fresh.db.execute(sql`update release_records set note = 'x'`)).rejects.toThrow();
     } finally {
       await fresh.close();
     }
