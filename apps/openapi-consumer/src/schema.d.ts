@@ -445,7 +445,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Rename an environment or switch followsLatest (on: its deployments are dropped; off: the current session of every template is deployed)
+         * Rename an environment or switch followsLatest (on: its deployments are dropped; off: the current session of every template is deployed); with dryRun, the PromotionPlan of the switch
          * @description tRPC: `environments.update`. Access: admin.
          */
         put: operations["environments_update"];
@@ -480,6 +480,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/environments/{environment}/deployments/{templateId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An environment's release records of a template (what it served, from when), newest first
+         * @description tRPC: `deployments.history`. Access: member, or an API key with the read scope.
+         */
+        get: operations["deployments_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}/served": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What an environment served at an instant (default now), template by template
+         * @description tRPC: `deployments.served`. Access: member, or an API key with the read scope.
+         */
+        get: operations["deployments_served"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments/{environment}/deployments/{templateId}": {
         parameters: {
             query?: never;
@@ -504,6 +544,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/environments/{environment}/deployments/{templateId}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Serve again what this environment served before (default: the newest earlier stable that differs), or the stable of record `toRecord`
+         * @description tRPC: `deployments.rollback`. Access: admin, or an API key with the write scope.
+         */
+        post: operations["deployments_rollback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{environment}/deployments/{templateId}/canary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a running canary's share of sessions; its release stays
+         * @description tRPC: `deployments.rampCanary`. Access: admin, or an API key with the write scope.
+         */
+        put: operations["deployments_rampCanary"];
+        post?: never;
+        /**
+         * End the canary; the stable serves every session
+         * @description tRPC: `deployments.abortCanary`. Access: admin, or an API key with the write scope.
+         */
+        delete: operations["deployments_abortCanary"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments/{environment}/deployments/{templateId}/promote-canary": {
         parameters: {
             query?: never;
@@ -519,26 +603,6 @@ export interface paths {
          */
         post: operations["deployments_promoteCanary"];
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/environments/{environment}/deployments/{templateId}/canary": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * End the canary; the stable serves every session
-         * @description tRPC: `deployments.abortCanary`. Access: admin, or an API key with the write scope.
-         */
-        delete: operations["deployments_abortCanary"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1250,7 +1314,7 @@ export interface components {
             at: string;
             actor: components["schemas"]["ChangeActor"];
             /** @enum {string} */
-            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
+            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
             resource: {
                 /** @enum {string} */
                 type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
@@ -1261,6 +1325,7 @@ export interface components {
             version: number | null;
             requestId: string;
             sequence: number | null;
+            release?: components["schemas"]["ServedRelease"];
         };
         /**
          * @example {
@@ -1785,6 +1850,8 @@ export interface components {
             canaryPercent?: number;
             note?: string;
             version?: number;
+            /** @description Default: `false`. */
+            dryRun?: boolean;
         };
         /**
          * @example {
@@ -1829,6 +1896,96 @@ export interface components {
             deployedAt: string;
             note: string | null;
         };
+        /**
+         * @example {
+         *       "environment": "production",
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "templateName": "Default Coding Interview",
+         *       "version": 3,
+         *       "stable": {
+         *         "templateVersion": 1,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "canary": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         },
+         *         "percent": 10
+         *       },
+         *       "deployedBy": {
+         *         "type": "user",
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "deployedAt": "2026-11-29T09:30:00.000Z",
+         *       "note": "Shorter greeting for 10% of sessions",
+         *       "warnings": [
+         *         {
+         *           "code": "neverServed",
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "message": "Version 2 of Default Coding Interview with these agent versions has never been served by another environment",
+         *           "release": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        DeploymentChange: {
+            environment: string;
+            /** Format: uuid */
+            templateId: string;
+            templateName: string;
+            version: number;
+            stable: components["schemas"]["Release"];
+            canary: components["schemas"]["CanaryRelease"] | null;
+            deployedBy: components["schemas"]["ChangeActor"];
+            /** Format: date-time */
+            deployedAt: string;
+            note: string | null;
+            warnings: components["schemas"]["ReleaseWarning"][];
+        };
+        /**
+         * @example {
+         *       "environment": "production",
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "templateName": "Default Coding Interview",
+         *       "version": 3,
+         *       "stable": {
+         *         "templateVersion": 1,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "canary": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         },
+         *         "percent": 10
+         *       },
+         *       "deployedBy": {
+         *         "type": "user",
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "deployedAt": "2026-11-29T09:30:00.000Z",
+         *       "note": "Shorter greeting for 10% of sessions",
+         *       "warnings": []
+         *     }
+         */
+        DeploymentChangeOrPlan: components["schemas"]["DeploymentChange"] | components["schemas"]["ReleaseDryRun"];
         /**
          * @example {
          *       "items": [
@@ -1910,6 +2067,16 @@ export interface components {
         EnvironmentList: {
             items: components["schemas"]["Environment"][];
         };
+        /**
+         * @example {
+         *       "id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
+         *       "name": "staging",
+         *       "followsLatest": false,
+         *       "createdAt": "2026-11-29T09:00:00.000Z",
+         *       "updatedAt": "2026-11-29T09:00:00.000Z"
+         *     }
+         */
+        EnvironmentOrPlan: components["schemas"]["Environment"] | components["schemas"]["PromotionPlan"];
         /**
          * @example {
          *       "error": {
@@ -2155,7 +2322,8 @@ export interface components {
          *             }
          *           ]
          *         }
-         *       ]
+         *       ],
+         *       "endedCanary": null
          *     }
          */
         PromotionChange: {
@@ -2173,6 +2341,7 @@ export interface components {
                 toVersion: number | null;
                 fields: components["schemas"]["FieldChange"][];
             }[];
+            endedCanary: components["schemas"]["CanaryRelease"] | null;
         };
         /**
          * @example {
@@ -2217,7 +2386,22 @@ export interface components {
          *                 }
          *               ]
          *             }
-         *           ]
+         *           ],
+         *           "endedCanary": null
+         *         }
+         *       ],
+         *       "warnings": [
+         *         {
+         *           "code": "neverServed",
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "message": "Version 2 of Default Coding Interview with these agent versions has never been served by another environment",
+         *           "release": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           }
          *         }
          *       ]
          *     }
@@ -2226,6 +2410,19 @@ export interface components {
             dryRun: boolean;
             applied: boolean;
             changes: components["schemas"]["PromotionChange"][];
+            warnings: components["schemas"]["ReleaseWarning"][];
+        };
+        /**
+         * @example {
+         *       "percent": 25,
+         *       "version": 3
+         *     }
+         */
+        RampCanaryInput: {
+            percent: number;
+            version?: number;
+            /** @description Default: `false`. */
+            dryRun?: boolean;
         };
         /**
          * @example {
@@ -2261,6 +2458,200 @@ export interface components {
         };
         /**
          * @example {
+         *       "plan": {
+         *         "dryRun": true,
+         *         "applied": false,
+         *         "changes": [
+         *           {
+         *             "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *             "templateName": "Default Coding Interview",
+         *             "from": {
+         *               "templateVersion": 1,
+         *               "agentVersions": {
+         *                 "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *                 "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *               }
+         *             },
+         *             "to": {
+         *               "templateVersion": 2,
+         *               "agentVersions": {
+         *                 "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *                 "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *               }
+         *             },
+         *             "fields": [
+         *               {
+         *                 "field": "idleTimeoutSeconds",
+         *                 "before": 300,
+         *                 "after": 120
+         *               }
+         *             ],
+         *             "agents": [
+         *               {
+         *                 "agentId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *                 "name": "Triage Agent",
+         *                 "fromVersion": 1,
+         *                 "toVersion": 2,
+         *                 "fields": [
+         *                   {
+         *                     "field": "voice",
+         *                     "before": "alloy",
+         *                     "after": "verse"
+         *                   }
+         *                 ]
+         *               }
+         *             ],
+         *             "endedCanary": null
+         *           }
+         *         ],
+         *         "warnings": [
+         *           {
+         *             "code": "neverServed",
+         *             "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *             "message": "Version 2 of Default Coding Interview with these agent versions has never been served by another environment",
+         *             "release": {
+         *               "templateVersion": 2,
+         *               "agentVersions": {
+         *                 "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *                 "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *               }
+         *             }
+         *           }
+         *         ]
+         *       },
+         *       "warnings": [
+         *         {
+         *           "code": "neverServed",
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "message": "Version 2 of Default Coding Interview with these agent versions has never been served by another environment",
+         *           "release": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        ReleaseDryRun: {
+            plan: components["schemas"]["PromotionPlan"];
+            warnings: components["schemas"]["ReleaseWarning"][];
+        };
+        /**
+         * @example {
+         *       "number": 3,
+         *       "environment": "production",
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "action": "canaryStarted",
+         *       "stable": {
+         *         "templateVersion": 1,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "canary": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         },
+         *         "percent": 10
+         *       },
+         *       "by": {
+         *         "type": "user",
+         *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *         "name": "Demo Admin"
+         *       },
+         *       "at": "2026-11-29T09:30:00.000Z",
+         *       "note": "Shorter greeting for 10% of sessions",
+         *       "reason": null
+         *     }
+         */
+        ReleaseRecord: {
+            number: number;
+            environment: string;
+            /** Format: uuid */
+            templateId: string;
+            /** @enum {string} */
+            action: "deployed" | "canaryStarted" | "canaryRamped" | "canaryPromoted" | "canaryAborted" | "rolledBack" | "promoted" | "undeployed" | "pinned" | "followedLatest";
+            stable: components["schemas"]["Release"] | null;
+            canary: components["schemas"]["CanaryRelease"] | null;
+            by: components["schemas"]["ChangeActor"];
+            /** Format: date-time */
+            at: string;
+            note: string | null;
+            reason: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "number": 3,
+         *           "environment": "production",
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "action": "canaryStarted",
+         *           "stable": {
+         *             "templateVersion": 1,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           },
+         *           "canary": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             },
+         *             "percent": 10
+         *           },
+         *           "by": {
+         *             "type": "user",
+         *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+         *             "name": "Demo Admin"
+         *           },
+         *           "at": "2026-11-29T09:30:00.000Z",
+         *           "note": "Shorter greeting for 10% of sessions",
+         *           "reason": null
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        ReleaseRecordPage: {
+            items: components["schemas"]["ReleaseRecord"][];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "code": "neverServed",
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "message": "Version 2 of Default Coding Interview with these agent versions has never been served by another environment",
+         *       "release": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       }
+         *     }
+         */
+        ReleaseWarning: {
+            /** @enum {string} */
+            code: "requiredVariableAdded" | "neverServed";
+            /** Format: uuid */
+            templateId: string;
+            message: string;
+            name?: string;
+            /** Format: uuid */
+            agentId?: string;
+            release?: components["schemas"]["Release"];
+        };
+        /**
+         * @example {
          *       "toVersion": 1,
          *       "version": 2
          *     }
@@ -2268,6 +2659,79 @@ export interface components {
         RestoreInput: {
             toVersion: number;
             version?: number;
+        };
+        /**
+         * @example {
+         *       "note": "v2 drops calls",
+         *       "version": 3
+         *     }
+         */
+        RollbackInput: {
+            toRecord?: number;
+            note?: string;
+            version?: number;
+            /** @description Default: `false`. */
+            dryRun?: boolean;
+        };
+        /**
+         * @example {
+         *       "at": "2026-11-29T09:30:00.000Z",
+         *       "items": [
+         *         {
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "templateName": "Default Coding Interview",
+         *           "stable": {
+         *             "templateVersion": 1,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           },
+         *           "canary": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             },
+         *             "percent": 10
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        Served: {
+            /** Format: date-time */
+            at: string;
+            items: {
+                /** Format: uuid */
+                templateId: string;
+                templateName: string;
+                stable: components["schemas"]["Release"];
+                canary: components["schemas"]["CanaryRelease"] | null;
+            }[];
+        };
+        /**
+         * @example {
+         *       "stable": {
+         *         "templateVersion": 1,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "canary": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         },
+         *         "percent": 10
+         *       }
+         *     }
+         */
+        ServedRelease: {
+            stable: components["schemas"]["Release"] | null;
+            canary: components["schemas"]["CanaryRelease"] | null;
         };
         /**
          * @example {
@@ -2797,6 +3261,8 @@ export interface components {
         UpdateEnvironmentInput: {
             name?: string;
             followsLatest?: boolean;
+            /** @description Default: `false`. */
+            dryRun?: boolean;
         };
         /**
          * @example {
@@ -6274,7 +6740,7 @@ export interface operations {
                      *       "updatedAt": "2026-11-29T09:00:00.000Z"
                      *     }
                      */
-                    "application/json": components["schemas"]["Environment"];
+                    "application/json": components["schemas"]["EnvironmentOrPlan"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -6549,6 +7015,209 @@ export interface operations {
             };
         };
     };
+    deployments_history: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "number": 3,
+                     *           "environment": "production",
+                     *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *           "action": "canaryStarted",
+                     *           "stable": {
+                     *             "templateVersion": 1,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           },
+                     *           "canary": {
+                     *             "templateVersion": 2,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             },
+                     *             "percent": 10
+                     *           },
+                     *           "by": {
+                     *             "type": "user",
+                     *             "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *             "name": "Demo Admin"
+                     *           },
+                     *           "at": "2026-11-29T09:30:00.000Z",
+                     *           "note": "Shorter greeting for 10% of sessions",
+                     *           "reason": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReleaseRecordPage"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_served: {
+        parameters: {
+            query?: {
+                at?: string;
+                templateId?: string;
+            };
+            header?: never;
+            path: {
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "at": "2026-11-29T09:30:00.000Z",
+                     *       "items": [
+                     *         {
+                     *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *           "templateName": "Default Coding Interview",
+                     *           "stable": {
+                     *             "templateVersion": 1,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           },
+                     *           "canary": {
+                     *             "templateVersion": 2,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             },
+                     *             "percent": 10
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Served"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     deployments_deploy: {
         parameters: {
             query?: never;
@@ -6606,10 +7275,11 @@ export interface operations {
                      *         "name": "Demo Admin"
                      *       },
                      *       "deployedAt": "2026-11-29T09:30:00.000Z",
-                     *       "note": "Shorter greeting for 10% of sessions"
+                     *       "note": "Shorter greeting for 10% of sessions",
+                     *       "warnings": []
                      *     }
                      */
-                    "application/json": components["schemas"]["Deployment"];
+                    "application/json": components["schemas"]["DeploymentChangeOrPlan"];
                 };
             };
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
@@ -6648,7 +7318,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description the environment follows latest, a canary has no stable to go beside, or `version` is not the current one (`details.currentVersion`) */
+            /** @description the environment follows latest, a canary has no stable to go beside, a canary of another release runs (`details.reason: "canaryRunning"`), or `version` is not the current one (`details.currentVersion`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6751,6 +7421,415 @@ export interface operations {
                 };
             };
             /** @description the environment follows latest */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_rollback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "v2 drops calls",
+                 *       "version": 3
+                 *     }
+                 */
+                "application/json": components["schemas"]["RollbackInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "environment": "production",
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateName": "Default Coding Interview",
+                     *       "version": 3,
+                     *       "stable": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         }
+                     *       },
+                     *       "canary": {
+                     *         "templateVersion": 2,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "percent": 10
+                     *       },
+                     *       "deployedBy": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "deployedAt": "2026-11-29T09:30:00.000Z",
+                     *       "note": "Shorter greeting for 10% of sessions",
+                     *       "warnings": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeploymentChangeOrPlan"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no earlier record serves another release (`details.reason: "nothingToRollBack"`), the environment follows latest, or `version` is stale */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_rampCanary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "percent": 25,
+                 *       "version": 3
+                 *     }
+                 */
+                "application/json": components["schemas"]["RampCanaryInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "environment": "production",
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateName": "Default Coding Interview",
+                     *       "version": 3,
+                     *       "stable": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         }
+                     *       },
+                     *       "canary": {
+                     *         "templateVersion": 2,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "percent": 10
+                     *       },
+                     *       "deployedBy": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "deployedAt": "2026-11-29T09:30:00.000Z",
+                     *       "note": "Shorter greeting for 10% of sessions",
+                     *       "warnings": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeploymentChangeOrPlan"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description there is no canary, the environment follows latest, or `version` is stale */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deployments_abortCanary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "environment": "production",
+                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *       "templateName": "Default Coding Interview",
+                     *       "version": 3,
+                     *       "stable": {
+                     *         "templateVersion": 1,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         }
+                     *       },
+                     *       "canary": {
+                     *         "templateVersion": 2,
+                     *         "agentVersions": {
+                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *         },
+                     *         "percent": 10
+                     *       },
+                     *       "deployedBy": {
+                     *         "type": "user",
+                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
+                     *         "name": "Demo Admin"
+                     *       },
+                     *       "deployedAt": "2026-11-29T09:30:00.000Z",
+                     *       "note": "Shorter greeting for 10% of sessions"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description there is no canary */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6916,122 +7995,6 @@ export interface operations {
             };
         };
     };
-    deployments_abortCanary: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                environment: string;
-                templateId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "environment": "production",
-                     *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
-                     *       "templateName": "Default Coding Interview",
-                     *       "version": 3,
-                     *       "stable": {
-                     *         "templateVersion": 1,
-                     *         "agentVersions": {
-                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
-                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
-                     *         }
-                     *       },
-                     *       "canary": {
-                     *         "templateVersion": 2,
-                     *         "agentVersions": {
-                     *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
-                     *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
-                     *         },
-                     *         "percent": 10
-                     *       },
-                     *       "deployedBy": {
-                     *         "type": "user",
-                     *         "id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b",
-                     *         "name": "Demo Admin"
-                     *       },
-                     *       "deployedAt": "2026-11-29T09:30:00.000Z",
-                     *       "note": "Shorter greeting for 10% of sessions"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Deployment"];
-                };
-            };
-            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing, invalid or expired token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found (or another organization’s) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description there is no canary */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Server fault (the log has the request id) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database did not answer in time */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     deployments_promote: {
         parameters: {
             query?: never;
@@ -7105,7 +8068,22 @@ export interface operations {
                      *                 }
                      *               ]
                      *             }
-                     *           ]
+                     *           ],
+                     *           "endedCanary": null
+                     *         }
+                     *       ],
+                     *       "warnings": [
+                     *         {
+                     *           "code": "neverServed",
+                     *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                     *           "message": "Version 2 of Default Coding Interview with these agent versions has never been served by another environment",
+                     *           "release": {
+                     *             "templateVersion": 2,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           }
                      *         }
                      *       ]
                      *     }
@@ -7204,7 +8182,7 @@ export interface operations {
                 resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
                 resourceId?: string;
                 actorId?: string;
-                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
+                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
             };
             header?: never;
             path?: never;

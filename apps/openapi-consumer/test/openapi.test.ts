@@ -72,7 +72,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
           // "API keys"), never on managing environments themselves.
           const keys =
             /^\/api\/v1\/(agents|session-templates|config|catalog)/.test(path) ||
-            /^\/api\/v1\/environments\/\{environment\}\/(deployments|promote)/.test(path) ||
+            /^\/api\/v1\/environments\/\{environment\}\/(deployments|promote|served)/.test(path) ||
             (path === '/api/v1/environments' && method === 'get');
           expect(operation.security, where).toEqual(
             keys ? [{ bearerAuth: [] }, { apiKey: [] }] : [{ bearerAuth: [] }],
@@ -102,12 +102,14 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
       'POST /api/v1/config/import',
       'POST /api/v1/environments',
       'POST /api/v1/environments/{environment}/deployments/{templateId}/promote-canary',
+      'POST /api/v1/environments/{environment}/deployments/{templateId}/rollback',
       'POST /api/v1/environments/{environment}/promote',
       'POST /api/v1/organization/members',
       'POST /api/v1/session-templates/{id}/restore',
       'PUT /api/v1/agents/{id}',
       'PUT /api/v1/environments/{environment}',
       'PUT /api/v1/environments/{environment}/deployments/{templateId}',
+      'PUT /api/v1/environments/{environment}/deployments/{templateId}/canary',
       'PUT /api/v1/organization/members/{id}',
       'PUT /api/v1/session-templates/{id}',
     ]);

@@ -241,11 +241,13 @@ export const ReleaseDryRun = z
   .meta({ id: 'ReleaseDryRun' });
 export type ReleaseDryRun = z.infer<typeof ReleaseDryRun>;
 
-export const DeploymentChangeOrPlan = z.union([DeploymentChange, ReleaseDryRun]);
+export const DeploymentChangeOrPlan = z
+  .union([DeploymentChange, ReleaseDryRun])
+  .meta({ id: 'DeploymentChangeOrPlan' });
 export type DeploymentChangeOrPlan = z.infer<typeof DeploymentChangeOrPlan>;
 
 /** An environment switch, or with `dryRun` the plan of what every template would serve instead. */
-export const EnvironmentOrPlan = z.union([Environment, PromotionPlan]);
+export const EnvironmentOrPlan = z.union([Environment, PromotionPlan]).meta({ id: 'EnvironmentOrPlan' });
 export type EnvironmentOrPlan = z.infer<typeof EnvironmentOrPlan>;
 
 /**

@@ -379,6 +379,8 @@ export const EXAMPLES: Record<string, unknown> = {
     plan: { dryRun: true, applied: false, changes: [promotionChange], warnings: [neverServed] },
     warnings: [neverServed],
   },
+  DeploymentChangeOrPlan: { ...deployment, warnings: [] },
+  EnvironmentOrPlan: environment,
   RollbackInput: { note: 'v2 drops calls', version: 3 },
   RampCanaryInput: { percent: 25, version: 3 },
   ReleaseRecord: releaseRecord,
