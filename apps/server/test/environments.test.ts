@@ -863,3 +863,41 @@ describe(`what an instance keeps of a served session on ${driverName}`, () => {
     expect(tags.get('stable')).not.toBe(tags.get('canary'));
   });
 });
+
+describe(`query parameters of a write, on ${driverName}`, () => {
+  it('POST config takes environment and sessionKey from the query as from the body; an unknown one or a disagreement is 400', async () => {
+    const { tenant, admin, greeter, template } = await setup('rest');
+    expectStatus(await admin('deployments.deploy', { environment: 'staging', templateId: template.id }), 200);
+    expectStatus(await admin('agents.update', { id: greeter.id, instructions: 'Hello v2' }), 200);
+    const post = (query: string, body: unknown = {}) =>
+      http(server, 'POST', `/api/v1/session-templates/${template.id}/config${query}`, {
+        token: tenant.adminToken,
+        body,
+      });
+    const staging = expectStatus(await post('?environment=staging&sessionKey=call-7'), 200);
+    expect(staging).toMatchObject({ environment: 'staging', release: { arm: 'stable' } });
+    expect(staging.agents[0].instructions).toBe('Hello v1');
+    const same = expectStatus(await post('?environment=staging', { environment: 'staging' }), 200);
+    expect(same.environment).toBe('staging');
+    expect(expectStatus(await post(''), 200).agents[0].instructions).toBe('Hello v2');
+    const unknown = expectError(await post('?enviroment=staging'), 400, 'BAD_REQUEST');
+    expect(unknown.details.issues).toEqual([{ path: ['enviroment'], message: 'Unknown field "enviroment"' }]);
+    const disagree = expectError(
+      await post('?environment=staging', { environment: 'production' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expect(disagree.details.issues).toEqual([
+      { path: ['environment'], message: 'Given differently in the query and the body' },
+    ]);
+    // A boolean in the query is a boolean: a dry run of a promotion.
+    const plan = expectStatus(
+      await http(server, 'POST', '/api/v1/environments/staging/promote?dryRun=true', {
+        token: tenant.adminToken,
+        body: { from: 'production' },
+      }),
+      200,
+    );
+    expect(plan).toMatchObject({ dryRun: true, applied: false });
+  });
+});

@@ -193,6 +193,18 @@ describe(`variables (${driverName})`, () => {
       'CONFLICT',
     );
     expect(refused.details.templateIds).toEqual([template.id]);
+    // What a client needs to say it: which template would get which conflict.
+    expect(refused.details).toMatchObject({
+      reason: 'breaksTemplates',
+      templates: [
+        {
+          id: template.id,
+          name: 'Agreeing',
+          problem: 'agents declare these variables differently: language',
+          variableConflicts: [{ name: 'language', agentIds: [first.id, third.id] }],
+        },
+      ],
+    });
   });
 
   it('the session config merges the declarations and renders each agent, refusing in one 400 every wrong value', async () => {

@@ -113,8 +113,8 @@ export interface ClientOptions {
   token?: string;
   /** ... or a function asked before every request (for tokens that change). */
   getToken?: () => string | undefined | Promise<string | undefined>;
-  /** Extra headers for every request. */
-  headers?: Record<string, string>;
+  /** Extra headers for every request, or a function asked before each (e.g. an `x-request-id` of your own). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   /** A fetch implementation (defaults to the global one). */
   fetch?: typeof globalThis.fetch;
 }
@@ -132,7 +132,8 @@ export function createClient(options: ClientOptions): SwitchboardClient {
         ...(options.fetch ? { fetch: options.fetch } : {}),
         async headers() {
           const token = options.getToken ? await options.getToken() : options.token;
-          return { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+          const extra = typeof options.headers === 'function' ? options.headers() : options.headers;
+          return { ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}) };
         },
       }),
     ],

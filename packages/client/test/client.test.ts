@@ -90,6 +90,25 @@ describe(`@switchboard/client (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGli
     expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
   });
 
+  it('asks a headers function before every request: a request id of its own is kept on the audit event', async () => {
+    let sent = 0;
+    const api = createClient({ url, headers: () => ({ 'x-request-id': `tab-7.${++sent}` }) });
+    const { accessToken } = await api.auth.signup.mutate({
+      email: `headers-${Date.now()}@example.com`,
+      password: 'password123',
+      organizationName: 'Headers Org',
+    });
+    const admin = createClient({
+      url,
+      token: accessToken,
+      headers: () => ({ 'x-request-id': `tab-7.${++sent}` }),
+    });
+    await admin.agents.create.mutate({ name: 'Greeter', instructions: 'Hi' });
+    const { items } = await admin.audit.list.query({ action: 'agent.created' });
+    expect(items[0]?.requestId).toBe('tab-7.2');
+    expect(sent).toBe(3);
+  });
+
   it('gives type errors for wrong input and unknown procedures', () => {
     const api = createClient({ url, token: 'x' });
     expectTypeOf<RouterInputs['sessionTemplates']['create']['agentIds']>().toEqualTypeOf<string[]>();

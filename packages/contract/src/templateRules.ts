@@ -33,7 +33,7 @@ export interface AgentFacts {
 export function templateProblems(
   template: TemplateRuleFields,
   agents: ReadonlyMap<string, AgentFacts>,
-): { message: string; details: ErrorDetails } | null {
+): { message: string; details: ErrorDetails; reasons: string[] } | null {
   const messages: string[] = [];
   const details: ErrorDetails = {};
 
@@ -72,5 +72,7 @@ export function templateProblems(
       `agents declare these variables differently: ${conflicts.map((conflict) => conflict.name).join(', ')}`,
     );
   }
-  return messages.length ? { message: `Invalid session template: ${messages.join('; ')}`, details } : null;
+  return messages.length
+    ? { message: `Invalid session template: ${messages.join('; ')}`, details, reasons: messages }
+    : null;
 }

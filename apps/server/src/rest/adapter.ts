@@ -22,29 +22,29 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * How query and path fields reach the input: an integer field as a number (`?limit=20` → 20), an
- * array field as a list (`?ids=a,b` or `?ids=a&ids=b` → ['a', 'b']).
+ * How query and path fields reach the input: an integer field as a number (`?limit=20` → 20), a
+ * boolean as one (`?dryRun=true`), an array field as a list (`?ids=a,b` or `?ids=a&ids=b` → ['a', 'b']).
  */
-function urlFieldKinds(input: z.ZodType | undefined): Map<string, 'integer' | 'array'> {
+type UrlFieldKind = 'integer' | 'array' | 'boolean';
+function urlFieldKinds(input: z.ZodType | undefined): Map<string, UrlFieldKind> {
   if (!input) return new Map();
   const schema = jsonSchema(input, 'input');
   return new Map(
     Object.entries(schema.properties ?? {}).flatMap(([name, property]) =>
-      property.type === 'integer' || property.type === 'array' ? [[name, property.type] as const] : [],
+      property.type === 'integer' || property.type === 'array' || property.type === 'boolean'
+        ? [[name, property.type as UrlFieldKind] as const]
+        : [],
     ),
   );
 }
 
-function inputOf(
-  req: FastifyRequest,
-  operation: RestOperation,
-  kinds: Map<string, 'integer' | 'array'>,
-): unknown {
+function inputOf(req: FastifyRequest, operation: RestOperation, kinds: Map<string, UrlFieldKind>): unknown {
   const params = req.params as Record<string, string>;
   let fields: Record<string, unknown> = {};
   const fromUrl = (key: string, value: unknown) => {
     const kind = kinds.get(key);
     if (kind === 'integer' && typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+    if (kind === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
     if (kind === 'array' && (typeof value === 'string' || Array.isArray(value))) {
       return [value]
         .flat()
@@ -53,17 +53,34 @@ function inputOf(
     }
     return value;
   };
+  const query = Object.entries(req.query as Record<string, unknown>).map(
+    ([key, value]) => [key, fromUrl(key, value)] as const,
+  );
   if (operation.method === 'GET') {
-    for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
-      fields[key] = fromUrl(key, value);
+    fields = Object.fromEntries(query);
+  } else {
+    if (req.body !== undefined) {
+      if (!isPlainObject(req.body)) {
+        throw new AppError('BAD_REQUEST', 'The request body must be a JSON object', {
+          issues: [{ path: [], message: 'Expected a JSON object' }],
+        });
+      }
+      fields = { ...req.body };
     }
-  } else if (req.body !== undefined) {
-    if (!isPlainObject(req.body)) {
-      throw new AppError('BAD_REQUEST', 'The request body must be a JSON object', {
-        issues: [{ path: [], message: 'Expected a JSON object' }],
+    // A query parameter of a write is the input field of its name, never silently dropped: an
+    // unknown one is refused like an unknown body field, and one the body says otherwise is 400.
+    const differing = query.filter(
+      ([key, value]) => Object.hasOwn(fields, key) && JSON.stringify(fields[key]) !== JSON.stringify(value),
+    );
+    if (differing.length) {
+      throw new AppError('BAD_REQUEST', 'The query and the body disagree', {
+        issues: differing.map(([key]) => ({
+          path: [key],
+          message: 'Given differently in the query and the body',
+        })),
       });
     }
-    fields = req.body;
+    for (const [key, value] of query) fields[key] = value;
   }
   const clashes = [...operation.pathParams, ...(operation.omit ?? [])].filter((name) =>
     Object.hasOwn(fields, name),

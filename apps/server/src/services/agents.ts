@@ -143,6 +143,7 @@ function templatesListing(tx: Db, organizationId: string, agentId: string) {
   return tx
     .select({
       id: sessionTemplates.id,
+      name: sessionTemplates.name,
       agentIds: sessionTemplates.agentIds,
       initialAgentId: sessionTemplates.initialAgentId,
       modalityProfile: sessionTemplates.modalityProfile,
@@ -174,7 +175,11 @@ async function agentsHandingOffTo(tx: Db, organizationId: string, agentId: strin
  * after the other, each against what the other committed, and no template write can slip between
  * this check and the commit.
  */
-async function templatesBrokenBy(tx: Db, organizationId: string, next: AgentFacts): Promise<string[]> {
+async function templatesBrokenBy(
+  tx: Db,
+  organizationId: string,
+  next: AgentFacts,
+): Promise<BrokenTemplate[]> {
   const templates = await templatesListing(tx, organizationId, next.id).for('update');
   if (!templates.length) return [];
   const others = [...new Set(templates.flatMap((template) => template.agentIds))].filter(
@@ -194,8 +199,20 @@ async function templatesBrokenBy(tx: Db, organizationId: string, next: AgentFact
     for (const row of rows) facts.set(row.id, row);
   }
   facts.set(next.id, next);
-  return templates.filter((template) => templateProblems(template, facts) !== null).map(({ id }) => id);
+  return templates.flatMap((template) => {
+    const problems = templateProblems(template, facts);
+    return problems
+      ? [{ id: template.id, name: template.name, problem: problems.reasons.join('; '), ...problems.details }]
+      : [];
+  });
 }
+
+/**
+ * A template an agent change would break: its id and name, what would be wrong in a sentence, and
+ * the rule's details (`uncoveredAgentIds`, `unsupportedPanels`, `variableConflicts`), so a client
+ * can say which template would get which problem.
+ */
+type BrokenTemplate = { id: string; name: string; problem: string } & Record<string, unknown>;
 
 /** Writes `values` on the locked row, adds 1 to `version`, and records the revision. */
 async function writeLocked(
@@ -250,14 +267,19 @@ async function lockAgentAndTargets(
   return current;
 }
 
-/** 409 with `details.templateIds` when giving the agent `next` as its facts would break an active template. */
+/**
+ * 409 when giving the agent `next` as its facts would break an active template: `details.templateIds`,
+ * and `details.templates` saying what would break in each (`variableConflicts` naming the variables).
+ */
 async function checkTemplatesKept(tx: Db, organizationId: string, next: AgentFacts) {
-  const templateIds = await templatesBrokenBy(tx, organizationId, next);
-  if (templateIds.length) {
+  const templates = await templatesBrokenBy(tx, organizationId, next);
+  if (templates.length) {
     throw new AppError(
       'CONFLICT',
-      `This change would break active session templates that list the agent: ${templateIds.join(', ')}`,
-      { templateIds },
+      `This change would break active session templates that list the agent: ${templates
+        .map((template) => `${template.name} (${template.problem})`)
+        .join('; ')}`,
+      { reason: 'breaksTemplates', templateIds: templates.map((template) => template.id), templates },
     );
   }
 }
