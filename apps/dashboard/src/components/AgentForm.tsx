@@ -8,15 +8,16 @@ import {
   undeclaredVariables,
 } from '@switchboard/contract';
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Controller, type UseFormRegisterReturn, useForm, useWatch } from 'react-hook-form';
 import type { z } from 'zod';
 import { displayName } from '../lib/agents';
 import type { ServerError } from '../lib/api';
 import { trpc } from '../lib/api';
-import { applyServerError } from '../lib/forms';
+import { applyServerError, holds } from '../lib/forms';
 import { MODALITY_LABELS, PANEL_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
+import { LeaveGuard } from './LeaveGuard';
 import { LiveSaveNotice } from './LiveSaveNotice';
 import { ReadOnlyFields } from './ReadOnlyFields';
 import { Button, Card, Field, Fieldset, inputClass, Notice, TextField } from './ui';
@@ -50,6 +51,7 @@ export function AgentForm({
   onSubmit,
   banner,
   besideSave,
+  onDirtyChange,
 }: {
   agent?: Agent;
   /** The agent's handoff targets, fetched by id; agents picked while editing join them. */
@@ -59,18 +61,31 @@ export function AgentForm({
   banner?: React.ReactNode;
   /** What concerns the save itself (a refusal because someone saved first), shown by the button. */
   besideSave?: React.ReactNode;
+  /** Told when the form starts or stops holding unsaved edits. */
+  onDirtyChange?: (dirty: boolean) => void;
 }) {
   const form = useForm<AgentFormInput, unknown, AgentFormValues>({
     resolver: zodResolver(CreateAgentInput),
     defaultValues: agentValues(agent),
   });
   const [failure, setFailure] = useState<string | null>(null);
-  const { errors, isSubmitting } = form.formState;
+  const { errors, isSubmitting, isDirty } = form.formState;
+  useEffect(() => onDirtyChange?.(isDirty), [isDirty, onDirtyChange]);
+  // Once the page holds what the form holds (a save went through), the form is clean again.
+  useEffect(() => {
+    if (agent && holds(form.getValues(), agentValues(agent))) form.reset(agentValues(agent));
+  }, [agent, form]);
   const instructions = useWatch({ control: form.control, name: 'instructions' }) ?? '';
   const instructionsLength = instructions.length;
   const declared = (useWatch({ control: form.control, name: 'variables' }) ?? []) as VariableDraft[];
   // Marked as the person types: every {{name}} the agent does not declare, with the fix offered.
   const undeclared = undeclaredVariables(instructions, declared);
+  // A refusal of the instructions (undeclared names) speaks of what they were then: once they or
+  // the declarations change, the live check above says what is still missing instead.
+  const undeclaredKey = undeclared.join(',');
+  useEffect(() => {
+    if (form.getFieldState('instructions').error?.type === 'server') form.clearErrors('instructions');
+  }, [undeclaredKey, form]);
   const catalog = useQuery(trpc.catalog.get.queryOptions());
   const [known, setKnown] = useState(() => new Map(knownTargets));
   const learn = (other: Agent) => setKnown((current) => new Map(current).set(other.id, other));
@@ -101,6 +116,7 @@ export function AgentForm({
 
   return (
     <form onSubmit={submit} noValidate className="max-w-3xl space-y-6">
+      <LeaveGuard dirty={isDirty} saving={isSubmitting} />
       {banner}
       {failure && <Notice>{failure}</Notice>}
       <fieldset disabled={readOnly} className="space-y-6">

@@ -20,7 +20,16 @@ import { Badge, Card, ConfirmButton, inputClass, Notice, Spinner } from './ui';
  * (or any older release) and undeploy, each behind a confirmation that shows the server's dry run:
  * what changes, and the warnings it earns.
  */
-export function DeploymentsPanel({ template, canDeploy }: { template: SessionTemplate; canDeploy: boolean }) {
+export function DeploymentsPanel({
+  template,
+  canDeploy,
+  unsavedEdits = false,
+}: {
+  template: SessionTemplate;
+  canDeploy: boolean;
+  /** The form on the page holds edits not saved yet: every release dialog says they are not in it. */
+  unsavedEdits?: boolean;
+}) {
   const environments = useQuery(trpc.environments.list.queryOptions());
   const manual = (environments.data?.items ?? []).filter((environment) => !environment.followsLatest);
   const deployments = useQueries({
@@ -81,6 +90,7 @@ export function DeploymentsPanel({ template, canDeploy }: { template: SessionTem
                     current={current}
                     nameOf={nameOf}
                     canDeploy={canDeploy}
+                    unsavedEdits={unsavedEdits}
                   />
                 )}
               </li>
@@ -108,6 +118,7 @@ function EnvironmentRow({
   current,
   nameOf,
   canDeploy,
+  unsavedEdits,
 }: {
   environment: Environment;
   template: SessionTemplate;
@@ -115,6 +126,7 @@ function EnvironmentRow({
   current: Release | null;
   nameOf: (id: string) => string;
   canDeploy: boolean;
+  unsavedEdits: boolean;
 }) {
   const queryClient = useQueryClient();
   const shareId = useId();
@@ -163,6 +175,15 @@ function EnvironmentRow({
       toast.error(serverError(error).message);
     }
   };
+
+  const unsavedNotice = unsavedEdits && (
+    <div className="mb-3">
+      <Notice tone="warn">
+        Unsaved edits in the form are not part of this release: it is version {current?.templateVersion} as
+        saved. Save first to ship them.
+      </Notice>
+    </div>
+  );
 
   const noteField = (
     <div className="mt-4 grid gap-1">
@@ -217,6 +238,7 @@ function EnvironmentRow({
               title={`Deploy version ${current.templateVersion} to ${name}?`}
               description={
                 <>
+                  {unsavedNotice}
                   <p className="mb-2">
                     Every new session in {name} gets this release
                     {canary ? ', and the running canary ends' : ''}:
@@ -381,6 +403,7 @@ function EnvironmentRow({
                   title={`Give version ${current.templateVersion} to ${share}% of ${name}'s sessions?`}
                   description={
                     <>
+                      {unsavedNotice}
                       <p className="mb-2">
                         Sessions whose key falls in the first {share}% get the canary; the others keep the
                         stable. The same session key always gets the same release.

@@ -14,6 +14,7 @@ import {
   type HistoryKind,
   type Revision,
 } from '../lib/history';
+import { isLongText, TextDiff } from './TextDiff';
 import { Badge, Button, Card, ConfirmButton, Notice, Spinner } from './ui';
 
 /** "before → after" for each changed field, agent names instead of ids. */
@@ -27,19 +28,28 @@ export function ChangeList({
 }) {
   return (
     <dl className="mt-2 grid gap-1 text-sm">
-      {changes.map(({ field, before, after }) => (
-        <div key={field} className="flex flex-wrap gap-x-2">
-          <dt className="font-medium">{FIELD_LABELS[field] ?? field}:</dt>
-          <dd>
-            <del className="text-red-800 dark:text-red-300">{formatValue(field, before, nameOf)}</del>
-            <span aria-hidden> → </span>
-            <span className="sr-only"> changed to </span>
-            <ins className="text-emerald-800 no-underline dark:text-emerald-300">
-              {formatValue(field, after, nameOf)}
-            </ins>
-          </dd>
-        </div>
-      ))}
+      {changes.map(({ field, before, after }) =>
+        isLongText(before, after) ? (
+          <div key={field}>
+            <dt className="font-medium">{FIELD_LABELS[field] ?? field}:</dt>
+            <dd>
+              <TextDiff before={before} after={after as string} />
+            </dd>
+          </div>
+        ) : (
+          <div key={field} className="flex flex-wrap gap-x-2">
+            <dt className="font-medium">{FIELD_LABELS[field] ?? field}:</dt>
+            <dd>
+              <del className="text-red-800 dark:text-red-300">{formatValue(field, before, nameOf)}</del>
+              <span aria-hidden> → </span>
+              <span className="sr-only"> changed to </span>
+              <ins className="text-emerald-800 no-underline dark:text-emerald-300">
+                {formatValue(field, after, nameOf)}
+              </ins>
+            </dd>
+          </div>
+        ),
+      )}
     </dl>
   );
 }

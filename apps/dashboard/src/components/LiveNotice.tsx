@@ -1,12 +1,14 @@
 import type { AuditEvent } from '@switchboard/client';
 import { useCallback, useState } from 'react';
+import { madeHere } from '../lib/api';
 import { useChangeEvent } from '../lib/events';
 import { session } from '../lib/session';
 import { Button, Notice } from './ui';
 
 /**
- * Says, the moment it happens, that someone else changed (or deleted) what this page shows, with a
- * reload; the page keeps what is being edited until then.
+ * Says, the moment it happens, that another tab or person changed (or deleted) what this page
+ * shows, with a reload; the page keeps what is being edited until then. Only this tab's own saves
+ * pass in silence (told by the request ids it sends), so the same person in a second tab hears too.
  */
 export function LiveNotice({
   kind,
@@ -21,7 +23,7 @@ export function LiveNotice({
   const listener = useCallback(
     (event: AuditEvent) => {
       if (event.resource.type !== kind || event.resource.id !== id) return;
-      if (event.actor.type === 'user' && event.actor.id === session.get()?.user.id) return;
+      if (madeHere(event)) return;
       setChange(event);
     },
     [kind, id],
@@ -34,7 +36,11 @@ export function LiveNotice({
       <Notice tone="info">
         <div className="flex flex-wrap items-center gap-3">
           <span className="mr-auto">
-            {deleted ? 'Deleted' : 'Changed'} by {change.actor.name} just now
+            {deleted ? 'Deleted' : 'Changed'}{' '}
+            {change.actor.type === 'user' && change.actor.id === session.get()?.user.id
+              ? 'by you in another tab'
+              : `by ${change.actor.name}`}{' '}
+            just now
             {change.version !== null && !deleted ? ` (version ${change.version})` : ''}.
           </span>
           {!deleted && (

@@ -12,14 +12,22 @@ import { Notice, Spinner } from './ui';
 export function ReleaseChangeView({ change }: { change: ReleaseChange }) {
   const { nameOf } = useAgentsById([...idsIn(change.fields)]);
   const unchanged = !change.fields.length && !change.agents.length;
-  const fromVersion = change.from ? `version ${change.from.templateVersion}` : 'nothing served';
+  const sameVersion = change.from !== null && change.from.templateVersion === change.to.templateVersion;
   return (
     <div className="grid gap-2 text-sm">
       <p>
-        <span className="font-medium">{change.templateName}</span>: {fromVersion}
-        <span aria-hidden> → </span>
-        <span className="sr-only"> becomes </span>
-        version {change.to.templateVersion}
+        <span className="font-medium">{change.templateName}</span>:{' '}
+        {sameVersion ? (
+          // The template itself does not change, only agents: no "version 5 → version 5".
+          `version ${change.to.templateVersion}, agents changed`
+        ) : (
+          <>
+            {change.from ? `version ${change.from.templateVersion}` : 'nothing served'}
+            <span aria-hidden> → </span>
+            <span className="sr-only"> becomes </span>
+            version {change.to.templateVersion}
+          </>
+        )}
       </p>
       {unchanged && !change.endedCanary && (
         <p className="text-zinc-600 dark:text-zinc-400">Nothing a session gets changes.</p>

@@ -29,7 +29,7 @@ export function ReleaseHistory({ environment, templateId }: { environment: strin
   if (!records.length) return <p className="text-sm">{environment} has no release of this template yet.</p>;
   return (
     <div className="grid gap-2">
-      <div className="overflow-x-auto">
+      <div className="relative overflow-x-auto">
         <table className="w-full text-left text-sm">
           <caption className="sr-only">Release history of {environment}, newest first</caption>
           <thead className="text-xs text-zinc-600 uppercase dark:text-zinc-400">

@@ -1,10 +1,52 @@
-import { PRODUCTION } from '@switchboard/contract';
+import type { Agent } from '@switchboard/client';
+import { PRODUCTION, renderInstructions, resolveValues, sessionVariables } from '@switchboard/contract';
 import { useQuery } from '@tanstack/react-query';
 import { PlugZap } from 'lucide-react';
 import { useId, useState } from 'react';
-import { serverError, trpc } from '../lib/api';
-import { TryVariables } from './TryVariables';
+import { client, serverError, trpc } from '../lib/api';
+import { type TryAnswer, TryVariables } from './TryVariables';
 import { Badge, Button, Card, CopyButton, inputClass, Notice, Spinner } from './ui';
+
+/** The environment select's value for the working copy: what is saved now, served nowhere yet. */
+const WORKING_COPY = '';
+
+/** What the server answers a try in an environment: the agents rendered, the wrong values, or why not. */
+async function tryOnServer(
+  id: string,
+  environment: string,
+  sessionKey: string,
+  variables: Record<string, unknown>,
+): Promise<TryAnswer> {
+  try {
+    const config = await client.sessionTemplates.config.query({
+      id,
+      environment,
+      ...(sessionKey ? { sessionKey } : {}),
+      variables,
+    });
+    return { agents: config.agents };
+  } catch (error) {
+    const problem = serverError(error);
+    const issues = (problem.details.issues ?? []) as { path: string[]; message: string }[];
+    return issues.length ? { issues } : { problem: problem.message };
+  }
+}
+
+/**
+ * The working copy rendered as a runtime would get it once it is served: the contract's own merge,
+ * value checks and renderer, the functions the server runs.
+ */
+function tryWorkingCopy(agents: Agent[], given: Record<string, unknown>): TryAnswer {
+  const resolved = resolveValues(sessionVariables(agents), given);
+  if ('issues' in resolved) return { issues: resolved.issues };
+  return {
+    agents: agents.map((agent) => ({
+      id: agent.id,
+      name: agent.name,
+      renderedInstructions: renderInstructions(agent.instructions, resolved.values),
+    })),
+  };
+}
 
 /**
  * What the session runtime receives for this template at session start (the resolved session
@@ -18,10 +60,22 @@ export function SessionConfigPanel({ id }: { id: string }) {
   const keyId = useId();
   const environments = useQuery({ ...trpc.environments.list.queryOptions(), enabled: open });
   const key = sessionKey.trim();
+  const working = environment === WORKING_COPY;
   const config = useQuery({
     ...trpc.sessionTemplates.config.queryOptions({ id, environment, ...(key ? { sessionKey: key } : {}) }),
-    enabled: open,
+    enabled: open && !working,
     staleTime: 0,
+  });
+  // The working copy: the template and its agents as saved now, read afresh.
+  const workingCopy = useQuery({
+    queryKey: ['workingCopy', id],
+    enabled: open && working,
+    staleTime: 0,
+    queryFn: async () => {
+      const template = await client.sessionTemplates.get.query({ id });
+      const { items } = await client.agents.getMany.query({ ids: template.agentIds });
+      return { template, agents: items };
+    },
   });
   const query = new URLSearchParams({
     ...(environment !== PRODUCTION ? { environment } : {}),
@@ -66,6 +120,7 @@ export function SessionConfigPanel({ id }: { id: string }) {
                     {item.followsLatest ? ' (follows latest)' : ''}
                   </option>
                 ))}
+                <option value={WORKING_COPY}>Working copy (not deployed)</option>
               </select>
             </div>
             <div className="grid gap-1">
@@ -86,53 +141,88 @@ export function SessionConfigPanel({ id }: { id: string }) {
               </span>
             </div>
           </div>
-          {config.data && (
-            <p className="text-sm" role="status">
-              {config.data.release.arm === 'latest'
-                ? `${config.data.environment} follows latest: version ${config.data.release.templateVersion}.`
-                : `${key ? `Key “${key}” lands in the` : 'Without a session key:'} ${config.data.release.arm} release of ${config.data.environment}, version ${config.data.release.templateVersion}.`}{' '}
-              <Badge tone={config.data.release.arm === 'canary' ? 'warn' : 'accent'}>
-                {config.data.release.arm}
-              </Badge>
-            </p>
-          )}
-          <div>
-            <div className="mb-1 flex flex-wrap items-center justify-between gap-2">
-              <span className="text-sm font-medium">Fetch it</span>
-              <CopyButton text={curl} label="Copy command" />
-            </div>
-            {/* Wrapped, not scrolled: it reads on a phone, and the copy button gives it exactly. */}
-            <pre className="rounded-md bg-zinc-100 p-3 text-xs break-all whitespace-pre-wrap dark:bg-zinc-950">
-              {curl}
-            </pre>
-          </div>
-          {config.data && config.data.variables.length > 0 && (
-            <TryVariables id={id} variables={config.data.variables} />
-          )}
-          {config.isError ? (
-            <Notice>{serverError(config.error).message}</Notice>
-          ) : config.isLoading ? (
-            <Spinner label="Resolving the session config" />
+          {working ? (
+            <WorkingCopy query={workingCopy} />
           ) : (
-            <div>
-              <div className="mb-1 flex flex-wrap items-center justify-between gap-2">
-                <span className="min-w-0 text-sm font-medium break-all" id={`json-${id}`}>
-                  Resolved JSON (ETag {config.data?.etag})
-                </span>
-                <CopyButton text={json} label="Copy JSON" />
+            <>
+              {config.data && (
+                <p className="text-sm" role="status">
+                  {config.data.release.arm === 'latest'
+                    ? `${config.data.environment} follows latest: version ${config.data.release.templateVersion}.`
+                    : `${key ? `Key “${key}” lands in the` : 'Without a session key:'} ${config.data.release.arm} release of ${config.data.environment}, version ${config.data.release.templateVersion}.`}{' '}
+                  <Badge tone={config.data.release.arm === 'canary' ? 'warn' : 'accent'}>
+                    {config.data.release.arm}
+                  </Badge>
+                </p>
+              )}
+              <div>
+                <div className="mb-1 flex flex-wrap items-center justify-between gap-2">
+                  <span className="text-sm font-medium">Fetch it</span>
+                  <CopyButton text={curl} label="Copy command" />
+                </div>
+                {/* Wrapped, not scrolled: it reads on a phone, and the copy button gives it exactly. */}
+                <pre className="rounded-md bg-zinc-100 p-3 text-xs break-all whitespace-pre-wrap dark:bg-zinc-950">
+                  {curl}
+                </pre>
               </div>
-              <section
-                // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take the focus to scroll with the keyboard
-                tabIndex={0}
-                aria-labelledby={`json-${id}`}
-                className="max-h-96 overflow-auto rounded-md bg-zinc-100 p-3 dark:bg-zinc-950"
-              >
-                <pre className="text-xs">{json}</pre>
-              </section>
-            </div>
+              {config.data && config.data.variables.length > 0 && (
+                <TryVariables
+                  key={`${environment}|${key}`}
+                  variables={config.data.variables}
+                  render={(values) => tryOnServer(id, environment, key, values)}
+                />
+              )}
+              {config.isError ? (
+                <Notice>{serverError(config.error).message}</Notice>
+              ) : config.isLoading ? (
+                <Spinner label="Resolving the session config" />
+              ) : (
+                <div>
+                  <div className="mb-1 flex flex-wrap items-center justify-between gap-2">
+                    <span className="min-w-0 text-sm font-medium break-all" id={`json-${id}`}>
+                      Resolved JSON (ETag {config.data?.etag})
+                    </span>
+                    <CopyButton text={json} label="Copy JSON" />
+                  </div>
+                  <section
+                    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take the focus to scroll with the keyboard
+                    tabIndex={0}
+                    aria-labelledby={`json-${id}`}
+                    className="max-h-96 overflow-auto rounded-md bg-zinc-100 p-3 dark:bg-zinc-950"
+                  >
+                    <pre className="text-xs">{json}</pre>
+                  </section>
+                </div>
+              )}
+            </>
           )}
         </div>
       )}
     </Card>
+  );
+}
+
+/** The working copy: said plainly to be served nowhere yet, and tried with the contract's renderer. */
+function WorkingCopy({ query }: { query: { data?: { agents: Agent[] }; isError: boolean; error: unknown } }) {
+  if (query.isError) return <Notice>{serverError(query.error).message}</Notice>;
+  if (!query.data) return <Spinner label="Reading the working copy" />;
+  const { agents } = query.data;
+  const variables = sessionVariables(agents);
+  return (
+    <div className="space-y-3">
+      <p className="text-sm">
+        The working copy is the template and its agents as saved now. A runtime gets it where an environment
+        follows latest, or once it is deployed.
+      </p>
+      {variables.length ? (
+        <TryVariables
+          key="working-copy"
+          variables={variables}
+          render={async (values) => tryWorkingCopy(agents, values)}
+        />
+      ) : (
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">Its agents declare no variables.</p>
+      )}
+    </div>
   );
 }

@@ -9,16 +9,17 @@ import {
   templateProblems,
   variableConflicts,
 } from '@switchboard/contract';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Controller, type UseFormReturn, useForm, useWatch } from 'react-hook-form';
 import type { z } from 'zod';
 import { displayName } from '../lib/agents';
 import type { ServerError } from '../lib/api';
-import { applyServerError } from '../lib/forms';
+import { applyServerError, holds } from '../lib/forms';
 import { describeVariable } from '../lib/history';
 import { MODALITY_LABELS, mediaOf, PANEL_LABELS, PROFILE_LABELS } from '../lib/labels';
 import { AgentPicker } from './AgentPicker';
 import { DurationInput } from './DurationInput';
+import { LeaveGuard } from './LeaveGuard';
 import { LiveSaveNotice } from './LiveSaveNotice';
 import { ReadOnlyFields } from './ReadOnlyFields';
 import { Button, Card, cx, Field, Fieldset, inputClass, Notice, TextField } from './ui';
@@ -54,6 +55,7 @@ export function TemplateForm({
   onSubmit,
   banner,
   besideSave,
+  onDirtyChange,
 }: {
   template?: SessionTemplate;
   /** The template's agents, fetched by id; agents picked while editing join them. */
@@ -64,6 +66,8 @@ export function TemplateForm({
   banner?: React.ReactNode;
   /** What concerns the save itself (a refusal because someone saved first), shown by the button. */
   besideSave?: React.ReactNode;
+  /** Told when the form starts or stops holding unsaved edits. */
+  onDirtyChange?: (dirty: boolean) => void;
 }) {
   const form: Form = useForm<TemplateFormInput, unknown, TemplateFormValues>({
     resolver: zodResolver(CreateSessionTemplateInput),
@@ -76,7 +80,13 @@ export function TemplateForm({
   const learn = (agent: Agent) => setById((known) => new Map(known).set(agent.id, agent));
   const nameOf = (id: string) => displayName(byId.get(id), 'an unknown agent');
   const chosen = (values.agentIds ?? []).flatMap((id) => byId.get(id) ?? []);
-  const { errors, isSubmitting } = form.formState;
+  const { errors, isSubmitting, isDirty } = form.formState;
+  useEffect(() => onDirtyChange?.(isDirty), [isDirty, onDirtyChange]);
+  // Once the page holds what the form holds (a save went through), the form is clean again; after
+  // "keep mine" it holds a newer version but not these edits, and they stay unsaved.
+  useEffect(() => {
+    if (template && holds(form.getValues(), templateValues(template))) form.reset(templateValues(template));
+  }, [template, form]);
 
   const submit = form.handleSubmit(async (data) => {
     setFailure(null);
@@ -114,6 +124,7 @@ export function TemplateForm({
 
   return (
     <form onSubmit={submit} noValidate className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
+      <LeaveGuard dirty={isDirty} saving={isSubmitting} />
       <div className="space-y-6">
         {banner}
         {failure && <Notice>{failure}</Notice>}

@@ -1,37 +1,53 @@
-import type { SessionAgent, Variable } from '@switchboard/client';
+import type { Variable } from '@switchboard/client';
 import { useId, useState } from 'react';
-import { client, serverError } from '../lib/api';
-import { Button, inputClass } from './ui';
+import { Button, inputClass, Notice } from './ui';
+
+/** An agent with its instructions rendered for one session. */
+export interface RenderedAgent {
+  id: string;
+  name: string;
+  renderedInstructions: string | null;
+}
+
+/** What a try answers: the agents rendered, the wrong values (path under `variables`), or why not. */
+export type TryAnswer =
+  | { agents: RenderedAgent[] }
+  | { issues: { path: string[]; message: string }[] }
+  | { problem: string };
 
 /**
- * "Try it": values for the session's variables, rendered into each agent's instructions by the
- * server, as the runtime's `POST …/config` would; every wrong value is shown on its field.
+ * "Try it": values for the session's variables, rendered into each agent's instructions by
+ * `render` (the server's `POST …/config` for an environment, with its session key; the contract's
+ * own renderer for the working copy); every wrong value is shown on its field.
  */
-export function TryVariables({ id, variables }: { id: string; variables: Variable[] }) {
+export function TryVariables({
+  variables,
+  render,
+}: {
+  variables: Variable[];
+  render: (values: Record<string, unknown>) => Promise<TryAnswer>;
+}) {
   const formId = useId();
   const [values, setValues] = useState<Record<string, string>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [agents, setAgents] = useState<SessionAgent[] | null>(null);
+  const [answer, setAnswer] = useState<TryAnswer | null>(null);
   const typed = (variable: Variable, raw: string): unknown =>
     variable.type === 'number' ? Number(raw) : variable.type === 'boolean' ? raw === 'true' : raw;
 
-  const render = async () => {
-    setErrors({});
+  const run = async () => {
     const sent = Object.fromEntries(
       variables.flatMap((variable) => {
         const raw = values[variable.name] ?? '';
         return raw === '' ? [] : [[variable.name, typed(variable, raw)]];
       }),
     );
-    try {
-      const config = await client.sessionTemplates.config.query({ id, variables: sent });
-      setAgents(config.agents);
-    } catch (error) {
-      const problem = serverError(error);
-      const issues = (problem.details.issues ?? []) as { path: string[]; message: string }[];
-      setAgents(null);
-      setErrors(Object.fromEntries(issues.map((issue) => [issue.path[1] ?? '', issue.message])));
-    }
+    const next = await render(sent);
+    setAnswer(next);
+    setErrors(
+      'issues' in next
+        ? Object.fromEntries(next.issues.map((issue) => [issue.path[1] ?? '', issue.message]))
+        : {},
+    );
   };
 
   return (
@@ -85,12 +101,13 @@ export function TryVariables({ id, variables }: { id: string; variables: Variabl
           );
         })}
       </div>
-      <Button variant="secondary" onClick={() => void render()}>
+      <Button variant="secondary" onClick={() => void run()}>
         Render the instructions
       </Button>
-      {agents && (
+      {answer && 'problem' in answer && <Notice>{answer.problem}</Notice>}
+      {answer && 'agents' in answer && (
         <ol aria-label="Rendered instructions" className="space-y-2">
-          {agents.map((agent) => (
+          {answer.agents.map((agent) => (
             <li key={agent.id} className="rounded-md bg-zinc-100 p-3 text-sm dark:bg-zinc-950">
               <div className="font-medium">{agent.name}</div>
               <p className="mt-1 whitespace-pre-wrap break-words">{agent.renderedInstructions}</p>

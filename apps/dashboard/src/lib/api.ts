@@ -50,8 +50,23 @@ export const queryClient = new QueryClient({
   },
 });
 
+/**
+ * This tab's own mark: every request it sends carries an `x-request-id` that starts with it, which
+ * the server records on the change events the request causes. So a tab tells its own changes from
+ * another tab's, even of the same person.
+ */
+export const TAB_ID = `tab-${Math.random().toString(36).slice(2, 10)}`;
+let requests = 0;
+
+/** Whether this tab made the change an event reports. */
+export const madeHere = (event: { requestId: string }) => event.requestId.startsWith(`${TAB_ID}.`);
+
 /** The typed client of the API, on the page's own origin, with the signed-in person's token. */
-export const client = createClient({ url: window.location.origin, getToken: () => session.token() });
+export const client = createClient({
+  url: window.location.origin,
+  getToken: () => session.token(),
+  headers: () => ({ 'x-request-id': `${TAB_ID}.${++requests}` }),
+});
 
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client, queryClient });
 

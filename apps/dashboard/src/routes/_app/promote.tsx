@@ -2,7 +2,7 @@ import type { RouterOutputs } from '@switchboard/client';
 import { PRODUCTION } from '@switchboard/contract';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute } from '@tanstack/react-router';
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { ReleaseChangeView } from '../../components/ReleaseChangeView';
 import { ReleaseWarnings } from '../../components/ReleasePlan';
@@ -41,6 +41,11 @@ function PromoteForm() {
   const [to, setTo] = useState('');
   const [plan, setPlan] = useState<RouterOutputs['deployments']['promote'] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  // The plan takes the focus when it arrives, so a keyboard or screen reader user is taken to it.
+  const planHeading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (plan) planHeading.current?.focus();
+  }, [plan]);
   if (environments.isError) return <Notice>{serverError(environments.error).message}</Notice>;
   if (!environments.data) return <Spinner />;
   const items = environments.data.items;
@@ -180,7 +185,12 @@ function PromoteForm() {
       {plan && (
         <section aria-labelledby="plan-heading" className="mt-6 grid gap-4">
           <div className="flex flex-wrap items-center gap-3">
-            <h2 id="plan-heading" className="mr-auto text-lg font-semibold">
+            <h2
+              id="plan-heading"
+              ref={planHeading}
+              tabIndex={-1}
+              className="mr-auto text-lg font-semibold outline-none"
+            >
               {plan.dryRun ? `What ${target} will change` : `What ${target} changed`}
             </h2>
             {plan.dryRun && plan.changes.length > 0 && (

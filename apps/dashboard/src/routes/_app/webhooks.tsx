@@ -242,6 +242,12 @@ function WebhookItem({
   );
 }
 
+/** A `datetime-local` value: the date and time on the browser's clock, to the minute. */
+function localDateTime(date: Date): string {
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 function Deliveries({ webhook }: { webhook: Webhook }) {
   const queryClient = useQueryClient();
   const deliveries = useQuery({
@@ -251,7 +257,8 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
   const retry = useMutation(trpc.webhooks.retry.mutationOptions());
   const recover = useMutation(trpc.webhooks.recover.mutationOptions());
   const sinceId = useId();
-  const [since, setSince] = useState(() => new Date(Date.now() - 86_400_000).toISOString().slice(0, 16));
+  // A day ago on the browser's own clock: the field is a local date and time.
+  const [since, setSince] = useState(() => localDateTime(new Date(Date.now() - 86_400_000)));
   const refresh = () => queryClient.invalidateQueries(trpc.webhooks.deliveries.pathFilter());
   return (
     <section aria-label={`Deliveries to ${webhook.url}`} className="mt-4 grid gap-3">
@@ -294,7 +301,8 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
       ) : !deliveries.data.items.length ? (
         <p className="text-sm text-zinc-600 dark:text-zinc-400">No deliveries yet.</p>
       ) : (
-        <div className="overflow-x-auto rounded-md border border-zinc-200 dark:border-zinc-800">
+        // `relative`: the visually hidden header is positioned, and must stay inside the scroll box.
+        <div className="relative overflow-x-auto rounded-md border border-zinc-200 dark:border-zinc-800">
           <table className="w-full text-left text-sm">
             <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
               <tr>
@@ -328,7 +336,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
                     </Badge>
                     {delivery.nextAttemptAt && delivery.status === 'pending' && (
                       <div className="text-xs text-zinc-600 dark:text-zinc-400">
-                        next {new Date(delivery.nextAttemptAt).toLocaleTimeString()}
+                        next {new Date(delivery.nextAttemptAt).toLocaleString()}
                       </div>
                     )}
                   </td>
@@ -336,8 +344,8 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
                     <ul className="grid gap-1 text-xs">
                       {delivery.attempts.map((attempt) => (
                         <li key={attempt.at}>
-                          {new Date(attempt.at).toLocaleTimeString()}: {attempt.statusCode ?? 'no answer'} in{' '}
-                          {attempt.durationMs} ms
+                          <time dateTime={attempt.at}>{new Date(attempt.at).toLocaleString()}</time>:{' '}
+                          {attempt.statusCode ?? 'no answer'} in {attempt.durationMs} ms
                           {attempt.error ? ` (${attempt.error})` : ''}
                           {attempt.responseBody ? ` · “${attempt.responseBody.slice(0, 80)}”` : ''}
                         </li>

@@ -70,6 +70,39 @@ function InUse({ problem }: { problem: ServerError }) {
   );
 }
 
+/** What the server named for each template a save would break (`details.templates`). */
+interface BrokenTemplate {
+  id: string;
+  name: string;
+  problem: string;
+}
+
+/** A refused save says which templates it would break, and what would be wrong in each, linked. */
+function WouldBreak({ problem }: { problem: ServerError }) {
+  const templates = (problem.details.templates as BrokenTemplate[] | undefined) ?? [];
+  return (
+    <Notice>
+      <p className="font-medium">
+        Not saved: this change would break{' '}
+        {templates.length === 1 ? 'a session template' : 'session templates'} that list the agent.
+      </p>
+      <ul className="mt-2 list-disc space-y-1 pl-5">
+        {templates.map((template) => (
+          <li key={template.id}>
+            <Link to="/templates/$id" params={{ id: template.id }} className="underline">
+              {template.name}
+            </Link>
+            : {template.problem}
+          </li>
+        ))}
+      </ul>
+      <p className="mt-2">
+        Change the other agents of those templates first, or take this agent out of them.
+      </p>
+    </Notice>
+  );
+}
+
 function EditAgent() {
   const { id } = Route.useParams();
   const { version: highlight } = Route.useSearch();
@@ -77,6 +110,7 @@ function EditAgent() {
   const queryClient = useQueryClient();
   const query = useQuery(trpc.agents.get.queryOptions({ id }));
   const [refusal, setRefusal] = useState<ServerError | null>(null);
+  const [saveRefusal, setSaveRefusal] = useState<ServerError | null>(null);
   // The form stays on the version it was opened at until a save or a reload (as on templates).
   const [base, setBase] = useState<Agent | null>(null);
   const [stale, setStale] = useState<{ current: Agent; fields: string[] } | null>(null);
@@ -154,10 +188,12 @@ function EditAgent() {
           <>
             {!admin && <Notice tone="info">You are a member: this agent is read-only.</Notice>}
             {refusal && <InUse problem={refusal} />}
+            {saveRefusal && <WouldBreak problem={saveRefusal} />}
           </>
         }
         onSubmit={async (values) => {
           try {
+            setSaveRefusal(null);
             const saved = await update.mutateAsync({ id, version: agent.version, ...values });
             queryClient.setQueryData(trpc.agents.get.queryKey({ id }), saved);
             setBase(saved);
@@ -174,7 +210,7 @@ function EditAgent() {
               return null;
             }
             if (problem.code === 'CONFLICT') {
-              setRefusal(problem);
+              setSaveRefusal(problem);
               return null;
             }
             return problem;
@@ -193,6 +229,7 @@ function EditAgent() {
           setBase(restored as Agent);
           setStale(null);
           setRefusal(null);
+          setSaveRefusal(null);
           setFormKey((key) => key + 1);
         }}
       />

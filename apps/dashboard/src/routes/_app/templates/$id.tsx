@@ -43,6 +43,8 @@ function EditTemplate() {
   const [base, setBase] = useState<SessionTemplate | null>(null);
   const [stale, setStale] = useState<{ current: SessionTemplate; fields: string[] } | null>(null);
   const [formKey, setFormKey] = useState(0);
+  // Whether the form holds edits not saved yet: a deploy from this page ships what is saved.
+  const [unsaved, setUnsaved] = useState(false);
   const update = useMutation(trpc.sessionTemplates.update.mutationOptions());
   const clone = useMutation(trpc.sessionTemplates.clone.mutationOptions());
   const remove = useMutation(trpc.sessionTemplates.delete.mutationOptions());
@@ -141,6 +143,7 @@ function EditTemplate() {
       <LiveNotice kind="sessionTemplate" id={id} onReload={reload} />
       <TemplateForm
         key={`${template.id}-${formKey}`}
+        onDirtyChange={setUnsaved}
         template={template}
         agents={agents}
         readOnly={!admin}
@@ -162,7 +165,7 @@ function EditTemplate() {
         }
         banner={!admin && <Notice tone="info">You are a member: this template is read-only.</Notice>}
       />
-      {query.data && <DeploymentsPanel template={query.data} canDeploy={admin} />}
+      {query.data && <DeploymentsPanel template={query.data} canDeploy={admin} unsavedEdits={unsaved} />}
       <SessionConfigPanel id={id} />
       <HistoryPanel
         kind="sessionTemplate"
