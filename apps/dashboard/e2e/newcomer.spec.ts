@@ -37,6 +37,15 @@ const enumVariable = (name: string, values: string[]) => ({
   default: values[0],
 });
 
+/**
+ * An environment of this file's own, deleted after each test with its deployments, so the specs
+ * that promote from staging find only what they deployed there.
+ */
+const TRYOUT = 'tryout';
+test.afterEach(async () => {
+  await api('DELETE', `/api/v1/environments/${TRYOUT}`, await adminToken());
+});
+
 async function openTemplate(page: Page, name = TEMPLATE) {
   await page.getByRole('link', { name: 'Session templates' }).click();
   await page.getByRole('link', { name, exact: true }).click();
@@ -120,17 +129,17 @@ test('"Try it" renders for the chosen environment and session key, and for the w
     agentIds: [agent.body.id],
   });
   expect(template.status).toBe(201);
-  await api('POST', '/api/v1/environments', token, { name: 'staging' }); // 409 when another spec made it
+  await api('POST', '/api/v1/environments', token, { name: TRYOUT });
   await api('PUT', '/api/v1/environments/production', token, { followsLatest: false });
   try {
-    // Staging gets a release that greets by name; production keeps the plain greeting.
+    // The tryout environment gets a release that greets by name; production keeps the plain greeting.
     await api('PUT', `/api/v1/agents/${agent.body.id}`, token, {
       instructions: 'Hello {{candidate_name}}.',
       variables: [{ name: 'candidate_name', type: 'string', required: true }],
     });
     const deployed = await api(
       'PUT',
-      `/api/v1/environments/staging/deployments/${template.body.id}`,
+      `/api/v1/environments/${TRYOUT}/deployments/${template.body.id}`,
       token,
       {},
     );
@@ -143,13 +152,13 @@ test('"Try it" renders for the chosen environment and session key, and for the w
     await signIn(page);
     await page.goto(`/app/templates/${template.body.id}`);
     await page.getByRole('button', { name: 'Show what the runtime receives' }).click();
-    await page.getByLabel('Environment', { exact: true }).selectOption('staging');
+    await page.getByLabel('Environment', { exact: true }).selectOption(TRYOUT);
     await page.getByLabel('Session key').fill('call-7');
     const tryIt = page.getByRole('region', { name: /Try it/ });
     await tryIt.getByLabel('candidate_name (required)').fill('Ada');
     await tryIt.getByRole('button', { name: 'Render the instructions' }).click();
     await expect(tryIt.getByRole('list', { name: 'Rendered instructions' })).toContainText('Hello Ada.');
-    await checkPage(page, 'try-it-staging');
+    await checkPage(page, 'try-it-environment');
 
     await page
       .getByLabel('Environment', { exact: true })
@@ -223,7 +232,7 @@ test('unsaved edits are not lost silently: leaving asks first, and a deploy says
   page,
 }) => {
   const token = await adminToken();
-  await api('POST', '/api/v1/environments', token, { name: 'staging' });
+  await api('POST', '/api/v1/environments', token, { name: TRYOUT });
   const agent = await api('POST', '/api/v1/agents', token, {
     name: `Plain ${Date.now()}`,
     instructions: 'Hi.',
@@ -236,8 +245,8 @@ test('unsaved edits are not lost silently: leaving asks first, and a deploy says
   await page.goto(`/app/templates/${template.body.id}`);
   await page.getByLabel('Description').fill('Not saved yet.');
   // A deploy from here ships what is saved, and says so.
-  await page.getByRole('button', { name: 'Deploy v1 to staging' }).click();
-  const dialog = page.getByRole('alertdialog', { name: 'Deploy version 1 to staging?' });
+  await page.getByRole('button', { name: `Deploy v1 to ${TRYOUT}` }).click();
+  const dialog = page.getByRole('alertdialog', { name: `Deploy version 1 to ${TRYOUT}?` });
   await expect(dialog).toContainText('Unsaved edits in the form are not part of this release');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('link', { name: 'Agents', exact: true }).click();
@@ -282,13 +291,13 @@ test('an instruction diff shows the words that changed with their lines around, 
   await checkPage(page, 'instruction-diff');
 
   // A release whose template did not change, only an agent, says so in its heading.
-  await api('POST', '/api/v1/environments', token, { name: 'staging' });
-  await api('PUT', `/api/v1/environments/staging/deployments/${template.body.id}`, token, {
+  await api('POST', '/api/v1/environments', token, { name: TRYOUT });
+  await api('PUT', `/api/v1/environments/${TRYOUT}/deployments/${template.body.id}`, token, {
     templateVersion: 1,
   });
   await page.goto(`/app/templates/${template.body.id}`);
-  await page.getByRole('button', { name: /^Deploy v1 to staging$/ }).click();
-  const dialog = page.getByRole('alertdialog', { name: /Deploy version 1 to staging/ });
+  await page.getByRole('button', { name: `Deploy v1 to ${TRYOUT}` }).click();
+  const dialog = page.getByRole('alertdialog', { name: `Deploy version 1 to ${TRYOUT}?` });
   await expect(dialog).toContainText(`Diff ${stamp}: version 1, agents changed`);
   await expect(dialog).not.toContainText('version 1 → version 1');
   await expect(dialog.getByRole('insertion')).toHaveText('favourite ');
@@ -345,11 +354,14 @@ test.describe('in Los Angeles', () => {
 
 test('Promote takes the focus to its plan and says what it found', async ({ page }) => {
   const token = await adminToken();
-  await api('POST', '/api/v1/environments', token, { name: 'staging' });
+  await api('POST', '/api/v1/environments', token, { name: TRYOUT });
   await api('PUT', '/api/v1/environments/production', token, { followsLatest: false });
   try {
     await signIn(page);
     await page.goto('/app/promote');
+    // Towards production by default, from the other environment.
+    await expect(page.getByLabel('To', { exact: true })).toHaveValue('production');
+    await expect(page.getByLabel('From', { exact: true })).toHaveValue(TRYOUT);
     await page.getByRole('button', { name: 'Show the plan' }).click();
     const heading = page.getByRole('heading', {
       level: 2,
