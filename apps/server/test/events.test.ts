@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** API.md: at most 100 open streams per organization, across every instance. */
@@ -290,7 +292,7 @@ describe(`the tRPC subscription on ${driverName}`, () => {
 });
 
 describe.runIf(driverName === 'PostgreSQL')('change events across instances (PostgreSQL)', () => {
-  it('an event committed after a later-numbered one began is never skipped: numbers follow visibility', async () => {
+  it('an event committed after a later-numbered one began is never skipped, and never holds the other back', async () => {
     const tenant = await createTenant(server, 'Visibility');
     const admin = caller(server, 'rest', tenant.adminToken);
     const [agent] = await createAgents(tenant, 1, 'Slow');
@@ -299,14 +301,15 @@ describe.runIf(driverName === 'PostgreSQL')('change events across instances (Pos
     const lock = await holdAgentLock(server.database.url!, agent!.body.id);
     const slow = admin('agents.update', { id: agent!.body.id, name: 'Slow, renamed' });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    // The slow rename's transaction is running (waiting for the row), so nothing after it may be
-    // numbered yet: a later change commits, and the stream sees nothing until the first one ends.
+    // A later change commits while the slow rename's transaction still runs: it is streamed at once.
+    const began = Date.now();
     const fast = await admin('agents.create', { name: 'Fast', instructions: 'i' });
     expect(fast.status).toBe(201);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(stream.messages).toEqual([]);
+    await stream.waitFor(() => stream.messages.length === 1, 1_000);
+    expect(Date.now() - began).toBeLessThan(1_000);
     await lock.release();
     expect((await slow).status).toBe(200);
+    // The rename that committed last has the next number: a stream resumed after "Fast" gets it.
     await stream.waitFor(() => stream.messages.length === 2);
     expect(stream.messages.map((message) => [message.event, message.data.resource.name])).toEqual([
       ['agent.created', 'Fast'],
@@ -314,6 +317,60 @@ describe.runIf(driverName === 'PostgreSQL')('change events across instances (Pos
     ]);
     expect(stream.messages[1]!.id).toBe(stream.messages[0]!.id + 1);
     stream.close();
+  });
+
+  it('a psql left in a transaction, in another database of the server, holds no event back', async () => {
+    const url = new URL(server.database.url!);
+    // `psql` in the server's maintenance database, holding a transaction id and then idle in it.
+    const application = `switchboard-foreign-${Date.now()}`;
+    const psql = spawn(
+      'psql',
+      [
+        '-X',
+        '-q',
+        '-h',
+        url.hostname,
+        '-p',
+        url.port || '5432',
+        '-U',
+        decodeURIComponent(url.username) || 'postgres',
+        '-d',
+        'postgres',
+      ],
+      { env: { ...process.env, PGAPPNAME: application }, stdio: ['pipe', 'ignore', 'inherit'] },
+    );
+    try {
+      psql.stdin.write('begin;\ncreate temporary table held (i int);\ninsert into held values (1);\n');
+      const watcher = postgres(server.database.url!, { max: 1, onnotice: () => {} });
+      try {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const [row] = await watcher`select count(*)::int as n from pg_stat_activity
+            where application_name = ${application} and backend_xid is not null and state = 'idle in transaction'`;
+          if (row!.n === 1) break;
+          if (Date.now() > deadline) throw new Error('psql never held a transaction');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        await watcher.end();
+      }
+      const tenant = await createTenant(server, 'Foreign transaction');
+      const stream = await openStream(server, tenant.adminToken);
+      const began = Date.now();
+      const created = await caller(
+        server,
+        'rest',
+        tenant.adminToken,
+      )('agents.create', { name: 'Not held', instructions: 'i' });
+      expect(created.status).toBe(201);
+      await stream.waitFor(() => stream.messages.length === 1, 1_000);
+      expect(Date.now() - began).toBeLessThan(1_000);
+      expect(stream.messages[0]!.data.resource.name).toBe('Not held');
+      stream.close();
+    } finally {
+      psql.stdin.end('rollback;\n');
+      psql.kill();
+    }
   });
 
   it('an event made through one instance reaches a stream on the other within a second', async () => {

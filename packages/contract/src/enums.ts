@@ -127,6 +127,7 @@ export const AUDIT_ACTIONS = [
   'webhook.updated',
   'webhook.deleted',
   'webhook.disabled',
+  'webhook.secretRotated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 // Every revision action of an agent or a template is an audit action.

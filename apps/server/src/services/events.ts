@@ -17,8 +17,6 @@ const PAYLOAD_MAX = 7_000;
 const BATCH = 5_000;
 /** A pass runs at least this often, in case a notification was lost (a reconnect). */
 const SWEEP_MS = 1_000;
-/** When an older transaction still runs, events after it wait; the next look is this soon. */
-const BLOCKED_RETRY_MS = 25;
 /** Admissions of one organization's streams queue on this lock (with the organization's hash). */
 const STREAMS_LOCK = 7_302_052;
 /** An open stream's row counts this long unless its instance renews it (a dead instance's lapse). */
@@ -42,10 +40,13 @@ export interface OnNumbered {
  * Change events (API.md "Change events"): every audit event gets a `sequence`, per organization,
  * in the order events become visible. Events are written unnumbered in their change's transaction
  * (no lock on the write path); a sequencer, one instance at a time under an advisory lock, numbers
- * those whose transaction id is below the oldest transaction still running, in transaction-id
- * order. An event still invisible then belongs to a transaction that is running, so its id is at
- * least that bound and it gets a larger number later: a reader that resumes after a number never
- * misses one. Each numbering is announced with NOTIFY, which wakes the streams of every instance.
+ * every committed event it sees, in the order the rows were inserted (`seq`, so two changes of one
+ * resource keep their version order). It sees only committed events, and an event that commits
+ * later is numbered by a later pass with a larger number: a reader that resumes after a number
+ * never misses one. No horizon of running transactions is needed, so no transaction anywhere on
+ * the database server (another application, a `psql` left in `BEGIN`) holds events back
+ * (DESIGN.md, "events that nothing stalls"). Each numbering is announced with NOTIFY, which wakes
+ * the streams of every instance.
  */
 export class ChangeEvents {
   readonly #emitter = new EventEmitter();
@@ -84,20 +85,17 @@ export class ChangeEvents {
     return this.#sequencing.run();
   }
 
-  /** One pass of the background numbering: again at once after a full batch, soon while blocked. */
-  readonly #sequencing = new CoalescedWork(async () => {
-    const pass = await this.#pass(false).catch((error) => {
+  /** One pass of the background numbering: again at once after a full batch. */
+  readonly #sequencing = new CoalescedWork(async () =>
+    this.#pass(false).catch((error) => {
       this.log.error({ err: error }, 'numbering change events failed');
-      return { blocked: false, full: false };
-    });
-    if (pass.blocked) setTimeout(() => void this.sequence(), BLOCKED_RETRY_MS).unref();
-    return pass.full;
-  });
+      return false;
+    }),
+  );
 
   /**
    * Numbers what is committed now, waiting for another instance's pass rather than skipping: after
-   * this, every event this request's caller has seen committed has its sequence (unless an older
-   * transaction still runs).
+   * this, every event this request's caller has seen committed has its sequence.
    */
   async catchUp(): Promise<void> {
     await this.#pass(true);
@@ -196,11 +194,8 @@ export class ChangeEvents {
     }
   }
 
-  /**
-   * One pass: `full` when it numbered a whole batch (more may wait), `blocked` when events remain
-   * that an older running transaction keeps from being numbered.
-   */
-  async #pass(wait: boolean): Promise<{ full: boolean; blocked: boolean }> {
+  /** One pass: true when it numbered a whole batch (more may wait). */
+  async #pass(wait: boolean): Promise<boolean> {
     let queued = 0;
     const result = await this.database.db.transaction(async (tx) => {
       if (wait) {
@@ -210,14 +205,14 @@ export class ChangeEvents {
           await tx.execute(sql`select pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) as locked`),
         );
         // Another instance is numbering: it announces what it numbers.
-        if (!lock?.locked) return { full: false, blocked: false };
+        if (!lock?.locked) return false;
       }
       const numbered = rowsOf<{ seq: number | string; organization_id: string }>(
         await tx.execute(sql`
           with pending as (
-            select seq, organization_id, txid from audit_events
-            where sequence is null and txid < pg_snapshot_xmin(pg_current_snapshot())
-            order by txid, seq
+            select seq, organization_id from audit_events
+            where sequence is null
+            order by seq
             limit ${BATCH}
           ),
           counts as (
@@ -231,7 +226,7 @@ export class ChangeEvents {
           ),
           numbered as (
             select p.seq,
-              b.last - c.n + row_number() over (partition by p.organization_id order by p.txid, p.seq) as sequence
+              b.last - c.n + row_number() over (partition by p.organization_id order by p.seq) as sequence
             from pending p join counts c using (organization_id) join bumped b using (organization_id)
           )
           update audit_events set sequence = numbered.sequence
@@ -252,11 +247,7 @@ export class ChangeEvents {
           sql`select pg_notify(${SEQUENCED}, ${payload.length > PAYLOAD_MAX ? '*' : payload})`,
         );
       }
-      const [left] = rowsOf<{ blocked: boolean }>(
-        await tx.execute(sql`select exists (select 1 from audit_events where sequence is null) as blocked`),
-      );
-      const full = numbered.length >= BATCH;
-      return { full, blocked: !full && Boolean(left?.blocked) };
+      return numbered.length >= BATCH;
     });
     if (queued) this.onNumbered?.queued();
     return result;

@@ -89,8 +89,8 @@ export const auditEvents = pgTable(
   (t) => [
     index('audit_events_organization_idx').on(t.organizationId, t.seq.desc()),
     uniqueIndex('audit_events_sequence_key').on(t.organizationId, t.sequence),
-    // What the sequencer has still to number.
-    index('audit_events_unsequenced_idx').on(t.txid, t.seq).where(sql`${t.sequence} is null`),
+    // What the sequencer has still to number, in the order it numbers it.
+    index('audit_events_unsequenced_idx').on(t.seq).where(sql`${t.sequence} is null`),
     index('audit_events_resource_idx').on(t.organizationId, t.resourceId, t.seq.desc()),
     index('audit_events_actor_idx').on(t.organizationId, t.actorId, t.seq.desc()),
     check('audit_events_action_check', sql`${t.action} in (${literals(AUDIT_ACTIONS)})`),
