@@ -17,6 +17,7 @@ import { createContext, type Deps } from './context';
 import { registerDashboard } from './dashboard';
 import { drainRefusedBody } from './drainRefusedBody';
 import { describeError, errorBody } from './errors';
+import { nestsDeeperThan, tooDeep } from './jsonDepth';
 import { scrubbingLoggerOptions } from './logging';
 import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
@@ -165,12 +166,13 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   });
 
   // Only JSON bodies (any other type is 415): an empty body is no body (clone and delete take
-  // none); prototype keys are refused.
+  // none); prototype keys are refused, and so is nesting deeper than 64 levels.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
+    if (nestsDeeperThan(text)) return done(tooDeep(), undefined);
     parseJson(req, text, done);
   });
 

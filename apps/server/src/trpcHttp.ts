@@ -9,6 +9,7 @@ import {
   transformTRPCResponse,
 } from '@trpc/server/unstable-core-do-not-import';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { nestsDeeperThan, tooDeep } from './jsonDepth';
 
 export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
@@ -51,10 +52,10 @@ export function trpcHttp<TRouter extends AnyTRPCRouter>(
   options: TrpcHttpOptions<TRouter>,
   done: (error?: Error) => void,
 ) {
-  // tRPC reads the body itself: keep it as the text that arrived.
+  // tRPC reads the body itself: keep it as the text that arrived (nested at most 64 deep).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, parsed) =>
-    parsed(null, body),
+    nestsDeeperThan(body as string) ? parsed(tooDeep(), undefined) : parsed(null, body),
   );
 
   const handler = async (req: FastifyRequest<{ Params: { path?: string } }>, reply: FastifyReply) => {
@@ -155,6 +156,8 @@ function plainCall<TRouter extends AnyTRPCRouter>(
   const raw = type === 'query' ? search.get('input') : req.body;
   let given: unknown;
   if (typeof raw === 'string' && raw !== '') {
+    // Nested too deep: tRPC's own path reads it and refuses it.
+    if (nestsDeeperThan(raw)) return null;
     try {
       given = JSON.parse(raw);
     } catch {

@@ -52,6 +52,41 @@ describe(`security (${driverName})`, () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
   });
 
+  it('JSON nested deeper than 64 levels is 400 everywhere, with or without an Idempotency-Key; 64 levels are read', async () => {
+    const tenant = await createTenant(server, 'Deep');
+    const nested = (depth: number) =>
+      `{"name":"Deep","instructions":"i","tools":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    const send = (body: string, headers: Record<string, string> = {}, path = '/api/v1/agents') =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tenant.adminToken}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
+        body,
+      });
+    for (const depth of [65, 5_000]) {
+      for (const headers of [{}, { 'idempotency-key': `deep-${depth}` }]) {
+        const response = await send(nested(depth), headers);
+        expect(response.status, `${depth} ${JSON.stringify(headers)}`).toBe(400);
+        expect(await response.json()).toMatchObject({
+          error: { code: 'BAD_REQUEST', message: expect.stringMatching(/64 levels/) },
+        });
+      }
+      const trpc = await send(nested(depth), {}, '/trpc/agents.create');
+      expect(trpc.status).toBe(400);
+      expect(await trpc.json()).toMatchObject({ error: { data: { code: 'BAD_REQUEST' } } });
+    }
+    // 64 levels are within the limit: the schema speaks of the tools, not of the nesting.
+    const within = await send(nested(64), { 'idempotency-key': 'deep-64' });
+    expect(within.status).toBe(400);
+    expect(JSON.stringify(await within.json())).toContain('tools');
+    // Brackets inside strings are text, not nesting.
+    const text = await send(JSON.stringify({ name: 'Brackets', instructions: '['.repeat(500) }));
+    expect(text.status).toBe(201);
+  });
+
   it('login takes as long for an unknown email as for a wrong password', async () => {
     const email = uniqueEmail('timing');
     await http(server, 'POST', '/api/v1/auth/signup', {

@@ -282,6 +282,15 @@ describe(`webhooks on ${driverName}`, () => {
       expect(rotated.status).toBe(200);
       const next = rotated.body.secret as string;
       expect(next).not.toBe(secret);
+      // The rotation is an audit event (and so a change event), which never carries the secret.
+      const events = await admin('audit.list', { action: 'webhook.secretRotated' });
+      expect(events.body.items).toEqual([
+        expect.objectContaining({
+          action: 'webhook.secretRotated',
+          resource: expect.objectContaining({ id: webhook.id }),
+        }),
+      ]);
+      expect(JSON.stringify(events.body)).not.toContain(next.slice(6));
       expect(
         (await admin('webhooks.retry', { id: webhook.id, deliveryId: queued.body.deliveryId })).status,
       ).toBe(202);

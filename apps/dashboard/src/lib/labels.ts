@@ -72,6 +72,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'webhook.updated': 'Webhook updated',
   'webhook.deleted': 'Webhook deleted',
   'webhook.disabled': 'Webhook disabled',
+  'webhook.secretRotated': 'Webhook secret rotated',
 };
 
 /** What a release record did, as a person reads it. */

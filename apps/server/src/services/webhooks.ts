@@ -204,17 +204,21 @@ export class WebhookService {
   /** A new secret; the previous one also signs for 24 hours. */
   async rotateSecret(by: Attribution, id: string): Promise<{ secret: string }> {
     const secret = newWebhookSecret();
-    const [row] = await this.db
-      .update(webhooks)
-      .set({
-        secretEncrypted: this.box.seal(secret),
-        previousSecretEncrypted: sql`${webhooks.secretEncrypted}`,
-        previousSecretExpiresAt: sql`now() + interval '24 hours'`,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(webhooks.id, id), eq(webhooks.organizationId, by.organizationId)))
-      .returning({ id: webhooks.id });
-    if (!row) throw notFound('Webhook', id);
+    // The rotation and its audit event (`webhook.secretRotated`, never the secret) commit together.
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(webhooks)
+        .set({
+          secretEncrypted: this.box.seal(secret),
+          previousSecretEncrypted: sql`${webhooks.secretEncrypted}`,
+          previousSecretExpiresAt: sql`now() + interval '24 hours'`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(webhooks.id, id), eq(webhooks.organizationId, by.organizationId)))
+        .returning();
+      if (!row) throw notFound('Webhook', id);
+      await recordEvent(tx, by, 'webhook.secretRotated', resource(row));
+    });
     return { secret };
   }
 

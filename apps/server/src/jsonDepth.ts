@@ -1,0 +1,29 @@
+/** The deepest JSON a request may nest (API.md "Details clients rely on"). */
+export const JSON_DEPTH_MAX = 64;
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `max`, read as text in one pass (strings
+ * skipped), before anything parses or walks it: no reader of the body (the idempotency key's
+ * canonical form, the schemas) ever recurses into a body nested thousands deep.
+ */
+export function nestsDeeperThan(text: string, max = JSON_DEPTH_MAX): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) {
+      if (++depth > max) return true;
+    } else if (code === 0x7d || code === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** The 400 for a body nested too deep, as Fastify's parsers report errors. */
+export function tooDeep(): Error & { statusCode: number } {
+  return Object.assign(new Error(`JSON may nest at most ${JSON_DEPTH_MAX} levels deep`), { statusCode: 400 });
+}
