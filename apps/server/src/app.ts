@@ -250,7 +250,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps) });
 
   registerRestRoutes(app, deps);
-  registerEventStream(app, deps, lifecycle);
+  registerEventStream(app, deps, lifecycle, config.eventStreamStallMs);
 
   const document = buildOpenApiDocument();
   app.get('/api/v1/openapi.json', async () => document);

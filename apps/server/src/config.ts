@@ -28,6 +28,7 @@ const Env = z.object({
   CATALOG_FILE: z.string().min(1).optional(),
   DRAIN_MS: z.coerce.number().int().min(0).default(2000),
   EVENT_STREAMS_PER_ORGANIZATION: z.coerce.number().int().min(1).default(100),
+  EVENT_STREAM_STALL_MS: z.coerce.number().int().min(100).default(10_000),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   WEBHOOK_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   WEBHOOK_RETRY_SCHEDULE: z
@@ -129,6 +130,11 @@ export interface AppConfig {
   trustProxy: false | number | string[];
   /** Open change-event streams an organization may hold across every instance (`EVENT_STREAMS_PER_ORGANIZATION`, API.md: 100). */
   eventStreamsPerOrganization: number;
+  /**
+   * How long a change-event stream waits for its client to take what was sent (`EVENT_STREAM_STALL_MS`):
+   * a client that stays behind longer is ended with a `retry:` hint and resumes by sequence.
+   */
+  eventStreamStallMs: number;
   /** Webhooks may reach loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE=1`: tests, a private network). */
   webhookAllowPrivate: boolean;
   /** The wait before each retry of a failed delivery (`WEBHOOK_RETRY_SCHEDULE`), ±20%. */
@@ -183,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dashboardDir: values.DASHBOARD_DIR ? path.resolve(cwd, values.DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR,
     trustProxy: values.TRUST_PROXY ?? false,
     eventStreamsPerOrganization: values.EVENT_STREAMS_PER_ORGANIZATION,
+    eventStreamStallMs: values.EVENT_STREAM_STALL_MS,
     webhookAllowPrivate: values.WEBHOOK_ALLOW_PRIVATE === '1',
     webhookRetryScheduleMs: values.WEBHOOK_RETRY_SCHEDULE,
     webhookDisableAfterMs: values.WEBHOOK_DISABLE_AFTER,

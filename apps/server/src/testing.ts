@@ -45,6 +45,7 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     webhookDisableAfterMs: 5 * 86_400_000,
     webhookLeaseMs: 60_000,
     eventStreamsPerOrganization: 100,
+    eventStreamStallMs: 10_000,
     ...overrides,
   };
 }

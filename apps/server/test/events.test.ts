@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,6 +14,7 @@ import {
   expectError,
   holdAgentLock,
   http,
+  rowsOf,
   startServer,
   type Tenant,
   type TestServer,
@@ -425,5 +428,110 @@ describe.runIf(driverName === 'PostgreSQL')('change events across instances (Pos
     } finally {
       await second.close().catch(() => {});
     }
+  });
+});
+
+describe(`streams that nothing slows, on ${driverName}`, () => {
+  it('a client that never reads holds one page on the server, and is ended with a retry hint', async () => {
+    const stalling = await startServer({ config: { eventStreamStallMs: 500 } });
+    try {
+      const tenant = await createTenant(stalling, 'Never reads');
+      // A backlog far larger than the kernel's socket buffers: 30,000 events of about 1 KB.
+      await stalling.database.db.execute(sql`
+        insert into audit_events (organization_id, actor_type, actor_name, action, resource_type, resource_id,
+          resource_name, request_id)
+        select ${tenant.organizationId}::uuid, 'system', 'backlog', 'agent.updated', 'agent', gen_random_uuid(),
+          repeat('x', 800) || n, 'backlog'
+        from generate_series(1, 30000) as n`);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const [row] = rowsOf<{ left: number }>(
+          await stalling.database.db.execute(
+            sql`select count(*)::int as left from audit_events where sequence is null`,
+          ),
+        );
+        if (row!.left === 0) break;
+        if (Date.now() > deadline) throw new Error('the backlog was never numbered');
+      }
+      const socket = connect(Number(new URL(stalling.url).port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.pause(); // never reads, until the server has given up on it
+      socket.write(
+        `GET /api/v1/events?after=0 HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${tenant.adminToken}\r\n\r\n`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const chunks: Buffer[] = [];
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.resume();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      const text = Buffer.concat(chunks).toString('utf8');
+      expect(socket.destroyed || socket.readableEnded, 'the server ended the stream').toBe(true);
+      // The last thing it says (inside HTTP's chunked framing) is when to come back.
+      expect(text.lastIndexOf('retry: 1000\n\n')).toBeGreaterThan(text.lastIndexOf('\nid: '));
+      const sent = text.split('\nevent: agent.updated\n').length - 1;
+      expect(sent).toBeGreaterThan(0);
+      expect(sent).toBeLessThan(30_000);
+      // The client resumes where it stopped, and the server reads it the rest.
+      const last = [...text.matchAll(/^id: (\d+)$/gm)].at(-1)![1];
+      const resumed = await fetch(`${stalling.url}/api/v1/events`, {
+        headers: { authorization: `Bearer ${tenant.adminToken}`, 'last-event-id': last! },
+        signal: AbortSignal.timeout(5_000),
+      });
+      const reader = resumed.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      expect(first).toMatch(/: connected|id: /);
+    } finally {
+      await stalling.close();
+    }
+  });
+
+  it("a demoted admin's open streams (SSE and tRPC) stop carrying admin-only events", async () => {
+    const tenant = await createTenant(server, 'Demoted');
+    const admin = caller(server, 'rest', tenant.adminToken);
+    const email = `second-admin-${Date.now()}@example.com`;
+    const added = await admin('organization.addMember', { email, password: 'password123', role: 'admin' });
+    const login = await http(server, 'POST', '/api/v1/auth/login', {
+      body: { email, password: 'password123' },
+    });
+    const token = login.body.accessToken as string;
+    const newest = (await admin('audit.list', { limit: 1 })).body.items[0].sequence as number;
+    const sse = await openStream(server, token, { query: `?after=${newest}` });
+    const controller = new AbortController();
+    const trpc = fetch(
+      `${server.url}/trpc/events.onChange?input=${encodeURIComponent(JSON.stringify({ lastEventId: String(newest) }))}`,
+      { headers: { authorization: `Bearer ${token}` }, signal: controller.signal },
+    );
+    // While an admin, they get admin-only events.
+    await admin('apiKeys.create', { name: 'Seen while admin', scope: 'read' });
+    await sse.waitFor(() => sse.messages.some((message) => message.event === 'apiKey.created'));
+    expect((await admin('organization.updateMember', { id: added.body.id, role: 'member' })).status).toBe(
+      200,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const demotedAt = sse.messages.length;
+    await admin('apiKeys.create', { name: 'Hidden after demotion', scope: 'read' });
+    await admin('agents.create', { name: 'Seen by members', instructions: 'i' });
+    await sse.waitFor(
+      () => sse.messages.some((message) => message.data.resource.name === 'Seen by members'),
+      2_000,
+    );
+    expect(sse.messages.slice(demotedAt).map((message) => message.event)).toEqual(['agent.created']);
+    sse.close();
+    const reader = (await trpc).body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = Date.now() + 3_000;
+    while (!text.includes('Seen by members') && Date.now() < until) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    controller.abort();
+    expect(text).toContain('Seen while admin');
+    expect(text).toContain('Seen by members');
+    expect(text).not.toContain('Hidden after demotion');
   });
 });

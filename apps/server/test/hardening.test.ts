@@ -67,7 +67,7 @@ describe(`security (${driverName})`, () => {
         body,
       });
     for (const depth of [65, 5_000]) {
-      for (const headers of [{}, { 'idempotency-key': `deep-${depth}` }]) {
+      for (const headers of [{}, { 'idempotency-key': `deep-${depth}` }] as Record<string, string>[]) {
         const response = await send(nested(depth), headers);
         expect(response.status, `${depth} ${JSON.stringify(headers)}`).toBe(400);
         expect(await response.json()).toMatchObject({

@@ -7,6 +7,32 @@ import { authenticate } from '../trpc';
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
+/** Past this much unsent on one stream, it ends (API.md: 1 MiB). */
+const UNSENT_MAX = 1024 * 1024;
+/** What an ended stream tells the client: reconnect after this long, resuming by sequence. */
+const RETRY_MS = 1_000;
+
+/** Whether `raw` drained within `ms` (false: it did not, or the stream ended meanwhile). */
+function drained(
+  raw: NodeJS.WritableStream & { writableNeedDrain: boolean },
+  ms: number,
+  signal: AbortSignal,
+) {
+  if (!raw.writableNeedDrain) return Promise.resolve(true);
+  return new Promise<boolean>((resolve) => {
+    const done = (result: boolean) => {
+      clearTimeout(timer);
+      raw.off('drain', onDrain);
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    const onDrain = () => done(true);
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    raw.on('drain', onDrain);
+    signal.addEventListener('abort', onAbort);
+  });
+}
 
 /** `Last-Event-ID` or `?after=`: a sequence (a non-negative integer), or none. */
 function resumeAfter(header: unknown, query: unknown): number | null {
@@ -27,7 +53,12 @@ function resumeAfter(header: unknown, query: unknown): number | null {
  * of any instance numbers events of the organization, and ends when its token expires, its key is
  * revoked, or the server shuts down.
  */
-export function registerEventStream(app: FastifyInstance, deps: Deps, lifecycle: Lifecycle): void {
+export function registerEventStream(
+  app: FastifyInstance,
+  deps: Deps,
+  lifecycle: Lifecycle,
+  stallMs: number,
+): void {
   app.get('/api/v1/events', async (req, reply) => {
     const context = createContext(deps, req);
     const actor = await authenticate(context);
@@ -51,7 +82,10 @@ export function registerEventStream(app: FastifyInstance, deps: Deps, lifecycle:
       connection: 'close',
     });
     raw.write(': connected\n\n');
-    const heartbeat = setInterval(() => raw.write(': keepalive\n\n'), HEARTBEAT_MS);
+    // A keepalive only on a stream whose client keeps up: never piling up behind unread events.
+    const heartbeat = setInterval(() => {
+      if (!raw.writableNeedDrain) raw.write(': keepalive\n\n');
+    }, HEARTBEAT_MS);
     let ended = false;
     const end = () => {
       if (ended) return;
@@ -63,16 +97,21 @@ export function registerEventStream(app: FastifyInstance, deps: Deps, lifecycle:
       raw.end(() => raw.socket?.destroy());
     };
     raw.on('close', end);
-    // The token or key is checked as every request's is: an expired token, a revoked key or a
-    // deactivated user ends the stream within a second and a half.
-    const stillAllowed = () =>
-      authenticate(createContext(deps, req)).then(
-        () => true,
-        () => false,
-      );
+    // The caller is authenticated again before every page, as every request is: a role change
+    // applies from the next page on; an expired token, a revoked key or a deactivated user (null)
+    // ends the stream within a second.
+    const caller = () => authenticate(createContext(deps, req)).catch(() => null);
     try {
-      for await (const event of changeEvents(deps, actor, from, controller.signal, stillAllowed)) {
+      // Pulled, not pushed: the next event is read only once the socket took the last one, so a
+      // client that reads slowly holds one page of events here, whatever the backlog. One that
+      // stays behind past `stallMs`, or leaves a megabyte unsent, is ended with a retry hint.
+      for await (const event of changeEvents(deps, organizationId, from, controller.signal, caller)) {
         raw.write(`id: ${event.sequence}\nevent: ${event.action}\ndata: ${JSON.stringify(event)}\n\n`);
+        const behind = raw.writableLength > UNSENT_MAX || !(await drained(raw, stallMs, controller.signal));
+        if (behind) {
+          if (!ended) raw.write(`retry: ${RETRY_MS}\n\n`);
+          break;
+        }
       }
     } catch (error) {
       req.log.error({ err: error }, 'event stream failed');

@@ -30,17 +30,14 @@ export const eventsRouter = router({
         : await latestSequence(ctx, organizationId);
       const release = await ctx.events.admitStream(organizationId);
       try {
-        const stillAllowed = () =>
-          authenticate(ctx).then(
-            () => true,
-            () => false,
-          );
+        // Who the reader is now (its role may change while the stream is open), or null.
+        const caller = () => authenticate(ctx).catch(() => null);
         for await (const event of changeEvents(
           ctx,
-          ctx.actor,
+          organizationId,
           after,
           signal ?? new AbortController().signal,
-          stillAllowed,
+          caller,
         )) {
           yield tracked(String(event.sequence), event);
         }

@@ -9,7 +9,7 @@ import { toAuditEvent } from './history';
 const MEMBER_RESOURCES = ['agent', 'sessionTemplate', 'deployment'] as const;
 /** Events read at once while catching up. */
 const PAGE = 500;
-/** How often a stream checks that its caller may still read it (an expired token, a revoked key end it). */
+/** How often a waiting stream checks that its caller may still read it (an expired token, a revoked key end it). */
 export const RECHECK_MS = 1_000;
 
 /**
@@ -28,38 +28,35 @@ export async function latestSequence(
   return row?.last ?? 0;
 }
 
+/** What a caller may see of its organization's events: every event (an admin), or members' kinds. */
+function visibleTo(actor: Actor) {
+  const ofOrganization = eq(auditEvents.organizationId, actor.organizationId);
+  const admin = actor.kind === 'user' && actor.role === 'admin';
+  return admin ? ofOrganization : and(ofOrganization, inArray(auditEvents.resourceType, MEMBER_RESOURCES));
+}
+
 /**
  * The organization's change events for one reader (API.md "Change events"), as they are numbered,
- * after the sequence `after` (`latestSequence` for "from now"); members and keys see agent, template and deployment
- * events, admins every event. It waits for the sequencer of any instance to number more, and ends
- * when `signal` aborts or `stillAllowed` answers false. Both the SSE route and the tRPC
+ * after the sequence `after` (`latestSequence` for "from now"); members and keys see agent,
+ * template and deployment events, admins every event. It reads one page at a time, only when its
+ * reader asks for the next event (so a slow reader holds one page, never the backlog), asking
+ * `caller` before every page who the reader is now: a demoted admin sees members' events from the
+ * next page on, and a caller no longer allowed (an expired token, a revoked key, a deactivated
+ * user: null) ends it. It waits for the sequencer of any instance to number more, asking `caller`
+ * at least every second meanwhile, and ends when `signal` aborts. Both the SSE route and the tRPC
  * subscription read it.
  */
 export async function* changeEvents(
   deps: { db: Db; events: ChangeEvents },
-  actor: Actor,
+  organizationId: string,
   after: number,
   signal: AbortSignal,
-  stillAllowed: () => Promise<boolean>,
+  caller: () => Promise<Actor | null>,
 ): AsyncGenerator<AuditEvent> {
-  const ofOrganization = eq(auditEvents.organizationId, actor.organizationId);
-  const admin = actor.kind === 'user' && actor.role === 'admin';
-  const visible = admin
-    ? ofOrganization
-    : and(ofOrganization, inArray(auditEvents.resourceType, MEMBER_RESOURCES));
   let last = after;
-  if (last === null) {
-    // From now: after every event committed before this call (numbered first).
-    await deps.events.catchUp();
-    const [row] = await deps.db
-      .select({ last: max(auditEvents.sequence) })
-      .from(auditEvents)
-      .where(ofOrganization);
-    last = row?.last ?? 0;
-  }
   let more = true;
   let wake = () => {};
-  const unsubscribe = deps.events.onSequenced(actor.organizationId, () => {
+  const unsubscribe = deps.events.onSequenced(organizationId, () => {
     more = true;
     wake();
   });
@@ -68,15 +65,22 @@ export async function* changeEvents(
   const onAbort = () => wake();
   ended.addEventListener('abort', onAbort);
   let checked = Date.now();
+  const current = async () => {
+    checked = Date.now();
+    const actor = await caller();
+    return actor && actor.organizationId === organizationId ? actor : null;
+  };
   try {
     while (!ended.aborted) {
       if (more) {
         more = false;
         for (;;) {
+          const actor = await current();
+          if (!actor) return;
           const rows = await deps.db
             .select()
             .from(auditEvents)
-            .where(and(visible, gt(auditEvents.sequence, last)))
+            .where(and(visibleTo(actor), gt(auditEvents.sequence, last)))
             .orderBy(asc(auditEvents.sequence))
             .limit(PAGE);
           for (const row of rows) {
@@ -92,10 +96,7 @@ export async function* changeEvents(
           setTimeout(resolve, Math.max(0, checked + RECHECK_MS - Date.now()));
         });
       }
-      if (Date.now() - checked >= RECHECK_MS) {
-        checked = Date.now();
-        if (!(await stillAllowed())) return;
-      }
+      if (Date.now() - checked >= RECHECK_MS && !(await current())) return;
     }
   } finally {
     unsubscribe();
