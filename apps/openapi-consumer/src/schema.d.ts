@@ -1314,7 +1314,7 @@ export interface components {
             at: string;
             actor: components["schemas"]["ChangeActor"];
             /** @enum {string} */
-            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
+            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated";
             resource: {
                 /** @enum {string} */
                 type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
@@ -8182,7 +8182,7 @@ export interface operations {
                 resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
                 resourceId?: string;
                 actorId?: string;
-                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
+                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated";
             };
             header?: never;
             path?: never;
@@ -9306,6 +9306,15 @@ export interface operations {
             };
             /** @description Not found (or another organization’s) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the delivery is being attempted now (`details.reason: "inFlight"`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -106,6 +106,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
       'POST /api/v1/environments/{environment}/promote',
       'POST /api/v1/organization/members',
       'POST /api/v1/session-templates/{id}/restore',
+      'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/retry',
       'PUT /api/v1/agents/{id}',
       'PUT /api/v1/environments/{environment}',
       'PUT /api/v1/environments/{environment}/deployments/{templateId}',

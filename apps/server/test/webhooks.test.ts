@@ -425,3 +425,113 @@ describe(`the address guard on ${driverName}`, () => {
     ).toBe(201);
   });
 });
+
+describe(`endpoints that never wait for each other, on ${driverName}`, () => {
+  /** An endpoint that reads each request and answers after `delayMs` (or never: null). */
+  async function slowReceiver(delayMs: number | null) {
+    let count = 0;
+    const sockets = new Set<import('node:net').Socket>();
+    const http: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        count++;
+        if (delayMs !== null) setTimeout(() => res.writeHead(200).end('late but fine'), delayMs);
+      });
+    });
+    http.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}/hook`,
+      count: () => count,
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          http.close(() => resolve());
+        }),
+    };
+  }
+
+  it("another organization's hanging endpoints do not delay this organization's deliveries", async () => {
+    const attacker = await createTenant(server, 'Hangs');
+    const victim = await createTenant(server, 'Waits');
+    const hanging = await slowReceiver(null);
+    const fast = await receiver();
+    try {
+      for (let i = 0; i < 3; i++) await endpoint(attacker, `${hanging.url}?n=${i}`, ['agent.*']);
+      await endpoint(victim, fast.url, ['agent.*']);
+      const attackerAdmin = caller(server, 'rest', attacker.adminToken);
+      // The attacker's endpoints fill with attempts that never end.
+      for (let i = 0; i < 20; i++)
+        await attackerAdmin('agents.create', { name: `Noise ${i}`, instructions: 'i' });
+      await until(() => hanging.count() >= 3, 5_000, 'the hanging endpoints to be attempted');
+      const victimAdmin = caller(server, 'rest', victim.adminToken);
+      const latencies: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const began = Date.now();
+        await victimAdmin('agents.create', { name: `Wanted ${i}`, instructions: 'i' });
+        await until(() => fast.received.length === i + 1, 5_000, `delivery ${i}`);
+        latencies.push(Date.now() - began);
+      }
+      latencies.sort((a, b) => a - b);
+      expect(latencies[4], JSON.stringify(latencies)).toBeLessThan(1_000);
+      expect(latencies[9], JSON.stringify(latencies)).toBeLessThan(3_000);
+    } finally {
+      await hanging.close();
+      await fast.close();
+    }
+  });
+
+  it('a receiver that answers 200 after 8 s is delivered once, with one attempt', {
+    timeout: 30_000,
+  }, async () => {
+    const tenant = await createTenant(server, 'Slow receiver');
+    const slow = await slowReceiver(8_000);
+    try {
+      const { webhook } = await endpoint(tenant, slow.url, ['agent.*']);
+      await caller(
+        server,
+        'rest',
+        tenant.adminToken,
+      )('agents.create', { name: 'Patient', instructions: 'i' });
+      await until(
+        async () => (await deliveries(tenant, webhook.id))[0]?.status === 'delivered',
+        15_000,
+        'the delivery',
+      );
+      const [delivery] = await deliveries(tenant, webhook.id);
+      expect(delivery!.attempts).toHaveLength(1);
+      expect(delivery!.attempts[0]!.statusCode).toBe(200);
+      expect(slow.count()).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a retry of a delivery being attempted is 409 inFlight, and sends nothing twice', async () => {
+    const tenant = await createTenant(server, 'In flight');
+    const slow = await slowReceiver(1_500);
+    try {
+      const { webhook } = await endpoint(tenant, slow.url, ['agent.*']);
+      const admin = caller(server, 'rest', tenant.adminToken);
+      await admin('agents.create', { name: 'Retried', instructions: 'i' });
+      await until(() => slow.count() === 1, 5_000, 'the first attempt');
+      const [delivery] = await deliveries(tenant, webhook.id);
+      const refused = await Promise.all(
+        [1, 2, 3].map(() => admin('webhooks.retry', { id: webhook.id, deliveryId: delivery!.id })),
+      );
+      for (const response of refused) {
+        expect(expectError(response, 409, 'CONFLICT').details.reason).toBe('inFlight');
+      }
+      await until(async () => (await deliveries(tenant, webhook.id))[0]?.status === 'delivered', 5_000);
+      expect(slow.count()).toBe(1);
+      expect((await admin('webhooks.retry', { id: webhook.id, deliveryId: delivery!.id })).status).toBe(202);
+      await until(() => slow.count() === 2, 5_000, 'the retry');
+    } finally {
+      await slow.close();
+    }
+  });
+});

@@ -125,6 +125,7 @@ export const webhooksRouter = router({
         status: 202,
         tag,
         summary: 'Send a delivery again, now',
+        conflict: 'the delivery is being attempted now (`details.reason: "inFlight"`)',
       },
     })
     .input(DeliveryInput)

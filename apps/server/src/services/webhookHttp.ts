@@ -117,12 +117,17 @@ function retryAfter(response: IncomingMessage): number | null {
   return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
-/** One POST of a signed event; never throws (what went wrong is in `error`). */
+/**
+ * One POST of a signed event; never throws (what went wrong is in `error`). One deadline covers
+ * the whole attempt (name resolution, connect, send, the answer's headers): an answer whose
+ * headers come within it counts, its body read until then (the first 1 KiB is kept); a receiver
+ * that is slow but answers in time is never cut off, as a socket idle timeout would.
+ */
 export function send(
   target: string,
   headers: Record<string, string>,
   body: string,
-  options: { allowPrivate: boolean; connectTimeoutMs: number; totalTimeoutMs: number },
+  options: { allowPrivate: boolean; deadlineMs: number },
 ): Promise<AttemptResult> {
   const began = performance.now();
   const elapsed = () => Math.round(performance.now() - began);
@@ -146,12 +151,20 @@ export function send(
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     let settled = false;
+    let answered: AttemptResult | null = null;
+    const chunks: Buffer[] = [];
+    let size = 0;
     const finish = (result: AttemptResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
       resolve(result);
     };
+    const withBody = (result: AttemptResult): AttemptResult => ({
+      ...result,
+      durationMs: elapsed(),
+      responseBody: Buffer.concat(chunks).subarray(0, RESPONSE_BODY_MAX).toString('utf8'),
+    });
     const req = request(
       url,
       {
@@ -162,34 +175,30 @@ export function send(
           'content-length': Buffer.byteLength(body),
         },
         lookup: guardedLookup(options.allowPrivate),
-        timeout: options.connectTimeoutMs,
         agent: false,
       },
       (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
+        answered = {
+          statusCode: response.statusCode ?? null,
+          durationMs: elapsed(),
+          error: null,
+          responseBody: null,
+          retryAfterMs: retryAfter(response),
+        };
         response.on('data', (chunk: Buffer) => {
           if (size < RESPONSE_BODY_MAX) chunks.push(chunk);
           size += chunk.length;
         });
-        response.on('end', () =>
-          finish({
-            statusCode: response.statusCode ?? null,
-            durationMs: elapsed(),
-            error: null,
-            responseBody: Buffer.concat(chunks).subarray(0, RESPONSE_BODY_MAX).toString('utf8'),
-            retryAfterMs: retryAfter(response),
-          }),
-        );
-        response.on('error', (error) => finish(failed(error.message)));
+        response.on('end', () => finish(withBody(answered!)));
+        response.on('error', () => finish(withBody(answered!)));
       },
     );
-    const deadline = setTimeout(
-      () => req.destroy(new Error(`No answer within ${options.totalTimeoutMs} ms`)),
-      options.totalTimeoutMs,
-    );
-    req.on('timeout', () => req.destroy(new Error(`No connection within ${options.connectTimeoutMs} ms`)));
-    req.on('error', (error) => finish(failed(error.message)));
+    const deadline = setTimeout(() => {
+      // Headers in time: the answer counts, with as much of its body as came.
+      if (answered) finish(withBody(answered));
+      req.destroy(new Error(`No answer within ${options.deadlineMs} ms`));
+    }, options.deadlineMs);
+    req.on('error', (error) => finish(answered ? withBody(answered) : failed(error.message)));
     req.end(body);
   });
 }

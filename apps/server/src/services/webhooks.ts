@@ -278,15 +278,36 @@ export class WebhookService {
     };
   }
 
-  /** Sends one delivery again, now (202). */
+  /**
+   * Sends one delivery again, now (202); 409 `inFlight` while an instance is attempting it (its
+   * lease holds it), so a delivery is never sent twice at once.
+   */
   async retry(organizationId: string, id: string, deliveryId: string): Promise<void> {
     await this.#find(organizationId, id);
+    const ofEndpoint = and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.webhookId, id));
     const [row] = await this.db
       .update(webhookDeliveries)
       .set({ status: 'pending', nextAttemptAt: sql`now()`, leaseId: null, lockedUntil: null })
-      .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.webhookId, id)))
+      .where(
+        and(
+          ofEndpoint,
+          sql`(${webhookDeliveries.lockedUntil} is null or ${webhookDeliveries.lockedUntil} < now())`,
+        ),
+      )
       .returning({ id: webhookDeliveries.id });
-    if (!row) throw notFound('Delivery', deliveryId);
+    if (row) return;
+    const [held] = await this.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(ofEndpoint);
+    if (!held) throw notFound('Delivery', deliveryId);
+    throw new AppError(
+      'CONFLICT',
+      'This delivery is being attempted now; retry it once the attempt has ended',
+      {
+        reason: 'inFlight',
+      },
+    );
   }
 
   /** Sends every failed delivery since `since` again (202 with their count). */
@@ -378,24 +399,37 @@ interface Outcome {
   gone: boolean;
 }
 
-const CLAIM_BATCH = 32;
+/** One attempt has this long in all: connect, send and the answer's headers (API.md: 15 s). */
+const ATTEMPT_DEADLINE_MS = 15_000;
+/** Attempts in flight to one endpoint at once, across every instance: a slow one holds only these. */
+const PER_ENDPOINT = 8;
+/** Attempts in flight on one instance at once. */
+const IN_FLIGHT_MAX = 64;
 const POLL_MS = 250;
 /**
  * Deliveries just queued are attempted this soon after, with whatever else is queued by then: under
- * a stream of writes one batch (a claim, a read of the endpoints, one statement of results) takes
- * many deliveries, not one.
+ * a stream of writes one claim takes many deliveries, not one.
  */
 const GATHER_MS = 50;
 
 /**
  * Attempts due deliveries: any number of instances share the work through a claim with a lease
- * (`FOR UPDATE SKIP LOCKED`, `WEBHOOK_LEASE_MS`, 60 s), so one instance at a time attempts a delivery, and one that
- * dies mid-attempt leaves it to another when the lease runs out. Every result is written fenced on
- * the lease, so a late instance never overwrites another's.
+ * (`WEBHOOK_LEASE_MS`, 60 s), so one instance at a time attempts a delivery, and one that dies
+ * mid-attempt leaves it to another when the lease runs out. Endpoints never wait for each other
+ * (API.md "Change events"): a claim takes at most `PER_ENDPOINT` attempts in flight per endpoint
+ * (counting every instance's leases) and `IN_FLIGHT_MAX` on this instance, each attempt runs as
+ * its own promise with one 15 s deadline, and the moment any ends the instance claims again. So an
+ * endpoint that hangs holds its own few places, and every other endpoint's deliveries go on. The
+ * results are recorded together as they come, each fenced on its lease, so a late instance never
+ * overwrites another's.
  */
 export class WebhookDeliverer {
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
+  #inFlight = 0;
+  readonly #attempts = new Set<Promise<void>>();
+  /** Attempts that ended, waiting to be recorded. */
+  #finished: { lease: string; outcome: Outcome }[] = [];
 
   constructor(
     private readonly db: Db,
@@ -408,7 +442,7 @@ export class WebhookDeliverer {
     this.#timer.unref();
   }
 
-  /** Attempts what is due now (and again after, when asked meanwhile). */
+  /** Claims what is due now, as far as there is room (and again after, when asked meanwhile). */
   kick(): Promise<void> {
     return this.#delivering.run();
   }
@@ -422,14 +456,16 @@ export class WebhookDeliverer {
     }, GATHER_MS);
   }
 
-  /** One batch: claim what is due, attempt it all; again at once after a full batch. */
+  /** One claim: as many due deliveries as there is room for, each attempt started on its own. */
   readonly #delivering = new CoalescedWork(async () => {
-    const claimed = await this.#claim().catch((error) => {
+    const room = IN_FLIGHT_MAX - this.#inFlight;
+    if (room <= 0) return false;
+    const claimed = await this.#claim(room).catch((error) => {
       this.log.error({ err: error }, 'claiming webhook deliveries failed');
       return [];
     });
     if (!claimed.length) return false;
-    // The endpoints of the batch, read once for all its deliveries.
+    // The endpoints of the claim, read once for all its deliveries.
     const endpoints = await this.db
       .select()
       .from(webhooks)
@@ -439,39 +475,81 @@ export class WebhookDeliverer {
         return [];
       });
     const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
-    const lease = claimed[0]!.lease;
-    const outcomes = await Promise.all(
-      claimed.map(({ row }) => {
-        const webhook = byId.get(row.webhook_id);
-        return webhook ? this.#attempt(webhook, row) : null;
-      }),
-    );
-    await this.#settle(
-      lease,
-      outcomes.filter((outcome) => outcome !== null),
-    ).catch((error) => this.log.error({ err: error }, 'recording webhook deliveries failed'));
-    return claimed.length === CLAIM_BATCH;
+    for (const { lease, row } of claimed) {
+      const webhook = byId.get(row.webhook_id);
+      if (webhook) this.#start(lease, webhook, row);
+    }
+    // A full claim may have left more due: claim again at once.
+    return claimed.length === room;
   });
 
+  /** Runs one attempt on its own: when it ends, its result is recorded and the next claim made. */
+  #start(lease: string, webhook: WebhookRow, row: Claimed): void {
+    this.#inFlight++;
+    const running = this.#attempt(webhook, row)
+      .then((outcome) => {
+        if (!outcome) return;
+        this.#finished.push({ lease, outcome });
+        void this.#recording.run();
+      })
+      .finally(() => {
+        this.#inFlight--;
+        this.#attempts.delete(running);
+        void this.kick();
+      });
+    this.#attempts.add(running);
+  }
+
+  /** Records the attempts that ended, together, in one statement. */
+  readonly #recording = new CoalescedWork(async () => {
+    const batch = this.#finished.splice(0);
+    if (!batch.length) return false;
+    await this.#settle(batch).catch((error) =>
+      this.log.error({ err: error }, 'recording webhook deliveries failed'),
+    );
+    return this.#finished.length > 0;
+  });
+
+  /** Stops claiming, lets the attempts in flight end (each within its deadline), and records them. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
     clearTimeout(this.#soon);
     await this.#delivering.stop();
+    await Promise.allSettled([...this.#attempts]);
+    await this.#recording.run();
+    await this.#recording.stop();
   }
 
-  async #claim(): Promise<{ lease: string; row: Claimed }[]> {
+  /**
+   * Leases up to `room` due deliveries, at most `PER_ENDPOINT` in flight per endpoint counting the
+   * leases every instance holds. Two instances may pick the same row: the update takes it only
+   * where no lease holds it by then, so each delivery goes to one of them.
+   */
+  async #claim(room: number): Promise<{ lease: string; row: Claimed }[]> {
     const lease = randomUUID();
     const rows = rowsOf<Claimed>(
       await this.db.execute(sql`
-        update webhook_deliveries d set lease_id = ${lease}, locked_until = now() + make_interval(secs => ${this.service.settings.leaseMs / 1000})
-        from (
-          select id from webhook_deliveries
+        with due as (
+          select id, webhook_id, next_attempt_at,
+            row_number() over (partition by webhook_id order by next_attempt_at, id) as place
+          from webhook_deliveries
           where status = 'pending' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
-          order by next_attempt_at
-          limit ${CLAIM_BATCH}
-          for update skip locked
-        ) due
-        where d.id = due.id
+        ),
+        busy as (
+          select webhook_id, count(*) as n from webhook_deliveries
+          where status = 'pending' and locked_until >= now()
+          group by webhook_id
+        ),
+        picked as (
+          select due.id from due left join busy using (webhook_id)
+          where due.place + coalesce(busy.n, 0) <= ${PER_ENDPOINT}
+          order by due.next_attempt_at
+          limit ${room}
+        )
+        update webhook_deliveries d set lease_id = ${lease},
+          locked_until = now() + make_interval(secs => ${this.service.settings.leaseMs / 1000})
+        from picked
+        where d.id = picked.id and d.status = 'pending' and (d.locked_until is null or d.locked_until < now())
         returning d.id, d.webhook_id, d.event_id, d.type, d.body, d.attempts`),
     );
     return rows.map((row) => ({ lease, row }));
@@ -518,7 +596,7 @@ export class WebhookDeliverer {
           'user-agent': 'Switchboard-Webhooks/1',
         },
         delivery.body,
-        { allowPrivate: this.service.settings.allowPrivate, connectTimeoutMs: 5_000, totalTimeoutMs: 15_000 },
+        { allowPrivate: this.service.settings.allowPrivate, deadlineMs: ATTEMPT_DEADLINE_MS },
       );
       const attempt: Attempt = {
         at,
@@ -566,15 +644,17 @@ export class WebhookDeliverer {
   }
 
   /**
-   * Records a batch's attempts in one statement, fenced on the batch's lease (a late instance never
-   * overwrites another's result), then its endpoints' state: one that delivered is not failing; one
-   * that only failed is failing (and may be disabled); one that answered 410 is disabled.
+   * Records attempts in one statement, each fenced on its lease (a late instance never overwrites
+   * another's result), then their endpoints' state: one that delivered is not failing; one that
+   * only failed is failing (and may be disabled); one that answered 410 is disabled.
    */
-  async #settle(lease: string, outcomes: Outcome[]): Promise<void> {
-    if (!outcomes.length) return;
+  async #settle(finished: { lease: string; outcome: Outcome }[]): Promise<void> {
+    if (!finished.length) return;
+    const outcomes = finished.map(({ outcome }) => outcome);
     const results = JSON.stringify(
-      outcomes.map((outcome) => ({
+      finished.map(({ lease, outcome }) => ({
         id: outcome.id,
+        lease,
         status: outcome.status,
         next: outcome.next?.toISOString() ?? null,
         attempt: outcome.attempt,
@@ -583,8 +663,8 @@ export class WebhookDeliverer {
     await this.db.execute(sql`
       update webhook_deliveries d set status = r.status, attempts = d.attempts || jsonb_build_array(r.attempt),
         next_attempt_at = r.next, lease_id = null, locked_until = null
-      from jsonb_to_recordset(${results}::jsonb) as r(id uuid, status text, next timestamptz, attempt jsonb)
-      where d.id = r.id and d.lease_id = ${lease}`);
+      from jsonb_to_recordset(${results}::jsonb) as r(id uuid, lease uuid, status text, next timestamptz, attempt jsonb)
+      where d.id = r.id and d.lease_id = r.lease`);
     const endpoints = new Map<
       string,
       { webhook: WebhookRow; delivered: boolean; failed: boolean; gone: boolean }
