@@ -295,8 +295,16 @@ describe(`API keys (${driverName})`, () => {
         expectStatus(await admin('deployments.deploy', withCanary), 200);
         return { environment: 'keys', templateId: template.id };
       };
+      // A key bound to an environment reads only what that environment serves (API.md).
+      const bound = (await createKey('write', { environment: 'keys' })).secret;
       for (const [procedure, operation] of operations) {
         const input = await (inputs[procedure] ?? (async () => undefined))();
+        const withBound = await caller(server, transport, bound)(procedure, input);
+        if (operation.access !== 'public') {
+          const label = `${procedure} over ${transport}, bound key: ${JSON.stringify(withBound.body)}`;
+          if (operation.keys && operation.boundKeys) expect(withBound.status, label).not.toBe(403);
+          else expect(withBound.status, label).toBe(403);
+        }
         const withRead = await caller(server, transport, read)(procedure, input);
         const withWrite = await caller(
           server,
