@@ -8,7 +8,8 @@
  * WEBHOOK_ALLOW_PRIVATE=1 (the receiver is on 127.0.0.1).
  */
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import postgres from 'postgres';
 import { type LoadResult, load, rssMb } from './load';
 import { seedThroughApi } from './seed';
 
@@ -25,6 +26,18 @@ export interface EventsResult {
     peakRssMb: number;
   };
   writes: { without: LoadResult; with: LoadResult; deliveredDuringRun: number };
+  /** A fast endpoint's delivery latency alone, and while another organization's endpoints hang. */
+  neighbours: { hanging: number; baselineP50Ms: number; withNeighboursP50Ms: number; ratio: number };
+  /** Open streams of which some never read, on an organization with a large backlog of events. */
+  stalled: {
+    open: number;
+    neverReading: number;
+    backlogMb: number;
+    p99Ms: number;
+    missed: number;
+    peakRssMb: number;
+    endedWithRetry: number;
+  };
 }
 
 async function call(url: string, token: string, method: string, path: string, body?: unknown) {
@@ -258,14 +271,206 @@ async function writes(url: string, pid: number, options: { durationSeconds: numb
   return { without, with: subscribed.result, deliveredDuringRun: subscribed.delivered };
 }
 
+/** An endpoint that reads each delivery and never answers (its attempts run into their deadline). */
+async function hangingReceiver() {
+  const sockets = new Set<Socket>();
+  const server = createServer((req) => req.resume());
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hang`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A fast endpoint's delivery latency (from the change's request to the receiver's answer), over
+ * `samples` changes one after another: alone, then while another organization writes 10 changes a
+ * second to `hanging` endpoints that never answer.
+ */
+async function neighbours(url: string, hanging: number, samples: number) {
+  const victim = await seedThroughApi(url, 0);
+  const fast = await receiver();
+  const attacker = await seedThroughApi(url, 0);
+  const stuck = await hangingReceiver();
+  let writing = true;
+  try {
+    await call(url, victim.token, 'POST', '/api/v1/webhooks', { url: fast.url, eventTypes: ['agent.*'] });
+    const p50 = async (label: string) => {
+      const latencies: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const sent = performance.now();
+        const before = fast.answered.length;
+        await call(url, victim.token, 'POST', '/api/v1/agents', {
+          name: `${label} ${i}`,
+          instructions: 'Hi.',
+        });
+        await waitUntil(() => fast.answered.length > before, 30_000);
+        latencies.push((fast.answered[before] ?? performance.now()) - sent);
+      }
+      return percentile(
+        latencies.sort((a, b) => a - b),
+        50,
+      );
+    };
+    const baseline = await p50('Alone');
+    for (let i = 0; i < hanging; i++) {
+      await call(url, attacker.token, 'POST', '/api/v1/webhooks', {
+        url: `${stuck.url}?n=${i}`,
+        eventTypes: ['*'],
+      });
+    }
+    const noise = (async () => {
+      for (let i = 0; writing; i++) {
+        await call(url, attacker.token, 'POST', '/api/v1/agents', {
+          name: `Noise ${i}`,
+          instructions: 'Hi.',
+        });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const crowded = await p50('Crowded');
+    writing = false;
+    await noise;
+    const result = {
+      hanging,
+      baselineP50Ms: Math.round(baseline),
+      withNeighboursP50Ms: Math.round(crowded),
+      ratio: Number((crowded / Math.max(baseline, 1)).toFixed(2)),
+    };
+    console.log(
+      `  events   a fast endpoint's p50: ${result.baselineP50Ms} ms alone, ${result.withNeighboursP50Ms} ms while ${hanging} endpoints of another organization hang (${result.ratio}×)`,
+    );
+    return result;
+  } finally {
+    writing = false;
+    await fast.close();
+    await stuck.close();
+  }
+}
+
+/**
+ * `open` streams of one organization whose backlog is about `backlogMb` of events, `neverReading`
+ * of them resuming from the start and never reading: the server's peak RSS, the reading streams'
+ * latency over 10 changes, and how many of the stalled ones the server ended with `retry:`.
+ */
+async function stalled(
+  url: string,
+  pid: number,
+  databaseUrl: string,
+  open: number,
+  neverReading: number,
+  backlogMb: number,
+) {
+  const seeded = await seedThroughApi(url, 1);
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const events = Math.round((backlogMb * 1024 * 1024) / 1000);
+  try {
+    const [org] = await sql<
+      { id: string }[]
+    >`select organization_id as id from session_templates where id = ${seeded.templateIds[0]!}`;
+    await sql`insert into audit_events (organization_id, actor_type, actor_name, action, resource_type, resource_id,
+        resource_name, request_id)
+      select ${org!.id}::uuid, 'system', 'backlog', 'agent.updated', 'agent', gen_random_uuid(), repeat('x', 640) || n, 'backlog'
+      from generate_series(1, ${events}::int) as n`;
+    for (;;) {
+      const [left] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from audit_events where sequence is null`;
+      if (left!.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await sql.end();
+  }
+  let peak = rssMb(pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 50);
+  const port = Number(new URL(url).port);
+  const sockets: { socket: Socket; text: () => string }[] = [];
+  const reading: Awaited<ReturnType<typeof openStream>>[] = [];
+  try {
+    for (let i = 0; i < neverReading; i++) {
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.pause();
+      socket.write(
+        `GET /api/v1/events?after=0 HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${seeded.token}\r\n\r\n`,
+      );
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      sockets.push({ socket, text: () => Buffer.concat(chunks).toString('utf8') });
+    }
+    await inParallel(open - neverReading, 50, async () => {
+      reading.push(await openStream(url, seeded.token));
+    });
+    const latencies: number[] = [];
+    let missed = 0;
+    for (let change = 0; change < 10; change++) {
+      const sent = performance.now();
+      await call(url, seeded.token, 'PUT', `/api/v1/session-templates/${seeded.templateIds[0]}`, {
+        name: `Stalled ${change}`,
+      });
+      await waitUntil(() => reading.every((stream) => stream.arrivals.length > change), 5_000);
+      for (const stream of reading) {
+        const at = stream.arrivals[change];
+        if (at === undefined) missed++;
+        else latencies.push(at - sent);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    // The stalled ones: read what the server sent them, and see whether it ended them with a retry hint.
+    for (const { socket } of sockets) socket.resume();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const endedWithRetry = sockets.filter(({ text }) => text().includes('retry: 1000')).length;
+    latencies.sort((a, b) => a - b);
+    const result = {
+      open,
+      neverReading,
+      backlogMb,
+      p99Ms: Math.round(percentile(latencies, 99)),
+      missed,
+      peakRssMb: Math.round(Math.max(peak, rssMb(pid))),
+      endedWithRetry,
+    };
+    console.log(
+      `  events   ${open} streams (${neverReading} never reading from a ${backlogMb} MB backlog): reading p99 ${result.p99Ms} ms, missed ${missed}, peak rss ${result.peakRssMb} MB, ${endedWithRetry}/${neverReading} stalled ones ended with retry`,
+    );
+    return result;
+  } finally {
+    clearInterval(sampler);
+    for (const stream of reading) stream.close();
+    for (const { socket } of sockets) socket.destroy();
+  }
+}
+
 export async function eventsBench(
   url: string,
   pid: number,
-  options: { durationSeconds: number; warmupSeconds: number; streams: number },
+  options: { durationSeconds: number; warmupSeconds: number; streams: number; databaseUrl: string },
 ): Promise<EventsResult> {
   return {
     deliveries: await deliveries(url, 3_000),
     streams: await streams(url, pid, options.streams, 10),
+    neighbours: await neighbours(url, 10, 20),
+    stalled: await stalled(
+      url,
+      pid,
+      options.databaseUrl,
+      options.streams,
+      Math.round(options.streams / 10),
+      50,
+    ),
     writes: await writes(url, pid, options),
   };
 }

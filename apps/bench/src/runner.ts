@@ -28,6 +28,7 @@ const { values } = parseArgs({
     'skip-embedded': { type: 'boolean', default: false },
     'skip-events': { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' },
+    'only-events': { type: 'boolean' },
   },
 });
 
@@ -414,23 +415,31 @@ async function main() {
       `node ${process.version}: PostgreSQL, ${connections} connections, ${warmupSeconds} s warm-up + ${durationSeconds} s`,
     );
     const env = { DATABASE_URL: databaseUrl, JWT_SECRET, AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'warn' };
-    const server = await start(SERVER, env);
-    started.push(server);
-    const seeded = await seedThroughApi(server.url, templateCount);
-    const floorProcess = await start(FLOOR, env);
-    started.push(floorProcess);
-    const floor = await scenarios(floorProcess, 'floor', seeded);
-    await floorProcess.stop();
-    const results = await scenarios(server, 'server', seeded);
-    const {
-      results: scaleResults,
-      dashboard,
-      history,
-      imports,
-    } = values['skip-scale']
-      ? { results: [], dashboard: null, history: [], imports: [] }
-      : await scale(server, sql);
-    await server.stop();
+    // `--only-events`: the change-event scenarios alone (no HTTP scenarios, scale or embedded).
+    const onlyEvents = values['only-events'] === true;
+    let floor: ScenarioResult[] = [];
+    let results: ScenarioResult[] = [];
+    let scaled:
+      | Awaited<ReturnType<typeof scale>>
+      | { results: []; dashboard: null; history: []; imports: [] } = {
+      results: [],
+      dashboard: null,
+      history: [],
+      imports: [],
+    };
+    if (!onlyEvents) {
+      const server = await start(SERVER, env);
+      started.push(server);
+      const seeded = await seedThroughApi(server.url, templateCount);
+      const floorProcess = await start(FLOOR, env);
+      started.push(floorProcess);
+      floor = await scenarios(floorProcess, 'floor', seeded);
+      await floorProcess.stop();
+      results = await scenarios(server, 'server', seeded);
+      if (!values['skip-scale']) scaled = await scale(server, sql);
+      await server.stop();
+    }
+    const { results: scaleResults, dashboard, history, imports } = scaled;
 
     let events: EventsResult | undefined;
     if (!values['skip-events']) {
@@ -445,12 +454,13 @@ async function main() {
         durationSeconds,
         warmupSeconds,
         streams: Number(values.streams),
+        databaseUrl,
       });
       await eventsServer.stop();
     }
 
     let embedded: { coldStartMs: number; results: ScenarioResult[] } | undefined;
-    if (!values['skip-embedded']) {
+    if (!values['skip-embedded'] && !onlyEvents) {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-'));
       try {
         const embeddedServer = await start(SERVER, {
