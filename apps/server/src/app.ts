@@ -110,6 +110,30 @@ export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
 }
 
 /** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
+/**
+ * The methods each path of the API takes (its REST operations, the event stream, health and the
+ * OpenAPI document; HEAD wherever GET is), for the 405 of a method it does not take.
+ */
+function methodsByPath(): (path: string) => string[] | null {
+  const routes = new Map<string, Set<string>>();
+  const add = (path: string, method: string) => routes.set(path, (routes.get(path) ?? new Set()).add(method));
+  for (const operation of restOperations()) add(`/api/v1${operation.path}`, operation.method);
+  for (const path of ['/api/v1/events', '/api/v1/openapi.json', '/health', '/health/ready']) add(path, 'GET');
+  const matchers = [...routes].map(([path, methods]) => ({
+    pattern: new RegExp(`^${path.replace(/\{\w+\}/g, '[^/]+')}/?$`),
+    methods,
+  }));
+  return (path) => {
+    const methods = new Set<string>();
+    for (const matcher of matchers) {
+      if (matcher.pattern.test(path)) for (const method of matcher.methods) methods.add(method);
+    }
+    if (!methods.size) return null;
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
 export async function buildApp({ database, config, logger }: BuildAppOptions) {
   const app = Fastify({
     logger: logger === false ? false : { level: config.logLevel, ...logger, ...scrubbingLoggerOptions },
@@ -201,15 +225,27 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     return reply.code(described.status).headers(described.headers).send(errorBody(described));
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(
-      errorBody({
-        code: 'NOT_FOUND',
-        message: `Route ${req.method} ${req.url.split('?')[0]} not found`,
-        details: {},
-      }),
-    ),
-  );
+  // A path the API serves, asked with a method it does not take: 405 with `Allow`; else 404.
+  const allowedOn = methodsByPath();
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = allowedOn(path);
+    if (allowed) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(
+          errorBody({
+            code: 'METHOD_NOT_ALLOWED',
+            message: `${path} does not take ${req.method}; it takes ${allowed.join(', ')}`,
+            details: { allow: allowed },
+          }),
+        );
+    }
+    return reply
+      .code(404)
+      .send(errorBody({ code: 'NOT_FOUND', message: `Route ${req.method} ${path} not found`, details: {} }));
+  });
 
   // Node hands a CONNECT request to 'connect' listeners instead of routes, and drops the
   // connection when there are none: answer it as any other method no route serves.

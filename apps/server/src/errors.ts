@@ -13,7 +13,7 @@ export class AppError extends TRPCError {
   readonly details: ErrorDetails;
   readonly headers: Record<string, string>;
   constructor(
-    code: Exclude<ErrorCode, 'INTERNAL_SERVER_ERROR'>,
+    code: Exclude<ErrorCode, 'INTERNAL_SERVER_ERROR' | 'METHOD_NOT_ALLOWED'>,
     message: string,
     details: ErrorDetails = {},
     headers: Record<string, string> = {},

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRPC_BATCH_MAX } from '../src/app';
 import { loadConfig } from '../src/config';
+import { restOperations } from '../src/rest/routes';
 import {
   awayFromMinuteEdge,
   createTenant,
@@ -65,7 +66,7 @@ function raw(
   });
 }
 
-/** What HTTP and tRPC serve; every other method is refused with 404 or 405 in the error shape. */
+/** What HTTP and tRPC serve; every other method is refused with 404 (no such path) or 405 in the error shape. */
 const SERVED = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 describe(`any method on any path answers below 500 (${driverName})`, () => {
@@ -96,6 +97,47 @@ describe(`any method on any path answers below 500 (${driverName})`, () => {
     }
   });
 });
+
+describe(`a method a path does not take (${driverName})`, () => {
+  it('is 405 with Allow naming the methods it takes, in the error shape, on every path of the API', async () => {
+    const operations = restOperations();
+    // Each path the API has, with a concrete id, and every method some route serves it with (a
+    // static segment such as `by-ids` is also an `{id}` to the routes that take one).
+    const concrete = (path: string) => `/api/v1${path}`.replace(/\{\w+\}/g, agentId.toUpperCase());
+    const paths = new Map<string, Set<string>>();
+    for (const operation of operations) {
+      const path = concrete(operation.path);
+      const taken = new Set(
+        operations
+          .filter((other) => new RegExp(`^/api/v1${other.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path))
+          .map((other) => other.method),
+      );
+      paths.set(path, taken);
+    }
+    for (const [path, taken] of paths) {
+      const refused = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((method) => !taken.has(method));
+      for (const method of [...refused, 'PROPFIND']) {
+        const answer = await fetchRaw(method, path);
+        expect(answer.status, `${method} ${path}`).toBe(405);
+        const allow = answer.headers.get('allow')!.split(', ');
+        expect(allow, `${method} ${path}`).toEqual([...taken, ...(taken.has('GET') ? ['HEAD'] : [])].sort());
+        expect(answer.body.error.code).toBe('METHOD_NOT_ALLOWED');
+      }
+    }
+    // A path the API does not have is still 404.
+    expect((await fetchRaw('PATCH', '/api/v1/nothing-here')).status).toBe(404);
+  });
+});
+
+/** One request by a method `fetch` sends (PROPFIND too), with the answer's headers and JSON body. */
+async function fetchRaw(method: string, path: string) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: method === 'GET' || method === 'HEAD' ? undefined : '{}',
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
 
 describe(`tRPC batches (${driverName})`, () => {
   const batch = (procedure: string, count: number) => Array(count).fill(procedure).join(',');
