@@ -900,6 +900,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization’s change events, live, as server-sent events
+         * @description tRPC: `events.onChange` (a subscription). Access: member, or an API key. Each message: `id:` the sequence, `event:` the action, `data:` the `AuditEvent`; a comment every 15 s. Members and keys get agent, template and deployment events; admins every event. A client that stays behind is ended with `retry:` and resumes by sequence.
+         */
+        get: operations["events_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1845,7 +1865,6 @@ export interface components {
          *     }
          */
         DeployInput: {
-            name?: string;
             templateVersion?: number;
             canaryPercent?: number;
             note?: string;
@@ -2277,7 +2296,6 @@ export interface components {
          *     }
          */
         PromoteInput: {
-            name?: string;
             from: string;
             templateIds?: string[];
             /** @description Default: `false`. */
@@ -3465,6 +3483,8 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3495,6 +3515,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3504,6 +3526,8 @@ export interface operations {
             /** @description The email is taken (emails compare case-insensitively) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3513,6 +3537,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3522,15 +3548,21 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many attempts from this address */
+            /** @description Too many attempts from this address (`Retry-After` says when to try again) */
             429: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3540,15 +3572,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3579,6 +3617,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3609,6 +3649,19 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3618,6 +3671,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3627,15 +3682,21 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many attempts from this address */
+            /** @description Too many attempts from this address (`Retry-After` says when to try again) */
             429: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3645,15 +3706,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3674,6 +3741,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3703,6 +3772,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3712,6 +3783,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3721,6 +3794,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3730,15 +3805,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3759,6 +3840,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3794,6 +3877,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3803,6 +3888,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3812,6 +3899,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3821,15 +3910,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3865,6 +3960,10 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3886,6 +3985,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,6 +3996,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3904,15 +4007,19 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The email is taken (emails compare case-insensitively) */
+            /** @description The email is taken (emails compare case-insensitively); or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3922,6 +4029,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,6 +4040,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3940,15 +4051,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3980,6 +4097,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4001,6 +4120,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4010,6 +4131,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4019,6 +4142,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4028,6 +4153,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4037,6 +4164,8 @@ export interface operations {
             /** @description It would demote or deactivate the last active admin */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4046,6 +4175,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4055,6 +4186,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4064,15 +4197,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4098,6 +4237,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4154,6 +4295,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4163,6 +4306,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4172,15 +4317,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4221,6 +4372,10 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4251,6 +4406,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4260,6 +4417,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4269,6 +4428,19 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4278,6 +4450,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4287,6 +4461,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4296,15 +4472,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4327,6 +4509,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4382,6 +4566,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4391,6 +4577,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4400,15 +4588,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4431,6 +4625,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4461,6 +4657,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4470,6 +4668,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4479,6 +4679,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4488,15 +4690,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4529,6 +4737,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4559,6 +4769,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4568,6 +4780,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4577,6 +4791,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4586,6 +4802,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4595,6 +4813,8 @@ export interface operations {
             /** @description A stale `version` (`details.currentVersion`), or an active session template would break a rule (`details.templateIds`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4604,6 +4824,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4613,6 +4835,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4622,15 +4846,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4653,6 +4883,8 @@ export interface operations {
             /** @description Done, no content */
             204: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4660,6 +4892,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4669,6 +4903,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4678,6 +4914,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4687,6 +4925,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4696,6 +4936,8 @@ export interface operations {
             /** @description An active session template lists the agent (`details.templateIds`), or another active agent hands off to it (`details.agentIds`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4705,15 +4947,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4739,6 +4987,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4791,6 +5041,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4800,6 +5052,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4809,6 +5063,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4818,15 +5074,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4850,6 +5112,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4897,6 +5161,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4906,6 +5172,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4915,6 +5183,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4924,15 +5194,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4968,6 +5244,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4998,6 +5278,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5007,6 +5289,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5016,6 +5300,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5025,15 +5311,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A stale `version` (`details.currentVersion`), or an active session template would break a rule (`details.templateIds`) */
+            /** @description A stale `version` (`details.currentVersion`), or an active session template would break a rule (`details.templateIds`); or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5043,6 +5333,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5052,6 +5344,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5061,15 +5355,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5095,6 +5395,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5132,6 +5434,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5141,6 +5445,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5150,15 +5456,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5203,6 +5515,10 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5235,6 +5551,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5244,6 +5562,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5253,6 +5573,19 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5262,6 +5595,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5271,6 +5606,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5280,15 +5617,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5311,6 +5654,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5347,6 +5692,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5356,6 +5703,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5365,15 +5714,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5396,6 +5751,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5428,6 +5785,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5437,6 +5796,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5446,6 +5807,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5455,15 +5818,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5496,6 +5865,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5528,6 +5899,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5537,6 +5910,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5546,6 +5921,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5555,6 +5932,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5564,6 +5943,8 @@ export interface operations {
             /** @description `version` is not the current one; nothing changed (`details.currentVersion`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5573,6 +5954,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5582,6 +5965,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5591,15 +5976,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5622,6 +6013,8 @@ export interface operations {
             /** @description Done, no content */
             204: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5629,6 +6022,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5638,6 +6033,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5647,6 +6044,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5656,6 +6055,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5665,6 +6066,8 @@ export interface operations {
             /** @description the template is deployed to an environment that does not follow latest (`details.environments`); undeploy it first */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5674,15 +6077,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5708,6 +6117,10 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5740,6 +6153,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5749,6 +6164,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5758,6 +6175,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5767,6 +6186,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5776,6 +6208,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5785,6 +6219,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5794,15 +6230,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5828,6 +6270,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5886,6 +6330,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5895,6 +6341,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5904,6 +6352,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5913,15 +6363,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5945,6 +6401,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5998,6 +6456,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6007,6 +6467,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6016,6 +6478,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6025,15 +6489,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6069,6 +6539,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6101,6 +6575,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6110,6 +6586,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6119,6 +6597,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6128,15 +6608,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `version` is not the current one; nothing changed (`details.currentVersion`) */
+            /** @description `version` is not the current one; nothing changed (`details.currentVersion`); or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6146,6 +6630,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6155,6 +6641,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6164,15 +6652,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6184,9 +6678,6 @@ export interface operations {
     sessionTemplates_config: {
         parameters: {
             query?: {
-                variables?: {
-                    [key: string]: unknown;
-                };
                 environment?: string;
                 sessionKey?: string;
             };
@@ -6204,6 +6695,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description The answer’s version: send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6288,6 +6783,10 @@ export interface operations {
             /** @description Not modified: `If-None-Match` names the current `ETag` */
             304: {
                 headers: {
+                    /** @description The answer’s version: send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6295,6 +6794,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6304,6 +6805,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6313,6 +6816,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6322,15 +6827,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6369,6 +6880,12 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description The answer’s version: send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6453,6 +6970,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6462,6 +6981,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6471,6 +6992,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6480,6 +7014,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6489,6 +7025,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6498,15 +7036,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6527,6 +7071,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6556,6 +7102,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6565,6 +7113,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6574,15 +7124,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6616,6 +7172,10 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6634,6 +7194,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6643,6 +7205,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6652,15 +7216,19 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description the name is taken, or the organization has 10 environments */
+            /** @description the name is taken, or the organization has 10 environments; or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6670,6 +7238,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6679,6 +7249,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6688,15 +7260,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6728,6 +7306,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6746,6 +7326,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6755,6 +7337,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6764,6 +7348,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6773,6 +7359,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6782,6 +7370,8 @@ export interface operations {
             /** @description production cannot be renamed, or the name is taken */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6791,6 +7381,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6800,6 +7392,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6809,15 +7403,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6840,6 +7440,8 @@ export interface operations {
             /** @description Done, no content */
             204: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6847,6 +7449,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6856,6 +7460,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6865,6 +7471,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6874,6 +7482,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6883,6 +7493,8 @@ export interface operations {
             /** @description production cannot be deleted, or API keys are bound to it (`details.apiKeyIds`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6892,15 +7504,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6927,6 +7545,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6971,6 +7591,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6980,6 +7602,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6989,6 +7613,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6998,15 +7624,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7033,6 +7665,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7078,6 +7712,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7087,6 +7723,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7096,6 +7734,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7105,15 +7745,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7139,6 +7785,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7174,6 +7822,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7183,6 +7833,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7192,6 +7844,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7201,15 +7855,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7245,6 +7905,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7285,6 +7947,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7294,6 +7958,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7303,6 +7969,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7312,6 +7980,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7321,6 +7991,8 @@ export interface operations {
             /** @description the environment follows latest, a canary has no stable to go beside, a canary of another release runs (`details.reason: "canaryRunning"`), or `version` is not the current one (`details.currentVersion`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7330,6 +8002,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7339,6 +8013,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7348,15 +8024,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7380,6 +8062,8 @@ export interface operations {
             /** @description Done, no content */
             204: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7387,6 +8071,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7396,6 +8082,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7405,6 +8093,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7414,6 +8104,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7423,6 +8115,8 @@ export interface operations {
             /** @description the environment follows latest */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7432,15 +8126,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7477,6 +8177,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7517,6 +8221,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7526,6 +8232,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7535,6 +8243,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7544,15 +8254,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no earlier record serves another release (`details.reason: "nothingToRollBack"`), the environment follows latest, or `version` is stale */
+            /** @description no earlier record serves another release (`details.reason: "nothingToRollBack"`), the environment follows latest, or `version` is stale; or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7562,6 +8276,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7571,6 +8287,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7580,15 +8298,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7622,6 +8346,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7662,6 +8388,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7671,6 +8399,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7680,6 +8410,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7689,6 +8421,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7698,6 +8432,8 @@ export interface operations {
             /** @description there is no canary, the environment follows latest, or `version` is stale */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7707,6 +8443,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7716,6 +8454,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7725,15 +8465,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7757,6 +8503,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7796,6 +8544,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7805,6 +8555,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7814,6 +8566,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7823,6 +8577,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7832,6 +8588,8 @@ export interface operations {
             /** @description there is no canary */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7841,15 +8599,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7876,6 +8640,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7915,6 +8683,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7924,6 +8694,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7933,6 +8705,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7942,15 +8716,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description there is no canary */
+            /** @description there is no canary; or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7960,6 +8738,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7969,6 +8749,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7978,15 +8760,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8022,6 +8810,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -8094,6 +8886,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8103,6 +8897,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8112,6 +8908,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8121,15 +8919,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `from` does not serve a listed template (`details.templateIds`), or the target follows latest */
+            /** @description `from` does not serve a listed template (`details.templateIds`), or the target follows latest; or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8139,6 +8941,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8148,6 +8952,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8157,15 +8963,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8193,6 +9005,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8227,6 +9041,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8236,6 +9052,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8245,6 +9063,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8254,15 +9074,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8283,6 +9109,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8315,6 +9143,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8324,6 +9154,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8333,6 +9165,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8342,15 +9176,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8386,6 +9226,10 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -8417,6 +9261,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8426,6 +9272,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8435,6 +9283,19 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8444,6 +9305,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8453,6 +9316,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8462,15 +9327,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8493,6 +9364,8 @@ export interface operations {
             /** @description Done, no content */
             204: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8500,6 +9373,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8509,6 +9384,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8518,6 +9395,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8527,6 +9406,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8536,15 +9417,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8565,6 +9452,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8593,6 +9482,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8602,6 +9493,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8611,6 +9504,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8620,15 +9515,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8666,6 +9567,10 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -8693,6 +9598,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8702,6 +9609,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8711,6 +9620,19 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8720,6 +9642,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8729,6 +9653,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8738,15 +9664,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8778,6 +9710,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8802,6 +9736,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8811,6 +9747,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8820,6 +9758,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8829,6 +9769,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8838,6 +9780,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8847,6 +9791,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8856,15 +9802,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8887,6 +9839,8 @@ export interface operations {
             /** @description Done, no content */
             204: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8894,6 +9848,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8903,6 +9859,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8912,6 +9870,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8921,6 +9881,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8930,15 +9892,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8964,6 +9932,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -8978,6 +9950,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8987,6 +9961,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8996,6 +9972,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9005,6 +9983,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9014,6 +10005,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9023,6 +10016,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9032,15 +10027,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9066,6 +10067,10 @@ export interface operations {
             /** @description Success */
             202: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -9080,6 +10085,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9089,6 +10096,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9098,6 +10107,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9107,6 +10118,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9116,6 +10140,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9125,6 +10151,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9134,15 +10162,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9169,6 +10203,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9202,6 +10238,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9211,6 +10249,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9220,6 +10260,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9229,6 +10271,8 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9238,15 +10282,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9273,6 +10323,10 @@ export interface operations {
             /** @description Done, no content */
             202: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9280,6 +10334,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9289,6 +10345,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9298,6 +10356,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9307,15 +10367,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description the delivery is being attempted now (`details.reason: "inFlight"`) */
+            /** @description the delivery is being attempted now (`details.reason: "inFlight"`); or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9325,6 +10389,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9334,6 +10400,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9343,15 +10411,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9386,6 +10460,10 @@ export interface operations {
             /** @description Success */
             202: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -9400,6 +10478,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9409,6 +10489,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9418,6 +10500,8 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9427,6 +10511,19 @@ export interface operations {
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9436,6 +10533,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9445,6 +10544,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9454,15 +10555,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9483,6 +10590,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9544,6 +10653,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9553,6 +10664,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9562,15 +10675,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9654,6 +10773,10 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -9691,6 +10814,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9700,6 +10825,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9709,15 +10836,19 @@ export interface operations {
             /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
             403: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The organization has two active agents or templates of one name (`details.agentNames`, `details.sessionTemplateNames`) */
+            /** @description The organization has two active agents or templates of one name (`details.agentNames`, `details.sessionTemplateNames`); or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
             409: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9727,6 +10858,8 @@ export interface operations {
             /** @description Body over the limit (1 MiB; 8 MiB for an import) */
             413: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9736,6 +10869,8 @@ export interface operations {
             /** @description Body is not application/json */
             415: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9745,15 +10880,21 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9774,6 +10915,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9833,6 +10976,8 @@ export interface operations {
             /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
             400: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9842,6 +10987,8 @@ export interface operations {
             /** @description Missing, invalid or expired token */
             401: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9851,15 +10998,113 @@ export interface operations {
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database did not answer in time */
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
             503: {
                 headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    events_stream: {
+        parameters: {
+            query?: {
+                /** @description The same as `Last-Event-ID` */
+                after?: string;
+            };
+            header?: {
+                /** @description Resume after this sequence (else: from now) */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream */
+            200: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 42
+                     *     event: sessionTemplate.updated
+                     *     data: {"id":"…","action":"sessionTemplate.updated","sequence":42,…}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `Last-Event-ID` or `after` is not a sequence */
+            400: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The organization has 100 open streams */
+            429: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
+            503: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -21,12 +21,16 @@ export interface RestRoute {
     | 'audit'
     | 'api-keys'
     | 'webhooks'
-    | 'config';
+    | 'config'
+    | 'deployments'
+    | 'events';
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */
   output?: z.ZodType;
   /** When the operation answers 409 `CONFLICT` (documented in OpenAPI); unset: it never does. */
   conflict?: string;
+  /** Error statuses it answers beyond those its access and method imply (documented in OpenAPI). */
+  statuses?: number[];
   /** The largest body this route (and the procedure over tRPC) takes, when it is not the server's 1 MiB. */
   bodyLimit?: number;
   /**

@@ -221,6 +221,7 @@ describe(`change events on ${driverName}`, () => {
     expect(streams.every((stream) => stream.response.status === 200)).toBe(true);
     const refused = await openStream(server, tenant.adminToken);
     expect(refused.response.status).toBe(429);
+    expect(refused.response.headers.get('retry-after')).toBe('5');
     expect(((await refused.response.json()) as { error: { code: string } }).error.code).toBe(
       'TOO_MANY_REQUESTS',
     );

@@ -136,6 +136,7 @@ describe(`HTTP transport (${driverName})`, () => {
         'POST /api/v1/environments/{environment}/deployments/{templateId}/rollback',
         'PUT /api/v1/environments/{environment}/deployments/{templateId}/canary',
         'GET /api/v1/environments/{environment}/served',
+        'GET /api/v1/events',
         'POST /api/v1/webhooks',
         'GET /api/v1/webhooks',
         'PUT /api/v1/webhooks/{id}',
@@ -164,8 +165,24 @@ describe(`HTTP transport (${driverName})`, () => {
     expect(Object.keys(templates.post.responses)).toEqual(
       expect.arrayContaining(['201', '400', '401', '403']),
     );
-    // A create cannot conflict; an update with a stale version does.
-    expect(templates.post.responses['409']).toBeUndefined();
+    // What API.md's "Details clients rely on" promises of the document.
+    expect(doc.paths['/api/v1/auth/login'].post.responses['401']).toBeTruthy();
+    expect(Object.keys(doc.paths['/api/v1/events'].get.responses['200'].content)).toEqual([
+      'text/event-stream',
+    ]);
+    const config = doc.paths['/api/v1/session-templates/{id}/config'].get;
+    expect(config.parameters.map((p: { name: string }) => p.name)).not.toContain('variables');
+    expect(config.responses['200'].headers).toHaveProperty('ETag');
+    expect(config.responses['200'].headers).toHaveProperty('x-request-id');
+    expect(templates.post.responses['201'].headers).toHaveProperty('Idempotent-Replayed');
+    expect(doc.paths['/api/v1/auth/login'].post.responses['429'].headers).toHaveProperty('Retry-After');
+    for (const name of ['DeployInput', 'PromoteInput', 'RollbackInput', 'RampCanaryInput']) {
+      // The path names the environment: no body field names it again.
+      expect(Object.keys(doc.components.schemas[name].properties), name).not.toContain('name');
+      expect(Object.keys(doc.components.schemas[name].properties), name).not.toContain('environment');
+    }
+    // A create conflicts only through its Idempotency-Key; an update with a stale version too.
+    expect(templates.post.responses['409'].description).toMatch(/^or, with an `Idempotency-Key`/);
     expect(doc.paths['/api/v1/session-templates/{id}'].put.responses['409'].description).toMatch(/version/);
     expect(doc.paths['/api/v1/session-templates/{id}'].delete.responses['204']).toBeTruthy();
     expect(doc.paths['/api/v1/session-templates/{id}/clone'].post.responses['201']).toBeTruthy();

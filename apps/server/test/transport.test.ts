@@ -136,7 +136,11 @@ async function fetchRaw(method: string, path: string) {
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: method === 'GET' || method === 'HEAD' ? undefined : '{}',
   });
-  return { status: response.status, headers: response.headers, body: await response.json() };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as { error: { code: string } },
+  };
 }
 
 describe(`tRPC batches (${driverName})`, () => {

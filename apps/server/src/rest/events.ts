@@ -66,7 +66,12 @@ export function registerEventStream(
     const last = resumeAfter(req.headers['last-event-id'], after);
     const organizationId = actor.organizationId;
     if (lifecycle.draining)
-      throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; reconnect');
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The server is shutting down; reconnect',
+        {},
+        { 'retry-after': '1' },
+      );
     const from = last ?? (await latestSequence(deps, organizationId));
     const release = await deps.events.admitStream(organizationId);
     const controller = new AbortController();

@@ -100,9 +100,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found (or another organization’s)',
   413: 'Body over the limit (1 MiB; 8 MiB for an import)',
   415: 'Body is not application/json',
-  429: 'Too many attempts from this address',
+  429: 'Too many attempts from this address (`Retry-After` says when to try again)',
   500: 'Server fault (the log has the request id)',
-  503: 'The database did not answer in time',
+  503: 'The database did not answer in time, or the server is shutting down (`Retry-After`)',
 };
 
 function errorStatuses(operation: RestOperation): number[] {
@@ -111,12 +111,38 @@ function errorStatuses(operation: RestOperation): number[] {
   // A member on an admin action; an API key on anything it may not call.
   if (operation.access === 'admin' || (operation.access === 'member' && !operation.keys)) statuses.push(403);
   if (operation.pathParams.length) statuses.push(404);
-  if (operation.conflict) statuses.push(409);
+  // A stated conflict, or any POST's `Idempotency-Key` (mismatch, running, secretShown).
+  if (operation.conflict || idempotent(operation)) statuses.push(409);
+  statuses.push(...(operation.statuses ?? []));
   if (operation.method === 'POST' || operation.method === 'PUT') statuses.push(413, 415);
   if (operation.access === 'public') statuses.push(429);
   statuses.push(500, 503);
-  return statuses.sort((a, b) => a - b);
+  return [...new Set(statuses)].sort((a, b) => a - b);
 }
+
+/** Whether the operation takes an `Idempotency-Key` (every POST but signup and login). */
+const idempotent = (operation: RestOperation) => operation.method === 'POST' && operation.access !== 'public';
+
+const IDEMPOTENCY_CONFLICT =
+  'or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`)';
+
+/** The response headers clients read (API.md "Details clients rely on"). */
+const HEADERS = {
+  requestId: {
+    description:
+      'The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events',
+    schema: { type: 'string' },
+  },
+  etag: {
+    description: 'The answer’s version: send it as `If-None-Match` to get 304 while it is current',
+    schema: { type: 'string' },
+  },
+  replayed: {
+    description: '`true` when this is the kept answer of an earlier request with the same `Idempotency-Key`',
+    schema: { type: 'string', enum: ['true'] },
+  },
+  retryAfter: { description: 'Seconds to wait before trying again', schema: { type: 'string' } },
+} as const;
 
 function operationObject(operation: RestOperation, components: Components) {
   // The input as one object: path parameters, query parameters or the body are its fields.
@@ -210,11 +236,21 @@ function operationObject(operation: RestOperation, components: Components) {
       : {}),
     responses: {
       ...(operation.etag && operation.method === 'GET'
-        ? { 304: { description: 'Not modified: `If-None-Match` names the current `ETag`' } }
+        ? {
+            304: {
+              description: 'Not modified: `If-None-Match` names the current `ETag`',
+              headers: { ETag: HEADERS.etag, 'x-request-id': HEADERS.requestId },
+            },
+          }
         : {}),
       [status]: output
         ? {
             description: 'Success',
+            headers: {
+              'x-request-id': HEADERS.requestId,
+              ...(operation.etag ? { ETag: HEADERS.etag } : {}),
+              ...(idempotent(operation) ? { 'Idempotent-Replayed': HEADERS.replayed } : {}),
+            },
             content: {
               'application/json': {
                 schema: output,
@@ -222,13 +258,83 @@ function operationObject(operation: RestOperation, components: Components) {
               },
             },
           }
-        : { description: 'Done, no content' },
+        : {
+            description: 'Done, no content',
+            headers: {
+              'x-request-id': HEADERS.requestId,
+              ...(idempotent(operation) ? { 'Idempotent-Replayed': HEADERS.replayed } : {}),
+            },
+          },
       ...Object.fromEntries(
         errorStatuses(operation).map((code) => [
           code,
-          { description: code === 409 ? operation.conflict : ERROR_DESCRIPTIONS[code], ...error },
+          {
+            description:
+              code === 409
+                ? [operation.conflict, idempotent(operation) ? IDEMPOTENCY_CONFLICT : null]
+                    .filter(Boolean)
+                    .join('; ')
+                : ERROR_DESCRIPTIONS[code],
+            headers: {
+              'x-request-id': HEADERS.requestId,
+              ...(code === 429 || code === 503 ? { 'Retry-After': HEADERS.retryAfter } : {}),
+            },
+            ...error,
+          },
         ]),
       ),
+    },
+  };
+}
+
+/** `GET /api/v1/events`: the change events as server-sent events (`rest/events.ts`). */
+function eventStreamOperation() {
+  const error = { content: { 'application/json': { schema: { $ref: `${COMPONENT_REF}Error` } } } };
+  const failure = (description: string, retry = false) => ({
+    description,
+    headers: { 'x-request-id': HEADERS.requestId, ...(retry ? { 'Retry-After': HEADERS.retryAfter } : {}) },
+    ...error,
+  });
+  return {
+    operationId: 'events_stream',
+    summary: 'The organization’s change events, live, as server-sent events',
+    tags: ['events'],
+    description:
+      'tRPC: `events.onChange` (a subscription). Access: member, or an API key. Each message: `id:` the sequence, `event:` the action, `data:` the `AuditEvent`; a comment every 15 s. Members and keys get agent, template and deployment events; admins every event. A client that stays behind is ended with `retry:` and resumes by sequence.',
+    security: [{ bearerAuth: [] }, { apiKey: [] }],
+    parameters: [
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        required: false,
+        description: 'Resume after this sequence (else: from now)',
+        schema: { type: 'string', pattern: '^\\d{1,15}$' },
+      },
+      {
+        name: 'after',
+        in: 'query',
+        required: false,
+        description: 'The same as `Last-Event-ID`',
+        schema: { type: 'string', pattern: '^\\d{1,15}$' },
+      },
+    ],
+    responses: {
+      200: {
+        description: 'The stream',
+        headers: { 'x-request-id': HEADERS.requestId },
+        content: {
+          'text/event-stream': {
+            schema: { type: 'string' },
+            example:
+              'id: 42\nevent: sessionTemplate.updated\ndata: {"id":"…","action":"sessionTemplate.updated","sequence":42,…}\n\n',
+          },
+        },
+      },
+      400: failure('`Last-Event-ID` or `after` is not a sequence'),
+      401: failure(ERROR_DESCRIPTIONS[401]!),
+      429: failure('The organization has 100 open streams', true),
+      500: failure(ERROR_DESCRIPTIONS[500]!),
+      503: failure(ERROR_DESCRIPTIONS[503]!, true),
     },
   };
 }
@@ -242,6 +348,7 @@ export function buildOpenApiDocument() {
     paths[path] ??= {};
     paths[path][operation.method.toLowerCase()] = operationObject(operation, components);
   }
+  paths[`${REST_PREFIX}/events`] = { get: eventStreamOperation() };
   // Each named schema carries its example (JSON Schema `examples`), as a portal shows it.
   const schemas = Object.fromEntries(
     Object.entries({ ...components.schemas, ...components.bodies })
@@ -266,6 +373,12 @@ export function buildOpenApiDocument() {
         name: 'environments',
         description: 'Environments and deployments: what each runtime serves, canaries, promotion',
       },
+      {
+        name: 'deployments',
+        description:
+          'What each environment serves: deploy, canaries, rollback, promotion, the release history',
+      },
+      { name: 'events', description: 'The live stream of change events (server-sent events)' },
       { name: 'api-keys', description: 'Keys for servers: the session runtime, CI' },
       {
         name: 'webhooks',

@@ -20,7 +20,15 @@ export const authRouter = router({
 
   login: authAttemptProcedure
     .meta({
-      rest: { method: 'POST', path: '/auth/login', tag: 'auth', summary: 'Log in', output: AuthResult },
+      rest: {
+        method: 'POST',
+        path: '/auth/login',
+        tag: 'auth',
+        summary: 'Log in',
+        output: AuthResult,
+        // One answer for an unknown email and a wrong password alike.
+        statuses: [401],
+      },
     })
     .input(LoginInput)
     .mutation(({ ctx, input }) => users.login(ctx.db, ctx.tokens, input)),

@@ -112,7 +112,7 @@ export const deploymentsRouter = router({
       rest: {
         method: 'GET',
         path: `${path}/deployments`,
-        tag,
+        tag: 'deployments',
         summary: "An environment's deployments, the most recently changed first",
         omit,
         output: DeploymentPage,
@@ -128,7 +128,7 @@ export const deploymentsRouter = router({
       rest: {
         method: 'GET',
         path: `${deploymentPath}/history`,
-        tag,
+        tag: 'deployments',
         summary: "An environment's release records of a template (what it served, from when), newest first",
         omit,
         output: ReleaseRecordPage,
@@ -144,7 +144,7 @@ export const deploymentsRouter = router({
       rest: {
         method: 'GET',
         path: `${path}/served`,
-        tag,
+        tag: 'deployments',
         summary: 'What an environment served at an instant (default now), template by template',
         omit,
         output: Served,
@@ -160,9 +160,10 @@ export const deploymentsRouter = router({
       rest: {
         method: 'PUT',
         path: deploymentPath,
-        tag,
+        tag: 'deployments',
         summary:
           'Deploy a release of a template (default: the session as it stands now), as the stable or as a canary',
+        omit,
         output: DeploymentChangeOrPlan,
         conflict:
           'the environment follows latest, a canary has no stable to go beside, a canary of another release runs (`details.reason: "canaryRunning"`), or `version` is not the current one (`details.currentVersion`)',
@@ -178,7 +179,7 @@ export const deploymentsRouter = router({
       rest: {
         method: 'POST',
         path: `${deploymentPath}/rollback`,
-        tag,
+        tag: 'deployments',
         summary:
           'Serve again what this environment served before (default: the newest earlier stable that differs), or the stable of record `toRecord`',
         omit,
@@ -197,7 +198,7 @@ export const deploymentsRouter = router({
       rest: {
         method: 'PUT',
         path: `${deploymentPath}/canary`,
-        tag,
+        tag: 'deployments',
         summary: "Change a running canary's share of sessions; its release stays",
         omit,
         output: DeploymentChangeOrPlan,
@@ -214,7 +215,7 @@ export const deploymentsRouter = router({
       rest: {
         method: 'POST',
         path: `${deploymentPath}/promote-canary`,
-        tag,
+        tag: 'deployments',
         summary: 'The canary becomes the stable',
         omit,
         output: Deployment,
@@ -231,7 +232,7 @@ export const deploymentsRouter = router({
       rest: {
         method: 'DELETE',
         path: `${deploymentPath}/canary`,
-        tag,
+        tag: 'deployments',
         summary: 'End the canary; the stable serves every session',
         omit,
         output: Deployment,
@@ -249,7 +250,7 @@ export const deploymentsRouter = router({
         method: 'DELETE',
         path: deploymentPath,
         status: 204,
-        tag,
+        tag: 'deployments',
         summary: "Remove a template's deployment from an environment",
         omit,
         conflict: 'the environment follows latest',
@@ -264,7 +265,8 @@ export const deploymentsRouter = router({
       rest: {
         method: 'POST',
         path: `${path}/promote`,
-        tag,
+        tag: 'deployments',
+        omit,
         summary:
           "Copy another environment's stable releases here, all or nothing (a plan first, with dryRun)",
         output: PromotionPlan,

@@ -134,7 +134,8 @@ export const sessionTemplatesRouter = router({
           summary:
             "What the session runtime reads at session start, from an environment's release (ETag; If-None-Match → 304)",
           output: SessionConfig,
-          omit: ['overrides'],
+          // Values of variables and overrides go in the POST's body, never in a query string.
+          omit: ['overrides', 'variables'],
           etag: true,
           revalidate: currentConfigEtag,
         },

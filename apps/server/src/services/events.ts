@@ -126,9 +126,12 @@ export class ChangeEvents {
           where ${eventStreams.organizationId} = ${organizationId} and ${eventStreams.leaseUntil} > now()`),
       );
       if ((row?.open ?? 0) >= limit) {
-        throw new AppError('TOO_MANY_REQUESTS', `At most ${limit} open event streams per organization`, {
-          limit,
-        });
+        throw new AppError(
+          'TOO_MANY_REQUESTS',
+          `At most ${limit} open event streams per organization`,
+          { limit },
+          { 'retry-after': '5' },
+        );
       }
       const [stream] = await tx
         .insert(eventStreams)
