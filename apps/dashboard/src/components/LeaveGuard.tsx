@@ -1,4 +1,4 @@
-import { useBlocker } from '@tanstack/react-router';
+import { useBlocker, useRouter } from '@tanstack/react-router';
 import { AlertDialog } from 'radix-ui';
 import { useEffect, useRef } from 'react';
 import { Button } from './ui';
@@ -8,7 +8,12 @@ import { Button } from './ui';
  * first ("Stay" keeps every edit), and closing or reloading the tab gets the browser's own question.
  * `saving` lets a save navigate on (a create goes to the new page).
  */
-export function LeaveGuard({ dirty, saving }: { dirty: boolean; saving: boolean }) {
+export function LeaveGuard(props: { dirty: boolean; saving: boolean }) {
+  // Outside a router (a form rendered on its own, as its component tests do) there is no leaving.
+  return useRouter({ warn: false }) ? <Blocker {...props} /> : null;
+}
+
+function Blocker({ dirty, saving }: { dirty: boolean; saving: boolean }) {
   const state = useRef({ dirty, saving });
   useEffect(() => {
     state.current = { dirty, saving };
