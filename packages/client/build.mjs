@@ -22,53 +22,33 @@ await build({
   logLevel: 'warning',
 });
 
-// A probe module naming every type to print, compiled in the package so its imports resolve.
-const ENTITIES = [
-  'Agent',
-  'AgentPage',
-  'AuthResult',
-  'CreateAgentInput',
-  'CreateSessionTemplateInput',
-  'ErrorBody',
-  'ListInput',
-  'LoginInput',
-  'MemberList',
-  'Organization',
-  'Session',
-  'SessionTemplate',
-  'SessionTemplatePage',
-  'SignupInput',
-  'UpdateAgentInput',
-  'UpdateMemberInput',
-  'UpdateSessionTemplateInput',
-  'User',
-];
-const ENUMS = [
-  'ROLES',
-  'AGENT_MODALITIES',
-  'MODALITY_PROFILES',
-  'PANEL_TYPES',
-  'PROFILE_COVERAGE',
-  'ERROR_STATUS',
-  'ERROR_CODES',
-];
+// A probe module for the few types the declarations spell out beside what `src/index.ts` exports
+// (the router's procedures and error shape), compiled in the package so its imports resolve. Every
+// exported name is read off `src/index.ts` itself: the package keeps no second list.
 const probeFile = here('src/declarations-probe.ts');
+const indexFile = here('src/index.ts');
 writeFileSync(
   probeFile,
   [
     "import type { AppRouter } from '@switchboard/server';",
-    "import type * as contract from '@switchboard/contract';",
-    "import type * as enums from '@switchboard/contract/enums';",
     "import type * as client from './index';",
     'export type ClientOptions = { [K in keyof client.ClientOptions]: client.ClientOptions[K] };',
     "export type Procedures = AppRouter['_def']['record'];",
     "export type ErrorShape = AppRouter['_def']['_config']['$types']['errorShape'];",
-    ...ENTITIES.map((name) => `export type ${name} = contract.${name};`),
-    ...ENUMS.map((name) => `export type ${name} = typeof enums.${name};`),
   ].join('\n'),
 );
+/** What the declarations write out by hand (the client itself), not printed from the checker. */
+const WRITTEN = new Set([
+  'AppRouter',
+  'RouterInputs',
+  'RouterOutputs',
+  'SwitchboardClient',
+  'ClientOptions',
+  'createClient',
+  'TRPCClientError',
+]);
 try {
-  const program = ts.createProgram([probeFile], {
+  const program = ts.createProgram([probeFile, indexFile], {
     strict: true,
     noEmit: true,
     skipLibCheck: true,
@@ -93,6 +73,28 @@ try {
     ts.TypeFormatFlags.InTypeAlias;
   const typeOf = (name) => checker.getDeclaredTypeOfSymbol(exported.get(name));
   const print = (type) => checker.typeToString(type, probe, flags);
+
+  // Every other name `src/index.ts` exports, as it exports it: a type (`export type`) printed in
+  // full, a value (a constant, a function) declared with its type.
+  const index = program.getSourceFile(indexFile);
+  const isTypeOnly = (symbol) =>
+    (symbol.declarations ?? []).some(
+      (declaration) =>
+        (ts.isExportSpecifier(declaration) &&
+          (declaration.isTypeOnly || declaration.parent.parent.isTypeOnly)) ||
+        ts.isTypeAliasDeclaration(declaration) ||
+        ts.isInterfaceDeclaration(declaration),
+    );
+  const exportsOfIndex = checker
+    .getExportsOfModule(checker.getSymbolAtLocation(index))
+    .filter((symbol) => !WRITTEN.has(symbol.name))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const printedExports = exportsOfIndex.map((symbol) => {
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    return isTypeOnly(symbol)
+      ? `export type ${symbol.name} = ${checker.typeToString(checker.getDeclaredTypeOfSymbol(target), index, flags)};`
+      : `export declare const ${symbol.name}: ${checker.typeToString(checker.getTypeOfSymbolAtLocation(target, index), index, flags)};`;
+  });
   const property = (type, name) => checker.getTypeOfSymbol(type.getProperty(name));
 
   // Each procedure: its kind, and its input and output as the client sees them.
@@ -140,15 +142,7 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type SwitchboardClient = TRPCClient<AppRouter>;
 
-${ENTITIES.map((name) => `export type ${name} = ${print(typeOf(name))};`).join('\n')}
-
-${ENUMS.map((name) => `export declare const ${name}: ${print(typeOf(name))};`).join('\n')}
-export type Role = (typeof ROLES)[number];
-export type AgentModality = (typeof AGENT_MODALITIES)[number];
-export type ModalityProfile = (typeof MODALITY_PROFILES)[number];
-export type PanelType = (typeof PANEL_TYPES)[number];
-export type ErrorCode = keyof typeof ERROR_STATUS;
-export declare function profileCovers(profile: ModalityProfile, modality: AgentModality): boolean;
+${printedExports.join('\n')}
 
 export type ClientOptions = ${print(typeOf('ClientOptions'))};
 
@@ -157,7 +151,12 @@ export declare function createClient(options: ClientOptions): SwitchboardClient;
 export { TRPCClientError } from '@trpc/client';
 `;
   // Every type must be spelled out: a reference into this repository would not resolve elsewhere.
+  // A name of the contract that this package exports too is referred to by that name.
+  const exportedNames = new Set(exportsOfIndex.map((symbol) => symbol.name));
   const written = declarations
+    .replace(/import\("[^"]+\/packages\/contract\/src\/[^"]+"\)\.(\w+)/g, (found, name) =>
+      exportedNames.has(name) ? name : found,
+    )
     .replace(/import\("[^"]+\/apps\/server\/src\/errors"\)\.ErrorDetails/g, 'Record<string, unknown>')
     // A subscription's events (`tracked`): the public name of tRPC's envelope, imported above.
     // (tRPC's bundled declarations name it `Tr` inside their chunk).

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,27 @@ afterAll(async () => {
   await close?.();
   rmSync(scratch, { recursive: true, force: true });
 });
+
+/**
+ * The names `src/index.ts` exports, read from its text: types (`export type`, `type X` in a list,
+ * interfaces) and values (constants, functions, classes).
+ */
+function exportedNames(source: string): { types: string[]; values: string[] } {
+  const types = new Set<string>();
+  const values = new Set<string>();
+  for (const [, typeOnly, list] of source.matchAll(/export (type )?\{([^}]*)\}/g)) {
+    for (const raw of list!.split(',')) {
+      const item = raw.trim();
+      if (!item) continue;
+      const [, typed, name] = /^(type )?(\w+)$/.exec(item)!;
+      (typeOnly || typed ? types : values).add(name!);
+    }
+  }
+  for (const [, kind, name] of source.matchAll(/^export (interface|type|function|const|class) (\w+)/gm)) {
+    (kind === 'interface' || kind === 'type' ? types : values).add(name!);
+  }
+  return { types: [...types].sort(), values: [...values].sort() };
+}
 
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): string {
   try {
@@ -100,7 +121,45 @@ describe('the packed @switchboard/client in a project of its own', { timeout: 18
     copyFileSync(path.join(packageDir, 'test/consumer/usage.ts'), path.join(project, 'usage.ts'));
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], project);
     expect(run('ls', ['node_modules'], project)).not.toMatch(/fastify|drizzle|zod/);
+    // Every name the source exports, imported by a consumer: each type used as a type, each value
+    // as a value (its JavaScript is there at run time), and the shapes API.md names among them.
+    const names = exportedNames(readFileSync(path.join(packageDir, 'src/index.ts'), 'utf8'));
+    for (const name of [
+      'Deployment',
+      'Environment',
+      'Release',
+      'ReleaseRecord',
+      'Variable',
+      'AuditEvent',
+      'ApiKey',
+      'Webhook',
+      'Delivery',
+      'SessionConfig',
+      'AUDIT_ACTIONS',
+      'API_KEY_SCOPES',
+    ]) {
+      expect([...names.types, ...names.values], name).toContain(name);
+    }
+    writeFileSync(
+      path.join(project, 'every.ts'),
+      [
+        `import { ${[...names.types.map((name) => `type ${name}`), ...names.values].join(', ')} } from '@switchboard/client';`,
+        ...names.types.map((name) => `export type Uses${name} = ${name};`),
+        `export const values = [${names.values.join(', ')}] as const;`,
+        'for (const value of values) if (value === undefined) throw new Error("a value is missing");',
+        'console.log(JSON.stringify({ values: values.length }));',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        ...JSON.parse(readFileSync(path.join(project, 'tsconfig.json'), 'utf8')),
+        include: ['usage.ts', 'every.ts'],
+      }),
+    );
     run(path.join(project, 'node_modules/.bin/tsc'), ['-p', '.'], project);
+    const every = JSON.parse(run(process.execPath, ['out/every.js'], project).trim());
+    expect(every.values).toBe(names.values.length);
     // Asynchronously: the server under test runs in this very process.
     const { stdout } = await promisify(execFile)(process.execPath, ['out/usage.js'], {
       cwd: project,

@@ -191,3 +191,7 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** The start of every API key's secret, so a key is told from a user's token at a glance. */
 export const API_KEY_PREFIX = 'sbk_';
+
+/** Where a webhook delivery stands: still to be sent (or retried), delivered, or given up. */
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { Id, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, pageOf, Timestamp, text } from './common';
-import { AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES } from './enums';
+import { AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES, DELIVERY_STATUSES } from './enums';
 
 /** The start of every webhook signing secret (Standard Webhooks). */
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** The type of the event `webhooks.test` sends (no audit event; its sequence is null). */
 export const WEBHOOK_TEST_EVENT = 'webhook.test';
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** An audit action (`sessionTemplate.updated`), a kind with `*` (`sessionTemplate.*`), or `*`. */
 export const EventTypeFilter = z
