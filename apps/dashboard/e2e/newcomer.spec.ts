@@ -364,6 +364,19 @@ test.describe('in Los Angeles', () => {
 test('Promote takes the focus to its plan and says what it found', async ({ page }) => {
   const token = await adminToken();
   await api('POST', '/api/v1/environments', token, { name: TRYOUT });
+  // A template at version 2 or more, pinned in production, whose version 1 the tryout serves.
+  const agent = await api('POST', '/api/v1/agents', token, {
+    name: `Older ${Date.now()}`,
+    instructions: 'Hi.',
+  });
+  const template = await api('POST', '/api/v1/session-templates', token, {
+    name: `Downgraded ${Date.now()}`,
+    agentIds: [agent.body.id],
+  });
+  await api('PUT', `/api/v1/session-templates/${template.body.id}`, token, { description: 'Version 2' });
+  await api('PUT', `/api/v1/environments/${TRYOUT}/deployments/${template.body.id}`, token, {
+    templateVersion: 1,
+  });
   await api('PUT', '/api/v1/environments/production', token, { followsLatest: false });
   try {
     await signIn(page);
@@ -377,6 +390,15 @@ test('Promote takes the focus to its plan and says what it found', async ({ page
       name: /What production will change|already serves/,
     });
     await expect(heading).toBeFocused();
+    // Promoting would move the template back from version 2 to 1: said before anything is applied.
+    const downgrade = page.getByRole('note').filter({ hasText: 'to a lower version' }).first();
+    await expect(downgrade).toContainText(`${template.body.name}: version 2 back to version 1`);
+    await page.getByRole('button', { name: 'Promote to production' }).click();
+    const confirm = page.getByRole('alertdialog', { name: /Promote 1 template/ });
+    await expect(confirm).toContainText('back to version 1');
+    await expect(confirm.getByRole('button', { name: 'Promote', exact: true })).toHaveClass(/bg-red/);
+    await checkPage(page, 'promote-downgrade');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
   } finally {
     await api('PUT', '/api/v1/environments/production', token, { followsLatest: true });
   }
