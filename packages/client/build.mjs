@@ -127,8 +127,10 @@ import type {
   TRPCMutationProcedure,
   TRPCQueryProcedure,
   TRPCSubscriptionProcedure,
-  TrackedEnvelope,
 } from '@trpc/server';
+
+/** A subscription's event as the client receives it: its id (to resume after) and its data. */
+type Tracked<TData> = { id: string; data: TData };
 
 export type ErrorShape = { code: TRPC_ERROR_CODE_NUMBER; message: string; data: ${print(property(typeOf('ErrorShape'), 'data'))} };
 
@@ -158,9 +160,11 @@ export { TRPCClientError } from '@trpc/client';
       exportedNames.has(name) ? name : found,
     )
     .replace(/import\("[^"]+\/apps\/server\/src\/errors"\)\.ErrorDetails/g, 'Record<string, unknown>')
-    // A subscription's events (`tracked`): the public name of tRPC's envelope, imported above.
-    // (tRPC's bundled declarations name it `Tr` inside their chunk).
-    .replace(/import\("[^"]+\/@trpc\/server\/dist\/[^"]+"\)\.(?:Tr|TrackedEnvelope)</g, 'TrackedEnvelope<');
+    // A subscription's events (`tracked`) as the client receives them, `{ id, data }`: tRPC's
+    // envelope type lives in a bundled chunk of its declarations (named `Tr` there), whose unique
+    // symbol a consumer's compiler may not resolve to the same one.
+    .replace(/import\("[^"]+\/@trpc\/server\/dist\/[^"]+"\)\.(?:Tr|TrackedEnvelope)</g, 'Tracked<')
+    .replace(/\bTrackedEnvelope</g, 'Tracked<');
   const leak = /import\("[^"]+"\)\.\w+/.exec(written);
   if (leak)
     throw new Error(`the declarations still reference ${written.slice(leak.index, leak.index + 200)}`);

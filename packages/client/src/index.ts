@@ -1,5 +1,12 @@
 import type { AppRouter as AppRouterType, RouterInputs, RouterOutputs } from '@switchboard/server';
-import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+} from '@trpc/client';
+import { FetchEventSource } from './fetchEventSource';
 
 export type {
   AddMemberInput,
@@ -126,21 +133,28 @@ export interface ClientOptions {
 }
 
 /**
- * The typed Switchboard client: every procedure of the API with its input and output types.
- * Errors are `TRPCClientError`s whose `data` carries the contract's `code`, `httpStatus` and
- * `details`.
+ * The typed Switchboard client: every procedure of the API with its input and output types, and
+ * its subscriptions (`api.events.onChange.subscribe({}, { onData })`, over server-sent events with
+ * the same token, resuming after the last event on a dropped connection). Errors are
+ * `TRPCClientError`s whose `data` carries the contract's `code`, `httpStatus` and `details`.
  */
 export function createClient(options: ClientOptions): SwitchboardClient {
+  const url = `${options.url.replace(/\/+$/, '')}/trpc`;
+  const headers = async (): Promise<Record<string, string>> => {
+    const token = options.getToken ? await options.getToken() : options.token;
+    const extra = typeof options.headers === 'function' ? options.headers() : options.headers;
+    return { ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  };
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${options.url.replace(/\/+$/, '')}/trpc`,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-        async headers() {
-          const token = options.getToken ? await options.getToken() : options.token;
-          const extra = typeof options.headers === 'function' ? options.headers() : options.headers;
-          return { ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}) };
-        },
+      splitLink({
+        condition: (operation) => operation.type === 'subscription',
+        true: httpSubscriptionLink({
+          url,
+          EventSource: FetchEventSource,
+          eventSourceOptions: () => ({ headers, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+        }),
+        false: httpBatchLink({ url, ...(options.fetch ? { fetch: options.fetch } : {}), headers }),
       }),
     ],
   });

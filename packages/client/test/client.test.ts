@@ -109,6 +109,48 @@ describe(`@switchboard/client (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGli
     expect(sent).toBe(3);
   });
 
+  it('subscribes to change events with no other setup, and resumes after the last one it got', async () => {
+    const { accessToken } = await createClient({ url }).auth.signup.mutate({
+      email: `subscriber-${Date.now()}@example.com`,
+      password: 'password123',
+      organizationName: 'Subscriber Org',
+    });
+    const api = createClient({ url, token: accessToken });
+    const agent = await api.agents.create.mutate({ name: 'Before', instructions: 'Hi' });
+    const seen: { id: string; action: string; name: string }[] = [];
+    let resolveStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      resolveStarted = resolve;
+    });
+    const subscription = api.events.onChange.subscribe(
+      {},
+      {
+        onStarted: () => resolveStarted(),
+        onData: (event) =>
+          seen.push({ id: event.id, action: event.data.action, name: event.data.resource.name }),
+      },
+    );
+    await started;
+    await api.agents.update.mutate({ id: agent.id, name: 'Renamed after it opened' });
+    const deadline = Date.now() + 5_000;
+    while (!seen.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    subscription.unsubscribe();
+    expect(seen).toEqual([
+      expect.objectContaining({ action: 'agent.updated', name: 'Renamed after it opened' }),
+    ]);
+    // Resuming after that event: only what came later.
+    await api.agents.update.mutate({ id: agent.id, name: 'Later still' });
+    const later: string[] = [];
+    const resumed = api.events.onChange.subscribe(
+      { lastEventId: seen[0]!.id },
+      { onData: (event) => later.push(event.data.resource.name) },
+    );
+    const until = Date.now() + 5_000;
+    while (!later.length && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    resumed.unsubscribe();
+    expect(later).toEqual(['Later still']);
+  });
+
   it('gives type errors for wrong input and unknown procedures', () => {
     const api = createClient({ url, token: 'x' });
     expectTypeOf<RouterInputs['sessionTemplates']['create']['agentIds']>().toEqualTypeOf<string[]>();

@@ -172,6 +172,7 @@ describe('the packed @switchboard/client in a project of its own', { timeout: 18
       copyName: 'Renamed (Copy)',
       deletedStatus: 404,
       profile: 'audio_screenshare',
+      streamed: 'Streamed rename',
     });
     expect(output.listed).toEqual([output.created]);
   });

@@ -1,11 +1,10 @@
 import type { AuditEvent } from '@switchboard/client';
 import { useEffect } from 'react';
-import { queryClient, trpc } from './api';
+import { client, queryClient, trpc } from './api';
 import { session } from './session';
 
 type Listener = (event: AuditEvent) => void;
 const listeners = new Set<Listener>();
-let stream: AbortController | null = null;
 
 /** What a change event makes stale: the lists, history and logs that may show it. */
 function refresh(event: AuditEvent) {
@@ -32,65 +31,41 @@ function refresh(event: AuditEvent) {
 }
 
 /**
- * Reads `GET /api/v1/events` for as long as someone is signed in (fetch, not EventSource, so the
- * token goes in a header), resuming after the last event on a dropped connection.
+ * Follows the change events for as long as someone is signed in, through the typed client's
+ * subscription (`events.onChange`, server-sent events with the session's token): a dropped
+ * connection resumes after the last event seen; a refused one (an expired session) is tried again
+ * every 2 s while someone is signed in.
  */
-async function run(controller: AbortController) {
-  let last: number | null = null;
-  while (!controller.signal.aborted) {
-    const token = session.token();
-    if (!token) return;
-    try {
-      const response = await fetch('/api/v1/events', {
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(last !== null ? { 'last-event-id': String(last) } : {}),
-        },
-        signal: controller.signal,
-      });
-      if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut = buffer.indexOf('\n\n');
-        while (cut >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const data = block
-            .split('\n')
-            .find((line) => line.startsWith('data: '))
-            ?.slice(6);
-          if (data) {
-            const event = JSON.parse(data) as AuditEvent;
-            last = event.sequence ?? last;
-            refresh(event);
-            for (const listener of listeners) listener(event);
-          }
-          cut = buffer.indexOf('\n\n');
-        }
-      }
-    } catch {
-      if (controller.signal.aborted) return;
-    }
-    // Dropped (a restart, a network change): try again shortly, from the last event seen.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-  }
+function follow(): () => void {
+  let subscription: { unsubscribe(): void } | null = null;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let last: string | undefined;
+  let stopped = false;
+  const start = () => {
+    if (stopped || !session.token()) return;
+    subscription = client.events.onChange.subscribe(last === undefined ? {} : { lastEventId: last }, {
+      onData: ({ id, data }) => {
+        last = id;
+        refresh(data);
+        for (const listener of listeners) listener(data);
+      },
+      onError: () => {
+        subscription?.unsubscribe();
+        retry = setTimeout(start, 2_000);
+      },
+    });
+  };
+  start();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+    subscription?.unsubscribe();
+  };
 }
 
 /** Keeps the live stream open while the signed-in layout is shown. */
 export function useLiveEvents() {
-  useEffect(() => {
-    stream = new AbortController();
-    void run(stream);
-    return () => {
-      stream?.abort();
-      stream = null;
-    };
-  }, []);
+  useEffect(() => follow(), []);
 }
 
 /** Calls `listener` for every change event while the component is mounted. */

@@ -55,6 +55,26 @@ async function main(): Promise<void> {
   };
   void neverCalled;
 
+  // Change events, with no other setup: a rename made after the subscription opened arrives.
+  const streamed = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no change event within 5 s')), 5_000);
+    const subscription = api.events.onChange.subscribe(
+      {},
+      {
+        onStarted: () => {
+          void api.sessionTemplates.update.mutate({ id: template.id, name: 'Streamed rename' });
+        },
+        onData: (event) => {
+          if (event.data.action !== 'sessionTemplate.updated') return;
+          clearTimeout(timer);
+          subscription.unsubscribe();
+          resolve(event.data.resource.name);
+        },
+        onError: reject,
+      },
+    );
+  });
+
   console.log(
     JSON.stringify({
       listed: page.items.map((item) => item.id),
@@ -64,6 +84,7 @@ async function main(): Promise<void> {
       copyName: copy.name,
       deletedStatus: status,
       profile,
+      streamed,
     }),
   );
 }
