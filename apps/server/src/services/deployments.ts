@@ -38,11 +38,13 @@ import {
   appendRecord,
   canaryOf,
   currentAgentVersions,
+  currentSession,
   listReleaseRecords,
   planMoves,
   type ReleaseMove,
   recordServes,
   recordsOf,
+  releaseColumns,
   sameServed,
   servedAt,
   servedBy,
@@ -124,12 +126,7 @@ async function readableEnvironment(db: Db, by: Deployer, name: string): Promise<
 /** The active template, locked `FOR SHARE` (it cannot be deleted while it is deployed); 404 when none. */
 async function lockActiveTemplate(tx: Db, organizationId: string, id: string) {
   const [row] = await tx
-    .select({
-      id: sessionTemplates.id,
-      name: sessionTemplates.name,
-      version: sessionTemplates.version,
-      agentIds: sessionTemplates.agentIds,
-    })
+    .select(releaseColumns)
     .from(sessionTemplates)
     .where(activeRows(sessionTemplates, organizationId, id))
     .for('share');
@@ -598,12 +595,7 @@ export async function promote(
     const asked = input.templateIds ? [...new Set(input.templateIds)] : undefined;
     // What `from` serves of each template in scope, with the template's current name (locked FOR SHARE).
     const templates = await tx
-      .select({
-        id: sessionTemplates.id,
-        name: sessionTemplates.name,
-        version: sessionTemplates.version,
-        agentIds: sessionTemplates.agentIds,
-      })
+      .select(releaseColumns)
       .from(sessionTemplates)
       .where(
         and(
@@ -655,10 +647,7 @@ export async function promote(
     const moves: ReleaseMove[] = [];
     for (const template of templates) {
       const to = source.followsLatest
-        ? {
-            templateVersion: template.version,
-            agentVersions: Object.fromEntries(template.agentIds.map((id) => [id, agentVersions[id]!])),
-          }
+        ? currentSession(template, agentVersions)
         : servedInSource.get(template.id);
       if (!to) continue;
       const current = existing.get(template.id);

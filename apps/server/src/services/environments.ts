@@ -26,8 +26,10 @@ import {
   appendSwitchRecords,
   canaryOf,
   currentAgentVersions,
+  currentSession,
   planMoves,
   type ReleaseMove,
+  releaseColumns,
   sameServed,
   servedBy,
   stableOf,
@@ -191,12 +193,7 @@ export async function updateEnvironment(
  */
 async function planFollowingLatest(tx: Db, organizationId: string, environment: EnvironmentRow) {
   const templates = await tx
-    .select({
-      id: sessionTemplates.id,
-      name: sessionTemplates.name,
-      version: sessionTemplates.version,
-      agentIds: sessionTemplates.agentIds,
-    })
+    .select(releaseColumns)
     .from(sessionTemplates)
     .where(activeRows(sessionTemplates, organizationId))
     .orderBy(asc(sessionTemplates.name), asc(sessionTemplates.id));
@@ -207,10 +204,7 @@ async function planFollowingLatest(tx: Db, organizationId: string, environment: 
   ]);
   const moves: ReleaseMove[] = [];
   for (const template of templates) {
-    const to = {
-      templateVersion: template.version,
-      agentVersions: Object.fromEntries(template.agentIds.map((id) => [id, versions[id]!])),
-    };
+    const to = currentSession(template, versions);
     const row = deployed.get(template.id);
     if (row && sameServed(servedBy(row), { stable: to, canary: null })) continue;
     moves.push({

@@ -244,6 +244,25 @@ export async function currentAgentVersions(
   return Object.fromEntries(rows.map((row) => [row.id, row.version]));
 }
 
+/** The columns of a template a release is made from (and the name a plan shows). */
+export const releaseColumns = {
+  id: sessionTemplates.id,
+  name: sessionTemplates.name,
+  version: sessionTemplates.version,
+  agentIds: sessionTemplates.agentIds,
+};
+
+/** The session a template is now: its version with each of its agents' current version (`versions`). */
+export function currentSession(
+  template: { version: number; agentIds: string[] },
+  versions: Record<string, number>,
+): Release {
+  return {
+    templateVersion: template.version,
+    agentVersions: Object.fromEntries(template.agentIds.map((id) => [id, versions[id]!])),
+  };
+}
+
 /** The snapshots of the revisions named, by `<id>@<version>`, in one query. */
 async function snapshots(
   tx: Db,
