@@ -281,7 +281,15 @@ const cases: Record<string, Case> = {
   'webhooks.retry': {
     input: async () => {
       const { id } = await newWebhook();
-      const queued = await caller(server, 'rest', tenant.adminToken)('webhooks.test', { id });
+      const admin = caller(server, 'rest', tenant.adminToken);
+      const queued = await admin('webhooks.test', { id });
+      // A retry while its first attempt runs is 409 inFlight: wait for that attempt to end.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const page = await admin('webhooks.deliveries', { id });
+        if (page.body.items[0]?.attempts.length) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       return { id, deliveryId: queued.body.deliveryId };
     },
     otherOrganization: 404,
