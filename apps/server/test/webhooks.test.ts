@@ -457,19 +457,23 @@ describe(`endpoints that never wait for each other, on ${driverName}`, () => {
     };
   }
 
-  it("another organization's hanging endpoints do not delay this organization's deliveries", async () => {
+  it("another organization's hanging endpoints do not delay this organization's deliveries", {
+    timeout: 60_000,
+  }, async () => {
     const attacker = await createTenant(server, 'Hangs');
     const victim = await createTenant(server, 'Waits');
     const hanging = await slowReceiver(null);
     const fast = await receiver();
     try {
-      for (let i = 0; i < 3; i++) await endpoint(attacker, `${hanging.url}?n=${i}`, ['agent.*']);
+      // More endpoints than an instance has places for their attempts: 40 × 16 > 512. Only the
+      // organization's own share (64) may be held by them.
+      for (let i = 0; i < 40; i++) await endpoint(attacker, `${hanging.url}?n=${i}`, ['agent.*']);
       await endpoint(victim, fast.url, ['agent.*']);
       const attackerAdmin = caller(server, 'rest', attacker.adminToken);
       // The attacker's endpoints fill with attempts that never end.
       for (let i = 0; i < 20; i++)
         await attackerAdmin('agents.create', { name: `Noise ${i}`, instructions: 'i' });
-      await until(() => hanging.count() >= 3, 5_000, 'the hanging endpoints to be attempted');
+      await until(() => hanging.count() >= 40, 10_000, 'the hanging endpoints to be attempted');
       const victimAdmin = caller(server, 'rest', victim.adminToken);
       const latencies: number[] = [];
       for (let i = 0; i < 10; i++) {

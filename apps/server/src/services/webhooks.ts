@@ -402,9 +402,14 @@ interface Outcome {
 /** One attempt has this long in all: connect, send and the answer's headers (API.md: 15 s). */
 const ATTEMPT_DEADLINE_MS = 15_000;
 /** Attempts in flight to one endpoint at once, across every instance: a slow one holds only these. */
-const PER_ENDPOINT = 8;
+const PER_ENDPOINT = 16;
+/**
+ * Attempts in flight for one organization at once, across every instance: however many endpoints
+ * of one organization hang, they hold only these, never every place of an instance.
+ */
+const PER_ORGANIZATION = 64;
 /** Attempts in flight on one instance at once. */
-const IN_FLIGHT_MAX = 64;
+const IN_FLIGHT_MAX = 512;
 const POLL_MS = 250;
 /**
  * Deliveries just queued are attempted this soon after, with whatever else is queued by then: under
@@ -417,9 +422,11 @@ const GATHER_MS = 50;
  * (`WEBHOOK_LEASE_MS`, 60 s), so one instance at a time attempts a delivery, and one that dies
  * mid-attempt leaves it to another when the lease runs out. Endpoints never wait for each other
  * (API.md "Change events"): a claim takes at most `PER_ENDPOINT` attempts in flight per endpoint
- * (counting every instance's leases) and `IN_FLIGHT_MAX` on this instance, each attempt runs as
+ * and `PER_ORGANIZATION` per organization (counting every instance's leases), and `IN_FLIGHT_MAX`
+ * on this instance; each attempt runs as
  * its own promise with one 15 s deadline, and the moment any ends the instance claims again. So an
- * endpoint that hangs holds its own few places, and every other endpoint's deliveries go on. The
+ * endpoint that hangs holds its own few places (an organization's hanging endpoints, its own
+ * share), and every other endpoint's deliveries go on. The
  * results are recorded together as they come, each fenced on its lease, so a late instance never
  * overwrites another's.
  */
@@ -521,29 +528,38 @@ export class WebhookDeliverer {
   }
 
   /**
-   * Leases up to `room` due deliveries, at most `PER_ENDPOINT` in flight per endpoint counting the
-   * leases every instance holds. Two instances may pick the same row: the update takes it only
-   * where no lease holds it by then, so each delivery goes to one of them.
+   * Leases up to `room` due deliveries, at most `PER_ENDPOINT` in flight per endpoint and
+   * `PER_ORGANIZATION` per organization, counting the leases every instance holds. Two instances
+   * may pick the same row: the update takes it only where no lease holds it by then, so each
+   * delivery goes to one of them.
    */
   async #claim(room: number): Promise<{ lease: string; row: Claimed }[]> {
     const lease = randomUUID();
     const rows = rowsOf<Claimed>(
       await this.db.execute(sql`
         with due as (
-          select id, webhook_id, next_attempt_at,
+          select id, webhook_id, organization_id, next_attempt_at,
             row_number() over (partition by webhook_id order by next_attempt_at, id) as place
           from webhook_deliveries
           where status = 'pending' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
         ),
         busy as (
-          select webhook_id, count(*) as n from webhook_deliveries
+          select webhook_id, organization_id, count(*) as n from webhook_deliveries
           where status = 'pending' and locked_until >= now()
-          group by webhook_id
+          group by webhook_id, organization_id
+        ),
+        endpoint_open as (
+          select due.id, due.organization_id, due.next_attempt_at,
+            row_number() over (partition by due.organization_id order by due.next_attempt_at, due.id) as place
+          from due
+          left join (select webhook_id, sum(n) as n from busy group by webhook_id) held using (webhook_id)
+          where due.place + coalesce(held.n, 0) <= ${PER_ENDPOINT}
         ),
         picked as (
-          select due.id from due left join busy using (webhook_id)
-          where due.place + coalesce(busy.n, 0) <= ${PER_ENDPOINT}
-          order by due.next_attempt_at
+          select endpoint_open.id from endpoint_open
+          left join (select organization_id, sum(n) as n from busy group by organization_id) held using (organization_id)
+          where endpoint_open.place + coalesce(held.n, 0) <= ${PER_ORGANIZATION}
+          order by endpoint_open.next_attempt_at
           limit ${room}
         )
         update webhook_deliveries d set lease_id = ${lease},
