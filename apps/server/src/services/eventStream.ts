@@ -7,8 +7,11 @@ import { toAuditEvent } from './history';
 
 /** What members and keys see; admins see every event. */
 const MEMBER_RESOURCES = ['agent', 'sessionTemplate', 'deployment'] as const;
-/** Events read at once while catching up. */
-const PAGE = 500;
+/**
+ * Events read at once while catching up: what a stream holds in memory at most, so small enough
+ * that many slow readers hold little (100 events of about 1 KB each).
+ */
+const PAGE = 100;
 /** How often a waiting stream checks that its caller may still read it (an expired token, a revoked key end it). */
 export const RECHECK_MS = 1_000;
 

@@ -416,6 +416,8 @@ const POLL_MS = 250;
  * a stream of writes one claim takes many deliveries, not one.
  */
 const GATHER_MS = 50;
+/** Attempts that end within this long of each other are followed by one claim, not one each. */
+const RECLAIM_MS = 5;
 
 /**
  * Attempts due deliveries: any number of instances share the work through a claim with a lease
@@ -433,6 +435,7 @@ const GATHER_MS = 50;
 export class WebhookDeliverer {
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
+  #reclaim: NodeJS.Timeout | undefined;
   #inFlight = 0;
   readonly #attempts = new Set<Promise<void>>();
   /** Attempts that ended, waiting to be recorded. */
@@ -502,7 +505,11 @@ export class WebhookDeliverer {
       .finally(() => {
         this.#inFlight--;
         this.#attempts.delete(running);
-        void this.kick();
+        // The next claim follows at once, with whatever else ended meanwhile.
+        this.#reclaim ??= setTimeout(() => {
+          this.#reclaim = undefined;
+          void this.kick();
+        }, RECLAIM_MS).unref();
       });
     this.#attempts.add(running);
   }
@@ -521,6 +528,7 @@ export class WebhookDeliverer {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     clearTimeout(this.#soon);
+    clearTimeout(this.#reclaim);
     await this.#delivering.stop();
     await Promise.allSettled([...this.#attempts]);
     await this.#recording.run();
