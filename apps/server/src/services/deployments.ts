@@ -204,9 +204,7 @@ function checkVersion(existing: DeploymentRow | null, templateId: string, versio
 /** The release a change brings in, as the plan shows it: the new canary, else the new stable. */
 function moveOf(template: LockedTemplate, existing: DeploymentRow | null, next: ServedRelease): ReleaseMove {
   const current = existing ? servedBy(existing) : { stable: null, canary: null };
-  const incoming =
-    next.canary && !(current.canary && sameRelease(current.canary, next.canary)) ? next.canary : null;
-  const to = incoming ?? next.canary ?? next.stable!;
+  const to = next.canary ?? next.stable!;
   return {
     templateId: template.id,
     templateName: template.name,
