@@ -253,6 +253,12 @@ test('unsaved edits are not lost silently: leaving asks first, and a deploy says
   await signIn(page);
   await page.goto(`/app/templates/${template.body.id}`);
   await page.getByLabel('Description').fill('Not saved yet.');
+  // A template never deployed there: its row says so and offers the deploy, and nothing else.
+  const row = page
+    .getByRole('region', { name: 'Deployments' })
+    .getByRole('listitem')
+    .filter({ hasText: TRYOUT });
+  await expect(row).toHaveText(/Not deployed: sessions here get 404\s*Deploy v1 to tryout$/);
   // A deploy from here ships what is saved, and says so.
   await page.getByRole('button', { name: `Deploy v1 to ${TRYOUT}` }).click();
   const dialog = page.getByRole('alertdialog', { name: `Deploy version 1 to ${TRYOUT}?` });

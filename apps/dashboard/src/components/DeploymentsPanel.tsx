@@ -472,7 +472,7 @@ function EnvironmentRow({
           )}
         </fieldset>
       )}
-      {(deployment || records.data?.items.length) && (
+      {(deployment !== null || (records.data?.items.length ?? 0) > 0) && (
         <details
           className="rounded-md border border-zinc-200 p-3 dark:border-zinc-800"
           onToggle={(event) => setHistoryOpen(event.currentTarget.open)}
