@@ -7,9 +7,9 @@ import {
   createTenant,
   driverName,
   expectError,
+  expectStatus,
   holdAgentLock,
   http,
-  type Response,
   rowsOf,
   startServer,
   type TestServer,
@@ -26,11 +26,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server?.close());
-
-function expectStatus(response: Response, status: number) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
 
 async function counts(organizationId: string) {
   const [row] = rowsOf<{ revisions: number; events: number }>(

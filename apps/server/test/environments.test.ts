@@ -6,10 +6,10 @@ import {
   createTenant,
   driverName,
   expectError,
+  expectStatus,
   http,
   MISSING_ID,
   ok,
-  type Response,
   startServer,
   type Tenant,
   type TestServer,
@@ -23,11 +23,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server?.close());
-
-function expectStatus(response: Response, status: number) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
 
 describe('the canary bucket', () => {
   it('is the first 4 bytes of SHA-256 of "templateId:sessionKey", unsigned, modulo 100', () => {

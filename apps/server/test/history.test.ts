@@ -6,6 +6,7 @@ import {
   createTenant,
   driverName,
   expectError,
+  expectStatus,
   http,
   MISSING_ID,
   ok,
@@ -38,11 +39,6 @@ async function counts(organizationId = tenant.organizationId) {
       (select count(*)::int from audit_events where organization_id = ${organizationId}) as events`),
   );
   return row!;
-}
-
-function expectStatus(response: Response, status: number) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
 }
 
 async function allRevisions(call: Call, procedure: string, id: string): Promise<any[]> {

@@ -9,10 +9,10 @@ import {
   createTenant,
   driverName,
   expectError,
+  expectStatus,
   http,
   MISSING_ID,
   ok,
-  type Response,
   startServer,
   type Tenant,
   type TestServer,
@@ -27,11 +27,6 @@ beforeAll(async () => {
   tenant = await createTenant(server, 'Lookups');
 });
 afterAll(() => server?.close());
-
-function expectStatus(response: Response, status: number) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
 
 describe(`getMany (${driverName})`, () => {
   for (const transport of transports) {

@@ -4,9 +4,9 @@ import {
   createTenant,
   driverName,
   expectError,
+  expectStatus,
   MISSING_ID,
   ok,
-  type Response,
   startServer,
   type Tenant,
   type TestServer,
@@ -20,11 +20,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server?.close());
-
-function expectStatus(response: Response, status: number) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,10 +7,10 @@ import {
   createTenant,
   driverName,
   expectError,
+  expectStatus,
   http,
   MISSING_ID,
   ok,
-  type Response,
   requestProcedures,
   startServer,
   storedSecrets,
@@ -34,11 +34,6 @@ beforeAll(async () => {
   tenant = await createTenant(server, 'Runtime');
 });
 afterAll(() => server?.close());
-
-function expectStatus(response: Response, status: number) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
 
 async function createKey(scope: 'read' | 'write', extra: Record<string, unknown> = {}, target = server) {
   const created = await caller(

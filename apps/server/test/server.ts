@@ -179,6 +179,14 @@ export async function foreignAgent(server: TestServer, transport: Transport): Pr
   ).body;
 }
 
+/** The body of a response of `status` (the assertion names the body otherwise). */
+export function expectStatus(response: Response, status: number) {
+  if (response.status !== status) {
+    throw new Error(`expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return response.body;
+}
+
 export function expectError(response: Response, status: number, code: string) {
   if (response.status !== status || response.body?.error?.code !== code) {
     throw new Error(`expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);

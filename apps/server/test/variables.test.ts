@@ -6,9 +6,9 @@ import {
   createTenant,
   driverName,
   expectError,
+  expectStatus,
   http,
   ok,
-  type Response,
   startServer,
   type Tenant,
   type TestServer,
@@ -25,11 +25,6 @@ beforeAll(async () => {
   tenant = await createTenant(server, 'Variables');
 });
 afterAll(() => server?.close());
-
-function expectStatus(response: Response, status: number) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
 
 describe('the reference parser', () => {
   it.each([
