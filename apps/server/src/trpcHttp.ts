@@ -156,8 +156,9 @@ function plainCall<TRouter extends AnyTRPCRouter>(
   const raw = type === 'query' ? search.get('input') : req.body;
   let given: unknown;
   if (typeof raw === 'string' && raw !== '') {
-    // Nested too deep: tRPC's own path reads it and refuses it.
-    if (nestsDeeperThan(raw)) return null;
+    // A query's input nested too deep goes to tRPC's own path, which refuses it (a mutation's body
+    // was refused by the content parser already).
+    if (type === 'query' && nestsDeeperThan(raw)) return null;
     try {
       given = JSON.parse(raw);
     } catch {

@@ -32,3 +32,19 @@ export function sameRelease(a: Release, b: Release): boolean {
     keys.every((id) => a.agentVersions[id] === b.agentVersions[id])
   );
 }
+
+/**
+ * What a rollback without `toRecord` serves again (API.md "Releases"): among an environment's
+ * records of a template, newest first, the first whose stable differs from what it serves now
+ * (`current`, null when nothing). The server rolls back to it; the dashboard names it on its button.
+ */
+export function rollbackTarget<T extends { stable: Release | null }>(
+  newestFirst: readonly T[],
+  current: Release | null,
+): T | null {
+  return (
+    newestFirst.find(
+      (record) => record.stable !== null && (current === null || !sameRelease(record.stable, current)),
+    ) ?? null
+  );
+}

@@ -1,5 +1,5 @@
-import type { Deployment, Environment, Release, ReleaseRecord, SessionTemplate } from '@switchboard/client';
-import { sameRelease } from '@switchboard/contract';
+import type { Deployment, Environment, Release, SessionTemplate } from '@switchboard/client';
+import { rollbackTarget, sameRelease } from '@switchboard/contract';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { Rocket } from 'lucide-react';
@@ -99,15 +99,6 @@ export function DeploymentsPanel({
         </ul>
       )}
     </Card>
-  );
-}
-
-/** The rollback the server makes without `toRecord`: the newest stable that differs from the current one. */
-function rollbackTarget(records: ReleaseRecord[], stable: Release | null): ReleaseRecord | null {
-  return (
-    records.find(
-      (record) => record.stable !== null && (stable === null || !sameRelease(record.stable, stable)),
-    ) ?? null
   );
 }
 

@@ -13,6 +13,7 @@ import {
   type ReleaseHistoryInput,
   type ReleaseRecordPage,
   type RollbackInput,
+  rollbackTarget,
   type Served,
   type ServedInput,
   type ServedRelease,
@@ -433,10 +434,7 @@ export async function rollback(
         });
       }
     } else {
-      target =
-        records
-          .map((record) => recordServes(record).stable)
-          .find((stable) => stable !== null && (current === null || !sameRelease(stable, current))) ?? null;
+      target = rollbackTarget(records.map(recordServes), current)?.stable ?? null;
     }
     if (!target || (existing && current && sameRelease(target, current) && !canaryOf(existing))) {
       throw new AppError(
