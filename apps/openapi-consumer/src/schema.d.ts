@@ -933,6 +933,7 @@ export interface components {
          *     }
          */
         AddMemberInput: {
+            /** Format: email */
             email: string;
             password: string;
             fullName?: string | null;
@@ -1767,9 +1768,10 @@ export interface components {
          *     }
          */
         CreateWebhookInput: {
+            /** Format: uri */
             url: string;
             description?: string | null;
-            eventTypes: string[];
+            eventTypes: ("*" | "agent.*" | "sessionTemplate.*" | "member.*" | "apiKey.*" | "config.*" | "environment.*" | "deployment.*" | "webhook.*" | "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated")[];
         };
         /**
          * @example {
@@ -2240,6 +2242,7 @@ export interface components {
          *     }
          */
         LoginInput: {
+            /** Format: email */
             email: string;
             password: string;
         };
@@ -3183,6 +3186,7 @@ export interface components {
          *     }
          */
         SignupInput: {
+            /** Format: email */
             email: string;
             password: string;
             fullName?: string | null;
@@ -3316,9 +3320,10 @@ export interface components {
          *     }
          */
         UpdateWebhookInput: {
+            /** Format: uri */
             url?: string;
             description?: string | null;
-            eventTypes?: string[];
+            eventTypes?: ("*" | "agent.*" | "sessionTemplate.*" | "member.*" | "apiKey.*" | "config.*" | "environment.*" | "deployment.*" | "webhook.*" | "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated")[];
             enabled?: boolean;
         };
         /**
@@ -3657,7 +3662,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Wrong email or password (one answer for both, so it tells nobody which accounts exist) */
             401: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -3791,7 +3796,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -3896,7 +3901,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -4004,7 +4009,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -4139,7 +4144,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -4314,6 +4319,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -4425,7 +4441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -4585,6 +4601,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -4667,6 +4694,17 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token */
             401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;
@@ -4788,7 +4826,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -4911,7 +4949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -5060,6 +5098,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
@@ -5171,6 +5220,17 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token */
             401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;
@@ -5297,7 +5357,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -5453,6 +5513,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -5570,7 +5641,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -5711,6 +5782,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -5795,6 +5877,17 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token */
             401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;
@@ -5918,7 +6011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -6041,7 +6134,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -6172,7 +6265,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -6349,6 +6442,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
@@ -6466,6 +6570,17 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token */
             401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;
@@ -6594,7 +6709,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -6813,6 +6928,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
@@ -6989,6 +7115,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
@@ -7121,6 +7258,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -7213,7 +7361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -7345,7 +7493,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -7468,7 +7616,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -7610,6 +7758,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
@@ -7731,6 +7890,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found (or another organization’s) */
             404: {
                 headers: {
@@ -7832,6 +8002,17 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token */
             401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;
@@ -7966,7 +8147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -8090,7 +8271,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -8240,7 +8421,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -8407,7 +8588,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -8563,7 +8744,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -8702,7 +8883,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -8905,7 +9086,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9060,7 +9241,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9162,7 +9343,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9280,8 +9461,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;
@@ -9392,7 +9584,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9501,7 +9693,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9617,7 +9809,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9755,7 +9947,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9867,7 +10059,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -9969,7 +10161,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -10104,7 +10296,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -10257,7 +10449,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -10353,7 +10545,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -10497,7 +10689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -10672,6 +10864,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Server fault (the log has the request id) */
             500: {
                 headers: {
@@ -10833,7 +11036,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller may not do this: a member on an admin action, or an API key without the scope */
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
             403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
@@ -10986,6 +11189,17 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token */
             401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;

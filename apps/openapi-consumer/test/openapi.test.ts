@@ -151,6 +151,69 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect(document.components.schemas.UpdateSessionTemplateInput.properties.id).toBeUndefined();
   });
 
+  it('states the rules the server enforces, and the server keeps to them', async () => {
+    const schemas = document.components.schemas;
+    for (const name of ['SignupInput', 'LoginInput', 'AddMemberInput']) {
+      expect(schemas[name].properties.email.format, name).toBe('email');
+    }
+    expect(schemas.CreateAgentInput.properties.panels.uniqueItems).toBe(true);
+    expect(schemas.CreateSessionTemplateInput.properties.enabledPanels.uniqueItems).toBe(true);
+    expect(schemas.CreateWebhookInput.properties.url).toMatchObject({
+      format: 'uri',
+      pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
+    });
+    const eventTypes = schemas.CreateWebhookInput.properties.eventTypes;
+    expect(eventTypes.uniqueItems).toBe(true);
+    expect(eventTypes.items.enum).toEqual(
+      expect.arrayContaining(['*', 'sessionTemplate.*', 'sessionTemplate.updated', 'deployment.rolledBack']),
+    );
+    const key = document.paths['/api/v1/agents'].post.parameters.find(
+      (parameter: { name: string }) => parameter.name === 'Idempotency-Key',
+    );
+    expect(key.schema).toEqual({ type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' });
+
+    // Each rule, broken, is a 400 that names the field.
+    const api = createFetchClient<paths>({ baseUrl: url });
+    const badEmail = await api.POST('/api/v1/auth/signup', {
+      body: { email: 'not-an-email', password: 'password123', organizationName: 'Rules' },
+    });
+    expect(badEmail.response.status).toBe(400);
+    const signup = await api.POST('/api/v1/auth/signup', {
+      body: { email: `rules-${Date.now()}@example.com`, password: 'password123', organizationName: 'Rules' },
+    });
+    const headers = { authorization: `Bearer ${signup.data!.accessToken}` };
+    const fieldOf = (error: unknown) =>
+      (error as { error: { details: { issues: { path: string[] }[] } } }).error.details.issues[0]!.path[0];
+    const twice = await api.POST('/api/v1/agents', {
+      headers,
+      body: { name: 'Twice', instructions: 'i', panels: ['notepad', 'notepad'] },
+    });
+    expect([twice.response.status, fieldOf(twice.error)]).toEqual([400, 'panels']);
+    for (const [body, field] of [
+      [{ url: 'ftp://hooks.example.com', eventTypes: ['*'] }, 'url'],
+      [{ url: ' https://hooks.example.com', eventTypes: ['*'] }, 'url'],
+      [{ url: 'https://hooks.example.com', eventTypes: ['sessionTemplate.renamed'] }, 'eventTypes'],
+      [{ url: 'https://hooks.example.com', eventTypes: ['*', '*'] }, 'eventTypes'],
+    ] as const) {
+      const refused = await api.POST('/api/v1/webhooks', { headers, body: body as never });
+      expect([refused.response.status, fieldOf(refused.error)], JSON.stringify(body)).toEqual([400, field]);
+    }
+    const accepted = await api.POST('/api/v1/webhooks', {
+      headers,
+      body: {
+        url: 'HTTPS://hooks.example.com/in',
+        eventTypes: ['sessionTemplate.*', 'deployment.rolledBack'],
+      },
+    });
+    expect(accepted.response.status).toBe(201);
+    const nonAscii = await fetch(`${url}/api/v1/agents`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'caf\u00e9' },
+      body: JSON.stringify({ name: 'Key', instructions: 'i' }),
+    });
+    expect(nonAscii.status).toBe(400);
+  });
+
   it("passes Redocly's recommended rules with no error", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-openapi-'));
     const file = path.join(dir, 'openapi.json');

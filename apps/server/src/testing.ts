@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CATALOG } from '@switchboard/contract';
@@ -61,6 +61,7 @@ export async function startTestApp(
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(options.config);
   const app = await buildApp({ database, config, logger: options.logger ?? false });
+  recordStatuses(app);
   await app.listen({ port: config.port, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -74,4 +75,28 @@ export async function startTestApp(
       if (!options.database) await database.close();
     },
   };
+}
+
+/** Set by `test/observedStatuses.ts`: the folder where each test process notes the statuses its servers answered. */
+export const OBSERVED_STATUSES_DIR = 'SWITCHBOARD_OBSERVED_STATUSES';
+const noted = new Set<string>();
+
+/**
+ * Notes each REST operation's answered status (`GET /api/v1/agents/{id} 404`), once per process,
+ * so the suite can check that the OpenAPI document declares every status the tests saw.
+ */
+function recordStatuses(app: FastifyInstance) {
+  const dir = process.env[OBSERVED_STATUSES_DIR];
+  if (!dir) return;
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url;
+    if (route?.startsWith('/api/v1/')) {
+      const line = `${req.method} ${route.replace(/:(\w+)/g, '{$1}')} ${reply.statusCode}`;
+      if (!noted.has(line)) {
+        noted.add(line);
+        appendFileSync(path.join(dir, `${process.pid}.txt`), `${line}\n`);
+      }
+    }
+    done();
+  });
 }

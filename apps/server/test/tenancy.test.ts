@@ -283,11 +283,12 @@ const cases: Record<string, Case> = {
       const { id } = await newWebhook();
       const admin = caller(server, 'rest', tenant.adminToken);
       const queued = await admin('webhooks.test', { id });
-      // A retry while its first attempt runs is 409 inFlight: wait for that attempt to end.
-      const deadline = Date.now() + 10_000;
+      // A retry while an attempt runs is 409 inFlight: wait until the schedule (200, 400, 800 ms)
+      // has run out and the delivery is failed, so no attempt can start under the matrix's calls.
+      const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
         const page = await admin('webhooks.deliveries', { id });
-        if (page.body.items[0]?.attempts.length) break;
+        if (page.body.items[0]?.status === 'failed') break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       return { id, deliveryId: queued.body.deliveryId };

@@ -5,7 +5,7 @@ import { roleSchema } from './enumSchemas';
 /** Emails are compared case-insensitively everywhere: they are stored lower-cased. */
 const Role = roleSchema;
 
-export const Email = text().trim().toLowerCase().max(254).pipe(z.email());
+export const Email = text().trim().toLowerCase().max(254).pipe(z.email()).meta({ format: 'email' });
 /** Capped before hashing, so a huge password cannot cost the server. */
 export const Password = z.string().min(8).max(128);
 const FullName = text().trim().max(255).nullable().optional();

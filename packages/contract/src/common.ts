@@ -24,7 +24,8 @@ export const PositiveInt4 = z.int().min(1).max(INT4_MAX);
 export function distinct<T extends z.ZodType>(item: T, label: string) {
   return z
     .array(item)
-    .refine((values) => new Set(values).size === values.length, `${label} must not contain duplicates`);
+    .refine((values) => new Set(values).size === values.length, `${label} must not contain duplicates`)
+    .meta({ uniqueItems: true });
 }
 
 export const IdInput = z.strictObject({ id: Id });

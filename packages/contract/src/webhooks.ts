@@ -7,16 +7,21 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** The type of the event `webhooks.test` sends (no audit event; its sequence is null). */
 export const WEBHOOK_TEST_EVENT = 'webhook.test';
 
+/** Every filter an endpoint may subscribe with: `*`, a kind with `*` (`sessionTemplate.*`), or an audit action. */
+export const EVENT_TYPE_FILTERS: readonly string[] = [
+  '*',
+  ...AUDIT_RESOURCE_TYPES.map((kind) => `${kind}.*`),
+  ...AUDIT_ACTIONS,
+];
+
 /** An audit action (`sessionTemplate.updated`), a kind with `*` (`sessionTemplate.*`), or `*`. */
 export const EventTypeFilter = z
   .string()
   .refine(
-    (value) =>
-      value === '*' ||
-      (AUDIT_ACTIONS as readonly string[]).includes(value) ||
-      (value.endsWith('.*') && (AUDIT_RESOURCE_TYPES as readonly string[]).includes(value.slice(0, -2))),
+    (value) => EVENT_TYPE_FILTERS.includes(value),
     'Must be an audit action (sessionTemplate.updated), a kind with * (sessionTemplate.*), or *',
-  );
+  )
+  .meta({ enum: [...EVENT_TYPE_FILTERS] });
 
 /** Whether an event of `action` passes the filters. */
 export function matchesEventTypes(eventTypes: readonly string[], action: string): boolean {
@@ -28,13 +33,15 @@ export function matchesEventTypes(eventTypes: readonly string[], action: string)
 export const WebhookUrl = text()
   .max(2000)
   .refine((value) => {
+    if (!/^https?:\/\//i.test(value)) return false;
     try {
       const url = new URL(value);
       return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
     } catch {
       return false;
     }
-  }, 'Must be an http or https URL without credentials');
+  }, 'Must be an http or https URL without credentials')
+  .meta({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' });
 
 export const Webhook = z
   .object({
@@ -57,7 +64,8 @@ const eventTypes = z
   .array(EventTypeFilter)
   .min(1)
   .max(100)
-  .refine((values) => new Set(values).size === values.length, 'eventTypes must not contain duplicates');
+  .refine((values) => new Set(values).size === values.length, 'eventTypes must not contain duplicates')
+  .meta({ uniqueItems: true });
 
 export const CreateWebhookInput = z
   .strictObject({

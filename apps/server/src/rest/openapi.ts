@@ -96,7 +96,7 @@ function defaultsAsText(schema: JsonSchema): JsonSchema {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...)',
   401: 'Missing, invalid or expired token',
-  403: 'The caller may not do this: a member on an admin action, or an API key without the scope',
+  403: 'The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment',
   404: 'Not found (or another organization’s)',
   413: 'Body over the limit (1 MiB; 8 MiB for an import)',
   415: 'Body is not application/json',
@@ -108,8 +108,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 function errorStatuses(operation: RestOperation): number[] {
   const statuses = [400];
   if (operation.access !== 'public') statuses.push(401);
-  // A member on an admin action; an API key on anything it may not call.
-  if (operation.access === 'admin' || (operation.access === 'member' && !operation.keys)) statuses.push(403);
+  // A member on an admin action; an API key without the scope, or bound to another environment.
+  if (operation.access !== 'public') statuses.push(403);
   if (operation.pathParams.length) statuses.push(404);
   // A stated conflict, or any POST's `Idempotency-Key` (mismatch, running, secretShown).
   if (operation.conflict || idempotent(operation)) statuses.push(409);
@@ -205,7 +205,7 @@ function operationObject(operation: RestOperation, components: Components) {
               required: false,
               description:
                 'Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`).',
-              schema: { type: 'string', minLength: 1, maxLength: 255 },
+              schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' },
             },
           ]
         : []),
@@ -274,7 +274,9 @@ function operationObject(operation: RestOperation, components: Components) {
                 ? [operation.conflict, idempotent(operation) ? IDEMPOTENCY_CONFLICT : null]
                     .filter(Boolean)
                     .join('; ')
-                : ERROR_DESCRIPTIONS[code],
+                : code === 401 && operation.access === 'public'
+                  ? 'Wrong email or password (one answer for both, so it tells nobody which accounts exist)'
+                  : ERROR_DESCRIPTIONS[code],
             headers: {
               'x-request-id': HEADERS.requestId,
               ...(code === 429 || code === 503 ? { 'Retry-After': HEADERS.retryAfter } : {}),

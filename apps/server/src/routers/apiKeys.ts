@@ -16,6 +16,8 @@ export const apiKeysRouter = router({
         summary: 'Create an API key (its secret is in this answer only)',
         output: CreatedApiKey,
         answersSecret: true,
+        // A key bound to an environment that does not exist.
+        statuses: [404],
       },
     })
     .input(CreateApiKeyInput)
