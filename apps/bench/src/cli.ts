@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import type { EventsResult } from './events';
+import type { OutcomesResult } from './outcomes';
 import { REPO } from './processes';
 import type { ScenarioResult } from './runner';
 
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     'skip-events': { type: 'boolean' },
     streams: { type: 'string' },
     'only-events': { type: 'boolean' },
+    'only-outcomes': { type: 'boolean' },
   },
 });
 
@@ -88,6 +90,7 @@ interface Report {
   scale: { templates: number; page: string; p50: number; p99: number; requestsPerSecond: number }[];
   dashboard?: { templates: number; runsMs: number[]; medianMs: number } | null;
   events?: EventsResult;
+  outcomes?: OutcomesResult;
   embedded?: { coldStartMs: number; results: ScenarioResult[] };
 }
 
@@ -194,6 +197,19 @@ for (const report of reports) {
       `| a fast endpoint's delivery p50 while ${neighbours.hanging} endpoints of another organization hang | ${neighbours.withNeighboursP50Ms} ms against ${neighbours.baselineP50Ms} ms alone (${neighbours.ratio}×) | ≤ 2×: ${neighbours.ratio <= 2 ? 'held' : 'missed'} |`,
       `| ${stalled.open} open streams, ${stalled.neverReading} never reading from a ${stalled.backlogMb} MB backlog | reading p99 ${stalled.p99Ms} ms, missed ${stalled.missed}, peak RSS ${stalled.peakRssMb} MB, ${stalled.endedWithRetry}/${stalled.neverReading} stalled ended with retry | p99 ≤ 1000 ms at ≤ 300 MB: ${stalled.p99Ms <= 1000 && stalled.peakRssMb <= 300 && !stalled.missed ? 'held' : 'missed'} |`,
       `| renames with an endpoint subscribed to every event, against without (${writes.deliveredDuringRun} delivered meanwhile) | ${writes.with.requestsPerSecond} against ${writes.without.requestsPerSecond} req/s: ${(cost * 100).toFixed(1)}% slower; p99 ${writes.with.p99} against ${writes.without.p99} ms | ≤ 10% slower: ${cost <= 0.1 ? 'held' : 'missed'} |`,
+    );
+  }
+  if (report.outcomes) {
+    const { ingestion, reads, batch } = report.outcomes;
+    const held = reads.withIngestion.requestsPerSecond / Math.max(reads.alone.requestsPerSecond, 1);
+    const share = ingestion.statementsPerSecond / Math.max(ingestion.outcomesPerSecond, 1);
+    lines.push(
+      '',
+      '| session outcomes | measured | target |',
+      '| --- | ---: | --- |',
+      `| ingestion, batches of ${batch}, one instance | ${ingestion.outcomesPerSecond}/s (p99 ${ingestion.p99} ms, non-2xx ${ingestion.non2xx}) | ≥ 20,000/s: ${ingestion.outcomesPerSecond >= 20_000 ? 'held' : 'missed'} |`,
+      `| database statements during ingestion | ${ingestion.statementsPerSecond}/s (${(share * 100).toFixed(2)}% of outcomes/s) | ≤ 1%: ${share <= 0.01 ? 'held' : 'missed'} |`,
+      `| config + 5 variables beside ${reads.pacedAchieved} outcomes/s | ${reads.withIngestion.requestsPerSecond} against ${reads.alone.requestsPerSecond} req/s alone (${held.toFixed(2)}×) | ≥ 0.9×: ${held >= 0.9 ? 'held' : 'missed'} |`,
     );
   }
   if (report.embedded) {

@@ -13,6 +13,7 @@ import postgres from 'postgres';
 import { type DashboardTiming, timeDashboardFirstPage } from './dashboard';
 import { type EventsResult, eventsBench } from './events';
 import { type LoadResult, load } from './load';
+import { type OutcomesResult, outcomesBench } from './outcomes';
 import { type Started, start } from './processes';
 import { type Seeded, seedThroughApi, templateBody, VARIABLE_VALUES } from './seed';
 
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     'skip-events': { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' },
     'only-events': { type: 'boolean' },
+    'only-outcomes': { type: 'boolean' },
   },
 });
 
@@ -427,7 +429,22 @@ async function main() {
       history: [],
       imports: [],
     };
+    // `--only-outcomes`: the session-outcome scenarios alone.
+    const onlyOutcomes = values['only-outcomes'] === true;
+    let outcomes: OutcomesResult | undefined;
     if (!onlyEvents) {
+      const server = await start(SERVER, env);
+      started.push(server);
+      const seeded = await seedThroughApi(server.url, onlyOutcomes ? 10 : 200);
+      outcomes = await outcomesBench(server.url, server.child.pid!, seeded, {
+        durationSeconds,
+        warmupSeconds,
+        connections,
+        databaseUrl,
+      });
+      await server.stop();
+    }
+    if (!onlyEvents && !onlyOutcomes) {
       const server = await start(SERVER, env);
       started.push(server);
       const seeded = await seedThroughApi(server.url, templateCount);
@@ -442,7 +459,7 @@ async function main() {
     const { results: scaleResults, dashboard, history, imports } = scaled;
 
     let events: EventsResult | undefined;
-    if (!values['skip-events']) {
+    if (!values['skip-events'] && !onlyOutcomes) {
       // Its own instance: the open streams may exceed API.md's 100, and the receiver is on 127.0.0.1.
       const eventsServer = await start(SERVER, {
         ...env,
@@ -460,7 +477,7 @@ async function main() {
     }
 
     let embedded: { coldStartMs: number; results: ScenarioResult[] } | undefined;
-    if (!values['skip-embedded'] && !onlyEvents) {
+    if (!values['skip-embedded'] && !onlyEvents && !onlyOutcomes) {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-'));
       try {
         const embeddedServer = await start(SERVER, {
@@ -492,6 +509,7 @@ async function main() {
       imports,
       dashboard,
       events,
+      outcomes,
       embedded,
     };
     if (values.out) writeFileSync(values.out, JSON.stringify(report, null, 2));

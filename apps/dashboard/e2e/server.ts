@@ -7,7 +7,8 @@ import { DEMO_PASSWORD, seed } from '@switchboard/seed';
 import { startTestApp } from '@switchboard/server/testing';
 
 const port = Number(process.env.E2E_PORT ?? 4173);
-const server = await startTestApp({ config: { port } });
+// Guards are judged every second, so a breach shows within the test.
+const server = await startTestApp({ config: { port, guardIntervalMs: 1000 } });
 await seed({
   url: server.url,
   adminEmail: 'admin@example.com',

@@ -520,6 +520,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/environments/{environment}/deployments/{templateId}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Session outcomes of each arm the environment serves (since it began to serve its release), and per minute
+         * @description tRPC: `deployments.metrics`. Access: member, or an API key with the read scope.
+         */
+        get: operations["deployments_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments/{environment}/deployments/{templateId}": {
         parameters: {
             query?: never;
@@ -834,6 +854,26 @@ export interface paths {
          * @description tRPC: `webhooks.recover`. Access: admin.
          */
         post: operations["webhooks_recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session-outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report how sessions ended (1 to 1,000); the whole batch is checked first, and a bad one counts nothing
+         * @description tRPC: `outcomes.report`. Access: admin, or an API key with the read scope.
+         */
+        post: operations["outcomes_report"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1310,6 +1350,30 @@ export interface components {
         };
         /**
          * @example {
+         *       "release": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         }
+         *       },
+         *       "sessions": 214,
+         *       "failed": 4,
+         *       "failureRate": 0.018691588785046728,
+         *       "firstResponseP95Ms": 690,
+         *       "meanScore": 0.82
+         *     }
+         */
+        ArmMetrics: {
+            release: components["schemas"]["Release"];
+            sessions: number;
+            failed: number;
+            failureRate: number;
+            firstResponseP95Ms: number | null;
+            meanScore: number | null;
+        };
+        /**
+         * @example {
          *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
          *       "at": "2026-11-29T09:30:00.000Z",
          *       "actor": {
@@ -1335,7 +1399,7 @@ export interface components {
             at: string;
             actor: components["schemas"]["ChangeActor"];
             /** @enum {string} */
-            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated";
+            action: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "deployment.guardChanged" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated";
             resource: {
                 /** @enum {string} */
                 type: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
@@ -1347,6 +1411,11 @@ export interface components {
             requestId: string;
             sequence: number | null;
             release?: components["schemas"]["ServedRelease"];
+            guard?: {
+                /** @enum {string} */
+                status: "watching" | "passed" | "breached" | "inconclusive";
+                detail: string | null;
+            };
         };
         /**
          * @example {
@@ -1771,7 +1840,7 @@ export interface components {
             /** Format: uri */
             url: string;
             description?: string | null;
-            eventTypes: ("*" | "agent.*" | "sessionTemplate.*" | "member.*" | "apiKey.*" | "config.*" | "environment.*" | "deployment.*" | "webhook.*" | "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated")[];
+            eventTypes: ("*" | "agent.*" | "sessionTemplate.*" | "member.*" | "apiKey.*" | "config.*" | "environment.*" | "deployment.*" | "webhook.*" | "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "deployment.guardChanged" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated")[];
         };
         /**
          * @example {
@@ -1861,7 +1930,42 @@ export interface components {
         /**
          * @example {
          *       "templateVersion": 2,
+         *       "agentVersions": {
+         *         "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *       },
+         *       "percent": 10,
+         *       "guard": {
+         *         "maxFailureRateIncrease": 0.02,
+         *         "maxFirstResponseP95IncreaseMs": 300,
+         *         "minSessions": 200,
+         *         "bakeMinutes": 30,
+         *         "autoPromote": true,
+         *         "status": "watching",
+         *         "checkedAt": "2026-11-29T09:30:00.000Z",
+         *         "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+         *       }
+         *     }
+         */
+        DeployedCanary: {
+            templateVersion: number;
+            agentVersions: {
+                [key: string]: number;
+            };
+            percent: number;
+            guard: components["schemas"]["Guard"] | null;
+        };
+        /**
+         * @example {
+         *       "templateVersion": 2,
          *       "canaryPercent": 10,
+         *       "guard": {
+         *         "maxFailureRateIncrease": 0.02,
+         *         "maxFirstResponseP95IncreaseMs": 300,
+         *         "minSessions": 200,
+         *         "bakeMinutes": 30,
+         *         "autoPromote": true
+         *       },
          *       "note": "Shorter greeting for 10% of sessions",
          *       "version": 2
          *     }
@@ -1869,6 +1973,7 @@ export interface components {
         DeployInput: {
             templateVersion?: number;
             canaryPercent?: number;
+            guard?: components["schemas"]["GuardSettings"];
             note?: string;
             version?: number;
             /** @description Default: `false`. */
@@ -1893,7 +1998,17 @@ export interface components {
          *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
          *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
          *         },
-         *         "percent": 10
+         *         "percent": 10,
+         *         "guard": {
+         *           "maxFailureRateIncrease": 0.02,
+         *           "maxFirstResponseP95IncreaseMs": 300,
+         *           "minSessions": 200,
+         *           "bakeMinutes": 30,
+         *           "autoPromote": true,
+         *           "status": "watching",
+         *           "checkedAt": "2026-11-29T09:30:00.000Z",
+         *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+         *         }
          *       },
          *       "deployedBy": {
          *         "type": "user",
@@ -1911,7 +2026,7 @@ export interface components {
             templateName: string;
             version: number;
             stable: components["schemas"]["Release"];
-            canary: components["schemas"]["CanaryRelease"] | null;
+            canary: components["schemas"]["DeployedCanary"] | null;
             deployedBy: components["schemas"]["ChangeActor"];
             /** Format: date-time */
             deployedAt: string;
@@ -1936,7 +2051,17 @@ export interface components {
          *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
          *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
          *         },
-         *         "percent": 10
+         *         "percent": 10,
+         *         "guard": {
+         *           "maxFailureRateIncrease": 0.02,
+         *           "maxFirstResponseP95IncreaseMs": 300,
+         *           "minSessions": 200,
+         *           "bakeMinutes": 30,
+         *           "autoPromote": true,
+         *           "status": "watching",
+         *           "checkedAt": "2026-11-29T09:30:00.000Z",
+         *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+         *         }
          *       },
          *       "deployedBy": {
          *         "type": "user",
@@ -1968,7 +2093,7 @@ export interface components {
             templateName: string;
             version: number;
             stable: components["schemas"]["Release"];
-            canary: components["schemas"]["CanaryRelease"] | null;
+            canary: components["schemas"]["DeployedCanary"] | null;
             deployedBy: components["schemas"]["ChangeActor"];
             /** Format: date-time */
             deployedAt: string;
@@ -1994,7 +2119,17 @@ export interface components {
          *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
          *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
          *         },
-         *         "percent": 10
+         *         "percent": 10,
+         *         "guard": {
+         *           "maxFailureRateIncrease": 0.02,
+         *           "maxFirstResponseP95IncreaseMs": 300,
+         *           "minSessions": 200,
+         *           "bakeMinutes": 30,
+         *           "autoPromote": true,
+         *           "status": "watching",
+         *           "checkedAt": "2026-11-29T09:30:00.000Z",
+         *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+         *         }
          *       },
          *       "deployedBy": {
          *         "type": "user",
@@ -2007,6 +2142,70 @@ export interface components {
          *     }
          */
         DeploymentChangeOrPlan: components["schemas"]["DeploymentChange"] | components["schemas"]["ReleaseDryRun"];
+        /**
+         * @example {
+         *       "since": "2026-11-29T09:00:00.000Z",
+         *       "arms": {
+         *         "stable": {
+         *           "release": {
+         *             "templateVersion": 1,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           },
+         *           "sessions": 1930,
+         *           "failed": 31,
+         *           "failureRate": 0.01606217616580311,
+         *           "firstResponseP95Ms": 612,
+         *           "meanScore": 0.82
+         *         },
+         *         "canary": {
+         *           "release": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             }
+         *           },
+         *           "sessions": 214,
+         *           "failed": 4,
+         *           "failureRate": 0.018691588785046728,
+         *           "firstResponseP95Ms": 690,
+         *           "meanScore": 0.82
+         *         },
+         *         "latest": null
+         *       },
+         *       "series": [
+         *         {
+         *           "minute": "2026-11-29T09:41:00.000Z",
+         *           "arm": "stable",
+         *           "sessions": 104,
+         *           "failed": 2,
+         *           "firstResponseP95Ms": 601.5,
+         *           "meanScore": 0.81
+         *         },
+         *         {
+         *           "minute": "2026-11-29T09:41:00.000Z",
+         *           "arm": "canary",
+         *           "sessions": 12,
+         *           "failed": 0,
+         *           "firstResponseP95Ms": 671.2,
+         *           "meanScore": 0.84
+         *         }
+         *       ]
+         *     }
+         */
+        DeploymentMetrics: {
+            /** Format: date-time */
+            since: string;
+            arms: {
+                stable: components["schemas"]["ArmMetrics"] | null;
+                canary: components["schemas"]["ArmMetrics"] | null;
+                latest: components["schemas"]["ArmMetrics"] | null;
+            };
+            series: components["schemas"]["MetricsPoint"][];
+        };
         /**
          * @example {
          *       "items": [
@@ -2028,7 +2227,17 @@ export interface components {
          *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
          *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
          *             },
-         *             "percent": 10
+         *             "percent": 10,
+         *             "guard": {
+         *               "maxFailureRateIncrease": 0.02,
+         *               "maxFirstResponseP95IncreaseMs": 300,
+         *               "minSessions": 200,
+         *               "bakeMinutes": 30,
+         *               "autoPromote": true,
+         *               "status": "watching",
+         *               "checkedAt": "2026-11-29T09:30:00.000Z",
+         *               "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+         *             }
          *           },
          *           "deployedBy": {
          *             "type": "user",
@@ -2131,6 +2340,48 @@ export interface components {
             field: string;
             before: unknown;
             after: unknown;
+        };
+        /**
+         * @example {
+         *       "maxFailureRateIncrease": 0.02,
+         *       "maxFirstResponseP95IncreaseMs": 300,
+         *       "minSessions": 200,
+         *       "bakeMinutes": 30,
+         *       "autoPromote": true,
+         *       "status": "watching",
+         *       "checkedAt": "2026-11-29T09:30:00.000Z",
+         *       "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+         *     }
+         */
+        Guard: {
+            maxFailureRateIncrease: number;
+            maxFirstResponseP95IncreaseMs: number | null;
+            minSessions: number;
+            bakeMinutes: number;
+            autoPromote: boolean;
+            /** @enum {string} */
+            status: "watching" | "passed" | "breached" | "inconclusive";
+            checkedAt: string | null;
+            detail: string | null;
+        };
+        /**
+         * @example {
+         *       "maxFailureRateIncrease": 0.02,
+         *       "maxFirstResponseP95IncreaseMs": 300,
+         *       "minSessions": 200,
+         *       "bakeMinutes": 30,
+         *       "autoPromote": true
+         *     }
+         */
+        GuardSettings: {
+            maxFailureRateIncrease: number;
+            maxFirstResponseP95IncreaseMs?: number;
+            /** @description Default: `200`. */
+            minSessions?: number;
+            /** @description Default: `10`. */
+            bakeMinutes?: number;
+            /** @description Default: `false`. */
+            autoPromote?: boolean;
         };
         /**
          * @example {
@@ -2277,6 +2528,26 @@ export interface components {
         };
         /**
          * @example {
+         *       "minute": "2026-11-29T09:41:00.000Z",
+         *       "arm": "canary",
+         *       "sessions": 12,
+         *       "failed": 0,
+         *       "firstResponseP95Ms": 671.2,
+         *       "meanScore": 0.84
+         *     }
+         */
+        MetricsPoint: {
+            /** Format: date-time */
+            minute: string;
+            /** @enum {string} */
+            arm: "latest" | "stable" | "canary";
+            sessions: number;
+            failed: number;
+            firstResponseP95Ms: number | null;
+            meanScore: number | null;
+        };
+        /**
+         * @example {
          *       "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
          *       "name": "Test Organization",
          *       "createdAt": "2026-11-29T09:00:00.000Z",
@@ -2291,6 +2562,65 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *       "environment": "production",
+         *       "release": {
+         *         "templateVersion": 2,
+         *         "agentVersions": {
+         *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *         },
+         *         "arm": "canary"
+         *       },
+         *       "sessionKey": "call-4f2a9c",
+         *       "endedAt": "2026-11-29T09:30:00.000Z",
+         *       "status": "completed",
+         *       "firstResponseMs": 640,
+         *       "score": 0.9
+         *     }
+         */
+        Outcome: {
+            /** Format: uuid */
+            templateId: string;
+            environment: string;
+            release: components["schemas"]["OutcomeRelease"];
+            sessionKey?: string;
+            /** Format: date-time */
+            endedAt: string;
+            /** @enum {string} */
+            status: "completed" | "failed" | "abandoned";
+            errorCode?: string;
+            firstResponseMs?: number;
+            score?: number;
+        };
+        /**
+         * @example {
+         *       "templateVersion": 2,
+         *       "agentVersions": {
+         *         "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *         "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *       },
+         *       "arm": "canary"
+         *     }
+         */
+        OutcomeRelease: {
+            templateVersion: number;
+            agentVersions: {
+                [key: string]: number;
+            };
+            /** @enum {string} */
+            arm: "latest" | "stable" | "canary";
+        };
+        /**
+         * @example {
+         *       "accepted": 2
+         *     }
+         */
+        OutcomesAccepted: {
+            accepted: number;
         };
         /**
          * @example {
@@ -2670,6 +3000,49 @@ export interface components {
             /** Format: uuid */
             agentId?: string;
             release?: components["schemas"]["Release"];
+        };
+        /**
+         * @example {
+         *       "outcomes": [
+         *         {
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "environment": "production",
+         *           "release": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             },
+         *             "arm": "canary"
+         *           },
+         *           "sessionKey": "call-4f2a9c",
+         *           "endedAt": "2026-11-29T09:30:00.000Z",
+         *           "status": "completed",
+         *           "firstResponseMs": 640,
+         *           "score": 0.9
+         *         },
+         *         {
+         *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+         *           "environment": "production",
+         *           "release": {
+         *             "templateVersion": 2,
+         *             "agentVersions": {
+         *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+         *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+         *             },
+         *             "arm": "canary"
+         *           },
+         *           "sessionKey": "call-77b1e0",
+         *           "endedAt": "2026-11-29T09:30:00.000Z",
+         *           "status": "failed",
+         *           "score": 0.9,
+         *           "errorCode": "llm_timeout"
+         *         }
+         *       ]
+         *     }
+         */
+        ReportOutcomesInput: {
+            outcomes: components["schemas"]["Outcome"][];
         };
         /**
          * @example {
@@ -3323,7 +3696,7 @@ export interface components {
             /** Format: uri */
             url?: string;
             description?: string | null;
-            eventTypes?: ("*" | "agent.*" | "sessionTemplate.*" | "member.*" | "apiKey.*" | "config.*" | "environment.*" | "deployment.*" | "webhook.*" | "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated")[];
+            eventTypes?: ("*" | "agent.*" | "sessionTemplate.*" | "member.*" | "apiKey.*" | "config.*" | "environment.*" | "deployment.*" | "webhook.*" | "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "deployment.guardChanged" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated")[];
             enabled?: boolean;
         };
         /**
@@ -7719,7 +8092,17 @@ export interface operations {
                      *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
                      *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
                      *             },
-                     *             "percent": 10
+                     *             "percent": 10,
+                     *             "guard": {
+                     *               "maxFailureRateIncrease": 0.02,
+                     *               "maxFirstResponseP95IncreaseMs": 300,
+                     *               "minSessions": 200,
+                     *               "bakeMinutes": 30,
+                     *               "autoPromote": true,
+                     *               "status": "watching",
+                     *               "checkedAt": "2026-11-29T09:30:00.000Z",
+                     *               "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+                     *             }
                      *           },
                      *           "deployedBy": {
                      *             "type": "user",
@@ -8059,6 +8442,155 @@ export interface operations {
             };
         };
     };
+    deployments_metrics: {
+        parameters: {
+            query?: {
+                since?: string;
+            };
+            header?: never;
+            path: {
+                environment: string;
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "since": "2026-11-29T09:00:00.000Z",
+                     *       "arms": {
+                     *         "stable": {
+                     *           "release": {
+                     *             "templateVersion": 1,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 1,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           },
+                     *           "sessions": 1930,
+                     *           "failed": 31,
+                     *           "failureRate": 0.01606217616580311,
+                     *           "firstResponseP95Ms": 612,
+                     *           "meanScore": 0.82
+                     *         },
+                     *         "canary": {
+                     *           "release": {
+                     *             "templateVersion": 2,
+                     *             "agentVersions": {
+                     *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                     *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                     *             }
+                     *           },
+                     *           "sessions": 214,
+                     *           "failed": 4,
+                     *           "failureRate": 0.018691588785046728,
+                     *           "firstResponseP95Ms": 690,
+                     *           "meanScore": 0.82
+                     *         },
+                     *         "latest": null
+                     *       },
+                     *       "series": [
+                     *         {
+                     *           "minute": "2026-11-29T09:41:00.000Z",
+                     *           "arm": "stable",
+                     *           "sessions": 104,
+                     *           "failed": 2,
+                     *           "firstResponseP95Ms": 601.5,
+                     *           "meanScore": 0.81
+                     *         },
+                     *         {
+                     *           "minute": "2026-11-29T09:41:00.000Z",
+                     *           "arm": "canary",
+                     *           "sessions": 12,
+                     *           "failed": 0,
+                     *           "firstResponseP95Ms": 671.2,
+                     *           "meanScore": 0.84
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeploymentMetrics"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or another organization’s) */
+            404: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
+            503: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     deployments_deploy: {
         parameters: {
             query?: never;
@@ -8075,6 +8607,13 @@ export interface operations {
                  * @example {
                  *       "templateVersion": 2,
                  *       "canaryPercent": 10,
+                 *       "guard": {
+                 *         "maxFailureRateIncrease": 0.02,
+                 *         "maxFirstResponseP95IncreaseMs": 300,
+                 *         "minSessions": 200,
+                 *         "bakeMinutes": 30,
+                 *         "autoPromote": true
+                 *       },
                  *       "note": "Shorter greeting for 10% of sessions",
                  *       "version": 2
                  *     }
@@ -8110,7 +8649,17 @@ export interface operations {
                      *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
                      *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
                      *         },
-                     *         "percent": 10
+                     *         "percent": 10,
+                     *         "guard": {
+                     *           "maxFailureRateIncrease": 0.02,
+                     *           "maxFirstResponseP95IncreaseMs": 300,
+                     *           "minSessions": 200,
+                     *           "bakeMinutes": 30,
+                     *           "autoPromote": true,
+                     *           "status": "watching",
+                     *           "checkedAt": "2026-11-29T09:30:00.000Z",
+                     *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+                     *         }
                      *       },
                      *       "deployedBy": {
                      *         "type": "user",
@@ -8384,7 +8933,17 @@ export interface operations {
                      *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
                      *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
                      *         },
-                     *         "percent": 10
+                     *         "percent": 10,
+                     *         "guard": {
+                     *           "maxFailureRateIncrease": 0.02,
+                     *           "maxFirstResponseP95IncreaseMs": 300,
+                     *           "minSessions": 200,
+                     *           "bakeMinutes": 30,
+                     *           "autoPromote": true,
+                     *           "status": "watching",
+                     *           "checkedAt": "2026-11-29T09:30:00.000Z",
+                     *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+                     *         }
                      *       },
                      *       "deployedBy": {
                      *         "type": "user",
@@ -8551,7 +9110,17 @@ export interface operations {
                      *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
                      *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
                      *         },
-                     *         "percent": 10
+                     *         "percent": 10,
+                     *         "guard": {
+                     *           "maxFailureRateIncrease": 0.02,
+                     *           "maxFirstResponseP95IncreaseMs": 300,
+                     *           "minSessions": 200,
+                     *           "bakeMinutes": 30,
+                     *           "autoPromote": true,
+                     *           "status": "watching",
+                     *           "checkedAt": "2026-11-29T09:30:00.000Z",
+                     *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+                     *         }
                      *       },
                      *       "deployedBy": {
                      *         "type": "user",
@@ -8708,7 +9277,17 @@ export interface operations {
                      *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
                      *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
                      *         },
-                     *         "percent": 10
+                     *         "percent": 10,
+                     *         "guard": {
+                     *           "maxFailureRateIncrease": 0.02,
+                     *           "maxFirstResponseP95IncreaseMs": 300,
+                     *           "minSessions": 200,
+                     *           "bakeMinutes": 30,
+                     *           "autoPromote": true,
+                     *           "status": "watching",
+                     *           "checkedAt": "2026-11-29T09:30:00.000Z",
+                     *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+                     *         }
                      *       },
                      *       "deployedBy": {
                      *         "type": "user",
@@ -8847,7 +9426,17 @@ export interface operations {
                      *           "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
                      *           "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
                      *         },
-                     *         "percent": 10
+                     *         "percent": 10,
+                     *         "guard": {
+                     *           "maxFailureRateIncrease": 0.02,
+                     *           "maxFirstResponseP95IncreaseMs": 300,
+                     *           "minSessions": 200,
+                     *           "bakeMinutes": 30,
+                     *           "autoPromote": true,
+                     *           "status": "watching",
+                     *           "checkedAt": "2026-11-29T09:30:00.000Z",
+                     *           "detail": "Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%"
+                     *         }
                      *       },
                      *       "deployedBy": {
                      *         "type": "user",
@@ -9175,7 +9764,7 @@ export interface operations {
                 resourceType?: "agent" | "sessionTemplate" | "member" | "apiKey" | "config" | "environment" | "deployment" | "webhook";
                 resourceId?: string;
                 actorId?: string;
-                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated";
+                action?: "agent.created" | "agent.cloned" | "agent.updated" | "agent.deleted" | "agent.restored" | "agent.imported" | "sessionTemplate.created" | "sessionTemplate.cloned" | "sessionTemplate.updated" | "sessionTemplate.deleted" | "sessionTemplate.restored" | "sessionTemplate.imported" | "member.added" | "member.updated" | "apiKey.created" | "apiKey.revoked" | "config.imported" | "environment.created" | "environment.updated" | "environment.deleted" | "deployment.deployed" | "deployment.promoted" | "deployment.canaryPromoted" | "deployment.canaryAborted" | "deployment.undeployed" | "deployment.rolledBack" | "deployment.canaryRamped" | "deployment.guardChanged" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secretRotated";
             };
             header?: never;
             path?: never;
@@ -10702,6 +11291,172 @@ export interface operations {
             };
             /** @description Not found (or another organization’s) */
             404: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`) */
+            409: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the limit (1 MiB; 8 MiB for an import) */
+            413: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server fault (the log has the request id) */
+            500: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database did not answer in time, or the server is shutting down (`Retry-After`) */
+            503: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    outcomes_report: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`). */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "outcomes": [
+                 *         {
+                 *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                 *           "environment": "production",
+                 *           "release": {
+                 *             "templateVersion": 2,
+                 *             "agentVersions": {
+                 *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                 *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                 *             },
+                 *             "arm": "canary"
+                 *           },
+                 *           "sessionKey": "call-4f2a9c",
+                 *           "endedAt": "2026-11-29T09:30:00.000Z",
+                 *           "status": "completed",
+                 *           "firstResponseMs": 640,
+                 *           "score": 0.9
+                 *         },
+                 *         {
+                 *           "templateId": "3e7a4c1d-2b5f-4e8a-9c6d-1f0b2a3c4d5e",
+                 *           "environment": "production",
+                 *           "release": {
+                 *             "templateVersion": 2,
+                 *             "agentVersions": {
+                 *               "0f8fad5b-d9cb-469f-a165-70867728950e": 2,
+                 *               "7c9e6679-7425-40de-944b-e07fc1f90ae7": 1
+                 *             },
+                 *             "arm": "canary"
+                 *           },
+                 *           "sessionKey": "call-77b1e0",
+                 *           "endedAt": "2026-11-29T09:30:00.000Z",
+                 *           "status": "failed",
+                 *           "score": 0.9,
+                 *           "errorCode": "llm_timeout"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReportOutcomesInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key` */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OutcomesAccepted"];
+                };
+            };
+            /** @description Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...) */
+            400: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment */
+            403: {
                 headers: {
                     /** @description The request’s id (the one sent, when it was a valid id; else a new one), also in the log and on audit events */
                     "x-request-id"?: string;

@@ -71,7 +71,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
           // A user's token everywhere; an API key too on agents, templates and deployments (API.md
           // "API keys"), never on managing environments themselves.
           const keys =
-            /^\/api\/v1\/(agents|session-templates|config|catalog)/.test(path) ||
+            /^\/api\/v1\/(agents|session-templates|session-outcomes|config|catalog)/.test(path) ||
             /^\/api\/v1\/environments\/\{environment\}\/(deployments|promote|served)/.test(path) ||
             (path === '/api/v1/environments' && method === 'get') ||
             path === '/api/v1/events';

@@ -29,6 +29,8 @@ import { type AppRouter, appRouter } from './router';
 import { registerSecurityHeaders } from './securityHeaders';
 import { ApiKeyCache } from './services/apiKeys';
 import { ChangeEvents } from './services/events';
+import { OutcomeAggregator } from './services/outcomes/aggregator';
+import { GuardWatcher } from './services/outcomes/guardWatcher';
 import { queueDeliveries, WebhookDeliverer, WebhookService } from './services/webhooks';
 import { Lifecycle } from './shutdown';
 import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
@@ -69,6 +71,7 @@ export function createDeps(
     leaseMs: config.webhookLeaseMs,
   });
   const deliverer = new WebhookDeliverer(database.db, webhooks, log);
+  const outcomes = new OutcomeAggregator(database.db, config.outcomeFlushMs, log);
   return {
     db: database.db,
     config,
@@ -85,6 +88,8 @@ export function createDeps(
     ),
     webhooks,
     deliverer,
+    outcomes,
+    guards: new GuardWatcher(database.db, config.guardIntervalMs, log, () => outcomes.flush()),
   };
 }
 
@@ -151,6 +156,8 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
   const deps = createDeps(database, config, app.log);
   await deps.events.start();
   deps.deliverer.start();
+  deps.outcomes.start();
+  deps.guards.start();
   const stopForgetting = await forgetChangedCredentials(database, deps);
   // The last use of API keys is written before the database closes.
   app.addHook('onClose', async () => {
@@ -159,6 +166,9 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     await deps.apiKeys.close();
     await deps.events.close();
     await deps.deliverer.close();
+    await deps.guards.close();
+    // What this instance received and has not flushed yet reaches the database before it closes.
+    await deps.outcomes.close();
   });
 
   app.addHook('onRequest', (req, reply, done) => {

@@ -56,6 +56,20 @@ const Env = z.object({
       }
       return ms;
     }),
+  GUARD_INTERVAL: z
+    .string()
+    .default('10s')
+    .transform((value, context) => {
+      const ms = durationMs(value.trim());
+      if (ms === null || ms < 100 || ms > 10_000) {
+        context.addIssue({
+          code: 'custom',
+          message: 'GUARD_INTERVAL takes a duration from 100ms to 10s, such as 1s',
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   TRUST_PROXY: z
     .string()
@@ -143,7 +157,17 @@ export interface AppConfig {
   webhookDisableAfterMs: number;
   /** How long an instance holds a delivery it attempts; a dead one's passes to another after it (`WEBHOOK_LEASE_MS`). */
   webhookLeaseMs: number;
+  /** How often guarded canaries are judged, at most 10 s (`GUARD_INTERVAL`, API.md "Session outcomes"). */
+  guardIntervalMs: number;
+  /** How often each instance adds the outcomes it received to the database. */
+  outcomeFlushMs: number;
 }
+
+/**
+ * Outcomes reach the database this often from each instance: a killed instance loses at most the
+ * outcomes of its last half second, and a breach is acted on within `GUARD_INTERVAL` + 1 s.
+ */
+export const OUTCOME_FLUSH_MS = 500;
 
 export class ConfigError extends Error {}
 
@@ -194,6 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     webhookRetryScheduleMs: values.WEBHOOK_RETRY_SCHEDULE,
     webhookDisableAfterMs: values.WEBHOOK_DISABLE_AFTER,
     webhookLeaseMs: values.WEBHOOK_LEASE_MS,
+    guardIntervalMs: values.GUARD_INTERVAL,
+    outcomeFlushMs: OUTCOME_FLUSH_MS,
   };
 }
 

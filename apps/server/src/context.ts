@@ -8,6 +8,8 @@ import type { RateLimiter } from './rateLimit';
 import type { IdempotencyStore } from './rest/idempotency';
 import type { ApiKeyCache } from './services/apiKeys';
 import type { ChangeEvents } from './services/events';
+import type { OutcomeAggregator } from './services/outcomes/aggregator';
+import type { GuardWatcher } from './services/outcomes/guardWatcher';
 import type { WebhookDeliverer, WebhookService } from './services/webhooks';
 
 /** What the server is built from, shared by every request. */
@@ -24,6 +26,10 @@ export interface Deps {
   webhooks: WebhookService;
   /** Attempts due webhook deliveries (shared with every instance through leases). */
   deliverer: WebhookDeliverer;
+  /** Session outcomes received here, aggregated until the next flush. */
+  outcomes: OutcomeAggregator;
+  /** Judges guarded canaries (one instance at a time). */
+  guards: GuardWatcher;
 }
 
 /** A person, by their access token. */

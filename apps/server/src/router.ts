@@ -8,6 +8,7 @@ import { deploymentsRouter, environmentsRouter } from './routers/environments';
 import { eventsRouter } from './routers/events';
 import { auditRouter } from './routers/history';
 import { organizationRouter } from './routers/organization';
+import { outcomesRouter } from './routers/outcomes';
 import { sessionTemplatesRouter } from './routers/sessionTemplates';
 import { webhooksRouter } from './routers/webhooks';
 import { router } from './trpc';
@@ -22,6 +23,7 @@ export const appRouter = router({
   audit: auditRouter,
   apiKeys: apiKeysRouter,
   webhooks: webhooksRouter,
+  outcomes: outcomesRouter,
   events: eventsRouter,
   config: configRouter,
   catalog: catalogRouter,

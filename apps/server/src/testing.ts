@@ -46,6 +46,8 @@ function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     webhookLeaseMs: 60_000,
     eventStreamsPerOrganization: 100,
     eventStreamStallMs: 10_000,
+    guardIntervalMs: 10_000,
+    outcomeFlushMs: 500,
     ...overrides,
   };
 }

@@ -23,6 +23,7 @@ export interface RestRoute {
     | 'webhooks'
     | 'config'
     | 'deployments'
+    | 'outcomes'
     | 'events';
   summary: string;
   /** The response body's schema (documentation; the procedure's return type is checked against it). */

@@ -133,6 +133,8 @@ describe(`HTTP transport (${driverName})`, () => {
         'DELETE /api/v1/environments/{environment}/deployments/{templateId}/canary',
         'POST /api/v1/environments/{environment}/promote',
         'GET /api/v1/environments/{environment}/deployments/{templateId}/history',
+        'GET /api/v1/environments/{environment}/deployments/{templateId}/metrics',
+        'POST /api/v1/session-outcomes',
         'POST /api/v1/environments/{environment}/deployments/{templateId}/rollback',
         'PUT /api/v1/environments/{environment}/deployments/{templateId}/canary',
         'GET /api/v1/environments/{environment}/served',

@@ -156,8 +156,10 @@ describe(`API keys (${driverName})`, () => {
         'config.export',
         'deployments.history',
         'deployments.list',
+        'deployments.metrics',
         'deployments.served',
         'environments.list',
+        'outcomes.report',
         'sessionTemplates.config',
         'sessionTemplates.get',
         'sessionTemplates.getMany',
@@ -257,6 +259,18 @@ describe(`API keys (${driverName})`, () => {
         }),
         'deployments.history': async () => ({ environment: 'keys', templateId: template.id }),
         'deployments.served': async () => ({ environment: 'keys' }),
+        'deployments.metrics': async () => ({ environment: 'keys', templateId: template.id }),
+        'outcomes.report': async () => ({
+          outcomes: [
+            {
+              templateId: template.id,
+              environment: 'keys',
+              release: { templateVersion: 1, agentVersions: {}, arm: 'stable' },
+              endedAt: new Date().toISOString(),
+              status: 'completed',
+            },
+          ],
+        }),
         'deployments.rollback': async () => {
           expectStatus(
             await admin('deployments.deploy', { environment: 'keys', templateId: template.id }),

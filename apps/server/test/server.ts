@@ -119,7 +119,7 @@ export function caller(server: TestServer, transport: Transport, token?: string)
 }
 
 /** The success status a transport answers for a REST status (tRPC answers 200 for all). */
-export function ok(transport: Transport, restStatus: 200 | 201 | 204 = 200): number {
+export function ok(transport: Transport, restStatus: 200 | 201 | 202 | 204 = 200): number {
   return transport === 'rest' ? restStatus : 200;
 }
 

@@ -248,6 +248,24 @@ const cases: Record<string, Case> = {
   'deployments.abortCanary': { input: () => deployedTemplate(true), otherOrganization: 404 },
   'deployments.undeploy': { input: () => deployedTemplate(), otherOrganization: 404 },
   'deployments.history': { input: () => deployedTemplate(), otherOrganization: 404 },
+  'deployments.metrics': { input: () => deployedTemplate(), otherOrganization: 404 },
+  'outcomes.report': {
+    input: async () => {
+      const { templateId, environment } = await deployedTemplate();
+      return {
+        outcomes: [
+          {
+            templateId,
+            environment,
+            release: { templateVersion: 1, agentVersions: {}, arm: 'stable' },
+            endedAt: new Date().toISOString(),
+            status: 'completed',
+          },
+        ],
+      };
+    },
+    otherOrganization: 400,
+  },
   'deployments.served': {
     input: async () => ({ environment: await environmentNamed('matrix') }),
     otherOrganization: 404,

@@ -124,6 +124,7 @@ export const AUDIT_ACTIONS = [
   'deployment.undeployed',
   'deployment.rolledBack',
   'deployment.canaryRamped',
+  'deployment.guardChanged',
   'webhook.created',
   'webhook.updated',
   'webhook.deleted',
@@ -195,3 +196,11 @@ export const API_KEY_PREFIX = 'sbk_';
 /** Where a webhook delivery stands: still to be sent (or retried), delivered, or given up. */
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** What a canary's guard has found (API.md "Session outcomes and guarded canaries"). */
+export const GUARD_STATUSES = ['watching', 'passed', 'breached', 'inconclusive'] as const;
+export type GuardStatus = (typeof GUARD_STATUSES)[number];
+
+/** How a session ended, as the runtime reports it. */
+export const OUTCOME_STATUSES = ['completed', 'failed', 'abandoned'] as const;
+export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];

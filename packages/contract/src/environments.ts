@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, PositiveInt4, pageOf, Timestamp, text } from './common';
 import { RELEASE_RECORD_ACTIONS, RELEASE_WARNING_CODES } from './enums';
+import { Guard, GuardSettings } from './guards';
 import { ChangeActor, FieldChange } from './history';
 import { CanaryRelease, Release, ServedRelease } from './releases';
 
@@ -101,6 +102,12 @@ export const UpdateEnvironmentInput = z
   .meta({ id: 'UpdateEnvironmentInput' });
 export type UpdateEnvironmentInput = z.input<typeof UpdateEnvironmentInput>;
 
+/** A deployment's canary and, when it is guarded, its guard. */
+export const DeployedCanary = CanaryRelease.extend({ guard: Guard.nullable() }).meta({
+  id: 'DeployedCanary',
+});
+export type DeployedCanary = z.infer<typeof DeployedCanary>;
+
 /** What one environment serves for one template: a stable release and, for a share of sessions, a canary. */
 export const Deployment = z
   .object({
@@ -110,7 +117,8 @@ export const Deployment = z
     /** Counts the deployment's changes; send it back to change it safely. */
     version: z.int(),
     stable: Release,
-    canary: CanaryRelease.nullable(),
+    /** The canary and, when it is guarded, its guard (API.md "Session outcomes and guarded canaries"). */
+    canary: DeployedCanary.nullable(),
     deployedBy: ChangeActor,
     deployedAt: Timestamp,
     note: z.string().nullable(),
@@ -145,6 +153,8 @@ export const DeployInput = z
     templateVersion: PositiveInt4.optional(),
     /** Deploy as the canary for this share of sessions, keeping the stable. */
     canaryPercent: z.int().min(1).max(99).optional(),
+    /** Guard the canary with the session outcomes: the server aborts it on a breach, or promotes it. */
+    guard: GuardSettings.optional(),
     note: text().max(1000).optional(),
     /** The deployment's current version, when changing it safely. */
     version: PositiveInt4.optional(),
@@ -152,6 +162,15 @@ export const DeployInput = z
     dryRun: z.boolean().default(false),
   })
   .superRefine(oneEnvironment)
+  .superRefine((value, context) => {
+    if (value.guard !== undefined && value.canaryPercent === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['guard'],
+        message: 'A guard needs a canary: set canaryPercent',
+      });
+    }
+  })
   .meta({ id: 'DeployInput' });
 export type DeployInput = z.input<typeof DeployInput>;
 
@@ -337,3 +356,13 @@ export const Served = z
   })
   .meta({ id: 'Served' });
 export type Served = z.infer<typeof Served>;
+
+export const DeploymentMetricsInput = z
+  .strictObject({
+    ...environmentSelector,
+    templateId: Id,
+    /** Count from this instant (default: since each arm began to serve its release; at most 30 days back). */
+    since: Timestamp.optional(),
+  })
+  .superRefine(oneEnvironment);
+export type DeploymentMetricsInput = z.input<typeof DeploymentMetricsInput>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Agent } from './agents';
 import { Id, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, PositiveInt4, pageOf, Timestamp, text } from './common';
-import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES, REVISION_ACTIONS } from './enums';
+import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES, GUARD_STATUSES, REVISION_ACTIONS } from './enums';
 import { ServedRelease } from './releases';
 import { SessionTemplate } from './sessionTemplates';
 
@@ -76,6 +76,8 @@ export const AuditEvent = z
     sequence: z.int().nullable(),
     /** A release record's event (`deployment.*`): what the environment serves from then on. */
     release: ServedRelease.optional(),
+    /** A `deployment.guardChanged` event: the guard's new status and the figures behind it. */
+    guard: z.object({ status: z.enum(GUARD_STATUSES), detail: z.string().nullable() }).optional(),
   })
   .meta({ id: 'AuditEvent' });
 export type AuditEvent = z.infer<typeof AuditEvent>;

@@ -8,6 +8,7 @@ import { toast } from 'sonner';
 import { useAgentsById } from '../lib/agents';
 import { client, serverError, trpc } from '../lib/api';
 import { describeRelease } from '../lib/releases';
+import { CanaryWatch, DEFAULT_GUARD, GuardFields, guardInput } from './CanaryGuard';
 import { ReleaseDiff } from './ReleaseChangeView';
 import { ReleaseHistory } from './ReleaseHistory';
 import { DryRun } from './ReleasePlan';
@@ -33,9 +34,12 @@ export function DeploymentsPanel({
   const environments = useQuery(trpc.environments.list.queryOptions());
   const manual = (environments.data?.items ?? []).filter((environment) => !environment.followsLatest);
   const deployments = useQueries({
-    queries: manual.map((environment) =>
-      trpc.deployments.list.queryOptions({ environment: environment.name, templateId: template.id }),
-    ),
+    queries: manual.map((environment) => ({
+      ...trpc.deployments.list.queryOptions({ environment: environment.name, templateId: template.id }),
+      // A watching guard writes its latest figures without a change event: read them while it watches.
+      refetchInterval: (query: { state: { data?: { items: Deployment[] } } }) =>
+        query.state.data?.items.some((item) => item.canary?.guard?.status === 'watching') ? 5_000 : false,
+    })),
   });
   // The session as it stands now: the template's version with each agent's current version.
   const { byId, nameOf, isLoading } = useAgentsById(template.agentIds);
@@ -129,6 +133,10 @@ function EnvironmentRow({
   const canary = deployment?.canary ?? null;
   const [share, setShare] = useState(canary?.percent ?? 10);
   const [note, setNote] = useState('');
+  const [guardForm, setGuardForm] = useState(DEFAULT_GUARD);
+  const { guard } = guardInput(guardForm);
+  const guardValid = !guardForm.enabled || guard !== undefined;
+  const guardInputField = guard ? { guard } : {};
   const [historyOpen, setHistoryOpen] = useState(false);
   const records = useQuery(trpc.deployments.history.queryOptions({ ...target, limit: 100 }));
   const choices = (records.data?.items ?? []).filter(
@@ -158,6 +166,7 @@ function EnvironmentRow({
       await Promise.all([
         queryClient.invalidateQueries(trpc.deployments.list.pathFilter()),
         queryClient.invalidateQueries(trpc.deployments.history.pathFilter()),
+        queryClient.invalidateQueries(trpc.deployments.metrics.pathFilter()),
         queryClient.invalidateQueries({ queryKey: ['releaseHistory'] }),
         queryClient.invalidateQueries(trpc.sessionTemplates.config.pathFilter()),
       ]);
@@ -410,22 +419,32 @@ function EnvironmentRow({
                           })
                         }
                       />
+                      <GuardFields form={guardForm} onChange={setGuardForm} />
                       {noteField}
                     </>
                   }
                   confirmLabel="Start canary"
                   variant="primary"
                   disabled={!shareValid}
+                  confirmDisabled={!guardValid}
                   onConfirm={() =>
                     run(
-                      () => deploy.mutateAsync({ ...target, ...version, ...noteInput, canaryPercent: share }),
-                      `Canary at ${share}% in ${name}`,
+                      () =>
+                        deploy.mutateAsync({
+                          ...target,
+                          ...version,
+                          ...noteInput,
+                          ...guardInputField,
+                          canaryPercent: share,
+                        }),
+                      guard ? `Guarded canary at ${share}% in ${name}` : `Canary at ${share}% in ${name}`,
                     )
                   }
                 />
               )}
             </>
           )}
+          {canary && deployment && <CanaryWatch environment={name} deployment={{ ...deployment, canary }} />}
           {canary && (
             <>
               <ConfirmButton

@@ -232,6 +232,7 @@ export function ConfirmButton({
   variant = 'danger',
   triggerLabel,
   disabled,
+  confirmDisabled = false,
 }: {
   label: string;
   title: string;
@@ -243,6 +244,8 @@ export function ConfirmButton({
   /** The trigger's accessible name when the visible label is not enough (several alike on one page). */
   triggerLabel?: string;
   disabled?: boolean;
+  /** The dialog's own fields are not valid yet (each says why): the confirmation waits. */
+  confirmDisabled?: boolean;
 }) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -266,7 +269,7 @@ export function ConfirmButton({
             </AlertDialog.Cancel>
             <Button
               variant={variant}
-              disabled={busy}
+              disabled={busy || confirmDisabled}
               onClick={async () => {
                 setBusy(true);
                 try {

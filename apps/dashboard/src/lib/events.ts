@@ -24,6 +24,9 @@ function refresh(event: AuditEvent) {
   }
   if (kind === 'deployment' || kind === 'environment') {
     void queryClient.invalidateQueries(trpc.deployments.list.pathFilter());
+    void queryClient.invalidateQueries(trpc.deployments.history.pathFilter());
+    void queryClient.invalidateQueries(trpc.deployments.metrics.pathFilter());
+    void queryClient.invalidateQueries({ queryKey: ['releaseHistory'] });
     void queryClient.invalidateQueries(trpc.environments.list.pathFilter());
   }
   if (kind === 'webhook') void queryClient.invalidateQueries(trpc.webhooks.list.pathFilter());

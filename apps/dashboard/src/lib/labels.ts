@@ -68,6 +68,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'deployment.undeployed': 'Undeployed',
   'deployment.rolledBack': 'Rolled back',
   'deployment.canaryRamped': 'Canary share changed',
+  'deployment.guardChanged': 'Canary guard changed',
   'webhook.created': 'Webhook created',
   'webhook.updated': 'Webhook updated',
   'webhook.deleted': 'Webhook deleted',

@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AgentsCreateData, AgentsCreateErrors, AgentsCreateResponses, AgentsDeleteData, AgentsDeleteErrors, AgentsDeleteResponses, AgentsGetData, AgentsGetErrors, AgentsGetManyData, AgentsGetManyErrors, AgentsGetManyResponses, AgentsGetResponses, AgentsListData, AgentsListErrors, AgentsListResponses, AgentsRestoreData, AgentsRestoreErrors, AgentsRestoreResponses, AgentsRevisionData, AgentsRevisionErrors, AgentsRevisionResponses, AgentsRevisionsData, AgentsRevisionsErrors, AgentsRevisionsResponses, AgentsUpdateData, AgentsUpdateErrors, AgentsUpdateResponses, ApiKeysCreateData, ApiKeysCreateErrors, ApiKeysCreateResponses, ApiKeysListData, ApiKeysListErrors, ApiKeysListResponses, ApiKeysRevokeData, ApiKeysRevokeErrors, ApiKeysRevokeResponses, AuditListData, AuditListErrors, AuditListResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthSignupData, AuthSignupErrors, AuthSignupResponses, CatalogGetData, CatalogGetErrors, CatalogGetResponses, ConfigExportData, ConfigExportErrors, ConfigExportResponses, ConfigImportData, ConfigImportErrors, ConfigImportResponses, DeploymentsAbortCanaryData, DeploymentsAbortCanaryErrors, DeploymentsAbortCanaryResponses, DeploymentsDeployData, DeploymentsDeployErrors, DeploymentsDeployResponses, DeploymentsHistoryData, DeploymentsHistoryErrors, DeploymentsHistoryResponses, DeploymentsListData, DeploymentsListErrors, DeploymentsListResponses, DeploymentsPromoteCanaryData, DeploymentsPromoteCanaryErrors, DeploymentsPromoteCanaryResponses, DeploymentsPromoteData, DeploymentsPromoteErrors, DeploymentsPromoteResponses, DeploymentsRampCanaryData, DeploymentsRampCanaryErrors, DeploymentsRampCanaryResponses, DeploymentsRollbackData, DeploymentsRollbackErrors, DeploymentsRollbackResponses, DeploymentsServedData, DeploymentsServedErrors, DeploymentsServedResponses, DeploymentsUndeployData, DeploymentsUndeployErrors, DeploymentsUndeployResponses, EnvironmentsCreateData, EnvironmentsCreateErrors, EnvironmentsCreateResponses, EnvironmentsDeleteData, EnvironmentsDeleteErrors, EnvironmentsDeleteResponses, EnvironmentsListData, EnvironmentsListErrors, EnvironmentsListResponses, EnvironmentsUpdateData, EnvironmentsUpdateErrors, EnvironmentsUpdateResponses, EventsStreamData, EventsStreamErrors, EventsStreamResponse, EventsStreamResponses, OrganizationAddMemberData, OrganizationAddMemberErrors, OrganizationAddMemberResponses, OrganizationListMembersData, OrganizationListMembersErrors, OrganizationListMembersResponses, OrganizationUpdateMemberData, OrganizationUpdateMemberErrors, OrganizationUpdateMemberResponses, SessionTemplatesCloneData, SessionTemplatesCloneErrors, SessionTemplatesCloneResponses, SessionTemplatesConfigData, SessionTemplatesConfigErrors, SessionTemplatesConfigResponses, SessionTemplatesConfigWithOverridesData, SessionTemplatesConfigWithOverridesErrors, SessionTemplatesConfigWithOverridesResponses, SessionTemplatesCreateData, SessionTemplatesCreateErrors, SessionTemplatesCreateResponses, SessionTemplatesDeleteData, SessionTemplatesDeleteErrors, SessionTemplatesDeleteResponses, SessionTemplatesGetData, SessionTemplatesGetErrors, SessionTemplatesGetManyData, SessionTemplatesGetManyErrors, SessionTemplatesGetManyResponses, SessionTemplatesGetResponses, SessionTemplatesListData, SessionTemplatesListErrors, SessionTemplatesListResponses, SessionTemplatesRestoreData, SessionTemplatesRestoreErrors, SessionTemplatesRestoreResponses, SessionTemplatesRevisionData, SessionTemplatesRevisionErrors, SessionTemplatesRevisionResponses, SessionTemplatesRevisionsData, SessionTemplatesRevisionsErrors, SessionTemplatesRevisionsResponses, SessionTemplatesUpdateData, SessionTemplatesUpdateErrors, SessionTemplatesUpdateResponses, WebhooksCreateData, WebhooksCreateErrors, WebhooksCreateResponses, WebhooksDeleteData, WebhooksDeleteErrors, WebhooksDeleteResponses, WebhooksDeliveriesData, WebhooksDeliveriesErrors, WebhooksDeliveriesResponses, WebhooksListData, WebhooksListErrors, WebhooksListResponses, WebhooksRecoverData, WebhooksRecoverErrors, WebhooksRecoverResponses, WebhooksRetryData, WebhooksRetryErrors, WebhooksRetryResponses, WebhooksRotateSecretData, WebhooksRotateSecretErrors, WebhooksRotateSecretResponses, WebhooksTestData, WebhooksTestErrors, WebhooksTestResponses, WebhooksUpdateData, WebhooksUpdateErrors, WebhooksUpdateResponses } from './types.gen';
+import type { AgentsCreateData, AgentsCreateErrors, AgentsCreateResponses, AgentsDeleteData, AgentsDeleteErrors, AgentsDeleteResponses, AgentsGetData, AgentsGetErrors, AgentsGetManyData, AgentsGetManyErrors, AgentsGetManyResponses, AgentsGetResponses, AgentsListData, AgentsListErrors, AgentsListResponses, AgentsRestoreData, AgentsRestoreErrors, AgentsRestoreResponses, AgentsRevisionData, AgentsRevisionErrors, AgentsRevisionResponses, AgentsRevisionsData, AgentsRevisionsErrors, AgentsRevisionsResponses, AgentsUpdateData, AgentsUpdateErrors, AgentsUpdateResponses, ApiKeysCreateData, ApiKeysCreateErrors, ApiKeysCreateResponses, ApiKeysListData, ApiKeysListErrors, ApiKeysListResponses, ApiKeysRevokeData, ApiKeysRevokeErrors, ApiKeysRevokeResponses, AuditListData, AuditListErrors, AuditListResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthSignupData, AuthSignupErrors, AuthSignupResponses, CatalogGetData, CatalogGetErrors, CatalogGetResponses, ConfigExportData, ConfigExportErrors, ConfigExportResponses, ConfigImportData, ConfigImportErrors, ConfigImportResponses, DeploymentsAbortCanaryData, DeploymentsAbortCanaryErrors, DeploymentsAbortCanaryResponses, DeploymentsDeployData, DeploymentsDeployErrors, DeploymentsDeployResponses, DeploymentsHistoryData, DeploymentsHistoryErrors, DeploymentsHistoryResponses, DeploymentsListData, DeploymentsListErrors, DeploymentsListResponses, DeploymentsMetricsData, DeploymentsMetricsErrors, DeploymentsMetricsResponses, DeploymentsPromoteCanaryData, DeploymentsPromoteCanaryErrors, DeploymentsPromoteCanaryResponses, DeploymentsPromoteData, DeploymentsPromoteErrors, DeploymentsPromoteResponses, DeploymentsRampCanaryData, DeploymentsRampCanaryErrors, DeploymentsRampCanaryResponses, DeploymentsRollbackData, DeploymentsRollbackErrors, DeploymentsRollbackResponses, DeploymentsServedData, DeploymentsServedErrors, DeploymentsServedResponses, DeploymentsUndeployData, DeploymentsUndeployErrors, DeploymentsUndeployResponses, EnvironmentsCreateData, EnvironmentsCreateErrors, EnvironmentsCreateResponses, EnvironmentsDeleteData, EnvironmentsDeleteErrors, EnvironmentsDeleteResponses, EnvironmentsListData, EnvironmentsListErrors, EnvironmentsListResponses, EnvironmentsUpdateData, EnvironmentsUpdateErrors, EnvironmentsUpdateResponses, EventsStreamData, EventsStreamErrors, EventsStreamResponse, EventsStreamResponses, OrganizationAddMemberData, OrganizationAddMemberErrors, OrganizationAddMemberResponses, OrganizationListMembersData, OrganizationListMembersErrors, OrganizationListMembersResponses, OrganizationUpdateMemberData, OrganizationUpdateMemberErrors, OrganizationUpdateMemberResponses, OutcomesReportData, OutcomesReportErrors, OutcomesReportResponses, SessionTemplatesCloneData, SessionTemplatesCloneErrors, SessionTemplatesCloneResponses, SessionTemplatesConfigData, SessionTemplatesConfigErrors, SessionTemplatesConfigResponses, SessionTemplatesConfigWithOverridesData, SessionTemplatesConfigWithOverridesErrors, SessionTemplatesConfigWithOverridesResponses, SessionTemplatesCreateData, SessionTemplatesCreateErrors, SessionTemplatesCreateResponses, SessionTemplatesDeleteData, SessionTemplatesDeleteErrors, SessionTemplatesDeleteResponses, SessionTemplatesGetData, SessionTemplatesGetErrors, SessionTemplatesGetManyData, SessionTemplatesGetManyErrors, SessionTemplatesGetManyResponses, SessionTemplatesGetResponses, SessionTemplatesListData, SessionTemplatesListErrors, SessionTemplatesListResponses, SessionTemplatesRestoreData, SessionTemplatesRestoreErrors, SessionTemplatesRestoreResponses, SessionTemplatesRevisionData, SessionTemplatesRevisionErrors, SessionTemplatesRevisionResponses, SessionTemplatesRevisionsData, SessionTemplatesRevisionsErrors, SessionTemplatesRevisionsResponses, SessionTemplatesUpdateData, SessionTemplatesUpdateErrors, SessionTemplatesUpdateResponses, WebhooksCreateData, WebhooksCreateErrors, WebhooksCreateResponses, WebhooksDeleteData, WebhooksDeleteErrors, WebhooksDeleteResponses, WebhooksDeliveriesData, WebhooksDeliveriesErrors, WebhooksDeliveriesResponses, WebhooksListData, WebhooksListErrors, WebhooksListResponses, WebhooksRecoverData, WebhooksRecoverErrors, WebhooksRecoverResponses, WebhooksRetryData, WebhooksRetryErrors, WebhooksRetryResponses, WebhooksRotateSecretData, WebhooksRotateSecretErrors, WebhooksRotateSecretResponses, WebhooksTestData, WebhooksTestErrors, WebhooksTestResponses, WebhooksUpdateData, WebhooksUpdateErrors, WebhooksUpdateResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -673,6 +673,25 @@ export const deploymentsServed = <ThrowOnError extends boolean = false>(options:
 });
 
 /**
+ * Session outcomes of each arm the environment serves (since it began to serve its release), and per minute
+ *
+ * tRPC: `deployments.metrics`. Access: member, or an API key with the read scope.
+ */
+export const deploymentsMetrics = <ThrowOnError extends boolean = false>(options: Options<DeploymentsMetricsData, ThrowOnError>): RequestResult<DeploymentsMetricsResponses, DeploymentsMetricsErrors, ThrowOnError> => (options.client ?? client).get<DeploymentsMetricsResponses, DeploymentsMetricsErrors, ThrowOnError>({
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/environments/{environment}/deployments/{templateId}/metrics',
+    ...options
+});
+
+/**
  * Remove a template's deployment from an environment
  *
  * tRPC: `deployments.undeploy`. Access: admin, or an API key with the write scope.
@@ -1025,6 +1044,29 @@ export const webhooksRecover = <ThrowOnError extends boolean = false>(options: O
             type: 'http'
         }],
     url: '/api/v1/webhooks/{id}/recover',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Report how sessions ended (1 to 1,000); the whole batch is checked first, and a bad one counts nothing
+ *
+ * tRPC: `outcomes.report`. Access: admin, or an API key with the read scope.
+ */
+export const outcomesReport = <ThrowOnError extends boolean = false>(options: Options<OutcomesReportData, ThrowOnError>): RequestResult<OutcomesReportResponses, OutcomesReportErrors, ThrowOnError> => (options.client ?? client).post<OutcomesReportResponses, OutcomesReportErrors, ThrowOnError>({
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/session-outcomes',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -122,11 +122,20 @@ export type ApiKeyList = {
     items: Array<ApiKey>;
 };
 
+export type ArmMetrics = {
+    release: Release;
+    sessions: number;
+    failed: number;
+    failureRate: number;
+    firstResponseP95Ms: number | null;
+    meanScore: number | null;
+};
+
 export type AuditEvent = {
     id: string;
     at: string;
     actor: ChangeActor;
-    action: 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated';
+    action: 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'deployment.guardChanged' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated';
     resource: {
         type: 'agent' | 'sessionTemplate' | 'member' | 'apiKey' | 'config' | 'environment' | 'deployment' | 'webhook';
         id: string;
@@ -136,6 +145,10 @@ export type AuditEvent = {
     requestId: string;
     sequence: number | null;
     release?: ServedRelease;
+    guard?: {
+        status: 'watching' | 'passed' | 'breached' | 'inconclusive';
+        detail: string | null;
+    };
 };
 
 export type AuditEventPage = {
@@ -284,7 +297,7 @@ export type CreateSessionTemplateInput = {
 export type CreateWebhookInput = {
     url: string;
     description?: string | null;
-    eventTypes: Array<'*' | 'agent.*' | 'sessionTemplate.*' | 'member.*' | 'apiKey.*' | 'config.*' | 'environment.*' | 'deployment.*' | 'webhook.*' | 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated'>;
+    eventTypes: Array<'*' | 'agent.*' | 'sessionTemplate.*' | 'member.*' | 'apiKey.*' | 'config.*' | 'environment.*' | 'deployment.*' | 'webhook.*' | 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'deployment.guardChanged' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated'>;
 };
 
 export type Delivery = {
@@ -314,9 +327,19 @@ export type DeliveryQueued = {
     deliveryId: string;
 };
 
+export type DeployedCanary = {
+    templateVersion: number;
+    agentVersions: {
+        [key: string]: number;
+    };
+    percent: number;
+    guard: Guard | null;
+};
+
 export type DeployInput = {
     templateVersion?: number;
     canaryPercent?: number;
+    guard?: GuardSettings;
     note?: string;
     version?: number;
     /**
@@ -331,7 +354,7 @@ export type Deployment = {
     templateName: string;
     version: number;
     stable: Release;
-    canary: CanaryRelease | null;
+    canary: DeployedCanary | null;
     deployedBy: ChangeActor;
     deployedAt: string;
     note: string | null;
@@ -343,7 +366,7 @@ export type DeploymentChange = {
     templateName: string;
     version: number;
     stable: Release;
-    canary: CanaryRelease | null;
+    canary: DeployedCanary | null;
     deployedBy: ChangeActor;
     deployedAt: string;
     note: string | null;
@@ -351,6 +374,16 @@ export type DeploymentChange = {
 };
 
 export type DeploymentChangeOrPlan = DeploymentChange | ReleaseDryRun;
+
+export type DeploymentMetrics = {
+    since: string;
+    arms: {
+        stable: ArmMetrics | null;
+        canary: ArmMetrics | null;
+        latest: ArmMetrics | null;
+    };
+    series: Array<MetricsPoint>;
+};
 
 export type DeploymentPage = {
     items: Array<Deployment>;
@@ -387,6 +420,34 @@ export type FieldChange = {
     after: unknown;
 };
 
+export type Guard = {
+    maxFailureRateIncrease: number;
+    maxFirstResponseP95IncreaseMs: number | null;
+    minSessions: number;
+    bakeMinutes: number;
+    autoPromote: boolean;
+    status: 'watching' | 'passed' | 'breached' | 'inconclusive';
+    checkedAt: string | null;
+    detail: string | null;
+};
+
+export type GuardSettings = {
+    maxFailureRateIncrease: number;
+    maxFirstResponseP95IncreaseMs?: number;
+    /**
+     * Default: `200`.
+     */
+    minSessions?: number;
+    /**
+     * Default: `10`.
+     */
+    bakeMinutes?: number;
+    /**
+     * Default: `false`.
+     */
+    autoPromote?: boolean;
+};
+
 export type ImportInput = {
     bundle: BundleInput;
     /**
@@ -419,11 +480,44 @@ export type MemberList = {
     items: Array<User>;
 };
 
+export type MetricsPoint = {
+    minute: string;
+    arm: 'latest' | 'stable' | 'canary';
+    sessions: number;
+    failed: number;
+    firstResponseP95Ms: number | null;
+    meanScore: number | null;
+};
+
 export type Organization = {
     id: string;
     name: string;
     createdAt: string;
     updatedAt: string;
+};
+
+export type Outcome = {
+    templateId: string;
+    environment: string;
+    release: OutcomeRelease;
+    sessionKey?: string;
+    endedAt: string;
+    status: 'completed' | 'failed' | 'abandoned';
+    errorCode?: string;
+    firstResponseMs?: number;
+    score?: number;
+};
+
+export type OutcomeRelease = {
+    templateVersion: number;
+    agentVersions: {
+        [key: string]: number;
+    };
+    arm: 'latest' | 'stable' | 'canary';
+};
+
+export type OutcomesAccepted = {
+    accepted: number;
 };
 
 export type PromoteInput = {
@@ -512,6 +606,10 @@ export type ReleaseWarning = {
     name?: string;
     agentId?: string;
     release?: Release;
+};
+
+export type ReportOutcomesInput = {
+    outcomes: Array<Outcome>;
 };
 
 export type RestoreInput = {
@@ -745,7 +843,7 @@ export type UpdateSessionTemplateInput = {
 export type UpdateWebhookInput = {
     url?: string;
     description?: string | null;
-    eventTypes?: Array<'*' | 'agent.*' | 'sessionTemplate.*' | 'member.*' | 'apiKey.*' | 'config.*' | 'environment.*' | 'deployment.*' | 'webhook.*' | 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated'>;
+    eventTypes?: Array<'*' | 'agent.*' | 'sessionTemplate.*' | 'member.*' | 'apiKey.*' | 'config.*' | 'environment.*' | 'deployment.*' | 'webhook.*' | 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'deployment.guardChanged' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated'>;
     enabled?: boolean;
 };
 
@@ -2612,6 +2710,56 @@ export type DeploymentsServedResponses = {
 
 export type DeploymentsServedResponse = DeploymentsServedResponses[keyof DeploymentsServedResponses];
 
+export type DeploymentsMetricsData = {
+    body?: never;
+    path: {
+        environment: string;
+        templateId: string;
+    };
+    query?: {
+        since?: string;
+    };
+    url: '/api/v1/environments/{environment}/deployments/{templateId}/metrics';
+};
+
+export type DeploymentsMetricsErrors = {
+    /**
+     * Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...)
+     */
+    400: Error;
+    /**
+     * Missing, invalid or expired token
+     */
+    401: Error;
+    /**
+     * The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment
+     */
+    403: Error;
+    /**
+     * Not found (or another organization’s)
+     */
+    404: Error;
+    /**
+     * Server fault (the log has the request id)
+     */
+    500: Error;
+    /**
+     * The database did not answer in time, or the server is shutting down (`Retry-After`)
+     */
+    503: Error;
+};
+
+export type DeploymentsMetricsError = DeploymentsMetricsErrors[keyof DeploymentsMetricsErrors];
+
+export type DeploymentsMetricsResponses = {
+    /**
+     * Success
+     */
+    200: DeploymentMetrics;
+};
+
+export type DeploymentsMetricsResponse = DeploymentsMetricsResponses[keyof DeploymentsMetricsResponses];
+
 export type DeploymentsUndeployData = {
     body?: never;
     path: {
@@ -3045,7 +3193,7 @@ export type AuditListData = {
         resourceType?: 'agent' | 'sessionTemplate' | 'member' | 'apiKey' | 'config' | 'environment' | 'deployment' | 'webhook';
         resourceId?: string;
         actorId?: string;
-        action?: 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated';
+        action?: 'agent.created' | 'agent.cloned' | 'agent.updated' | 'agent.deleted' | 'agent.restored' | 'agent.imported' | 'sessionTemplate.created' | 'sessionTemplate.cloned' | 'sessionTemplate.updated' | 'sessionTemplate.deleted' | 'sessionTemplate.restored' | 'sessionTemplate.imported' | 'member.added' | 'member.updated' | 'apiKey.created' | 'apiKey.revoked' | 'config.imported' | 'environment.created' | 'environment.updated' | 'environment.deleted' | 'deployment.deployed' | 'deployment.promoted' | 'deployment.canaryPromoted' | 'deployment.canaryAborted' | 'deployment.undeployed' | 'deployment.rolledBack' | 'deployment.canaryRamped' | 'deployment.guardChanged' | 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled' | 'webhook.secretRotated';
     };
     url: '/api/v1/audit-events';
 };
@@ -3749,6 +3897,65 @@ export type WebhooksRecoverResponses = {
 };
 
 export type WebhooksRecoverResponse = WebhooksRecoverResponses[keyof WebhooksRecoverResponses];
+
+export type OutcomesReportData = {
+    body: ReportOutcomesInput;
+    headers?: {
+        /**
+         * Yours alone (per user or API key), after the same access check as without it: the first answer is kept 24 hours and replayed (with `Idempotent-Replayed: true`) to a repeat of the same request (compared after parsing); another request under the key is 409 `mismatch`, a repeat while the first runs 409 `running`; a 5xx, 429 or retryable 409 is not kept; an answer with a secret is never kept whole (its repeat is 409 `secretShown`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/session-outcomes';
+};
+
+export type OutcomesReportErrors = {
+    /**
+     * Invalid input (`details.issues`) or broken references (`details.invalidAgentIds`, ...)
+     */
+    400: Error;
+    /**
+     * Missing, invalid or expired token
+     */
+    401: Error;
+    /**
+     * The caller may not do this: a member on an admin action, or an API key without the scope or bound to another environment
+     */
+    403: Error;
+    /**
+     * or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`)
+     */
+    409: Error;
+    /**
+     * Body over the limit (1 MiB; 8 MiB for an import)
+     */
+    413: Error;
+    /**
+     * Body is not application/json
+     */
+    415: Error;
+    /**
+     * Server fault (the log has the request id)
+     */
+    500: Error;
+    /**
+     * The database did not answer in time, or the server is shutting down (`Retry-After`)
+     */
+    503: Error;
+};
+
+export type OutcomesReportError = OutcomesReportErrors[keyof OutcomesReportErrors];
+
+export type OutcomesReportResponses = {
+    /**
+     * Success
+     */
+    202: OutcomesAccepted;
+};
+
+export type OutcomesReportResponse = OutcomesReportResponses[keyof OutcomesReportResponses];
 
 export type ConfigExportData = {
     body?: never;

@@ -156,10 +156,43 @@ const deployment = {
   templateName: template.name,
   version: 3,
   stable,
-  canary: { ...canary, percent: 10 },
+  canary: { ...canary, percent: 10, guard: null as unknown },
   deployedBy: actor,
   deployedAt: LATER,
   note: 'Shorter greeting for 10% of sessions',
+};
+const guardSettings = {
+  maxFailureRateIncrease: 0.02,
+  maxFirstResponseP95IncreaseMs: 300,
+  minSessions: 200,
+  bakeMinutes: 30,
+  autoPromote: true,
+};
+const guard = {
+  ...guardSettings,
+  status: 'watching',
+  checkedAt: LATER,
+  detail:
+    'Baking for 30 min, no breach so far: canary 214 sessions, failure rate 1.9%; stable 1930 sessions, failure rate 1.6%',
+};
+deployment.canary.guard = guard;
+const armMetrics = (release: typeof stable, sessions: number, failed: number, p95: number) => ({
+  release,
+  sessions,
+  failed,
+  failureRate: failed / sessions,
+  firstResponseP95Ms: p95,
+  meanScore: 0.82,
+});
+const outcome = {
+  templateId: TEMPLATE_ID,
+  environment: 'production',
+  release: { ...canary, arm: 'canary' },
+  sessionKey: 'call-4f2a9c',
+  endedAt: LATER,
+  status: 'completed',
+  firstResponseMs: 640,
+  score: 0.9,
 };
 const neverServed = {
   code: 'neverServed',
@@ -366,6 +399,7 @@ export const EXAMPLES: Record<string, unknown> = {
   DeployInput: {
     templateVersion: 2,
     canaryPercent: 10,
+    guard: guardSettings,
     note: 'Shorter greeting for 10% of sessions',
     version: 2,
   },
@@ -383,6 +417,59 @@ export const EXAMPLES: Record<string, unknown> = {
   EnvironmentOrPlan: environment,
   RollbackInput: { note: 'v2 drops calls', version: 3 },
   RampCanaryInput: { percent: 25, version: 3 },
+  GuardSettings: guardSettings,
+  Guard: guard,
+  DeployedCanary: deployment.canary,
+  Outcome: outcome,
+  OutcomeRelease: outcome.release,
+  ReportOutcomesInput: {
+    outcomes: [
+      outcome,
+      {
+        ...outcome,
+        sessionKey: 'call-77b1e0',
+        status: 'failed',
+        errorCode: 'llm_timeout',
+        firstResponseMs: undefined,
+      },
+    ],
+  },
+  OutcomesAccepted: { accepted: 2 },
+  ArmMetrics: armMetrics(canary, 214, 4, 690),
+  MetricsPoint: {
+    minute: '2026-11-29T09:41:00.000Z',
+    arm: 'canary',
+    sessions: 12,
+    failed: 0,
+    firstResponseP95Ms: 671.2,
+    meanScore: 0.84,
+  },
+  DeploymentMetrics: {
+    since: AT,
+    arms: {
+      stable: armMetrics(stable, 1930, 31, 612),
+      canary: armMetrics(canary, 214, 4, 690),
+      latest: null,
+    },
+    series: [
+      {
+        minute: '2026-11-29T09:41:00.000Z',
+        arm: 'stable',
+        sessions: 104,
+        failed: 2,
+        firstResponseP95Ms: 601.5,
+        meanScore: 0.81,
+      },
+      {
+        minute: '2026-11-29T09:41:00.000Z',
+        arm: 'canary',
+        sessions: 12,
+        failed: 0,
+        firstResponseP95Ms: 671.2,
+        meanScore: 0.84,
+      },
+    ],
+  },
   ReleaseRecord: releaseRecord,
   ReleaseRecordPage: { items: [releaseRecord], nextCursor: null },
   Served: {

@@ -380,6 +380,11 @@ export function buildOpenApiDocument() {
         description:
           'What each environment serves: deploy, canaries, rollback, promotion, the release history',
       },
+      {
+        name: 'outcomes',
+        description:
+          'How sessions ended, as the runtime reports them: the figures guarded canaries are judged by',
+      },
       { name: 'events', description: 'The live stream of change events (server-sent events)' },
       { name: 'api-keys', description: 'Keys for servers: the session runtime, CI' },
       {

@@ -5,6 +5,8 @@ import {
   DeploymentChangeOrPlan,
   DeploymentInput,
   DeploymentListInput,
+  DeploymentMetrics,
+  DeploymentMetricsInput,
   DeploymentPage,
   Environment,
   EnvironmentInput,
@@ -25,6 +27,7 @@ import type { Actor } from '../context';
 import * as deployments from '../services/deployments';
 import * as environments from '../services/environments';
 import type { Attribution } from '../services/history';
+import { deploymentMetrics } from '../services/outcomes/metrics';
 import { adminProcedure, authenticatedProcedure, router } from '../trpc';
 
 const tag = 'environments';
@@ -34,7 +37,7 @@ const deploymentPath = `${path}/deployments/{templateId}`;
 const omit = ['name'];
 
 /** Who deploys: the change's attribution and, for a key bound to an environment, that environment. */
-const deployer = (ctx: { actor: Actor; by: Attribution }): deployments.Deployer => ({
+export const deployer = (ctx: { actor: Actor; by: Attribution }): deployments.Deployer => ({
   ...ctx.by,
   boundTo: ctx.actor.kind === 'apiKey' ? ctx.actor.environmentId : null,
 });
@@ -152,6 +155,23 @@ export const deploymentsRouter = router({
     })
     .input(ServedInput)
     .query(({ ctx, input }) => deployments.served(ctx.db, deployer(ctx), input)),
+
+  metrics: authenticatedProcedure
+    .meta({
+      keys: 'read',
+      boundKeys: true,
+      rest: {
+        method: 'GET',
+        path: `${deploymentPath}/metrics`,
+        tag: 'deployments',
+        summary:
+          'Session outcomes of each arm the environment serves (since it began to serve its release), and per minute',
+        omit,
+        output: DeploymentMetrics,
+      },
+    })
+    .input(DeploymentMetricsInput)
+    .query(({ ctx, input }) => deploymentMetrics(ctx.db, deployer(ctx), input)),
 
   deploy: adminProcedure
     .meta({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type DeployInput,
   type Deployment,
@@ -26,6 +27,7 @@ import {
   type EnvironmentRow,
   environments,
   revisions,
+  type StoredGuard,
   sessionTemplates,
 } from '@switchboard/db';
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
@@ -34,6 +36,7 @@ import { AppError, notFound, staleVersion } from '../errors';
 import { activeRows, RetryTransaction, writeTransaction } from './db';
 import { lockEnvironment, unknownEnvironment } from './environments';
 import { type Attribution, recordEvent } from './history';
+import { startGuard } from './outcomes/guard';
 import { decodeCursor, encodeCursor } from './pagination';
 import {
   appendRecord,
@@ -79,11 +82,23 @@ function toDeployment(row: DeploymentRow, environment: string, templateName: str
     templateName,
     version: row.version,
     stable: stableOf(row),
-    canary: canaryOf(row),
+    canary: canaryWithGuard(row),
     deployedBy: { type: row.deployedByType, id: row.deployedById, name: row.deployedByName },
     deployedAt: row.deployedAt.toISOString(),
     note: row.note,
   };
+}
+
+/** The deployment's canary with its guard as the API shows it (without the internal `since`). */
+function canaryWithGuard(row: DeploymentRow): Deployment['canary'] {
+  const canary = canaryOf(row);
+  if (!canary) return null;
+  const stored = row.canaryGuard;
+  return { ...canary, guard: stored ? guardView(stored) : null };
+}
+
+export function guardView({ since: _, ...guard }: StoredGuard): NonNullable<Deployment['canary']>['guard'] {
+  return guard;
 }
 
 const forbiddenEnvironment = (name: string) =>
@@ -114,7 +129,7 @@ function refuseFollowingLatest(environment: EnvironmentRow) {
 }
 
 /** The environment a read names: 404 when unknown, 403 for a key bound to another. */
-async function readableEnvironment(db: Db, by: Deployer, name: string): Promise<EnvironmentRow> {
+export async function readableEnvironment(db: Db, by: Deployer, name: string): Promise<EnvironmentRow> {
   const [environment] = await db
     .select()
     .from(environments)
@@ -230,6 +245,7 @@ async function commitRelease(
   action: DeploymentRecordAction,
   note: string | null,
   reason: string | null = null,
+  guard: StoredGuard | null = null,
 ): Promise<DeploymentRow | null> {
   const record = await appendRecord(tx, by, {
     environmentId: environment.id,
@@ -246,6 +262,7 @@ async function commitRelease(
   } else {
     const values = {
       ...servedColumns(next),
+      canaryGuard: next.canary ? guard : null,
       stableTemplateVersion: next.stable.templateVersion,
       stableAgentVersions: next.stable.agentVersions,
       version: record.number,
@@ -296,9 +313,12 @@ async function changeDeployment(
   existing: DeploymentRow | null,
   next: ServedRelease,
   action: DeploymentRecordAction,
-  options: { note: string | null; dryRun: boolean },
+  options: { note: string | null; dryRun: boolean; guard?: StoredGuard | null },
 ): Promise<DeploymentChangeOrPlan> {
-  if (existing && sameServed(servedBy(existing), next)) {
+  const guard = options.guard ?? null;
+  const sameGuard =
+    JSON.stringify(existing?.canaryGuard ?? null) === JSON.stringify(next.canary ? guard : null);
+  if (existing && sameServed(servedBy(existing), next) && sameGuard) {
     return options.dryRun
       ? { plan: { dryRun: true, applied: false, changes: [], warnings: [] }, warnings: [] }
       : { ...toDeployment(existing, environment.name, template.name), warnings: [] };
@@ -307,7 +327,18 @@ async function changeDeployment(
     moveOf(template, existing, next),
   ]);
   if (options.dryRun) return { plan: { dryRun: true, applied: false, changes, warnings }, warnings };
-  const row = await commitRelease(tx, by, environment, template, existing, next, action, options.note);
+  const row = await commitRelease(
+    tx,
+    by,
+    environment,
+    template,
+    existing,
+    next,
+    action,
+    options.note,
+    null,
+    guard,
+  );
   return { ...toDeployment(row!, environment.name, template.name), warnings };
 }
 
@@ -363,6 +394,10 @@ export async function deploy(
       );
     }
     const next = { stable, canary: { ...release, percent: input.canaryPercent } };
+    // A new guard watches from now; a ramp keeps the running canary's guard (and its start) unless
+    // the deploy sets another.
+    const since = canary && existing.canaryGuard ? new Date(existing.canaryGuard.since) : new Date();
+    const guard = input.guard ? startGuard(input.guard, since) : canary ? existing.canaryGuard : null;
     return changeDeployment(
       tx,
       by,
@@ -371,7 +406,7 @@ export async function deploy(
       existing,
       next,
       canary ? 'canaryRamped' : 'canaryStarted',
-      options,
+      { ...options, guard },
     );
   });
 }
@@ -393,6 +428,7 @@ export async function rampCanary(
     return changeDeployment(tx, by, environment, template, existing, next, 'canaryRamped', {
       note: null,
       dryRun: input.dryRun,
+      guard: existing.canaryGuard,
     });
   });
 }
@@ -489,6 +525,60 @@ export async function endCanary(
     );
     return toDeployment(row!, environment.name, template.name);
   });
+}
+
+/** The actor of what a guard does by itself (API.md "Session outcomes and guarded canaries"). */
+export const GUARD_ACTOR = { type: 'system', id: null, name: 'guard' } as const;
+
+/**
+ * A guard's new status, in the caller's transaction, on the deployment as it was judged (the caller
+ * locked it and checked it is unchanged): the guard's row, a `deployment.guardChanged` event, and
+ * on a breach the canary aborted or, once passed with `autoPromote`, promoted, as a release record
+ * and audit event by the `guard` with its figures as `reason`.
+ */
+export async function commitGuardVerdict(
+  tx: Db,
+  environment: EnvironmentRow,
+  template: { id: string; name: string },
+  existing: DeploymentRow & { canaryGuard: StoredGuard },
+  verdict: { status: StoredGuard['status']; detail: string },
+): Promise<void> {
+  const by = { organizationId: existing.organizationId, actor: GUARD_ACTOR, requestId: randomUUID() };
+  const guard = { ...existing.canaryGuard, ...verdict, checkedAt: new Date().toISOString() };
+  await tx
+    .update(deployments)
+    .set({ canaryGuard: guard })
+    .where(and(eq(deployments.environmentId, environment.id), eq(deployments.templateId, template.id)));
+  await recordEvent(
+    tx,
+    by,
+    'deployment.guardChanged',
+    { type: 'deployment', id: template.id, name: `${environment.name}/${template.name}` },
+    existing.version,
+    null,
+    verdict,
+  );
+  const canary = canaryOf(existing)!;
+  if (verdict.status === 'breached') {
+    const next = { stable: stableOf(existing), canary: null };
+    await commitRelease(tx, by, environment, template, existing, next, 'canaryAborted', null, verdict.detail);
+  } else if (verdict.status === 'passed' && guard.autoPromote) {
+    const next = {
+      stable: { templateVersion: canary.templateVersion, agentVersions: canary.agentVersions },
+      canary: null,
+    };
+    await commitRelease(
+      tx,
+      by,
+      environment,
+      template,
+      existing,
+      next,
+      'canaryPromoted',
+      null,
+      verdict.detail,
+    );
+  }
 }
 
 /** Removes a template's deployment from an environment (which then answers 404 `notDeployed` for it). */

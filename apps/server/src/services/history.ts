@@ -130,6 +130,7 @@ export async function recordEvent(
   resource: { type: AuditResourceType; id: string; name: string },
   version: number | null = null,
   release: ServedRelease | null = null,
+  guard: AuditEvent['guard'] | null = null,
 ): Promise<void> {
   await tx.insert(auditEvents).values({
     organizationId: by.organizationId,
@@ -143,6 +144,7 @@ export async function recordEvent(
     version,
     requestId: by.requestId,
     release,
+    guard,
   });
 }
 
@@ -285,6 +287,7 @@ export function toAuditEvent(row: AuditEventRow): AuditEvent {
     requestId: row.requestId,
     sequence: row.sequence,
     ...(row.release ? { release: row.release as ServedRelease } : {}),
+    ...(row.guard ? { guard: row.guard as NonNullable<AuditEvent['guard']> } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ACTOR_TYPES, RELEASE_RECORD_ACTIONS } from '@switchboard/contract';
+import { ACTOR_TYPES, type GuardStatus, RELEASE_RECORD_ACTIONS } from '@switchboard/contract';
 import { sql } from 'drizzle-orm';
 import {
   boolean,
@@ -39,6 +39,20 @@ export const environments = pgTable(
   ],
 );
 
+/** A canary's guard as kept on its deployment (API.md "Session outcomes and guarded canaries"). */
+export interface StoredGuard {
+  maxFailureRateIncrease: number;
+  maxFirstResponseP95IncreaseMs: number | null;
+  minSessions: number;
+  bakeMinutes: number;
+  autoPromote: boolean;
+  status: GuardStatus;
+  checkedAt: string | null;
+  detail: string | null;
+  /** When the canary began to serve (ISO). */
+  since: string;
+}
+
 /**
  * What one environment serves for one template: the stable release and, for `canary_percent` of
  * sessions, a canary. A release is a template revision with the agent versions it runs
@@ -62,6 +76,8 @@ export const deployments = pgTable(
     canaryTemplateVersion: integer('canary_template_version'),
     canaryAgentVersions: jsonb('canary_agent_versions').$type<Record<string, number>>(),
     canaryPercent: integer('canary_percent'),
+    /** The canary's guard (settings, what it last found, and since when the canary serves); null: unguarded. */
+    canaryGuard: jsonb('canary_guard').$type<StoredGuard>(),
     deployedByType: text('deployed_by_type', { enum: ACTOR_TYPES }).notNull(),
     deployedById: uuid('deployed_by_id'),
     deployedByName: text('deployed_by_name').notNull(),
@@ -77,6 +93,9 @@ export const deployments = pgTable(
       sql`(${t.canaryPercent} is null and ${t.canaryTemplateVersion} is null and ${t.canaryAgentVersions} is null)
         or (${t.canaryPercent} between 1 and 99 and ${t.canaryTemplateVersion} is not null and ${t.canaryAgentVersions} is not null)`,
     ),
+    check('deployments_guard_check', sql`${t.canaryGuard} is null or ${t.canaryPercent} is not null`),
+    // The guards the server watches.
+    index('deployments_watched_idx').on(t.environmentId).where(sql`${t.canaryGuard}->>'status' = 'watching'`),
     check('deployments_version_check', sql`${t.version} > 0`),
     check('deployments_deployed_by_type_check', sql`${t.deployedByType} in (${literals(ACTOR_TYPES)})`),
   ],

@@ -83,6 +83,8 @@ export const auditEvents = pgTable(
     sequence: bigint('sequence', { mode: 'number' }),
     /** A release record's event: what the environment serves from then on (`{ stable, canary }`). */
     release: jsonb('release').$type<{ stable: unknown; canary: unknown }>(),
+    /** A `deployment.guardChanged` event: the guard's new status and its figures. */
+    guard: jsonb('guard').$type<{ status: string; detail: string | null }>(),
     /** The transaction that wrote it. */
     txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
   },

@@ -4,6 +4,7 @@ export * from './environments';
 export * from './history';
 export * from './idempotency';
 export * from './organizations';
+export * from './outcomes';
 export * from './rateLimits';
 export * from './sessionTemplates';
 export * from './webhooks';

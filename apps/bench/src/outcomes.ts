@@ -1,0 +1,136 @@
+/**
+ * Session outcomes (API.md "Session outcomes and guarded canaries"; docs: README "Performance"):
+ * - ingestion at full speed, in batches of 500, on one instance (outcomes/s);
+ * - session-config reads alone, then with ingestion at 20,000 outcomes/s beside them (their rate
+ *   must hold ≥ 0.9×);
+ * - database statements during ingestion (transactions of the bench database, from
+ *   pg_stat_database), against outcomes/s (≤ 1%).
+ */
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+import { type LoadResult, load } from './load';
+import { type Seeded, VARIABLE_VALUES } from './seed';
+
+export interface OutcomesResult {
+  batch: number;
+  /** Ingestion alone, as fast as the connections go. */
+  ingestion: { outcomesPerSecond: number; p99: number; non2xx: number; statementsPerSecond: number };
+  /** Config reads alone, and with ingestion at `paced` outcomes/s. */
+  reads: { alone: LoadResult; withIngestion: LoadResult; paced: number; pacedAchieved: number };
+}
+
+const BATCH = 500;
+
+function ingest(
+  url: string,
+  token: string,
+  body: string,
+  seconds: number,
+  connections: number,
+  rate?: number,
+) {
+  return new Promise<autocannon.Result>((resolve, reject) => {
+    autocannon(
+      {
+        url: `${url}/api/v1/session-outcomes`,
+        method: 'POST',
+        connections,
+        duration: seconds,
+        ...(rate ? { overallRate: rate } : {}),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+async function transactions(sql: postgres.Sql): Promise<number> {
+  const [row] =
+    await sql`select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`;
+  return Number(row!.n);
+}
+
+export async function outcomesBench(
+  url: string,
+  pid: number,
+  seeded: Seeded,
+  options: { durationSeconds: number; warmupSeconds: number; connections: number; databaseUrl: string },
+): Promise<OutcomesResult> {
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${seeded.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const templateId = seeded.runtimeTemplateId;
+  const config = (await (await call('GET', `/api/v1/session-templates/${templateId}/config`)).json()) as {
+    release: Record<string, unknown>;
+  };
+  const release = { ...config.release };
+  const endedAt = new Date().toISOString();
+  const body = JSON.stringify({
+    outcomes: Array.from({ length: BATCH }, (_, i) => ({
+      templateId,
+      environment: 'production',
+      release,
+      sessionKey: `bench-${i}`,
+      endedAt,
+      status: i % 50 === 0 ? 'failed' : 'completed',
+      firstResponseMs: 300 + (i % 400),
+      score: (i % 10) / 10,
+    })),
+  });
+  const sql = postgres(options.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    // Ingestion alone, at full speed.
+    await ingest(url, seeded.token, body, options.warmupSeconds, 8);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const before = await transactions(sql);
+    const began = performance.now();
+    const full = await ingest(url, seeded.token, body, options.durationSeconds, 8);
+    const seconds = (performance.now() - began) / 1000;
+    // The server flushes every 500 ms and PostgreSQL publishes its counters within a second.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const statements = (await transactions(sql)) - before;
+    const outcomesPerSecond = Math.round(full.requests.average * BATCH);
+    console.log(
+      `  outcomes: ${outcomesPerSecond}/s in batches of ${BATCH} (p99 ${full.latency.p99} ms, non-2xx ${full.non2xx}), ${Math.round(statements / seconds)} database statements/s`,
+    );
+
+    // Config reads alone, then with ingestion at 20,000 outcomes/s beside them.
+    const configPath = `/api/v1/session-templates/${templateId}/config`;
+    const reads = (): Promise<LoadResult> =>
+      load({
+        url,
+        connections: options.connections,
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        request: () => ({ method: 'POST', path: configPath, body: { variables: VARIABLE_VALUES } }),
+        token: seeded.token,
+        pid,
+      });
+    const alone = await reads();
+    const paced = 20_000;
+    const [withIngestion, pacedRun] = await Promise.all([
+      reads(),
+      ingest(url, seeded.token, body, options.warmupSeconds + options.durationSeconds, 2, paced / BATCH),
+    ]);
+    const pacedAchieved = Math.round(pacedRun.requests.average * BATCH);
+    console.log(
+      `  config + 5 variables: ${alone.requestsPerSecond} req/s alone, ${withIngestion.requestsPerSecond} req/s beside ${pacedAchieved} outcomes/s (${(withIngestion.requestsPerSecond / Math.max(alone.requestsPerSecond, 1)).toFixed(2)}×)`,
+    );
+    return {
+      batch: BATCH,
+      ingestion: {
+        outcomesPerSecond,
+        p99: full.latency.p99,
+        non2xx: full.non2xx,
+        statementsPerSecond: Math.round(statements / seconds),
+      },
+      reads: { alone, withIngestion, paced, pacedAchieved },
+    };
+  } finally {
+    await sql.end();
+  }
+}
