@@ -17,6 +17,8 @@ export interface OutcomesResult {
   ingestion: { outcomesPerSecond: number; p99: number; non2xx: number; statementsPerSecond: number };
   /** Config reads alone, and with ingestion at `paced` outcomes/s. */
   reads: { alone: LoadResult; withIngestion: LoadResult; paced: number; pacedAchieved: number };
+  /** From the breaching report's answer to the canary's abort being visible, with GUARD_INTERVAL. */
+  breach: { guardIntervalMs: number; actedAfterMs: number };
 }
 
 const BATCH = 500;
@@ -120,7 +122,12 @@ export async function outcomesBench(
     console.log(
       `  config + 5 variables: ${alone.requestsPerSecond} req/s alone, ${withIngestion.requestsPerSecond} req/s beside ${pacedAchieved} outcomes/s (${(withIngestion.requestsPerSecond / Math.max(alone.requestsPerSecond, 1)).toFixed(2)}×)`,
     );
+    const breach = await timeBreach(call, templateId);
+    console.log(
+      `  guard: a breach acted on ${breach.actedAfterMs} ms after it was reported (GUARD_INTERVAL 10 s)`,
+    );
     return {
+      breach,
       batch: BATCH,
       ingestion: {
         outcomesPerSecond,
@@ -133,4 +140,57 @@ export async function outcomesBench(
   } finally {
     await sql.end();
   }
+}
+
+/**
+ * A guarded canary in a new environment, then a report that breaches it: the time until the
+ * deployment no longer has the canary (the server's default GUARD_INTERVAL, 10 s).
+ */
+async function timeBreach(
+  call: (method: string, path: string, body?: unknown) => Promise<Response>,
+  templateId: string,
+): Promise<{ guardIntervalMs: number; actedAfterMs: number }> {
+  const environment = 'guarded';
+  await call('POST', '/api/v1/environments', { name: environment });
+  const path = `/api/v1/environments/${environment}/deployments/${templateId}`;
+  await call('PUT', path, {});
+  await call('PUT', `/api/v1/session-templates/${templateId}`, { description: 'A canary to breach' });
+  const canary = await call('PUT', path, {
+    canaryPercent: 50,
+    guard: { maxFailureRateIncrease: 0.01, minSessions: 100, bakeMinutes: 60 },
+  });
+  if (!canary.ok) throw new Error(`canary deploy failed: ${canary.status} ${await canary.text()}`);
+  const deployed = (await canary.json()) as {
+    stable: Record<string, unknown>;
+    canary: { templateVersion: number; agentVersions: Record<string, number> };
+  };
+  const outcomes = (arm: 'stable' | 'canary', failedEvery: number) =>
+    Array.from({ length: 200 }, (_, i) => ({
+      templateId,
+      environment,
+      release:
+        arm === 'stable'
+          ? { ...deployed.stable, arm }
+          : {
+              templateVersion: deployed.canary.templateVersion,
+              agentVersions: deployed.canary.agentVersions,
+              arm,
+            },
+      endedAt: new Date().toISOString(),
+      status: i % failedEvery === 0 ? 'failed' : 'completed',
+    }));
+  const report = await call('POST', '/api/v1/session-outcomes', {
+    outcomes: [...outcomes('stable', 100), ...outcomes('canary', 2)],
+  });
+  if (report.status !== 202) throw new Error(`report failed: ${report.status} ${await report.text()}`);
+  const reported = performance.now();
+  for (;;) {
+    const served = (await (await call('GET', `/api/v1/environments/${environment}/deployments`)).json()) as {
+      items: { templateId: string; canary: unknown }[];
+    };
+    if (served.items.find((item) => item.templateId === templateId)?.canary === null) break;
+    if (performance.now() - reported > 30_000) throw new Error('the guard did not act within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { guardIntervalMs: 10_000, actedAfterMs: Math.round(performance.now() - reported) };
 }
