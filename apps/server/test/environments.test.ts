@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { canaryBucket, inCanary, NO_BUCKET } from '@switchboard/contract/canary';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canaryBucket, inCanary, NO_BUCKET } from '../src/services/canary';
 import {
   caller,
   createTenant,

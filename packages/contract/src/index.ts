@@ -11,6 +11,7 @@ export * from './history';
 export * from './outcomes';
 export * from './releases';
 export * from './runtime';
+export * from './sessionConfig';
 export * from './sessionTemplates';
 export * from './templateRules';
 export * from './variables';

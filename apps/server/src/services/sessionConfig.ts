@@ -2,28 +2,23 @@ import { createHash } from 'node:crypto';
 import {
   type Agent,
   inOrder,
-  type ModalityProfile,
   PRODUCTION,
-  profileCovers,
+  personaliseSessionConfig,
   profileMedia,
   type ReleaseArm,
-  renderInstructions,
-  resolveValues,
-  type SessionAgent,
+  renderSessionAgents,
   type SessionConfig,
   type SessionConfigInput,
   type SessionConfigOverrides,
   type SessionTemplate,
   sessionVariables,
-  type Variable,
-  type VariableValue,
 } from '@switchboard/contract';
+import { canaryBucket } from '@switchboard/contract/canary';
 import { agents, type Db, deployments, environments, sessionTemplates } from '@switchboard/db';
 import { and, eq, getTableColumns, not, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
-import { canaryBucket } from './canary';
 import { perDatabase } from './db';
 import { unknownEnvironment } from './environments';
 import { withVariables } from './releases';
@@ -304,66 +299,6 @@ function releaseOf(
   return { arm: row.arm, templateVersion: row.templateVersion, agentVersions: row.agentVersions };
 }
 
-type Issue = { path: string[]; message: string };
-
-/** Does `narrower` publish only media `wider` publishes? */
-function mediaWithin(narrower: ModalityProfile, wider: ModalityProfile): boolean {
-  const inner = profileMedia(narrower);
-  const outer = profileMedia(wider);
-  return (!inner.camera || outer.camera) && (!inner.screenshare || outer.screenshare);
-}
-
-/** One issue per offender of the rule that overrides only narrow the template. */
-function overrideIssues(
-  template: ServedTemplate,
-  agents: Agent[],
-  overrides: SessionConfigOverrides,
-): Issue[] {
-  const issues: Issue[] = [];
-  const at = (...path: string[]) => ['overrides', ...path];
-  if (overrides.initialAgentId !== undefined && !template.agentIds.includes(overrides.initialAgentId)) {
-    issues.push({ path: at('initialAgentId'), message: "Must be one of the template's agents" });
-  }
-  const profile = overrides.modalityProfile;
-  if (profile !== undefined) {
-    if (!mediaWithin(profile, template.modalityProfile)) {
-      issues.push({
-        path: at('modalityProfile'),
-        message: `Publishes media the template's profile (${template.modalityProfile}) does not allow`,
-      });
-    }
-    for (const agent of agents.filter((agent) => !profileCovers(profile, agent.modality))) {
-      issues.push({
-        path: at('modalityProfile'),
-        message: `Does not cover agent ${agent.id} (${agent.modality})`,
-      });
-    }
-  }
-  overrides.enabledPanels?.forEach((panel, index) => {
-    if (!template.enabledPanels.includes(panel)) {
-      issues.push({
-        path: at('enabledPanels', String(index)),
-        message: `The template does not enable ${panel}`,
-      });
-    }
-  });
-  const max = overrides.maxDurationSeconds;
-  if (max !== undefined && template.maxDurationSeconds !== null && max > template.maxDurationSeconds) {
-    issues.push({
-      path: at('maxDurationSeconds'),
-      message: `Must be at most the template's ${template.maxDurationSeconds}`,
-    });
-  }
-  const idle = overrides.idleTimeoutSeconds;
-  if (idle !== undefined && idle > template.idleTimeoutSeconds) {
-    issues.push({
-      path: at('idleTimeoutSeconds'),
-      message: `Must be at most the template's ${template.idleTimeoutSeconds}`,
-    });
-  }
-  return issues;
-}
-
 /**
  * The tag of a session config: what it serves (the environment, and the template's
  * `config_version`, which triggers move on every change of the template or of any of its agents,
@@ -400,19 +335,6 @@ export async function currentConfigEtag(
   return row.configVersion === null ? null : etagOf(input.id, row.name, row.configVersion, {});
 }
 
-const OVERRIDABLE = [
-  'initialAgentId',
-  'modalityProfile',
-  'enabledPanels',
-  'maxDurationSeconds',
-  'idleTimeoutSeconds',
-] as const;
-// Every override field is listed (a new one that is not fails to compile).
-const everyOverrideListed: Exclude<keyof SessionConfigOverrides, (typeof OVERRIDABLE)[number]> extends never
-  ? true
-  : never = true;
-void everyOverrideListed;
-
 /**
  * What the session runtime reads at session start (API.md "Session config"): the template, the full
  * definition of each agent in order, the effective initial agent, the media the profile allows,
@@ -435,71 +357,76 @@ export async function sessionConfig(
   }
   if (row.served === null) throw notFound('Session template', input.id);
   const served = row.served;
-  if (input.overrides !== undefined || input.variables !== undefined) {
-    return buildSessionConfig(served, row.name, release, input);
-  }
-  // Without overrides or values the answer depends only on what is served, the environment and
-  // the arm: worked out once per release this instance holds (`ServedCache` hands out the same
-  // `served` until its key moves on), never changed once made.
+  // The plain answer depends only on what is served, the environment and the arm: worked out once
+  // per release this instance holds (`ServedCache` hands out the same `served` until its key moves
+  // on), never changed once made.
   const arm = release?.arm ?? 'latest';
   let answers = plainAnswers.get(served);
   if (!answers) {
     answers = new Map();
     plainAnswers.set(served, answers);
   }
-  let answer = answers.get(`${arm}:${row.name}`);
-  if (!answer) {
-    answer = Object.freeze(buildSessionConfig(served, row.name, release, input));
-    answers.set(`${arm}:${row.name}`, answer);
+  let plain = answers.get(`${arm}:${row.name}`);
+  if (!plain) {
+    plain = Object.freeze(buildSessionConfig(served, row.name, release));
+    answers.set(`${arm}:${row.name}`, plain);
   }
-  return answer;
+  if (input.overrides === undefined && input.variables === undefined) return plain;
+  // Overrides and values: the contract's own personalisation, as `@switchboard/runtime` does it.
+  const overrides = input.overrides ?? {};
+  const personalised = personaliseSessionConfig(
+    plain,
+    input,
+    etagOf(
+      served.template.id,
+      row.name,
+      release ?? served.template.configVersion!,
+      overrides,
+      input.variables,
+    ),
+  );
+  if ('refusal' in personalised) {
+    throw new AppError('BAD_REQUEST', personalised.refusal.message, personalised.refusal.details);
+  }
+  return personalised.config;
 }
 
 /** The plain answers (no overrides, no values) made of a `served`, by arm and environment. */
 const plainAnswers = new WeakMap<Served, Map<string, SessionConfig>>();
 
-/** The session config of what is served, with the call's overrides and values (400s for wrong ones). */
+/** The plain session config of what is served: no overrides, optional variables at their defaults. */
 function buildSessionConfig(
   served: Served,
   environment: string,
   release: ReturnType<typeof releaseOf>,
-  input: z.output<typeof SessionConfigInput>,
 ): SessionConfig {
   const template = served.template;
   // An agent revision written before variables existed has none.
-  const agents = served.agents.map(withVariables);
-  const overrides = input.overrides ?? {};
-  const issues = overrideIssues(template, agents, overrides);
-  if (issues.length) {
-    throw new AppError(
-      'BAD_REQUEST',
-      `Overrides may only narrow the template: ${issues.map((issue) => issue.message).join('; ')}`,
-      {
-        issues,
-      },
-    );
-  }
+  const agents = served.agents.map(withVariables).map((agent) => ({
+    ...agent,
+    variables: agent.variables.map(inOrder),
+  }));
   const declared = sessionVariables(agents).map(inOrder);
-  const rendered = renderAgents(agents, declared, input.variables);
-  const modalityProfile = overrides.modalityProfile ?? template.modalityProfile;
+  const rendered = renderSessionAgents(agents, declared, undefined);
+  if ('refusal' in rendered) throw new Error('no values, no refusal');
   const agentVersions =
     release?.agentVersions ?? Object.fromEntries(agents.map((agent) => [agent.id, agent.version]));
   return {
     templateId: template.id,
     templateVersion: template.version,
     name: template.name,
-    modalityProfile,
-    media: profileMedia(modalityProfile),
-    enabledPanels: overrides.enabledPanels ?? template.enabledPanels,
-    maxDurationSeconds: overrides.maxDurationSeconds ?? template.maxDurationSeconds,
-    idleTimeoutSeconds: overrides.idleTimeoutSeconds ?? template.idleTimeoutSeconds,
-    initialAgentId: overrides.initialAgentId ?? template.initialAgentId ?? template.agentIds[0]!,
-    agents: rendered,
+    modalityProfile: template.modalityProfile,
+    media: profileMedia(template.modalityProfile),
+    enabledPanels: template.enabledPanels,
+    maxDurationSeconds: template.maxDurationSeconds,
+    idleTimeoutSeconds: template.idleTimeoutSeconds,
+    initialAgentId: template.initialAgentId ?? template.agentIds[0]!,
+    agents: rendered.agents,
     variables: declared,
-    overridden: OVERRIDABLE.filter((field) => overrides[field] !== undefined),
+    overridden: [],
     environment,
     release: { templateVersion: template.version, agentVersions, arm: release?.arm ?? 'latest' },
-    etag: etagOf(template.id, environment, release ?? template.configVersion!, overrides, input.variables),
+    etag: etagOf(template.id, environment, release ?? template.configVersion!, {}),
   };
 }
 
@@ -528,38 +455,4 @@ async function readServed(
   const readKey = row && releaseKey(row);
   if (readKey && row.served !== null) cache.set(organizationId, input.id, readKey, row.served);
   return row;
-}
-
-/**
- * Each agent with its instructions rendered. With values sent, they must all be right (one 400
- * naming every missing, mistyped or unknown one); without, an optional variable takes its default
- * and an agent declaring a required one gets `renderedInstructions: null`. The values are never
- * logged: they are only read here.
- */
-function renderAgents(
-  agents: Agent[],
-  declared: Variable[],
-  given: Record<string, unknown> | undefined,
-): SessionAgent[] {
-  let values: Record<string, VariableValue | null>;
-  if (given === undefined) {
-    values = Object.fromEntries(declared.filter((v) => !v.required).map((v) => [v.name, v.default]));
-  } else {
-    const resolved = resolveValues(declared, given);
-    if ('issues' in resolved) {
-      throw new AppError(
-        'BAD_REQUEST',
-        `Variables: ${resolved.issues.map((issue) => `${issue.path.slice(1).join('.')}: ${issue.message}`).join('; ')}`,
-        { missingVariables: resolved.missingVariables, issues: resolved.issues },
-      );
-    }
-    values = resolved.values;
-  }
-  return agents.map((agent) => ({
-    ...agent,
-    variables: agent.variables.map(inOrder),
-    renderedInstructions: agent.variables.some((variable) => !Object.hasOwn(values, variable.name))
-      ? null
-      : renderInstructions(agent.instructions, values),
-  }));
 }

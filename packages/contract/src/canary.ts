@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 
+/**
+ * Canary bucketing, a pure function of (template, session key), shared by the server and the runtime
+ * package (`@switchboard/contract/canary`: it uses `node:crypto`, so the dashboard never imports it).
+ */
+
 /** No session key: a bucket no canary share reaches, so the session gets the stable release. */
 export const NO_BUCKET = 100;
 
