@@ -14,6 +14,7 @@ import type { EventsResult } from './events';
 import type { OutcomesResult } from './outcomes';
 import { REPO } from './processes';
 import type { ScenarioResult } from './runner';
+import type { RuntimeResult } from './runtime';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     streams: { type: 'string' },
     'only-events': { type: 'boolean' },
     'only-outcomes': { type: 'boolean' },
+    'only-runtime': { type: 'boolean' },
   },
 });
 
@@ -91,6 +93,7 @@ interface Report {
   dashboard?: { templates: number; runsMs: number[]; medianMs: number } | null;
   events?: EventsResult;
   outcomes?: OutcomesResult;
+  runtime?: RuntimeResult;
   embedded?: { coldStartMs: number; results: ScenarioResult[] };
 }
 
@@ -211,6 +214,17 @@ for (const report of reports) {
       `| database statements during ingestion | ${ingestion.statementsPerSecond}/s (${(share * 100).toFixed(2)}% of outcomes/s) | ≤ 1%: ${share <= 0.01 ? 'held' : 'missed'} |`,
       `| config + 5 variables beside ${reads.pacedAchieved} outcomes/s | ${reads.withIngestion.requestsPerSecond} against ${reads.alone.requestsPerSecond} req/s alone (${held.toFixed(2)}×) | ≥ 0.9×: ${held >= 0.9 ? 'held' : 'missed'} |`,
       `| a breach acted on, after the report that caused it (GUARD_INTERVAL ${breach.guardIntervalMs / 1000} s) | ${breach.actedAfterMs} ms | ≤ GUARD_INTERVAL + 1 s: ${breach.actedAfterMs <= breach.guardIntervalMs + 1000 ? 'held' : 'missed'} |`,
+    );
+  }
+  if (report.runtime) {
+    const { warm, memory, propagation } = report.runtime;
+    lines.push(
+      '',
+      '| @switchboard/runtime | measured | target |',
+      '| --- | ---: | --- |',
+      `| warm sessionConfig, 5 variables rendered, one process | ${warm.callsPerSecond}/s, p50 ${warm.p50Us} µs, p99 ${warm.p99Us} µs | ≥ 200,000/s, p99 ≤ 100 µs: ${warm.callsPerSecond >= 200_000 && warm.p99Us <= 100 ? 'held' : 'missed'} |`,
+      `| a change reaching ${propagation.runtimes} runtimes on ${propagation.instances} instances (${propagation.changes} changes) | p50 ${propagation.p50Ms} ms, p99 ${propagation.p99Ms} ms, max ${propagation.maxMs} ms | p99 ≤ 1000 ms: ${propagation.p99Ms <= 1000 ? 'held' : 'missed'} |`,
+      `| heap held for ${memory.templates} templates of ${memory.agentsEach} agents | ${memory.heapMb} MB | ≤ 50 MB: ${memory.heapMb <= 50 ? 'held' : 'missed'} |`,
     );
   }
   if (report.embedded) {

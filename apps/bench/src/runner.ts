@@ -15,6 +15,7 @@ import { type EventsResult, eventsBench } from './events';
 import { type LoadResult, load } from './load';
 import { type OutcomesResult, outcomesBench } from './outcomes';
 import { type Started, start } from './processes';
+import { type RuntimeResult, runtimeBench } from './runtime';
 import { type Seeded, seedThroughApi, templateBody, VARIABLE_VALUES } from './seed';
 
 const { values } = parseArgs({
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '1000' },
     'only-events': { type: 'boolean' },
     'only-outcomes': { type: 'boolean' },
+    'only-runtime': { type: 'boolean' },
   },
 });
 
@@ -429,10 +431,21 @@ async function main() {
       history: [],
       imports: [],
     };
-    // `--only-outcomes`: the session-outcome scenarios alone.
-    const onlyOutcomes = values['only-outcomes'] === true;
-    let outcomes: OutcomesResult | undefined;
+    // `--only-outcomes`, `--only-runtime`: those scenarios alone.
+    const onlyRuntime = values['only-runtime'] === true;
+    const onlyOutcomes = values['only-outcomes'] === true || onlyRuntime;
+    let runtime: RuntimeResult | undefined;
     if (!onlyEvents) {
+      // Two instances on one database; 100 runtimes hold change-event streams on them.
+      const streams = { ...env, EVENT_STREAMS_PER_ORGANIZATION: '200' };
+      const [first, second] = [await start(SERVER, streams), await start(SERVER, streams)];
+      started.push(first, second);
+      const seeded = await seedThroughApi(first.url, 10);
+      runtime = await runtimeBench([first.url, second.url], seeded);
+      await Promise.all([first.stop(), second.stop()]);
+    }
+    let outcomes: OutcomesResult | undefined;
+    if (!onlyEvents && !onlyRuntime) {
       const server = await start(SERVER, env);
       started.push(server);
       const seeded = await seedThroughApi(server.url, onlyOutcomes ? 10 : 200);
@@ -510,6 +523,7 @@ async function main() {
       dashboard,
       events,
       outcomes,
+      runtime,
       embedded,
     };
     if (values.out) writeFileSync(values.out, JSON.stringify(report, null, 2));
