@@ -1,5 +1,5 @@
 /**
- * Session outcomes (API.md "Session outcomes and guarded canaries"; docs: README "Performance"):
+ * Session outcomes (docs/api.md "Session outcomes and guarded canaries"; docs: docs/performance.md):
  * - ingestion at full speed, in batches of 500, on one instance (outcomes/s);
  * - session-config reads alone, then with ingestion at 20,000 outcomes/s beside them (their rate
  *   must hold ≥ 0.9×);

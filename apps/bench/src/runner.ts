@@ -473,7 +473,7 @@ async function main() {
 
     let events: EventsResult | undefined;
     if (!values['skip-events'] && !onlyOutcomes) {
-      // Its own instance: the open streams may exceed API.md's 100, and the receiver is on 127.0.0.1.
+      // Its own instance: the open streams may exceed docs/api.md's 100, and the receiver is on 127.0.0.1.
       const eventsServer = await start(SERVER, {
         ...env,
         EVENT_STREAMS_PER_ORGANIZATION: String(Number(values.streams) + 10),

@@ -1,5 +1,5 @@
 /**
- * `@switchboard/runtime` (API.md "Runtime package"; issue targets in README "Performance"):
+ * `@switchboard/runtime` (docs/api.md "Runtime package"; issue targets in docs/performance.md):
  * - warm `sessionConfig` in one process, with 5 variables rendered: calls/s and p99;
  * - memory held for 1,000 templates of 3 agents;
  * - a change reaching 100 runtimes, half on each of two server instances: delay after commit.
@@ -40,7 +40,7 @@ export async function runtimeBench(urls: [string, string], seeded: Seeded): Prom
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<Record<string, any>>;
+    return response.json() as Promise<{ id: string; secret: string }>;
   };
   const { secret: apiKey } = await call('POST', '/api/v1/api-keys', { name: 'Runtime bench', scope: 'read' });
   const templateId = seeded.runtimeTemplateId;

@@ -2,7 +2,7 @@ import { expect, type Page, test } from '@playwright/test';
 import { checkPage, PASSWORD, signIn } from './helpers';
 
 /**
- * A guarded canary (API.md "Session outcomes and guarded canaries"): started from the dashboard
+ * A guarded canary (docs/api.md "Session outcomes and guarded canaries"): started from the dashboard
  * with a guard, watched with its outcomes against the stable's, then aborted by the guard itself
  * when the outcomes posted during the test breach it.
  */

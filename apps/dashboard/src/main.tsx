@@ -1,3 +1,4 @@
+// The dashboard at /app (docs/dashboard.md): TanStack Router and Query on the typed client.
 import { QueryClientProvider } from '@tanstack/react-query';
 import { createRouter, RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';

@@ -68,7 +68,7 @@ describe(`the OpenAPI document (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
         }
         expect(operation.security, where).toBeDefined();
         if (operation.security.length) {
-          // A user's token everywhere; an API key too on agents, templates and deployments (API.md
+          // A user's token everywhere; an API key too on agents, templates and deployments (docs/api.md
           // "API keys"), never on managing environments themselves.
           const keys =
             /^\/api\/v1\/(agents|session-templates|session-outcomes|config|catalog)/.test(path) ||

@@ -50,7 +50,7 @@ export interface BuildAppOptions {
 }
 
 export const BODY_LIMIT_BYTES = 1_048_576;
-/** The most calls one tRPC batch may carry (API.md "Transport"). */
+/** The most calls one tRPC batch may carry (docs/api.md "Transport"). */
 export const TRPC_BATCH_MAX = 50;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
@@ -114,7 +114,6 @@ export function trpcOptions(deps: Deps): TrpcHttpOptions<AppRouter> {
   };
 }
 
-/** The Fastify instance with every route; `main.ts` listens on it, tests start it on a free port. */
 /**
  * The methods each path of the API takes (its REST operations, the event stream, health and the
  * OpenAPI document; HEAD wherever GET is), for the 405 of a method it does not take.
@@ -139,6 +138,10 @@ function methodsByPath(): (path: string) => string[] | null {
   };
 }
 
+/**
+ * The Fastify instance with every route (docs/architecture.md "The request path"); `main.ts`
+ * listens on it, tests start it on a free port.
+ */
 export async function buildApp({ database, config, logger }: BuildAppOptions) {
   const app = Fastify({
     logger: logger === false ? false : { level: config.logLevel, ...logger, ...scrubbingLoggerOptions },

@@ -126,7 +126,7 @@ export interface AppConfig {
   migrationLockTimeoutMs: number;
   /** How often the last use of API keys is written (`lastUsedAt` is at most this old). */
   apiKeyUsageFlushMs: number;
-  /** An idempotency key's claim left unrenewed this long may be taken over (API.md: 60 s). */
+  /** An idempotency key's claim left unrenewed this long may be taken over (docs/api.md: 60 s). */
   idempotencyTakeoverMs: number;
   /** What agents may choose (`CATALOG_FILE`, else the built-in default). */
   catalog: Catalog;
@@ -142,7 +142,7 @@ export interface AppConfig {
    * choose its own rate-limit bucket.
    */
   trustProxy: false | number | string[];
-  /** Open change-event streams an organization may hold across every instance (`EVENT_STREAMS_PER_ORGANIZATION`, API.md: 100). */
+  /** Open change-event streams an organization may hold across every instance (`EVENT_STREAMS_PER_ORGANIZATION`, docs/api.md: 100). */
   eventStreamsPerOrganization: number;
   /**
    * How long a change-event stream waits for its client to take what was sent (`EVENT_STREAM_STALL_MS`):
@@ -157,7 +157,7 @@ export interface AppConfig {
   webhookDisableAfterMs: number;
   /** How long an instance holds a delivery it attempts; a dead one's passes to another after it (`WEBHOOK_LEASE_MS`). */
   webhookLeaseMs: number;
-  /** How often guarded canaries are judged, at most 10 s (`GUARD_INTERVAL`, API.md "Session outcomes"). */
+  /** How often guarded canaries are judged, at most 10 s (`GUARD_INTERVAL`, docs/api.md "Session outcomes"). */
   guardIntervalMs: number;
   /** How often each instance adds the outcomes it received to the database. */
   outcomeFlushMs: number;

@@ -1,4 +1,4 @@
-/** The deepest JSON a request may nest (API.md "Details clients rely on"). */
+/** The deepest JSON a request may nest (docs/api.md "Details clients rely on"). */
 export const JSON_DEPTH_MAX = 64;
 
 /**

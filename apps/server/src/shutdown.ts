@@ -19,7 +19,7 @@ export interface ShutdownOptions {
 }
 
 /**
- * A rolling restart with nothing lost (API.md "Running", `DRAIN_MS`): on the first SIGTERM or
+ * A rolling restart with nothing lost (docs/deploying.md "Rolling restarts with nothing lost", `DRAIN_MS`): on the first SIGTERM or
  * SIGINT, readiness turns to 503 `draining` and every other request is still served, each answer
  * with `connection: close` so clients and balancers open their next connection elsewhere; after
  * `drainMs` the listener closes and in-flight requests finish; the process exits 0 once they have,

@@ -18,7 +18,7 @@ import {
 } from './server';
 
 /**
- * Configuration bundles (API.md "Configuration bundles"): a deterministic export, an import that
+ * Configuration bundles (docs/api.md "Configuration bundles"): a deterministic export, an import that
  * plans before it writes, all or nothing, with a revision per change.
  */
 let server: TestServer;

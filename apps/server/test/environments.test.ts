@@ -17,7 +17,7 @@ import {
   transports,
 } from './server';
 
-/** Environments, deployments and canaries (API.md "Environments and deployments"). */
+/** Environments, deployments and canaries (docs/api.md "Environments and deployments"). */
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();
@@ -661,7 +661,7 @@ describe.each(transports)(`deployments over %s on ${driverName}`, (transport) =>
 });
 
 describe(`naming the environment on ${driverName}`, () => {
-  it("over tRPC, `name` names the environment as `environment` does (API.md's path parameter)", async () => {
+  it("over tRPC, `name` names the environment as `environment` does (docs/api.md's path parameter)", async () => {
     const { admin, template } = await setup('trpc');
     const deployed = expectStatus(
       await admin('deployments.deploy', { name: 'staging', templateId: template.id }),

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/** API.md: at most 100 open streams per organization, across every instance. */
+/** docs/api.md: at most 100 open streams per organization, across every instance. */
 const STREAMS_PER_ORGANIZATION = 100;
 
 import {
@@ -20,7 +20,7 @@ import {
   type TestServer,
 } from './server';
 
-/** Change events: numbered in the order they become visible, and streamed live (API.md "Change events"). */
+/** Change events: numbered in the order they become visible, and streamed live (docs/api.md "Change events"). */
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();

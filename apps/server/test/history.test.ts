@@ -19,7 +19,7 @@ import {
 } from './server';
 
 /**
- * Revisions, restore and the audit log (API.md "Revisions", "Audit log"): every change writes
+ * Revisions, restore and the audit log (docs/api.md "Revisions", "Audit log"): every change writes
  * exactly one revision and one audit event in its transaction, a failed write leaves neither,
  * restore obeys every rule, and history keeps to its organization and roles.
  */

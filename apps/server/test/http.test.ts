@@ -167,7 +167,7 @@ describe(`HTTP transport (${driverName})`, () => {
     expect(Object.keys(templates.post.responses)).toEqual(
       expect.arrayContaining(['201', '400', '401', '403']),
     );
-    // What API.md's "Details clients rely on" promises of the document.
+    // What docs/api.md's "Details clients rely on" promises of the document.
     expect(doc.paths['/api/v1/auth/login'].post.responses['401']).toBeTruthy();
     expect(Object.keys(doc.paths['/api/v1/events'].get.responses['200'].content)).toEqual([
       'text/event-stream',

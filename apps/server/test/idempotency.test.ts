@@ -19,7 +19,7 @@ import {
   uniqueEmail,
 } from './server';
 
-/** Idempotency keys (API.md "Idempotency keys"): one effect per key, the first answer replayed. */
+/** Idempotency keys (docs/api.md "Idempotency keys"): one effect per key, the first answer replayed. */
 let server: TestServer;
 let tenant: Tenant;
 let agentId: string;

@@ -19,7 +19,7 @@ import {
   transports,
 } from './server';
 
-/** Names for ids (`agents.getMany`, `sessionTemplates.getMany`) and the catalog (API.md "Catalog"). */
+/** Names for ids (`agents.getMany`, `sessionTemplates.getMany`) and the catalog (docs/api.md "Catalog"). */
 let server: TestServer;
 let tenant: Tenant;
 beforeAll(async () => {

@@ -20,7 +20,7 @@ import {
   transports,
 } from './server';
 
-/** Session outcomes and guarded canaries (API.md "Session outcomes and guarded canaries"). */
+/** Session outcomes and guarded canaries (docs/api.md "Session outcomes and guarded canaries"). */
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer({ config: { guardIntervalMs: 200, outcomeFlushMs: 100 } });

@@ -14,7 +14,7 @@ import {
   transports,
 } from './server';
 
-/** Releases: what each environment served, and when (API.md "Releases"). */
+/** Releases: what each environment served, and when (docs/api.md "Releases"). */
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();

@@ -11,7 +11,7 @@ import { freePort, type ServerProcess, startProcess } from './processes';
 import { rowsOf } from './server';
 
 /**
- * What users do (README "Deploying"): two instances on one PostgreSQL database behind HAProxy
+ * What users do (docs/deploying.md): two instances on one PostgreSQL database behind HAProxy
  * (Debian's), upgraded one at a time while traffic flows. The balancer checks `GET /health/ready`
  * every 500 ms and takes an instance out after 2 failures; a SIGTERM turns readiness to 503 for
  * `DRAIN_MS` (2 s) while the instance still serves, so the balancer stops sending before the

@@ -21,7 +21,7 @@ import {
 } from './server';
 
 /**
- * What the session runtime relies on (API.md "API keys", "Session config"): keys with scopes over
+ * What the session runtime relies on (docs/api.md "API keys", "Session config"): keys with scopes over
  * every procedure, revoke and expiry across instances, a secret that is never shown twice nor
  * logged, and the session config with its ETag and overrides.
  */
@@ -304,7 +304,7 @@ describe(`API keys (${driverName})`, () => {
         expectStatus(await admin('deployments.deploy', withCanary), 200);
         return { environment: 'keys', templateId: template.id };
       };
-      // A key bound to an environment reads only what that environment serves (API.md).
+      // A key bound to an environment reads only what that environment serves (docs/api.md).
       const bound = (await createKey('write', { environment: 'keys' })).secret;
       for (const [procedure, operation] of operations) {
         const input = await (inputs[procedure] ?? (async () => undefined))();

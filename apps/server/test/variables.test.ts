@@ -15,7 +15,7 @@ import {
   transports,
 } from './server';
 
-/** Typed variables in agent instructions (API.md "Variables"), checked when they are written. */
+/** Typed variables in agent instructions (docs/api.md "Variables"), checked when they are written. */
 const log = capturedLog();
 const logLines = log.lines;
 let server: TestServer;

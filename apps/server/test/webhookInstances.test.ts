@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, startProcess } from './processes';
 
 /**
- * Webhook deliveries shared by two server processes on one PostgreSQL database (API.md "Change
+ * Webhook deliveries shared by two server processes on one PostgreSQL database (docs/api.md "Change
  * events"): one instance at a time attempts a delivery, and one killed mid-attempt leaves it to the
  * other, so the receiver gets it (possibly twice, never zero times).
  */

@@ -15,7 +15,7 @@ import {
   type TestServer,
 } from './server';
 
-/** Webhooks (API.md "Change events"): signed deliveries, retries, the delivery log, the address guard. */
+/** Webhooks (docs/api.md "Change events"): signed deliveries, retries, the delivery log, the address guard. */
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();

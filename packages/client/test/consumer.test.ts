@@ -122,7 +122,7 @@ describe('the packed @switchboard/client in a project of its own', { timeout: 18
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], project);
     expect(run('ls', ['node_modules'], project)).not.toMatch(/fastify|drizzle|zod/);
     // Every name the source exports, imported by a consumer: each type used as a type, each value
-    // as a value (its JavaScript is there at run time), and the shapes API.md names among them.
+    // as a value (its JavaScript is there at run time), and the shapes docs/api.md names among them.
     const names = exportedNames(readFileSync(path.join(packageDir, 'src/index.ts'), 'utf8'));
     for (const name of [
       'Deployment',

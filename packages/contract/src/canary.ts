@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 export const NO_BUCKET = 100;
 
 /**
- * The bucket (0..99) of a session (API.md "Environments and deployments"): the first 4 bytes of
+ * The bucket (0..99) of a session (docs/api.md "Environments and deployments"): the first 4 bytes of
  * SHA-256 of `templateId:sessionKey`, as an unsigned integer, modulo 100. A session whose bucket is
  * below a canary's percent gets the canary, so one key always lands in the same arm, and raising
  * the percent only moves sessions from the stable to the canary.

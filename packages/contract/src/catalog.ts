@@ -5,7 +5,7 @@ import { Name } from './common';
 export const CatalogEntry = z.strictObject({ id: Name, label: Name });
 
 /**
- * What agents may choose (API.md "Catalog"): set by the operator with `CATALOG_FILE`. With
+ * What agents may choose (docs/api.md "Catalog"): set by the operator with `CATALOG_FILE`. With
  * `allowOtherModels` (or `allowOtherVoices`) false, an agent create or update that sets a model (or
  * voice) outside the list is 400; agents that already hold one keep it.
  */

@@ -71,7 +71,7 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
 
-/** What a revision records (API.md "Revisions"). */
+/** What a revision records (docs/api.md "Revisions"). */
 export const REVISION_ACTIONS = ['created', 'cloned', 'updated', 'deleted', 'restored', 'imported'] as const;
 export type RevisionAction = (typeof REVISION_ACTIONS)[number];
 
@@ -139,7 +139,7 @@ const everyRevisionAudited: `${'agent' | 'sessionTemplate'}.${RevisionAction}` e
 void everyRevisionAudited;
 
 /**
- * What a release record did (API.md "Releases"): every change of what an environment serves for a
+ * What a release record did (docs/api.md "Releases"): every change of what an environment serves for a
  * template is one record. `pinned`: the environment stopped following latest (what it served then
  * is its first record); `followedLatest`: it started to (it serves the current template from then on).
  */
@@ -157,7 +157,7 @@ export const RELEASE_RECORD_ACTIONS = [
 ] as const;
 export type ReleaseRecordAction = (typeof RELEASE_RECORD_ACTIONS)[number];
 
-/** Why a release deserves a second look before it is confirmed (API.md "Releases"). */
+/** Why a release deserves a second look before it is confirmed (docs/api.md "Releases"). */
 export const RELEASE_WARNING_CODES = ['requiredVariableAdded', 'neverServed'] as const;
 export type ReleaseWarningCode = (typeof RELEASE_WARNING_CODES)[number];
 
@@ -197,7 +197,7 @@ export const API_KEY_PREFIX = 'sbk_';
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** What a canary's guard has found (API.md "Session outcomes and guarded canaries"). */
+/** What a canary's guard has found (docs/api.md "Session outcomes and guarded canaries"). */
 export const GUARD_STATUSES = ['watching', 'passed', 'breached', 'inconclusive'] as const;
 export type GuardStatus = (typeof GUARD_STATUSES)[number];
 

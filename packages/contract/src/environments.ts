@@ -16,7 +16,7 @@ export const EnvironmentName = z
   .regex(/^[a-z0-9-]{1,40}$/, 'Must be 1..40 characters of a-z, 0-9 and -');
 
 /**
- * Where runtimes read session config from (API.md "Environments and deployments"). One that
+ * Where runtimes read session config from (docs/api.md "Environments and deployments"). One that
  * follows latest serves the current version of every template and agent; another serves only what
  * was deployed to it.
  */
@@ -41,7 +41,7 @@ export type CreateEnvironmentInput = z.input<typeof CreateEnvironmentInput>;
 
 /**
  * Which environment a call is about, by name: `environment` (over REST, the path's `{name}`), or
- * `name` itself, the path parameter's name in API.md, over tRPC. One of the two is required, and
+ * `name` itself, the path parameter's name in docs/api.md, over tRPC. One of the two is required, and
  * both must then name the same environment.
  */
 const environmentSelector = {
@@ -117,7 +117,7 @@ export const Deployment = z
     /** Counts the deployment's changes; send it back to change it safely. */
     version: z.int(),
     stable: Release,
-    /** The canary and, when it is guarded, its guard (API.md "Session outcomes and guarded canaries"). */
+    /** The canary and, when it is guarded, its guard (docs/api.md "Session outcomes and guarded canaries"). */
     canary: DeployedCanary.nullable(),
     deployedBy: ChangeActor,
     deployedAt: Timestamp,
@@ -214,7 +214,7 @@ export const PromotionChange = z
 export type PromotionChange = z.infer<typeof PromotionChange>;
 
 /**
- * Why a release deserves a second look (API.md "Releases"): `requiredVariableAdded`, an agent of
+ * Why a release deserves a second look (docs/api.md "Releases"): `requiredVariableAdded`, an agent of
  * the new release requires a variable the release it replaces did not (a runtime that does not send
  * it gets `renderedInstructions: null`); `neverServed`, a release going to production that no other
  * environment has served as its stable.

@@ -3,7 +3,7 @@ import { Timestamp } from './common';
 import { GUARD_STATUSES } from './enums';
 
 /**
- * A canary's guard (API.md "Session outcomes and guarded canaries"): the server watches the
+ * A canary's guard (docs/api.md "Session outcomes and guarded canaries"): the server watches the
  * outcomes the runtime reports and ends the canary itself, aborted on a breach or, with
  * `autoPromote`, promoted once it has passed.
  */

@@ -70,7 +70,7 @@ export const AuditEvent = z
     /** The `x-request-id` of the request that made the change. */
     requestId: z.string(),
     /**
-     * Its place among the organization's change events, in the order they became visible (API.md
+     * Its place among the organization's change events, in the order they became visible (docs/api.md
      * "Change events"); null for the few milliseconds before it is numbered.
      */
     sequence: z.int().nullable(),

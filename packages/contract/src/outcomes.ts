@@ -20,7 +20,7 @@ export const OutcomeRelease = z
   .meta({ id: 'OutcomeRelease' });
 export type OutcomeRelease = z.infer<typeof OutcomeRelease>;
 
-/** How one session ended (API.md "Session outcomes and guarded canaries"). */
+/** How one session ended (docs/api.md "Session outcomes and guarded canaries"). */
 export const Outcome = z
   .strictObject({
     templateId: Id,

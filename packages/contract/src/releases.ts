@@ -34,7 +34,7 @@ export function sameRelease(a: Release, b: Release): boolean {
 }
 
 /**
- * What a rollback without `toRecord` serves again (API.md "Releases"): among an environment's
+ * What a rollback without `toRecord` serves again (docs/api.md "Releases"): among an environment's
  * records of a template, newest first, the first whose stable differs from what it serves now
  * (`current`, null when nothing). The server rolls back to it; the dashboard names it on its button.
  */

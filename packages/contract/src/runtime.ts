@@ -38,7 +38,7 @@ export const CreateApiKeyInput = z
     name: text().trim().min(1).max(100),
     scope: z.enum(API_KEY_SCOPES),
     expiresAt: Timestamp.nullable().default(null),
-    /** Bind the key to this environment (API.md "Environments and deployments"). */
+    /** Bind the key to this environment (docs/api.md "Environments and deployments"). */
     environment: EnvironmentName.nullable().default(null),
   })
   .meta({ id: 'CreateApiKeyInput' });
@@ -50,7 +50,7 @@ export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 export const ApiKeyList = z.object({ items: z.array(ApiKey) }).meta({ id: 'ApiKeyList' });
 export type ApiKeyList = z.infer<typeof ApiKeyList>;
 
-/** What a session may narrow in its template (API.md "Session config"); every field optional. */
+/** What a session may narrow in its template (docs/api.md "Session config"); every field optional. */
 export const SessionConfigOverrides = z
   .strictObject({
     initialAgentId: Id.optional(),
@@ -67,7 +67,7 @@ export const SessionConfigInput = z
     id: Id,
     overrides: SessionConfigOverrides.optional(),
     /**
-     * A value for each of the session's variables (API.md "Variables"): every required one, each of
+     * A value for each of the session's variables (docs/api.md "Variables"): every required one, each of
      * its type, no unknown name. Checked all at once by the server (one 400 naming every offender).
      */
     variables: z.record(z.string(), z.unknown()).optional(),

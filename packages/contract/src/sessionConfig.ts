@@ -3,7 +3,7 @@ import type { SessionAgent, SessionConfig, SessionConfigOverrides } from './runt
 import { renderInstructions, resolveValues, type Variable, type VariableValue } from './variables';
 
 /**
- * A session config personalised for one session start (API.md "Session config", "Variables"):
+ * A session config personalised for one session start (docs/api.md "Session config", "Variables"):
  * the plain answer (what an environment serves for a template, with no overrides or values) with
  * the call's overrides, which may only narrow it, and its variable values rendered into each
  * agent's instructions. The server answers `POST …/config` with it, and `@switchboard/runtime`

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { distinct, text } from './common';
 
 /**
- * Typed placeholders in agent instructions (API.md "Variables"): the declaration schema, the one
+ * Typed placeholders in agent instructions (docs/api.md "Variables"): the declaration schema, the one
  * reference parser (`{{ name }}`, `\{{` for a literal `{{`), the checks on a set of declarations and
  * the renderer. The server's checks, the dashboard's editor and the session config all use these.
  */

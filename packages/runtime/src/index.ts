@@ -1,5 +1,5 @@
 /**
- * `@switchboard/runtime` (API.md "Typed client", "Runtime package"): what a server that starts
+ * `@switchboard/runtime` (docs/api.md "Typed client", "Runtime package"): what a server that starts
  * sessions reads at every session start, answered from memory. It holds the server's plain answer
  * per template (each arm), follows the change events to refetch only what an event names, polls
  * with `If-None-Match` while the stream is down, keeps answering (and says how stale) when
@@ -47,7 +47,7 @@ export type RuntimeSessionConfig = SessionConfig & {
   staleSince: string | null;
 };
 
-/** How a session ended (API.md "Session outcomes"); `environment` and `endedAt` are filled in. */
+/** How a session ended (docs/api.md "Session outcomes"); `environment` and `endedAt` are filled in. */
 export interface OutcomeReport {
   templateId: string;
   /** What the session config answered (`cfg.release`). */

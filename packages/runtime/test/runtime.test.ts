@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, SwitchboardError, SwitchboardUnavailableError } from '../src/index';
 
 /**
- * `@switchboard/runtime` against the real server (API.md "Runtime package"): the same answers as
+ * `@switchboard/runtime` against the real server (docs/api.md "Runtime package"): the same answers as
  * `POST …/config` for the same input, fresh within a second of a change, and answering through an
  * outage from memory or from its snapshot.
  */

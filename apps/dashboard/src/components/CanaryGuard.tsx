@@ -6,7 +6,7 @@ import { trpc } from '../lib/api';
 import { Badge, Field, inputClass } from './ui';
 
 /**
- * A canary's guard (API.md "Session outcomes and guarded canaries"): the fields of the canary
+ * A canary's guard (docs/api.md "Session outcomes and guarded canaries"): the fields of the canary
  * deploy dialog, checked with the contract's own schema, and the guard's status beside a chart of
  * the canary's session outcomes against the stable's.
  */

@@ -7,7 +7,7 @@ import { Notice, Spinner } from './ui';
 /** A plan as the server answers it (a promotion, or a dry run's `plan`). */
 type PromotionPlan = RouterOutputs['deployments']['promote'];
 
-/** What a release earns a second look for (API.md "Releases"), one line each, before it is confirmed. */
+/** What a release earns a second look for (docs/api.md "Releases"), one line each, before it is confirmed. */
 export function ReleaseWarnings({
   warnings,
   templateNames,

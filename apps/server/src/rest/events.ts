@@ -7,7 +7,7 @@ import { authenticate } from '../trpc';
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
-/** Past this much unsent on one stream, it ends (API.md: 1 MiB). */
+/** Past this much unsent on one stream, it ends (docs/api.md: 1 MiB). */
 const UNSENT_MAX = 1024 * 1024;
 /** What an ended stream tells the client: reconnect after this long, resuming by sequence. */
 const RETRY_MS = 1_000;
@@ -47,7 +47,7 @@ function resumeAfter(header: unknown, query: unknown): number | null {
 }
 
 /**
- * `GET /api/v1/events` (API.md "Change events"): the organization's change events as
+ * `GET /api/v1/events` (docs/api.md "Change events"): the organization's change events as
  * server-sent events, `id:` the sequence, `event:` the action, `data:` the `AuditEvent`. It
  * resumes after `Last-Event-ID` (or `?after=`), else starts from now; it wakes when the sequencer
  * of any instance numbers events of the organization, and ends when its token expires, its key is

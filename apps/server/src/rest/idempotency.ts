@@ -4,7 +4,7 @@ import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import { AppError, describeError, errorBody } from '../errors';
 
 /**
- * Idempotency keys (API.md "Idempotency keys"): one effect per caller and key, the first answer
+ * Idempotency keys (docs/api.md "Idempotency keys"): one effect per caller and key, the first answer
  * replayed. The REST adapter asks `mayCall` before it gets here, so a caller who may not make the
  * call is refused as usual and never sees a kept answer.
  */

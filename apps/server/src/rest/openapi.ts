@@ -126,7 +126,7 @@ const idempotent = (operation: RestOperation) => operation.method === 'POST' && 
 const IDEMPOTENCY_CONFLICT =
   'or, with an `Idempotency-Key`, another request under the key (`details.reason: "mismatch"`), a repeat while the first runs (`"running"`), or a repeat of an answer that showed a secret once (`"secretShown"`)';
 
-/** The response headers clients read (API.md "Details clients rely on"). */
+/** The response headers clients read (docs/api.md "Details clients rely on"). */
 const HEADERS = {
   requestId: {
     description:

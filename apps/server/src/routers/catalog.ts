@@ -1,7 +1,7 @@
 import { Catalog } from '@switchboard/contract';
 import { authenticatedProcedure, router } from '../trpc';
 
-/** What agents may choose (API.md "Catalog"): the operator's `CATALOG_FILE`, or the built-in default. */
+/** What agents may choose (docs/api.md "Catalog"): the operator's `CATALOG_FILE`, or the built-in default. */
 export const catalogRouter = router({
   get: authenticatedProcedure
     .meta({

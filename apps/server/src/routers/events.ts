@@ -4,7 +4,7 @@ import { changeEvents, latestSequence } from '../services/eventStream';
 import { authenticate, authenticatedProcedure, router } from '../trpc';
 
 /**
- * `events.onChange` (API.md "Change events"): the organization's change events as a tRPC
+ * `events.onChange` (docs/api.md "Change events"): the organization's change events as a tRPC
  * subscription over SSE (`httpSubscriptionLink`), each `tracked` by its sequence, so a client that
  * reconnects resumes after the last one it received (`lastEventId`). Its REST twin is the plain
  * SSE route `GET /api/v1/events`.

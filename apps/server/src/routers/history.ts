@@ -21,7 +21,7 @@ const SCHEMAS = {
 } as const;
 
 /**
- * `revisions`, `revision` and `restore` of one kind of entity (API.md "Revisions"), under its REST
+ * `revisions`, `revision` and `restore` of one kind of entity (docs/api.md "Revisions"), under its REST
  * collection `path` (`/agents`, `/session-templates`).
  */
 export function historyProcedures<K extends HistoryKind, Entity>(

@@ -2,7 +2,7 @@ import { OutcomesAccepted, ReportOutcomesInput } from '@switchboard/contract';
 import { adminProcedure, router } from '../trpc';
 import { deployer } from './environments';
 
-/** Session outcomes, reported by the runtime (API.md "Session outcomes and guarded canaries"). */
+/** Session outcomes, reported by the runtime (docs/api.md "Session outcomes and guarded canaries"). */
 export const outcomesRouter = router({
   report: adminProcedure
     .meta({

@@ -581,7 +581,7 @@ async function applyPlan(tx: Db, by: Attribution, planned: ImportPlanned): Promi
 }
 
 /**
- * Imports a bundle (API.md "Configuration bundles"): plan, check, write. A dry run plans on one
+ * Imports a bundle (docs/api.md "Configuration bundles"): plan, check, write. A dry run plans on one
  * consistent snapshot without a lock and writes nothing; an applied import locks the rows it reads
  * (in the order every write takes them), plans on them, and writes the plan in the same
  * transaction: all of it or nothing.

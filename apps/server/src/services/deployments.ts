@@ -527,7 +527,7 @@ export async function endCanary(
   });
 }
 
-/** The actor of what a guard does by itself (API.md "Session outcomes and guarded canaries"). */
+/** The actor of what a guard does by itself (docs/api.md "Session outcomes and guarded canaries"). */
 export const GUARD_ACTOR = { type: 'system', id: null, name: 'guard' } as const;
 
 /**

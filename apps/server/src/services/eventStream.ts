@@ -39,7 +39,7 @@ function visibleTo(actor: Actor) {
 }
 
 /**
- * The organization's change events for one reader (API.md "Change events"), as they are numbered,
+ * The organization's change events for one reader (docs/api.md "Change events"), as they are numbered,
  * after the sequence `after` (`latestSequence` for "from now"); members and keys see agent,
  * template and deployment events, admins every event. It reads one page at a time, only when its
  * reader asks for the next event (so a slow reader holds one page, never the backlog), asking

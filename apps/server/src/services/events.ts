@@ -37,7 +37,7 @@ export interface OnNumbered {
 }
 
 /**
- * Change events (API.md "Change events"): every audit event gets a `sequence`, per organization,
+ * Change events (docs/api.md "Change events"; docs/architecture.md "Change events"): every audit event gets a `sequence`, per organization,
  * in the order events become visible. Events are written unnumbered in their change's transaction
  * (no lock on the write path); a sequencer, one instance at a time under an advisory lock, numbers
  * every committed event it sees, in the order the rows were inserted (`seq`, so two changes of one
@@ -61,7 +61,7 @@ export class ChangeEvents {
     private readonly database: Database,
     private readonly log: Logger,
     private readonly onNumbered?: OnNumbered,
-    /** Open streams an organization may hold across every instance (API.md: 100). */
+    /** Open streams an organization may hold across every instance (docs/api.md: 100). */
     private readonly streamsPerOrganization = 100,
   ) {
     this.#emitter.setMaxListeners(0);

@@ -32,7 +32,7 @@ import { isUniqueViolation, RetryTransaction, rowsOf } from './db';
 import { type Attribution, changedFields, decodeNumberCursor, encodeNumberCursor } from './history';
 
 /**
- * Release records (API.md "Releases: what each environment served, and when"): every change of
+ * Release records (docs/api.md "Releases"): every change of
  * what an environment serves for a template is one numbered, append-only record, written in the
  * transaction of the change. The deployment row is the latest record's state; rollback and
  * `served?at=` read the records.
@@ -435,7 +435,7 @@ async function neverServed(
 }
 
 /**
- * What an environment served at `at`, template by template (API.md `served?at=`). A template's
+ * What an environment served at `at`, template by template (docs/api.md `served?at=`). A template's
  * newest record at or before `at` says it, unless that record is `followedLatest` (then, as before
  * its first record when that is `pinned`, and always for a template without records in an
  * environment that follows latest now, it served the session current at `at`: the newest template

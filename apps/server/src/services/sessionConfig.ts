@@ -336,7 +336,7 @@ export async function currentConfigEtag(
 }
 
 /**
- * What the session runtime reads at session start (API.md "Session config"): the template, the full
+ * What the session runtime reads at session start (docs/api.md "Session config"): the template, the full
  * definition of each agent in order, the effective initial agent, the media the profile allows,
  * panels and durations, with overrides that may only narrow the template (400 naming every
  * offender under `overrides`), and an `etag` that changes whenever the template or any of its

@@ -6,7 +6,7 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { WEBHOOK_SECRET_PREFIX } from '@switchboard/contract';
 
 /**
- * How a webhook request leaves the server (API.md "Change events"): signed the Standard Webhooks
+ * How a webhook request leaves the server (docs/api.md "Change events"): signed the Standard Webhooks
  * way, to a public address only (checked after name resolution, on the address the socket then
  * connects to), no redirect followed, with a connect timeout and a timeout on the whole attempt.
  */

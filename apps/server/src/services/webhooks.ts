@@ -399,7 +399,7 @@ interface Outcome {
   gone: boolean;
 }
 
-/** One attempt has this long in all: connect, send and the answer's headers (API.md: 15 s). */
+/** One attempt has this long in all: connect, send and the answer's headers (docs/api.md: 15 s). */
 const ATTEMPT_DEADLINE_MS = 15_000;
 /** Attempts in flight to one endpoint at once, across every instance: a slow one holds only these. */
 const PER_ENDPOINT = 16;
@@ -423,7 +423,7 @@ const RECLAIM_MS = 5;
  * Attempts due deliveries: any number of instances share the work through a claim with a lease
  * (`WEBHOOK_LEASE_MS`, 60 s), so one instance at a time attempts a delivery, and one that dies
  * mid-attempt leaves it to another when the lease runs out. Endpoints never wait for each other
- * (API.md "Change events"): a claim takes at most `PER_ENDPOINT` attempts in flight per endpoint
+ * (docs/api.md "Change events"): a claim takes at most `PER_ENDPOINT` attempts in flight per endpoint
  * and `PER_ORGANIZATION` per organization (counting every instance's leases), and `IN_FLIGHT_MAX`
  * on this instance; each attempt runs as
  * its own promise with one 15 s deadline, and the moment any ends the instance claims again. So an

@@ -19,7 +19,7 @@ export const agents = pgTable(
     tools: text('tools').array().notNull().default(sql`'{}'::text[]`),
     modality: text('modality', { enum: AGENT_MODALITIES }).notNull().default('audio_only'),
     panels: text('panels', { enum: PANEL_TYPES }).array().notNull().default(sql`'{}'::text[]`),
-    /** Its variable declarations (API.md "Variables"), as the API answers them. */
+    /** Its variable declarations (docs/api.md "Variables"), as the API answers them. */
     variables: jsonb('variables').$type<Variable[]>().notNull().default(sql`'[]'::jsonb`),
     isActive: boolean('is_active').notNull().default(true),
     version: integer('version').notNull().default(1),

@@ -8,7 +8,7 @@ import { organizations, users } from './organizations';
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
 /**
- * An organization's API keys (API.md "API keys"). The secret is never stored: only its SHA-256
+ * An organization's API keys (docs/api.md "API keys"). The secret is never stored: only its SHA-256
  * (`secret_hash`, unique, the lookup on every request) and its first 12 characters (`prefix`).
  */
 export const apiKeys = pgTable(

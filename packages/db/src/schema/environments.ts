@@ -18,7 +18,7 @@ import { organizations } from './organizations';
 import { sessionTemplates } from './sessionTemplates';
 
 /**
- * Where runtimes read session config from (API.md "Environments and deployments"). Every
+ * Where runtimes read session config from (docs/api.md "Environments and deployments"). Every
  * organization has `production` (a trigger adds it to every new organization; migration 0014 to
  * the existing ones).
  */
@@ -39,7 +39,7 @@ export const environments = pgTable(
   ],
 );
 
-/** A canary's guard as kept on its deployment (API.md "Session outcomes and guarded canaries"). */
+/** A canary's guard as kept on its deployment (docs/api.md "Session outcomes and guarded canaries"). */
 export interface StoredGuard {
   maxFailureRateIncrease: number;
   maxFirstResponseP95IncreaseMs: number | null;
@@ -102,7 +102,7 @@ export const deployments = pgTable(
 );
 
 /**
- * The history of what one environment served for one template (API.md "Releases"): one row per
+ * The history of what one environment served for one template (docs/api.md "Releases"): one row per
  * change, written in the transaction that changes the deployment, never edited or deleted (a
  * trigger refuses both; deleting the environment drops its history with it). `number` counts from 1
  * per environment and template and never restarts; the deployment's `version` is its latest number.

@@ -24,7 +24,7 @@ const at = () => timestamp('at', { withTimezone: true, precision: 3 }).notNull()
 
 /**
  * One row per version of an agent or a session template, written in the transaction of the change
- * (API.md "Revisions"). Append-only: a trigger refuses every UPDATE and DELETE.
+ * (docs/api.md "Revisions"). Append-only: a trigger refuses every UPDATE and DELETE.
  */
 export const revisions = pgTable(
   'revisions',
@@ -54,7 +54,7 @@ export const revisions = pgTable(
 );
 
 /**
- * The organization's audit log (API.md "Audit log"): one row per change, written in its
+ * The organization's audit log (docs/api.md "Audit log"): one row per change, written in its
  * transaction, never edited (a trigger refuses every UPDATE and DELETE). `seq` orders it.
  */
 export const auditEvents = pgTable(
@@ -76,7 +76,7 @@ export const auditEvents = pgTable(
     version: integer('version'),
     requestId: text('request_id').notNull(),
     /**
-     * Its place in the organization's change events (API.md "Change events"): null until the
+     * Its place in the organization's change events (docs/api.md "Change events"): null until the
      * sequencer numbers it, after its transaction and every older one have ended, so numbers follow
      * the order events become visible.
      */

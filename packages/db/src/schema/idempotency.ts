@@ -1,7 +1,7 @@
 import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
- * The first answer to a REST POST sent with an `Idempotency-Key` (API.md "Idempotency keys"), per
+ * The first answer to a REST POST sent with an `Idempotency-Key` (docs/api.md "Idempotency keys"), per
  * caller (`user:<id>` or `apiKey:<id>`) and key, kept until `expires_at` (24 hours), then purged.
  * `status` is null while the first request runs; that request holds the claim `claim_id` and
  * renews `renewed_at` as it runs, and only the holder of the claim may record or release the key.

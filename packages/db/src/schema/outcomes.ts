@@ -17,7 +17,7 @@ import { environments } from './environments';
 import { organizations } from './organizations';
 
 /**
- * Session outcomes as per-minute aggregates (API.md "Session outcomes and guarded canaries"): one
+ * Session outcomes as per-minute aggregates (docs/api.md "Session outcomes and guarded canaries"): one
  * row per environment, template, arm, release and minute, never a row per session. Each instance
  * adds what it received into these rows with one multi-row upsert every flush; `latency` is a
  * log-scale histogram of first-response times (`services/outcomes/histogram.ts` says the buckets).

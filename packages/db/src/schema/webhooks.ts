@@ -7,7 +7,7 @@ import { organizations } from './organizations';
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
 /**
- * An organization's webhook endpoints (API.md "Change events"). Signing secrets are stored
+ * An organization's webhook endpoints (docs/api.md "Change events"). Signing secrets are stored
  * encrypted (AES-256-GCM under a key derived from the server's secret), never in clear; after a
  * rotation the previous one also signs until `previous_secret_expires_at`.
  */

@@ -3,7 +3,7 @@ import type { StoredGuard } from '@switchboard/db';
 import type { z } from 'zod';
 
 /**
- * The guard's rule (API.md "Session outcomes and guarded canaries"), a pure function of the two
+ * The guard's rule (docs/api.md "Session outcomes and guarded canaries"), a pure function of the two
  * arms' outcomes since the canary began, so tests can check it on either side of every threshold.
  */
 

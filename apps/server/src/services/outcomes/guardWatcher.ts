@@ -13,7 +13,7 @@ const GUARD_LOCK = 7_270_437;
 const FORGET_EVERY_MS = 3_600_000;
 
 /**
- * Judges every watching guard every `GUARD_INTERVAL` (API.md "Session outcomes and guarded
+ * Judges every watching guard every `GUARD_INTERVAL` (docs/api.md "Session outcomes and guarded
  * canaries"), on one instance at a time (an advisory lock; the others skip the pass), from the
  * outcomes every instance has flushed. A verdict is committed on the deployment as it was judged:
  * a deploy, ramp or abort in between wins, and the guard acts once.

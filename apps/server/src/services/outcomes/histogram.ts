@@ -1,5 +1,5 @@
 /**
- * First-response times as a fixed log-scale histogram (API.md "Session outcomes": p95 exact to
+ * First-response times as a fixed log-scale histogram (docs/api.md "Session outcomes": p95 exact to
  * within 5%). Bucket 0 holds times under 1 ms; bucket i ≥ 1 holds [GROWTH^(i-1), GROWTH^i) ms and
  * stands for its geometric middle, which is within √GROWTH − 1 ≈ 4.9% of every time in it.
  * 600,000 ms (the largest time an outcome may carry) falls in the last bucket.

@@ -141,7 +141,7 @@ function servingSince(
 }
 
 /**
- * `deployments.metrics` (API.md "Session outcomes and guarded canaries"): each arm the environment
+ * `deployments.metrics` (docs/api.md "Session outcomes and guarded canaries"): each arm the environment
  * serves now, with its outcomes since it began to serve its release (or since `since`), and the
  * per-minute series of those arms.
  */
