@@ -1,6 +1,6 @@
-import type { ApiKeyScope, Role } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from './actor';
 import type { ActorCache } from './auth/actors';
 import type { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
@@ -31,32 +31,6 @@ export interface Deps {
   /** Judges guarded canaries (one instance at a time). */
   guards: GuardWatcher;
 }
-
-/** A person, by their access token. */
-export interface UserActor {
-  kind: 'user';
-  userId: string;
-  organizationId: string;
-  role: Role;
-  /** The name history records: the user's full name, else their email. */
-  name: string;
-}
-
-/** A server, by an API key of the organization. */
-export interface KeyActor {
-  kind: 'apiKey';
-  keyId: string;
-  organizationId: string;
-  scope: ApiKeyScope;
-  name: string;
-  /** Milliseconds since the epoch, or null when the key never expires. */
-  expiresAt: number | null;
-  /** The environment the key is bound to (its id), or null. */
-  environmentId: string | null;
-}
-
-/** Who is calling: set by the authenticated rung of the procedure ladder. */
-export type Actor = UserActor | KeyActor;
 
 export interface Context extends Deps {
   /** The bearer token of the `Authorization` header, unverified. */

@@ -2,7 +2,8 @@ import { API_KEY_PREFIX, type ApiKeyScope } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
 import { initTRPC } from '@trpc/server';
 import type { z } from 'zod';
-import type { Actor, Context, UserActor } from './context';
+import type { Actor, UserActor } from './actor';
+import type { Context } from './context';
 import { AppError, describeError } from './errors';
 import type { Attribution } from './services/history';
 

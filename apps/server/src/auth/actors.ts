@@ -1,5 +1,5 @@
 import type { Db } from '@switchboard/db';
-import type { UserActor } from '../context';
+import type { UserActor } from '../actor';
 import { findActor } from '../services/users';
 
 /**

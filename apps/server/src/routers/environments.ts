@@ -23,7 +23,7 @@ import {
   ServedInput,
   UpdateEnvironmentInput,
 } from '@switchboard/contract';
-import type { Actor } from '../context';
+import type { Actor } from '../actor';
 import * as deployments from '../services/deployments';
 import * as environments from '../services/environments';
 import type { Attribution } from '../services/history';

@@ -9,7 +9,7 @@ import {
 import { type ApiKeyRow, apiKeys, type Db, environments } from '@switchboard/db';
 import { and, desc, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import type { KeyActor } from '../context';
+import type { KeyActor } from '../actor';
 import { AppError, notFound } from '../errors';
 import { perDatabase } from './db';
 import { lockEnvironment } from './environments';

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@switchboard/contract';
 import { auditEvents, type Db } from '@switchboard/db';
 import { and, asc, eq, gt, inArray, max } from 'drizzle-orm';
-import type { Actor } from '../context';
+import type { Actor } from '../actor';
 import type { ChangeEvents } from './events';
 import { toAuditEvent } from './history';
 

@@ -17,7 +17,7 @@ import { canaryBucket } from '@switchboard/contract/canary';
 import { agents, type Db, deployments, environments, sessionTemplates } from '@switchboard/db';
 import { and, eq, getTableColumns, not, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import type { Actor } from '../context';
+import type { Actor } from '../actor';
 import { AppError, notFound } from '../errors';
 import { perDatabase } from './db';
 import { unknownEnvironment } from './environments';

@@ -13,9 +13,9 @@ import type {
 import { type Db, type OrganizationRow, organizations, type UserRow, users } from '@switchboard/db';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import type { UserActor } from '../actor';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService } from '../auth/tokens';
-import type { UserActor } from '../context';
 import { AppError, notFound } from '../errors';
 import { activeRows, isTrue, isUniqueViolation, perDatabase } from './db';
 import { type Attribution, recordEvent } from './history';
