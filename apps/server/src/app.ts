@@ -31,7 +31,8 @@ import { ApiKeyCache } from './services/apiKeys';
 import { ChangeEvents } from './services/events';
 import { OutcomeAggregator } from './services/outcomes/aggregator';
 import { GuardWatcher } from './services/outcomes/guardWatcher';
-import { queueDeliveries, WebhookDeliverer, WebhookService } from './services/webhooks';
+import { WebhookDeliverer } from './services/webhookDeliverer';
+import { queueDeliveries, WebhookService } from './services/webhooks';
 import { Lifecycle } from './shutdown';
 import { type TrpcHttpOptions, trpcHttp } from './trpcHttp';
 

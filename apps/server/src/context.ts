@@ -1,6 +1,5 @@
 import type { Db } from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from './actor';
 import type { ActorCache } from './auth/actors';
 import type { TokenService } from './auth/tokens';
 import type { AppConfig } from './config';
@@ -10,7 +9,8 @@ import type { ApiKeyCache } from './services/apiKeys';
 import type { ChangeEvents } from './services/events';
 import type { OutcomeAggregator } from './services/outcomes/aggregator';
 import type { GuardWatcher } from './services/outcomes/guardWatcher';
-import type { WebhookDeliverer, WebhookService } from './services/webhooks';
+import type { WebhookDeliverer } from './services/webhookDeliverer';
+import type { WebhookService } from './services/webhooks';
 
 /** What the server is built from, shared by every request. */
 export interface Deps {

@@ -1,3 +1,4 @@
+// Longer than 450 lines: data only: one example per named schema of the OpenAPI document, each parsed by the contract's schema in a test.
 import { DEFAULT_CATALOG } from '@switchboard/contract';
 
 /**

@@ -24,10 +24,12 @@ import {
   UpdateEnvironmentInput,
 } from '@switchboard/contract';
 import type { Actor } from '../actor';
+import * as deploymentReads from '../services/deploymentReads';
 import * as deployments from '../services/deployments';
 import * as environments from '../services/environments';
 import type { Attribution } from '../services/history';
 import { deploymentMetrics } from '../services/outcomes/metrics';
+import { promote } from '../services/promotion';
 import { adminProcedure, authenticatedProcedure, router } from '../trpc';
 
 const tag = 'environments';
@@ -122,7 +124,7 @@ export const deploymentsRouter = router({
       },
     })
     .input(DeploymentListInput)
-    .query(({ ctx, input }) => deployments.listDeployments(ctx.db, deployer(ctx), input)),
+    .query(({ ctx, input }) => deploymentReads.listDeployments(ctx.db, deployer(ctx), input)),
 
   history: authenticatedProcedure
     .meta({
@@ -138,7 +140,7 @@ export const deploymentsRouter = router({
       },
     })
     .input(ReleaseHistoryInput)
-    .query(({ ctx, input }) => deployments.releaseHistory(ctx.db, deployer(ctx), input)),
+    .query(({ ctx, input }) => deploymentReads.releaseHistory(ctx.db, deployer(ctx), input)),
 
   served: authenticatedProcedure
     .meta({
@@ -154,7 +156,7 @@ export const deploymentsRouter = router({
       },
     })
     .input(ServedInput)
-    .query(({ ctx, input }) => deployments.served(ctx.db, deployer(ctx), input)),
+    .query(({ ctx, input }) => deploymentReads.served(ctx.db, deployer(ctx), input)),
 
   metrics: authenticatedProcedure
     .meta({
@@ -295,5 +297,5 @@ export const deploymentsRouter = router({
       },
     })
     .input(PromoteInput)
-    .mutation(({ ctx, input }) => deployments.promote(ctx.db, deployer(ctx), input)),
+    .mutation(({ ctx, input }) => promote(ctx.db, deployer(ctx), input)),
 });

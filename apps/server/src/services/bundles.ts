@@ -1,3 +1,4 @@
+// Longer than 450 lines: a bundle's export, its import plan and the plan's application read and write the same shapes; the plan and its application are one contract, kept together.
 import { randomUUID } from 'node:crypto';
 import {
   AGENT_SETTABLE_FIELDS,
@@ -31,7 +32,7 @@ import type { z } from 'zod';
 import { AppError } from '../errors';
 import { toAgent } from './agents';
 import { activeRows, writeTransaction } from './db';
-import { refuseDeletingDeployed } from './deployments';
+import { refuseDeletingDeployed } from './deploymentReads';
 import { type Attribution, type Change, recordEvent, recordRevisions } from './history';
 import { toSessionTemplate } from './sessionTemplates';
 

@@ -1,22 +1,14 @@
-import { randomUUID } from 'node:crypto';
+// Longer than 450 lines: every change of a deployment (deploy, ramp, rollback, end a canary, undeploy) goes through the locking and commit steps defined here; promotion (promotion.ts), reads (deploymentReads.ts) and the guard's verdict (outcomes/guardWatcher.ts) live apart.
 import {
   type DeployInput,
   type Deployment,
   type DeploymentChangeOrPlan,
   type DeploymentInput,
-  type DeploymentListInput,
-  type DeploymentPage,
   environmentOf,
-  type PromoteInput,
-  type PromotionPlan,
   type RampCanaryInput,
   type Release,
-  type ReleaseHistoryInput,
-  type ReleaseRecordPage,
   type RollbackInput,
   rollbackTarget,
-  type Served,
-  type ServedInput,
   type ServedRelease,
   sameRelease,
 } from '@switchboard/contract';
@@ -30,27 +22,23 @@ import {
   type StoredGuard,
   sessionTemplates,
 } from '@switchboard/db';
-import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound, staleVersion } from '../errors';
 import { activeRows, RetryTransaction, writeTransaction } from './db';
 import { lockEnvironment, unknownEnvironment } from './environments';
 import { type Attribution, recordEvent } from './history';
 import { startGuard } from './outcomes/guard';
-import { decodeCursor, encodeCursor } from './pagination';
 import {
   appendRecord,
   canaryOf,
   currentAgentVersions,
-  currentSession,
-  listReleaseRecords,
   planMoves,
   type ReleaseMove,
   recordServes,
   recordsOf,
   releaseColumns,
   sameServed,
-  servedAt,
   servedBy,
   servedColumns,
   stableOf,
@@ -75,7 +63,7 @@ const AUDIT_ACTION = {
 } as const;
 type DeploymentRecordAction = keyof typeof AUDIT_ACTION;
 
-function toDeployment(row: DeploymentRow, environment: string, templateName: string): Deployment {
+export function toDeployment(row: DeploymentRow, environment: string, templateName: string): Deployment {
   return {
     environment,
     templateId: row.templateId,
@@ -101,7 +89,7 @@ export function guardView({ since: _, ...guard }: StoredGuard): NonNullable<Depl
   return guard;
 }
 
-const forbiddenEnvironment = (name: string) =>
+export const forbiddenEnvironment = (name: string) =>
   new AppError('FORBIDDEN', `This API key is bound to another environment; it cannot act on ${name}`);
 
 /**
@@ -118,7 +106,7 @@ async function deploymentTarget(tx: Db, by: Deployer, name: string, templateId: 
   return { environment, template };
 }
 
-function refuseFollowingLatest(environment: EnvironmentRow) {
+export function refuseFollowingLatest(environment: EnvironmentRow) {
   if (environment.followsLatest) {
     throw new AppError(
       'CONFLICT',
@@ -140,7 +128,7 @@ export async function readableEnvironment(db: Db, by: Deployer, name: string): P
 }
 
 /** The active template, locked `FOR SHARE` (it cannot be deleted while it is deployed); 404 when none. */
-async function lockActiveTemplate(tx: Db, organizationId: string, id: string) {
+export async function lockActiveTemplate(tx: Db, organizationId: string, id: string) {
   const [row] = await tx
     .select(releaseColumns)
     .from(sessionTemplates)
@@ -235,7 +223,7 @@ function moveOf(template: LockedTemplate, existing: DeploymentRow | null, next: 
  * next release record, the deployment row (written, created, or deleted when nothing is served)
  * with the record's number as its version, and the audit event carrying the release.
  */
-async function commitRelease(
+export async function commitRelease(
   tx: Db,
   by: Attribution,
   environment: EnvironmentRow,
@@ -527,60 +515,6 @@ export async function endCanary(
   });
 }
 
-/** The actor of what a guard does by itself (docs/api.md "Session outcomes and guarded canaries"). */
-export const GUARD_ACTOR = { type: 'system', id: null, name: 'guard' } as const;
-
-/**
- * A guard's new status, in the caller's transaction, on the deployment as it was judged (the caller
- * locked it and checked it is unchanged): the guard's row, a `deployment.guardChanged` event, and
- * on a breach the canary aborted or, once passed with `autoPromote`, promoted, as a release record
- * and audit event by the `guard` with its figures as `reason`.
- */
-export async function commitGuardVerdict(
-  tx: Db,
-  environment: EnvironmentRow,
-  template: { id: string; name: string },
-  existing: DeploymentRow & { canaryGuard: StoredGuard },
-  verdict: { status: StoredGuard['status']; detail: string },
-): Promise<void> {
-  const by = { organizationId: existing.organizationId, actor: GUARD_ACTOR, requestId: randomUUID() };
-  const guard = { ...existing.canaryGuard, ...verdict, checkedAt: new Date().toISOString() };
-  await tx
-    .update(deployments)
-    .set({ canaryGuard: guard })
-    .where(and(eq(deployments.environmentId, environment.id), eq(deployments.templateId, template.id)));
-  await recordEvent(
-    tx,
-    by,
-    'deployment.guardChanged',
-    { type: 'deployment', id: template.id, name: `${environment.name}/${template.name}` },
-    existing.version,
-    null,
-    verdict,
-  );
-  const canary = canaryOf(existing)!;
-  if (verdict.status === 'breached') {
-    const next = { stable: stableOf(existing), canary: null };
-    await commitRelease(tx, by, environment, template, existing, next, 'canaryAborted', null, verdict.detail);
-  } else if (verdict.status === 'passed' && guard.autoPromote) {
-    const next = {
-      stable: { templateVersion: canary.templateVersion, agentVersions: canary.agentVersions },
-      canary: null,
-    };
-    await commitRelease(
-      tx,
-      by,
-      environment,
-      template,
-      existing,
-      next,
-      'canaryPromoted',
-      null,
-      verdict.detail,
-    );
-  }
-}
-
 /** Removes a template's deployment from an environment (which then answers 404 `notDeployed` for it). */
 export async function undeploy(db: Db, by: Deployer, input: z.output<typeof DeploymentInput>): Promise<void> {
   await writeTransaction(db, async (tx) => {
@@ -590,218 +524,4 @@ export async function undeploy(db: Db, by: Deployer, input: z.output<typeof Depl
     const nothing = { stable: null, canary: null };
     await commitRelease(tx, by, environment, template, existing, nothing, 'undeployed', null);
   });
-}
-
-/** A page of an environment's deployments, the most recently changed first. */
-export async function listDeployments(
-  db: Db,
-  by: Deployer,
-  query: z.output<typeof DeploymentListInput>,
-): Promise<DeploymentPage> {
-  const environment = await readableEnvironment(db, by, environmentOf(query));
-  // The keyset is (deployed_at, template_id): a time and an id, as every list's cursor.
-  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const after = cursor && { deployedAt: cursor.createdAt, templateId: cursor.id };
-  const rows = await db
-    .select({ deployment: deployments, templateName: sessionTemplates.name })
-    .from(deployments)
-    .innerJoin(sessionTemplates, eq(sessionTemplates.id, deployments.templateId))
-    .where(
-      and(
-        eq(deployments.environmentId, environment.id),
-        query.templateId === undefined ? undefined : eq(deployments.templateId, query.templateId),
-        after === undefined
-          ? undefined
-          : or(
-              sql`${deployments.deployedAt} < ${after.deployedAt}::timestamptz`,
-              and(
-                sql`${deployments.deployedAt} = ${after.deployedAt}::timestamptz`,
-                sql`${deployments.templateId} < ${after.templateId}::uuid`,
-              ),
-            ),
-      ),
-    )
-    .orderBy(sql`${deployments.deployedAt} desc`, sql`${deployments.templateId} desc`)
-    .limit(query.limit + 1);
-  const items = rows.slice(0, query.limit);
-  const last = items.at(-1);
-  return {
-    items: items.map((row) => toDeployment(row.deployment, environment.name, row.templateName)),
-    nextCursor:
-      rows.length > query.limit && last
-        ? encodeCursor({ createdAt: last.deployment.deployedAt, id: last.deployment.templateId })
-        : null,
-  };
-}
-
-/** A page of an environment's release records of one template, newest first. */
-export async function releaseHistory(
-  db: Db,
-  by: Deployer,
-  query: z.output<typeof ReleaseHistoryInput>,
-): Promise<ReleaseRecordPage> {
-  const environment = await readableEnvironment(db, by, environmentOf(query));
-  return listReleaseRecords(db, by.organizationId, environment, query);
-}
-
-/** What an environment served at an instant (default now), template by template. */
-export async function served(db: Db, by: Deployer, query: z.output<typeof ServedInput>): Promise<Served> {
-  const environment = await readableEnvironment(db, by, environmentOf(query));
-  return servedAt(
-    db,
-    by.organizationId,
-    environment,
-    query.at ? new Date(query.at) : new Date(),
-    query.templateId,
-  );
-}
-
-/**
- * Copies the stable release of every template deployed in `from` (or of the listed ones) to the
- * target environment as its stable, all or nothing: a listed template that `from` does not serve
- * is 409 and nothing changes. From an environment that follows latest, the release is each
- * template's current session. The plan names, template by template and agent by agent, what the
- * target will change, and the warnings it earns; a dry run only plans.
- */
-export async function promote(
-  db: Db,
-  by: Deployer,
-  input: z.output<typeof PromoteInput>,
-): Promise<PromotionPlan> {
-  const run = async (tx: Db): Promise<PromotionPlan> => {
-    const target = await lockEnvironment(tx, by.organizationId, environmentOf(input), 'share');
-    if (by.boundTo !== null && target.id !== by.boundTo) throw forbiddenEnvironment(target.name);
-    refuseFollowingLatest(target);
-    const source = await lockEnvironment(tx, by.organizationId, input.from, 'share');
-    if (source.id === target.id) {
-      throw new AppError('BAD_REQUEST', 'Promote copies from another environment', {
-        issues: [{ path: ['from'], message: 'Must be another environment than the target' }],
-      });
-    }
-    const asked = input.templateIds ? [...new Set(input.templateIds)] : undefined;
-    // What `from` serves of each template in scope, with the template's current name (locked FOR SHARE).
-    const templates = await tx
-      .select(releaseColumns)
-      .from(sessionTemplates)
-      .where(
-        and(
-          activeRows(sessionTemplates, by.organizationId),
-          asked
-            ? inArray(sessionTemplates.id, asked)
-            : source.followsLatest
-              ? undefined
-              : sql`${sessionTemplates.id} in (select template_id from deployments where environment_id = ${source.id})`,
-        ),
-      )
-      .orderBy(asc(sessionTemplates.id))
-      .for('share');
-    const sourceRows = source.followsLatest
-      ? []
-      : await tx.select().from(deployments).where(eq(deployments.environmentId, source.id));
-    const servedInSource = new Map(sourceRows.map((row) => [row.templateId, stableOf(row)]));
-    const missing = (asked ?? []).filter(
-      (id) =>
-        !templates.some((template) => template.id === id) ||
-        (!source.followsLatest && !servedInSource.has(id)),
-    );
-    if (missing.length) {
-      throw new AppError(
-        'CONFLICT',
-        `${input.from} does not serve ${missing.length === 1 ? 'template' : 'templates'} ${missing.join(', ')}; nothing was promoted`,
-        { reason: 'notDeployed', templateIds: missing },
-      );
-    }
-    const targetRows = await tx
-      .select()
-      .from(deployments)
-      .where(
-        and(
-          eq(deployments.environmentId, target.id),
-          inArray(
-            deployments.templateId,
-            templates.map((template) => template.id),
-          ),
-        ),
-      )
-      .for('update');
-    const existing = new Map(targetRows.map((row) => [row.templateId, row]));
-    // From an environment that follows latest: every template's current session, its agents'
-    // versions read in one query for all of them.
-    const agentVersions = source.followsLatest
-      ? await currentAgentVersions(tx, by.organizationId, [...new Set(templates.flatMap((t) => t.agentIds))])
-      : {};
-    const moves: ReleaseMove[] = [];
-    for (const template of templates) {
-      const to = source.followsLatest
-        ? currentSession(template, agentVersions)
-        : servedInSource.get(template.id);
-      if (!to) continue;
-      const current = existing.get(template.id);
-      if (current && sameServed(servedBy(current), { stable: to, canary: null })) continue;
-      moves.push({
-        templateId: template.id,
-        templateName: template.name,
-        from: current ? stableOf(current) : null,
-        to,
-        endedCanary: current ? canaryOf(current) : null,
-      });
-    }
-    const { changes, warnings } = await planMoves(tx, by.organizationId, target, moves);
-    if (!input.dryRun) {
-      for (const move of moves) {
-        await commitRelease(
-          tx,
-          by,
-          target,
-          { id: move.templateId, name: move.templateName },
-          existing.get(move.templateId) ?? null,
-          { stable: move.to, canary: null },
-          'promoted',
-          `Promoted from ${source.name}`,
-        );
-      }
-    }
-    return { dryRun: input.dryRun, applied: !input.dryRun && moves.length > 0, changes, warnings };
-  };
-  return writeTransaction(db, run);
-}
-
-/** The manual environments (by name) each of `templateIds` is deployed to: what keeps a template from being deleted. */
-export async function deployedTo(
-  tx: Db,
-  organizationId: string,
-  templateIds: string[],
-): Promise<Map<string, string[]>> {
-  if (!templateIds.length) return new Map();
-  const rows = await tx
-    .select({ templateId: deployments.templateId, environment: environments.name })
-    .from(deployments)
-    .innerJoin(environments, eq(environments.id, deployments.environmentId))
-    .where(
-      and(
-        eq(deployments.organizationId, organizationId),
-        inArray(deployments.templateId, templateIds),
-        eq(environments.followsLatest, false),
-      ),
-    )
-    .orderBy(asc(environments.name));
-  const found = new Map<string, string[]>();
-  for (const row of rows) found.set(row.templateId, [...(found.get(row.templateId) ?? []), row.environment]);
-  return found;
-}
-
-/** 409 when any of the templates is deployed to an environment that does not follow latest. */
-export async function refuseDeletingDeployed(
-  tx: Db,
-  organizationId: string,
-  templateIds: string[],
-): Promise<void> {
-  const found = await deployedTo(tx, organizationId, templateIds);
-  if (!found.size) return;
-  const environmentNames = [...new Set([...found.values()].flat())].sort();
-  throw new AppError(
-    'CONFLICT',
-    `Deployed to ${environmentNames.join(', ')}: undeploy ${found.size === 1 ? 'it' : 'them'} there before deleting`,
-    { environments: environmentNames, templateIds: [...found.keys()] },
-  );
 }

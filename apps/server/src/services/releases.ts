@@ -1,3 +1,4 @@
+// Longer than 450 lines: the release records, what they serve and the plans of release moves share the revision readers defined here.
 import {
   type Agent,
   type CanaryRelease,

@@ -1,3 +1,4 @@
+// Longer than 450 lines: the two prepared statements that serve a session config, the cache of what they read and the answer made of it are one path; split, one query's SQL would sit apart from its reader.
 import { createHash } from 'node:crypto';
 import {
   type Agent,

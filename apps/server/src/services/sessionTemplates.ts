@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import { AppError, checkVersion, notFound } from '../errors';
 import { lockAgentFacts } from './agents';
 import { activeRows, RetryTransaction, rowsByIds, writeTransaction } from './db';
-import { refuseDeletingDeployed } from './deployments';
+import { refuseDeletingDeployed } from './deploymentReads';
 import { type Attribution, recordRevision, settableFields, snapshotAt } from './history';
 import { finder, type ListQuery, lister } from './pagination';
 

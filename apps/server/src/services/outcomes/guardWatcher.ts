@@ -1,11 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { DeploymentRow, EnvironmentRow } from '@switchboard/db';
 import { type Db, deployments, environments, type StoredGuard, sessionTemplates } from '@switchboard/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { rowsOf } from '../db';
-import { commitGuardVerdict } from '../deployments';
+import { commitRelease } from '../deployments';
+import { recordEvent } from '../history';
 import { canaryOf, stableOf } from '../releases';
 import { type ArmFigures, judge } from './guard';
 import { p95 } from './histogram';
 import { armTotals, forgetOldOutcomes } from './metrics';
+
+/** The actor of what a guard does by itself (docs/api.md "Session outcomes and guarded canaries"). */
+export const GUARD_ACTOR = { type: 'system', id: null, name: 'guard' } as const;
+
+/**
+ * A guard's new status, in the caller's transaction, on the deployment as it was judged (the caller
+ * locked it and checked it is unchanged): the guard's row, a `deployment.guardChanged` event, and
+ * on a breach the canary aborted or, once passed with `autoPromote`, promoted, as a release record
+ * and audit event by the `guard` with its figures as `reason`.
+ */
+export async function commitGuardVerdict(
+  tx: Db,
+  environment: EnvironmentRow,
+  template: { id: string; name: string },
+  existing: DeploymentRow & { canaryGuard: StoredGuard },
+  verdict: { status: StoredGuard['status']; detail: string },
+): Promise<void> {
+  const by = { organizationId: existing.organizationId, actor: GUARD_ACTOR, requestId: randomUUID() };
+  const guard = { ...existing.canaryGuard, ...verdict, checkedAt: new Date().toISOString() };
+  await tx
+    .update(deployments)
+    .set({ canaryGuard: guard })
+    .where(and(eq(deployments.environmentId, environment.id), eq(deployments.templateId, template.id)));
+  await recordEvent(
+    tx,
+    by,
+    'deployment.guardChanged',
+    { type: 'deployment', id: template.id, name: `${environment.name}/${template.name}` },
+    existing.version,
+    null,
+    verdict,
+  );
+  const canary = canaryOf(existing)!;
+  if (verdict.status === 'breached') {
+    const next = { stable: stableOf(existing), canary: null };
+    await commitRelease(tx, by, environment, template, existing, next, 'canaryAborted', null, verdict.detail);
+  } else if (verdict.status === 'passed' && guard.autoPromote) {
+    const next = {
+      stable: { templateVersion: canary.templateVersion, agentVersions: canary.agentVersions },
+      canary: null,
+    };
+    await commitRelease(
+      tx,
+      by,
+      environment,
+      template,
+      existing,
+      next,
+      'canaryPromoted',
+      null,
+      verdict.detail,
+    );
+  }
+}
 
 /** The advisory lock that lets one instance at a time judge the guards. */
 const GUARD_LOCK = 7_270_437;
