@@ -1,15 +1,17 @@
 import type { AnyTRPCProcedure, AnyTRPCRouter, inferRouterContext, TRPCError } from '@trpc/server';
 import { createURL } from '@trpc/server/adapters/node-http';
 import { type ResponseMetaFn, resolveResponse } from '@trpc/server/http';
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { nestsDeeperThan, tooDeep } from './jsonDepth';
 import {
   getErrorShape,
   getHTTPStatusCode,
   getTRPCErrorFromUnknown,
   isObject,
+  proceduresOf,
   transformTRPCResponse,
-} from '@trpc/server/unstable-core-do-not-import';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { nestsDeeperThan, tooDeep } from './jsonDepth';
+} from './trpcInternals';
 
 export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
@@ -149,7 +151,7 @@ function plainCall<TRouter extends AnyTRPCRouter>(
   if (batch && paths.length > options.maxBatchSize) return null;
   const procedures: AnyTRPCProcedure[] = [];
   for (const name of paths) {
-    const procedure = (options.router._def.procedures as Record<string, AnyTRPCProcedure | undefined>)[name];
+    const procedure = proceduresOf(options.router)[name];
     if (!procedure || procedure._def.type !== type) return null;
     procedures.push(procedure);
   }

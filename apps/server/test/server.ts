@@ -7,6 +7,7 @@ import type { AppRouter } from '../src/router';
 import { appRouter } from '../src/router';
 import { rowsOf } from '../src/services/db';
 import type { TestServer } from '../src/testing';
+import { proceduresOf } from '../src/trpcInternals';
 
 /**
  * Helpers to call a test server (`startServer`, below) through REST and through tRPC.
@@ -268,7 +269,7 @@ export function capturedLog() {
  * subscription, `events.onChange`, is `GET /api/v1/events`, tested in events.test.ts).
  */
 export function requestProcedures(): string[] {
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+  const procedures = proceduresOf(appRouter);
   return Object.keys(procedures)
     .filter((name) => procedures[name]!._def.type !== 'subscription')
     .sort();

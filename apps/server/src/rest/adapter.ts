@@ -1,10 +1,10 @@
-import type { AnyTRPCProcedure } from '@trpc/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { createContext, type Deps } from '../context';
 import { AppError } from '../errors';
 import { appRouter } from '../router';
 import { authenticate, mayCall } from '../trpc';
+import { proceduresOf } from '../trpcInternals';
 import { checkIdempotencyKey, idempotencyScope, requestHash, runOnce } from './idempotency';
 import { matchesEtag, unchangedTag } from './revalidation';
 import { jsonSchema, type RestOperation, restOperations } from './routes';
@@ -131,9 +131,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
   for (const operation of restOperations()) {
     // The procedure itself, called as tRPC calls it (its middlewares, input and output validation),
     // without a caller proxy built and walked on every request.
-    const procedure = (appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>)[
-      operation.procedure
-    ]!;
+    const procedure = proceduresOf(appRouter)[operation.procedure]!;
     const kinds = urlFieldKinds(operation.input);
     const status = operation.status ?? 200;
     app.route({

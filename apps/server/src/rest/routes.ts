@@ -1,7 +1,7 @@
-import type { AnyProcedure } from '@trpc/server';
 import { z } from 'zod';
 import { appRouter } from '../router';
 import type { ProcedureMeta, RestRoute } from '../trpc';
+import { proceduresOf } from '../trpcInternals';
 
 /** One REST operation, read off a procedure of the router: its REST meta, access and input schema. */
 export interface RestOperation extends RestRoute {
@@ -16,8 +16,8 @@ export interface RestOperation extends RestRoute {
 }
 
 export function restOperations(): RestOperation[] {
-  const procedures = appRouter._def.procedures as unknown as Record<string, AnyProcedure>;
-  return Object.entries(procedures).flatMap(([procedure, { _def }]) => {
+  return Object.entries(proceduresOf(appRouter)).flatMap(([procedure, definition]) => {
+    const { _def } = definition!;
     const meta = _def.meta as ProcedureMeta | undefined;
     // A procedure may have several routes (session config: GET, and POST with overrides).
     const routes = meta?.rest === undefined ? [] : [meta.rest].flat();
