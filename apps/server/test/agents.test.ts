@@ -1,3 +1,4 @@
+import { Agent } from '@switchboard/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Call,
@@ -49,6 +50,8 @@ describe.each(transports)(`agents over %s (${driverName})`, (transport) => {
     const got = await member('agents.get', { id: created.body.id });
     expect(got.status).toBe(200);
     expect(got.body).toEqual(created.body);
+    // Exactly the contract's fields: nothing the database keeps besides leaks into an answer.
+    expect(Object.keys(got.body).sort()).toEqual(Object.keys(Agent.shape).sort());
   });
 
   it('validates input: name, instructions, modality, panels, unknown and server-managed fields', async () => {

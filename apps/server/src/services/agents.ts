@@ -25,10 +25,22 @@ import { finder, type ListQuery, lister } from './pagination';
  * contract's `Agent` have the same fields, so a new column is a new field here with no edit),
  * timestamps as ISO strings, variables in the API's field order.
  */
+/** An agent as the API answers it: each field named, so a column the API does not show never leaks. */
 export function toAgent(row: AgentRow): Agent {
   return {
-    ...row,
+    id: row.id,
+    organizationId: row.organizationId,
+    name: row.name,
+    instructions: row.instructions,
+    model: row.model,
+    voice: row.voice,
+    handoffTargets: row.handoffTargets,
+    tools: row.tools,
+    modality: row.modality,
+    panels: row.panels,
     variables: row.variables.map(inOrder),
+    isActive: row.isActive,
+    version: row.version,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
