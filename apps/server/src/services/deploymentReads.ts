@@ -9,11 +9,11 @@ import {
   type ServedInput,
 } from '@switchboard/contract';
 import { type Db, deployments, environments, sessionTemplates } from '@switchboard/db';
-import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import { type Deployer, readableEnvironment, toDeployment } from './deployments';
-import { decodeCursor, encodeCursor } from './pagination';
+import { afterCursor, keysetPage } from './pagination';
 import { listReleaseRecords, servedAt } from './releases';
 
 /** A page of an environment's deployments, the most recently changed first. */
@@ -23,9 +23,6 @@ export async function listDeployments(
   query: z.output<typeof DeploymentListInput>,
 ): Promise<DeploymentPage> {
   const environment = await readableEnvironment(db, by, environmentOf(query));
-  // The keyset is (deployed_at, template_id): a time and an id, as every list's cursor.
-  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const after = cursor && { deployedAt: cursor.createdAt, templateId: cursor.id };
   const rows = await db
     .select({ deployment: deployments, templateName: sessionTemplates.name })
     .from(deployments)
@@ -34,27 +31,19 @@ export async function listDeployments(
       and(
         eq(deployments.environmentId, environment.id),
         query.templateId === undefined ? undefined : eq(deployments.templateId, query.templateId),
-        after === undefined
-          ? undefined
-          : or(
-              sql`${deployments.deployedAt} < ${after.deployedAt}::timestamptz`,
-              and(
-                sql`${deployments.deployedAt} = ${after.deployedAt}::timestamptz`,
-                sql`${deployments.templateId} < ${after.templateId}::uuid`,
-              ),
-            ),
+        // The keyset is (deployed_at, template_id): a time and an id, as every list's cursor.
+        afterCursor(query.cursor, deployments.deployedAt, deployments.templateId),
       ),
     )
     .orderBy(sql`${deployments.deployedAt} desc`, sql`${deployments.templateId} desc`)
     .limit(query.limit + 1);
-  const items = rows.slice(0, query.limit);
-  const last = items.at(-1);
+  const page = keysetPage(rows, query.limit, (row) => ({
+    createdAt: row.deployment.deployedAt,
+    id: row.deployment.templateId,
+  }));
   return {
-    items: items.map((row) => toDeployment(row.deployment, environment.name, row.templateName)),
-    nextCursor:
-      rows.length > query.limit && last
-        ? encodeCursor({ createdAt: last.deployment.deployedAt, id: last.deployment.templateId })
-        : null,
+    items: page.items.map((row) => toDeployment(row.deployment, environment.name, row.templateName)),
+    nextCursor: page.nextCursor,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ListInput, Page } from '@switchboard/contract';
 import type { Db } from '@switchboard/db';
-import { and, desc, eq, not, sql } from 'drizzle-orm';
+import { and, desc, eq, not, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { AppError } from '../errors';
@@ -39,6 +39,30 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
     });
   }
   return { createdAt, id };
+}
+
+/**
+ * The keyset condition of a page after `cursor`, for rows ordered by `(time DESC, id DESC)`: the
+ * one pagination rule every list follows (the prepared lists below, deployments, deliveries).
+ */
+export function afterCursor(cursor: string | undefined, time: PgColumn, id: PgColumn): SQL | undefined {
+  if (cursor === undefined) return undefined;
+  const after = decodeCursor(cursor);
+  return or(
+    sql`${time} < ${after.createdAt}::timestamptz`,
+    and(sql`${time} = ${after.createdAt}::timestamptz`, sql`${id} < ${after.id}::uuid`),
+  );
+}
+
+/** A page of `rows` read with `limit + 1`: the first `limit`, and the cursor after the last when more follow. */
+export function keysetPage<Row>(
+  rows: Row[],
+  limit: number,
+  key: (row: Row) => Key,
+): { items: Row[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
 }
 
 /** `search` as an ILIKE pattern where `%`, `_` and `\` match only themselves. */
@@ -118,11 +142,7 @@ export function lister<Row extends Key>(table: ListTable, label: string) {
       cursorAt: cursor?.createdAt,
       cursorId: cursor?.id,
     })) as Row[];
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toItem),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-    };
+    const page = keysetPage(rows, query.limit, (row) => row);
+    return { items: page.items.map(toItem), nextCursor: page.nextCursor };
   };
 }

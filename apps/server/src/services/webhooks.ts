@@ -17,11 +17,11 @@ import {
   webhookDeliveries,
   webhooks,
 } from '@switchboard/db';
-import { and, asc, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { type Attribution, recordEvent, toAuditEvent } from './history';
-import { decodeCursor, encodeCursor } from './pagination';
+import { afterCursor, keysetPage } from './pagination';
 import { hostOf, isNonPublicAddress, resolveAll } from './webhookHttp';
 
 /** What the webhook services need of the configuration. */
@@ -246,7 +246,6 @@ export class WebhookService {
   /** A page of an endpoint's deliveries, newest first. */
   async deliveries(organizationId: string, query: z.output<typeof DeliveryListInput>) {
     await this.#find(organizationId, query.id);
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.db
       .select()
       .from(webhookDeliveries)
@@ -254,25 +253,13 @@ export class WebhookService {
         and(
           eq(webhookDeliveries.webhookId, query.id),
           query.status === undefined ? undefined : eq(webhookDeliveries.status, query.status),
-          after === undefined
-            ? undefined
-            : or(
-                lt(webhookDeliveries.createdAt, new Date(after.createdAt)),
-                and(
-                  eq(webhookDeliveries.createdAt, new Date(after.createdAt)),
-                  lt(webhookDeliveries.id, after.id),
-                ),
-              ),
+          afterCursor(query.cursor, webhookDeliveries.createdAt, webhookDeliveries.id),
         ),
       )
       .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
       .limit(query.limit + 1);
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toDelivery),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-    };
+    const page = keysetPage(rows, query.limit, (row) => row);
+    return { items: page.items.map(toDelivery), nextCursor: page.nextCursor };
   }
 
   /**
