@@ -3614,9 +3614,6 @@ export interface components {
             name: string;
             /** @description Default: `null`. */
             description?: string | null;
-            agents: string[];
-            /** @description Default: `null`. */
-            initialAgent?: string | null;
             /**
              * @description Default: `"audio_only"`.
              * @enum {string}
@@ -3628,6 +3625,9 @@ export interface components {
             maxDurationSeconds?: number | null;
             /** @description Default: `300`. */
             idleTimeoutSeconds?: number;
+            agents: string[];
+            /** @description Default: `null`. */
+            initialAgent?: string | null;
         };
         /**
          * @example {
@@ -3676,7 +3676,6 @@ export interface components {
          *     }
          */
         UpdateSessionTemplateInput: {
-            version?: number;
             name?: string;
             description?: string | null;
             agentIds?: string[];
@@ -3686,6 +3685,7 @@ export interface components {
             enabledPanels?: ("slide_presenter" | "notepad" | "coding_ide" | "whiteboard" | "document_viewer")[];
             maxDurationSeconds?: number | null;
             idleTimeoutSeconds?: number;
+            version?: number;
         };
         /**
          * @example {

@@ -3,7 +3,7 @@ import { agentFields, CreateAgentInput } from './agents';
 import { distinct, Name } from './common';
 import { panelTypeSchema as PanelType } from './enumSchemas';
 import type { AGENT_SETTABLE_FIELDS } from './enums';
-import { IDLE_TIMEOUT_DEFAULT, templateFields } from './sessionTemplates';
+import { CreateSessionTemplateInput, templateFields } from './sessionTemplates';
 import { Variable } from './variables';
 
 /** The bundle format this server writes and reads. */
@@ -19,16 +19,10 @@ export const AgentSpecInput = CreateAgentInput.extend({
 export type AgentSpec = z.output<typeof AgentSpecInput>;
 
 /** A session template in a bundle as it is read: its agents (in order) and who greets first by name. */
-export const TemplateSpecInput = z
-  .strictObject({
-    name: templateFields.name,
-    description: templateFields.description.default(null),
+export const TemplateSpecInput = CreateSessionTemplateInput.omit({ agentIds: true, initialAgentId: true })
+  .extend({
     agents: distinct(Name, 'agents').min(1).max(50),
     initialAgent: Name.nullable().default(null),
-    modalityProfile: templateFields.modalityProfile.default('audio_only'),
-    enabledPanels: templateFields.enabledPanels.default([]),
-    maxDurationSeconds: templateFields.maxDurationSeconds.default(null),
-    idleTimeoutSeconds: templateFields.idleTimeoutSeconds.default(IDLE_TIMEOUT_DEFAULT),
   })
   .meta({ id: 'TemplateSpecInput' });
 export type TemplateSpec = z.output<typeof TemplateSpecInput>;

@@ -18,9 +18,8 @@ export const templateFields = {
 
 export const CreateSessionTemplateInput = z
   .strictObject({
-    name: templateFields.name,
+    ...templateFields,
     description: templateFields.description.default(null),
-    agentIds: templateFields.agentIds,
     initialAgentId: templateFields.initialAgentId.default(null),
     modalityProfile: templateFields.modalityProfile.default('audio_only'),
     enabledPanels: templateFields.enabledPanels.default([]),
@@ -32,21 +31,13 @@ export type CreateSessionTemplateInput = z.input<typeof CreateSessionTemplateInp
 
 /**
  * Partial update: an omitted field keeps its value; an explicit `null` clears `description`,
- * `initialAgentId` or `maxDurationSeconds`. `version`, when given, must be the current one.
+ * `initialAgentId` or `maxDurationSeconds`. `version`, when given, must be the current one. Every
+ * settable field of `templateFields`, optional.
  */
 export const UpdateSessionTemplateInput = z
-  .strictObject({
-    id: Id,
-    version: PositiveInt4.optional(),
-    name: templateFields.name.optional(),
-    description: templateFields.description.optional(),
-    agentIds: templateFields.agentIds.optional(),
-    initialAgentId: templateFields.initialAgentId.optional(),
-    modalityProfile: templateFields.modalityProfile.optional(),
-    enabledPanels: templateFields.enabledPanels.optional(),
-    maxDurationSeconds: templateFields.maxDurationSeconds.optional(),
-    idleTimeoutSeconds: templateFields.idleTimeoutSeconds.optional(),
-  })
+  .strictObject(templateFields)
+  .partial()
+  .extend({ id: Id, version: PositiveInt4.optional() })
   .meta({ id: 'UpdateSessionTemplateInput' });
 export type UpdateSessionTemplateInput = z.input<typeof UpdateSessionTemplateInput>;
 

@@ -778,11 +778,6 @@ export type TemplateSpecInput = {
      * Default: `null`.
      */
     description?: string | null;
-    agents: Array<string>;
-    /**
-     * Default: `null`.
-     */
-    initialAgent?: string | null;
     /**
      * Default: `"audio_only"`.
      */
@@ -799,6 +794,11 @@ export type TemplateSpecInput = {
      * Default: `300`.
      */
     idleTimeoutSeconds?: number;
+    agents: Array<string>;
+    /**
+     * Default: `null`.
+     */
+    initialAgent?: string | null;
 };
 
 export type UpdateAgentInput = {
@@ -829,7 +829,6 @@ export type UpdateMemberInput = {
 };
 
 export type UpdateSessionTemplateInput = {
-    version?: number;
     name?: string;
     description?: string | null;
     agentIds?: Array<string>;
@@ -838,6 +837,7 @@ export type UpdateSessionTemplateInput = {
     enabledPanels?: Array<'slide_presenter' | 'notepad' | 'coding_ide' | 'whiteboard' | 'document_viewer'>;
     maxDurationSeconds?: number | null;
     idleTimeoutSeconds?: number;
+    version?: number;
 };
 
 export type UpdateWebhookInput = {
