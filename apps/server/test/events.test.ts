@@ -263,6 +263,26 @@ describe(`the tRPC subscription on ${driverName}`, () => {
   const subscription = (input: object) =>
     `${server.url}/trpc/events.onChange?input=${encodeURIComponent(JSON.stringify(input))}`;
 
+  it('a change made as soon as the subscription says it started is delivered (from now, ten times over)', async () => {
+    const tenant = await createTenant(server, 'From now');
+    const admin = caller(server, 'rest', tenant.adminToken);
+    for (let i = 0; i < 10; i++) {
+      const name = `Started ${i}`;
+      let started: () => void = () => {};
+      const connected = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      // tRPC's `connected` event is what the client's `onStarted` waits for.
+      const reading = readUntil(subscription({}), tenant.adminToken, (text) => {
+        if (text.includes('event: connected')) started();
+        return text.includes(`"${name}"`);
+      });
+      await connected;
+      await admin('agents.create', { name, instructions: 'i' });
+      expect(await reading, name).toContain(`"${name}"`);
+    }
+  });
+
   it('events.onChange streams the same events over SSE, tracked by sequence, and resumes after lastEventId', async () => {
     const tenant = await createTenant(server, 'Subscription');
     const admin = caller(server, 'rest', tenant.adminToken);

@@ -23,26 +23,40 @@ export const eventsRouter = router({
         })
         .optional(),
     )
-    .subscription(async function* ({ ctx, input, signal }) {
+    // The position and the admission are settled before the stream answers (tRPC sends its
+    // `connected` event, the client's "started", only once this resolves): a change the client
+    // makes after it started is numbered after the position, so it is delivered.
+    .subscription(async ({ ctx, input, signal }) => {
       const { organizationId } = ctx.actor;
       const after = input?.lastEventId
         ? Number(input.lastEventId)
         : await latestSequence(ctx, organizationId);
-      const release = await ctx.events.admitStream(organizationId);
-      try {
-        // Who the reader is now (its role may change while the stream is open), or null.
-        const caller = () => authenticate(ctx).catch(() => null);
-        for await (const event of changeEvents(
-          ctx,
-          organizationId,
-          after,
-          signal ?? new AbortController().signal,
-          caller,
-        )) {
-          yield tracked(String(event.sequence), event);
+      const admitted = await ctx.events.admitStream(organizationId);
+      // Released once: when the stream ends, or when the client leaves before it began.
+      let released = false;
+      const release = () => {
+        if (!released) {
+          released = true;
+          admitted();
         }
-      } finally {
-        release();
-      }
+      };
+      signal?.addEventListener('abort', release, { once: true });
+      // Who the reader is now (its role may change while the stream is open), or null.
+      const caller = () => authenticate(ctx).catch(() => null);
+      return (async function* () {
+        try {
+          for await (const event of changeEvents(
+            ctx,
+            organizationId,
+            after,
+            signal ?? new AbortController().signal,
+            caller,
+          )) {
+            yield tracked(String(event.sequence), event);
+          }
+        } finally {
+          release();
+        }
+      })();
     }),
 });
