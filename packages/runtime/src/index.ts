@@ -134,6 +134,8 @@ const OUTCOME_BATCH = 1000;
 const OUTCOME_BUFFER = 100_000;
 const OUTCOME_EVERY_MS = 2000;
 const POLL_EVERY_MS = 1000;
+/** Refusals held (templates that do not exist or are not served): past this, the oldest go. */
+const REFUSALS_HELD = 1000;
 
 class Unreachable extends Error {}
 
@@ -279,7 +281,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       previous.canary?.etag !== next.canary?.etag ||
       previous.percent !== next.percent ||
       JSON.stringify(previous.refusal) !== JSON.stringify(next.refusal);
+    held.delete(templateId);
     held.set(templateId, next);
+    if (next.refusal) {
+      // Asking for ids that do not exist must not grow memory (or the polling) without bound.
+      const refused = [...held].filter(([, entry]) => entry.refusal);
+      for (const [id] of refused.slice(0, Math.max(0, refused.length - REFUSALS_HELD))) held.delete(id);
+    }
     if (changed) {
       snapshotSoon();
       for (const listener of listeners) listener({ templateId });

@@ -273,6 +273,18 @@ describe(`@switchboard/runtime (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect(first.status().outcomes).toMatchObject({ queued: 0, sent: 6, dropped: 0 });
   });
 
+  it('holds at most 1,000 refusals: asking for ids that do not exist does not grow its memory', async () => {
+    const made = runtime();
+    await made.sessionConfig(templateId);
+    for (let i = 0; i < 1010; i++) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      await expect(made.sessionConfig(id)).rejects.toBeInstanceOf(SwitchboardError);
+    }
+    expect(made.status().templates).toBe(1 + 1000);
+    // The template it serves is still held and answered from memory.
+    expect((await made.sessionConfig(templateId)).templateId).toBe(templateId);
+  });
+
   it('buffers at most 100,000 outcomes while Switchboard is down, dropping (and counting) the oldest', async () => {
     const made = createRuntime({
       url: 'http://127.0.0.1:9',
