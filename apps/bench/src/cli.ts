@@ -27,6 +27,7 @@ const { values } = parseArgs({
     'skip-scale': { type: 'boolean' },
     'skip-embedded': { type: 'boolean' },
     'skip-events': { type: 'boolean' },
+    'skip-outcomes': { type: 'boolean' },
     streams: { type: 'string' },
     'only-events': { type: 'boolean' },
     'only-outcomes': { type: 'boolean' },

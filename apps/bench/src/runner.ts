@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'skip-scale': { type: 'boolean', default: false },
     'skip-embedded': { type: 'boolean', default: false },
     'skip-events': { type: 'boolean', default: false },
+    'skip-outcomes': { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' },
     'only-events': { type: 'boolean' },
     'only-outcomes': { type: 'boolean' },
@@ -153,10 +154,17 @@ async function scenarios(target: Started, kind: 'server' | 'floor' | 'embedded',
       });
     await call('POST', '/api/v1/environments', { name: 'bench' });
     const deployment = `/api/v1/environments/bench/deployments/${seeded.runtimeTemplateId}`;
-    for (const body of [{}, { canaryPercent: 50 }]) {
+    const deploy = async (body: object) => {
       const deployed = await call('PUT', deployment, body);
       if (!deployed.ok) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`);
-    }
+    };
+    await deploy({});
+    // A canary is another release than the stable: the template is saved once more before it.
+    const templatePath = `/api/v1/session-templates/${seeded.runtimeTemplateId}`;
+    const { version } = (await (await call('GET', templatePath)).json()) as { version: number };
+    const saved = await call('PUT', templatePath, { version, description: 'The canary of the bench' });
+    if (!saved.ok) throw new Error(`save failed: ${saved.status} ${await saved.text()}`);
+    await deploy({ canaryPercent: 50 });
     const releasePath = (key: string) => `${configPath}?environment=bench&sessionKey=${key}`;
     const released = await call('GET', releasePath('fixed'));
     const releaseTag = released.headers.get('etag') ?? '';
@@ -435,7 +443,8 @@ async function main() {
     const onlyRuntime = values['only-runtime'] === true;
     const onlyOutcomes = values['only-outcomes'] === true || onlyRuntime;
     let runtime: RuntimeResult | undefined;
-    if (!onlyEvents) {
+    const skipOutcomes = values['skip-outcomes'] === true && !onlyOutcomes;
+    if (!onlyEvents && !skipOutcomes) {
       // Two instances on one database; 100 runtimes hold change-event streams on them.
       const streams = { ...env, EVENT_STREAMS_PER_ORGANIZATION: '200' };
       const [first, second] = [await start(SERVER, streams), await start(SERVER, streams)];
@@ -445,7 +454,7 @@ async function main() {
       await Promise.all([first.stop(), second.stop()]);
     }
     let outcomes: OutcomesResult | undefined;
-    if (!onlyEvents && !onlyRuntime) {
+    if (!onlyEvents && !onlyRuntime && !skipOutcomes) {
       const server = await start(SERVER, env);
       started.push(server);
       const seeded = await seedThroughApi(server.url, onlyOutcomes ? 10 : 200);
