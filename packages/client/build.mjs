@@ -159,7 +159,7 @@ export { TRPCClientError } from '@trpc/client';
     .replace(/import\("[^"]+\/packages\/contract\/src\/[^"]+"\)\.(\w+)/g, (found, name) =>
       exportedNames.has(name) ? name : found,
     )
-    .replace(/import\("[^"]+\/apps\/server\/src\/errors"\)\.ErrorDetails/g, 'Record<string, unknown>')
+    .replace(/import\("[^"]+\/apps\/server\/src\/core\/errors"\)\.ErrorDetails/g, 'Record<string, unknown>')
     // A subscription's events (`tracked`) as the client receives them, `{ id, data }`: tRPC's
     // envelope type lives in a bundled chunk of its declarations (named `Tr` there), whose unique
     // symbol a consumer's compiler may not resolve to the same one.

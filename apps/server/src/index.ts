@@ -1,6 +1,6 @@
-export { type BuildAppOptions, buildApp } from './app';
-export { type AppConfig, loadConfig } from './config';
-export { buildOpenApiDocument } from './rest/openapi';
+export { type AppConfig, loadConfig } from './core/config';
+export { PRODUCTION_NODE_FLAGS } from './core/nodeFlags';
+export { encodeCursor } from './core/pagination';
+export { type BuildAppOptions, buildApp } from './http/app';
+export { buildOpenApiDocument } from './http/rest/openapi';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router';
-export { PRODUCTION_NODE_FLAGS } from './runtime';
-export { encodeCursor } from './services/pagination';

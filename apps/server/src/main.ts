@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { createDatabase, migrate } from '@switchboard/db';
-import { buildApp } from './app';
-import { ConfigError, loadConfig } from './config';
-import { gracefulShutdown } from './shutdown';
+import { ConfigError, loadConfig } from './core/config';
+import { buildApp } from './http/app';
+import { gracefulShutdown } from './http/shutdown';
 
 /** `pnpm start`: read the configuration, migrate, serve; drain, then stop gracefully on SIGTERM/SIGINT. */
 async function main() {

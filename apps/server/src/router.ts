@@ -1,17 +1,18 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import { agentsRouter } from './routers/agents';
-import { apiKeysRouter } from './routers/apiKeys';
-import { authRouter } from './routers/auth';
-import { catalogRouter } from './routers/catalog';
-import { configRouter } from './routers/config';
-import { deploymentsRouter, environmentsRouter } from './routers/environments';
-import { eventsRouter } from './routers/events';
-import { auditRouter } from './routers/history';
-import { organizationRouter } from './routers/organization';
-import { outcomesRouter } from './routers/outcomes';
-import { sessionTemplatesRouter } from './routers/sessionTemplates';
-import { webhooksRouter } from './routers/webhooks';
-import { router } from './trpc';
+import { agentsRouter } from './features/agents/router';
+import { apiKeysRouter } from './features/apiKeys/router';
+import { authRouter } from './features/auth/router';
+import { configRouter } from './features/bundles/router';
+import { catalogRouter } from './features/catalog/router';
+import { deploymentsRouter } from './features/deployments/router';
+import { environmentsRouter } from './features/environments/router';
+import { eventsRouter } from './features/events/router';
+import { auditRouter } from './features/history/router';
+import { organizationRouter } from './features/organization/router';
+import { outcomesRouter } from './features/outcomes/router';
+import { sessionTemplatesRouter } from './features/sessionTemplates/router';
+import { webhooksRouter } from './features/webhooks/router';
+import { router } from './http/trpc';
 
 export const appRouter = router({
   auth: authRouter,

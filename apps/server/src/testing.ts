@@ -4,9 +4,8 @@ import path from 'node:path';
 import { DEFAULT_CATALOG } from '@switchboard/contract';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import type { FastifyInstance } from 'fastify';
-import { type BuildAppOptions, buildApp } from './app';
-import type { AppConfig } from './config';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard';
+import { type AppConfig, DEFAULT_DASHBOARD_DIR } from './core/config';
+import { type BuildAppOptions, buildApp } from './http/app';
 
 /** A server started for a test: its URL, the Fastify instance, its database and configuration. */
 export interface TestServer {

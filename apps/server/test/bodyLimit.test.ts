@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LINGER } from '../src/drainRefusedBody';
+import { LINGER } from '../src/http/drainRefusedBody';
 import { createTenant, driverName, startServer, type TestServer } from './server';
 
 /**

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config';
-import { PRODUCTION_NODE_FLAGS } from '../src/runtime';
+import { ConfigError, loadConfig } from '../src/core/config';
+import { PRODUCTION_NODE_FLAGS } from '../src/core/nodeFlags';
 
 describe('configuration', () => {
   it('defaults to the embedded database and keeps one generated JWT secret in DATA_DIR', () => {

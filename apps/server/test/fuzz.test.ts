@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restOperations } from '../src/rest/routes';
+import { restOperations } from '../src/http/rest/routes';
 import {
   caller,
   createTenant,

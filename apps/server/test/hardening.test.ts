@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { users } from '@switchboard/db';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTOR_TTL_MS, ActorCache } from '../src/auth/actors';
+import { ACTOR_TTL_MS, ActorCache } from '../src/features/auth/actors';
 import {
   awayFromMinuteEdge,
   caller,

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../src/errors';
-import { IdempotencyStore, runOnce } from '../src/rest/idempotency';
-import { RetryTransaction } from '../src/services/db';
+import { RetryTransaction } from '../src/core/db';
+import { AppError } from '../src/core/errors';
+import { IdempotencyStore, runOnce } from '../src/http/rest/idempotency';
 import {
   caller,
   createTenant,

@@ -7,7 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildOpenApiDocument } from '../src/rest/openapi';
+import { buildOpenApiDocument } from '../src/http/rest/openapi';
 import { OBSERVED_STATUSES_DIR } from '../src/testing';
 
 /** The observed `METHOD /path status` lines the document does not declare (HEAD is GET's). */

@@ -1,8 +1,8 @@
 import * as contract from '@switchboard/contract';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { EXAMPLES } from '../src/rest/examples';
-import { buildOpenApiDocument } from '../src/rest/openapi';
+import { EXAMPLES } from '../src/http/rest/examples';
+import { buildOpenApiDocument } from '../src/http/rest/openapi';
 
 /** The contract's named schemas, by the name they carry (`.meta({ id })`). */
 const named = new Map(

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ArmFigures, judge, twoProportionZ, Z_CRITICAL } from '../src/services/outcomes/guard';
-import { BUCKETS, bucketOf, bucketValue, p95 } from '../src/services/outcomes/histogram';
+import { type ArmFigures, judge, twoProportionZ, Z_CRITICAL } from '../src/features/outcomes/guard';
+import { BUCKETS, bucketOf, bucketValue, p95 } from '../src/features/outcomes/histogram';
 import { type ServerProcess, startProcess } from './processes';
 import {
   type Call,

@@ -2,12 +2,12 @@ import { Writable } from 'node:stream';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { restOperations } from '../src/rest/routes';
+import { rowsOf } from '../src/core/db';
+import { restOperations } from '../src/http/rest/routes';
+import { proceduresOf } from '../src/http/trpcInternals';
 import type { AppRouter } from '../src/router';
 import { appRouter } from '../src/router';
-import { rowsOf } from '../src/services/db';
 import type { TestServer } from '../src/testing';
-import { proceduresOf } from '../src/trpcInternals';
 
 /**
  * Helpers to call a test server (`startServer`, below) through REST and through tRPC.

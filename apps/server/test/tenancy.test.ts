@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restOperations } from '../src/rest/routes';
+import { restOperations } from '../src/http/rest/routes';
 import {
   caller,
   createTenant,

@@ -1,9 +1,9 @@
 import { METHODS } from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRPC_BATCH_MAX } from '../src/app';
-import { loadConfig } from '../src/config';
-import { restOperations } from '../src/rest/routes';
+import { loadConfig } from '../src/core/config';
+import { TRPC_BATCH_MAX } from '../src/http/app';
+import { restOperations } from '../src/http/rest/routes';
 import {
   awayFromMinuteEdge,
   createTenant,

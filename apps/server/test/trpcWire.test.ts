@@ -1,9 +1,9 @@
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeps, trpcOptions } from '../src/app';
+import { createDeps, trpcOptions } from '../src/http/app';
+import { trpcHttp } from '../src/http/trpcHttp';
 import type { AppRouter } from '../src/router';
-import { trpcHttp } from '../src/trpcHttp';
 import { createTenant, driverName, MISSING_ID, startServer, type TestServer, trpcClient } from './server';
 
 /**

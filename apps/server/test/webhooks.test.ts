@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { Webhook as Verifier } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNonPublicAddress, signature } from '../src/services/webhookHttp';
+import { isNonPublicAddress, signature } from '../src/features/webhooks/webhookHttp';
 import {
   caller,
   createTenant,

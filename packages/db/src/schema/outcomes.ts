@@ -20,7 +20,7 @@ import { organizations } from './organizations';
  * Session outcomes as per-minute aggregates (docs/api.md "Session outcomes and guarded canaries"): one
  * row per environment, template, arm, release and minute, never a row per session. Each instance
  * adds what it received into these rows with one multi-row upsert every flush; `latency` is a
- * log-scale histogram of first-response times (`services/outcomes/histogram.ts` says the buckets).
+ * log-scale histogram of first-response times (`apps/server/src/features/outcomes/histogram.ts` says the buckets).
  * Rows older than 30 days are deleted.
  */
 export const outcomeMinutes = pgTable(
