@@ -102,3 +102,21 @@ test('the webhooks page adds an endpoint, shows its secret once, sends a test an
     receiver.close();
   }
 });
+
+test('the open audit log shows a change made elsewhere at once, without a reload', async ({ page }) => {
+  const login = await api('POST', '/api/v1/auth/login', null, {
+    email: 'admin@example.com',
+    password: PASSWORD,
+  });
+  await signIn(page);
+  await page.getByRole('link', { name: 'Audit log' }).first().click();
+  const log = page.getByRole('table');
+  await expect(log.getByRole('row').nth(1)).toBeVisible();
+  const name = `Made elsewhere ${Date.now()}`;
+  const created = await api('POST', '/api/v1/agents', login.body.accessToken, {
+    name,
+    instructions: 'Answers while the audit log is open.',
+  });
+  expect(created.status).toBe(201);
+  await expect(log.getByRole('row').filter({ hasText: name })).toBeVisible({ timeout: 3_000 });
+});

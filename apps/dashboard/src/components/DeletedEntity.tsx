@@ -12,11 +12,11 @@ const PAGES = { agent: '/agents', sessionTemplate: '/templates' } as const;
 export function DeletedEntity({ kind, id }: { kind: HistoryKind; id: string }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const { label, revisions } = HISTORY[kind];
+  const { label, latest: newest } = HISTORY[kind];
   // The newest revision: the entity as it was deleted.
   const latest = useQuery({
-    queryKey: ['history', kind, id, 'latest'],
-    queryFn: () => revisions(id).then((page) => page.items[0]),
+    ...(newest(id) as ReturnType<typeof HISTORY.agent.latest>),
+    select: (page) => page.items[0],
     staleTime: 0,
   });
   if (latest.isError) return <Notice>{serverError(latest.error).message}</Notice>;

@@ -7,6 +7,7 @@ import { useId, useState } from 'react';
 import { toast } from 'sonner';
 import { useAgentsById } from '../lib/agents';
 import { client, serverError, trpc } from '../lib/api';
+import { invalidateFor } from '../lib/invalidation';
 import { describeRelease } from '../lib/releases';
 import { CanaryWatch, DEFAULT_GUARD, GuardFields, guardInput } from './CanaryGuard';
 import { ReleaseDiff } from './ReleaseChangeView';
@@ -123,7 +124,7 @@ function EnvironmentRow({
   canDeploy: boolean;
   unsavedEdits: boolean;
 }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const shareId = useId();
   const noteId = useId();
   const rollbackToId = useId();
@@ -163,13 +164,7 @@ function EnvironmentRow({
       await work();
       setNote('');
       setToRecord(null);
-      await Promise.all([
-        queryClient.invalidateQueries(trpc.deployments.list.pathFilter()),
-        queryClient.invalidateQueries(trpc.deployments.history.pathFilter()),
-        queryClient.invalidateQueries(trpc.deployments.metrics.pathFilter()),
-        queryClient.invalidateQueries({ queryKey: ['releaseHistory'] }),
-        queryClient.invalidateQueries(trpc.sessionTemplates.config.pathFilter()),
-      ]);
+      await invalidateFor({ type: 'deployment' });
       toast.success(done);
     } catch (error) {
       toast.error(serverError(error).message);

@@ -1,9 +1,9 @@
 import type { SessionTemplate } from '@switchboard/client';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { History } from 'lucide-react';
 import { toast } from 'sonner';
 import { idsIn, useAgentsById } from '../lib/agents';
-import { pagedList, serverError } from '../lib/api';
+import { serverError } from '../lib/api';
 import {
   ACTION_LABELS,
   differences,
@@ -77,15 +77,15 @@ export function HistoryPanel({
   onRestored: (entity: Entity) => Promise<void> | void;
 }) {
   const history = HISTORY[kind];
+  // Either kind's restore takes the same input and answers the entity.
+  const restore = useMutation((history.restore as typeof HISTORY.agent.restore).mutationOptions());
   // History grows with every change, made here or anywhere: read afresh whenever the panel opens.
   const query = useInfiniteQuery({
-    ...pagedList(
-      ['history', kind, id],
-      (cursor) => history.revisions(id, cursor) as Promise<{ items: Revision[]; nextCursor: string | null }>,
-    ),
+    ...(history.revisions(id) as ReturnType<typeof HISTORY.agent.revisions>),
     staleTime: 0,
   });
-  const revisions = query.data?.pages.flatMap((page) => page.items) ?? [];
+  // Either kind's revisions read alike here.
+  const revisions = (query.data?.pages.flatMap((page) => page.items) ?? []) as Revision[];
   const now = current ?? revisions[0]?.snapshot;
   // Names for every agent the history mentions (agent lists, handoff targets, the greeter),
   // fetched by id: deleted ones show their last name, marked.
@@ -167,7 +167,11 @@ export function HistoryPanel({
                         confirmLabel="Restore"
                         onConfirm={async () => {
                           try {
-                            const restored = await history.restore(id, revision.version, now.version);
+                            const restored: Entity = await restore.mutateAsync({
+                              id,
+                              toVersion: revision.version,
+                              version: now.version,
+                            });
                             toast.success(
                               `Restored version ${revision.version} as version ${restored.version}`,
                             );

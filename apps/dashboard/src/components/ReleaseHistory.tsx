@@ -1,6 +1,6 @@
 import type { ServedRelease } from '@switchboard/client';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { client, pagedList, serverError } from '../lib/api';
+import { client, pagedList, serverError, trpc } from '../lib/api';
 import { RELEASE_ACTION_LABELS } from '../lib/labels';
 import { Button, Notice, Spinner } from './ui';
 
@@ -18,10 +18,9 @@ export function describeServed(served: ServedRelease): string {
  * numbered (the numbers never restart), with who, when, what, the note and why the server acted.
  */
 export function ReleaseHistory({ environment, templateId }: { environment: string; templateId: string }) {
+  const input = { environment, templateId, limit: 20 };
   const history = useInfiniteQuery(
-    pagedList(['releaseHistory', environment, templateId], (cursor) =>
-      client.deployments.history.query({ environment, templateId, limit: 20, cursor }),
-    ),
+    pagedList(trpc.deployments.history.infiniteQueryKey(input), client.deployments.history, input),
   );
   if (history.isError) return <Notice>{serverError(history.error).message}</Notice>;
   if (!history.data) return <Spinner label="Loading the release history" />;

@@ -3,8 +3,7 @@ import { Link } from '@tanstack/react-router';
 import { Plus, Search } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { z } from 'zod';
-import { serverError } from '../lib/api';
-import { Button, inputClass, Notice, Spinner } from './ui';
+import { Button, inputClass, QueryState } from './ui';
 
 export type ListStatus = 'active' | 'deleted';
 /** The search of the agents and templates lists, kept in the URL so a filtered list can be shared. */
@@ -86,15 +85,7 @@ export function SearchableList<TPage>({
           </select>
         </label>
       </div>
-      {query.isError ? (
-        <Notice>{serverError(query.error).message}</Notice>
-      ) : query.isLoading ? (
-        <Spinner />
-      ) : isEmpty ? (
-        empty
-      ) : (
-        children
-      )}
+      <QueryState query={query}>{() => (isEmpty ? empty : children)}</QueryState>
       {query.hasNextPage && (
         <div className="mt-4 flex justify-center">
           <Button

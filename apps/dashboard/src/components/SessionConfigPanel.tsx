@@ -3,7 +3,7 @@ import { PRODUCTION, renderInstructions, resolveValues, sessionVariables } from 
 import { useQuery } from '@tanstack/react-query';
 import { PlugZap } from 'lucide-react';
 import { useId, useState } from 'react';
-import { client, serverError, trpc } from '../lib/api';
+import { queryClient, serverError, trpc } from '../lib/api';
 import { type TryAnswer, TryVariables } from './TryVariables';
 import { Badge, Button, Card, CopyButton, inputClass, Notice, Spinner } from './ui';
 
@@ -18,11 +18,15 @@ async function tryOnServer(
   variables: Record<string, unknown>,
 ): Promise<TryAnswer> {
   try {
-    const config = await client.sessionTemplates.config.query({
-      id,
-      environment,
-      ...(sessionKey ? { sessionKey } : {}),
-      variables,
+    const config = await queryClient.fetchQuery({
+      ...trpc.sessionTemplates.config.queryOptions({
+        id,
+        environment,
+        ...(sessionKey ? { sessionKey } : {}),
+        variables,
+      }),
+      staleTime: 0,
+      retry: false,
     });
     return { agents: config.agents };
   } catch (error) {
@@ -67,15 +71,16 @@ export function SessionConfigPanel({ id }: { id: string }) {
     staleTime: 0,
   });
   // The working copy: the template and its agents as saved now, read afresh.
-  const workingCopy = useQuery({
-    queryKey: ['workingCopy', id],
+  const savedTemplate = useQuery({
+    ...trpc.sessionTemplates.get.queryOptions({ id }),
     enabled: open && working,
     staleTime: 0,
-    queryFn: async () => {
-      const template = await client.sessionTemplates.get.query({ id });
-      const { items } = await client.agents.getMany.query({ ids: template.agentIds });
-      return { template, agents: items };
-    },
+  });
+  const agentIds = savedTemplate.data?.agentIds ?? [];
+  const savedAgents = useQuery({
+    ...trpc.agents.getMany.queryOptions({ ids: agentIds }),
+    enabled: open && working && agentIds.length > 0,
+    staleTime: 0,
   });
   const query = new URLSearchParams({
     ...(environment !== PRODUCTION ? { environment } : {}),
@@ -142,7 +147,7 @@ export function SessionConfigPanel({ id }: { id: string }) {
             </div>
           </div>
           {working ? (
-            <WorkingCopy query={workingCopy} />
+            <WorkingCopy agents={savedAgents.data?.items} error={savedTemplate.error ?? savedAgents.error} />
           ) : (
             <>
               {config.data && (
@@ -203,10 +208,9 @@ export function SessionConfigPanel({ id }: { id: string }) {
 }
 
 /** The working copy: said plainly to be served nowhere yet, and tried with the contract's renderer. */
-function WorkingCopy({ query }: { query: { data?: { agents: Agent[] }; isError: boolean; error: unknown } }) {
-  if (query.isError) return <Notice>{serverError(query.error).message}</Notice>;
-  if (!query.data) return <Spinner label="Reading the working copy" />;
-  const { agents } = query.data;
+function WorkingCopy({ agents, error }: { agents: Agent[] | undefined; error: unknown }) {
+  if (error) return <Notice>{serverError(error).message}</Notice>;
+  if (!agents) return <Spinner label="Reading the working copy" />;
   const variables = sessionVariables(agents);
   return (
     <div className="space-y-3">

@@ -1,6 +1,5 @@
-import type { Agent, SessionTemplate } from '@switchboard/client';
-import { useQuery } from '@tanstack/react-query';
-import { client } from './api';
+import { useQueries } from '@tanstack/react-query';
+import { trpc } from './api';
 
 const BATCH = 100;
 
@@ -18,22 +17,15 @@ export function displayName(entity: { name: string; isActive: boolean } | undefi
   return entity.isActive ? entity.name : `${entity.name} (deleted)`;
 }
 
-function useById<T extends { id: string; name: string; isActive: boolean }>(
-  kind: 'agents' | 'sessionTemplates',
-  ids: readonly string[],
-  fetch: (ids: string[]) => Promise<{ items: T[] }>,
+/** The entities a page's `getMany` batches answered, by id, with their names as a person reads them. */
+function byId<T extends { id: string; name: string; isActive: boolean }>(
+  pages: { data?: { items: T[] }; isLoading: boolean }[],
   unknown: string,
 ) {
-  const groups = batches(ids);
-  const query = useQuery({
-    queryKey: [kind, 'byIds', groups.flat()],
-    queryFn: async () => (await Promise.all(groups.map(fetch))).flatMap((page) => page.items),
-    enabled: groups.length > 0,
-    staleTime: 30_000,
-  });
-  const byId = new Map((query.data ?? []).map((item) => [item.id, item]));
-  const nameOf = (id: string) => displayName(byId.get(id), query.isLoading ? '…' : unknown);
-  return { byId, nameOf, isLoading: query.isLoading && groups.length > 0 };
+  const found = new Map(pages.flatMap((page) => page.data?.items ?? []).map((item) => [item.id, item]));
+  const isLoading = pages.some((page) => page.isLoading);
+  const nameOf = (id: string) => displayName(found.get(id), isLoading ? '…' : unknown);
+  return { byId: found, nameOf, isLoading };
 }
 
 /**
@@ -41,22 +33,24 @@ function useById<T extends { id: string; name: string; isActive: boolean }>(
  * ids it holds, however many agents the organization has.
  */
 export function useAgentsById(ids: readonly string[]) {
-  return useById<Agent>(
-    'agents',
-    ids,
-    (batch) => client.agents.getMany.query({ ids: batch }),
-    'Unknown agent',
-  );
+  const pages = useQueries({
+    queries: batches(ids).map((batch) => ({
+      ...trpc.agents.getMany.queryOptions({ ids: batch }),
+      staleTime: 30_000,
+    })),
+  });
+  return byId(pages, 'Unknown agent');
 }
 
 /** Session templates by id (`sessionTemplates.getMany`), deleted ones included. */
 export function useTemplatesById(ids: readonly string[]) {
-  return useById<SessionTemplate>(
-    'sessionTemplates',
-    ids,
-    (batch) => client.sessionTemplates.getMany.query({ ids: batch }),
-    'Unknown template',
-  );
+  const pages = useQueries({
+    queries: batches(ids).map((batch) => ({
+      ...trpc.sessionTemplates.getMany.queryOptions({ ids: batch }),
+      staleTime: 30_000,
+    })),
+  });
+  return byId(pages, 'Unknown template');
 }
 
 /** Every id-shaped string in a value (revision changes, snapshots), to look up by name. */

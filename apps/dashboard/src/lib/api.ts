@@ -1,5 +1,5 @@
 import { type AppRouter, createClient } from '@switchboard/client';
-import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient, type QueryKey } from '@tanstack/react-query';
 import { TRPCClientError } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import { session } from './session';
@@ -70,19 +70,29 @@ export const client = createClient({
 
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client, queryClient });
 
+/** One page of a paginated list. */
+interface Page<TItem> {
+  items: TItem[];
+  nextCursor: string | null;
+}
+
 /**
- * A paginated list as an infinite query: `cursor` from the previous page's `nextCursor`. (tRPC's
- * own infinite options also send a `direction` field, which the contract's strict list input
- * refuses, as it refuses every unknown field.)
+ * A paginated list as an infinite query, the one way the dashboard reads one: keyed by the
+ * procedure's own tRPC key (`trpc.<procedure>.infiniteQueryKey(input)`, so its `pathFilter()` in
+ * `invalidateFor` reaches it) and read a page at a time through the typed client, `cursor` from the
+ * previous page's `nextCursor`. (tRPC's own `infiniteQueryOptions` also sends a `direction` field,
+ * which the contract's strict list inputs refuse, as they refuse every unknown field.)
  */
-export function pagedList<TItem>(
-  key: readonly unknown[],
-  fetchPage: (cursor: string | undefined) => Promise<{ items: TItem[]; nextCursor: string | null }>,
+export function pagedList<TInput extends object, TItem>(
+  key: QueryKey,
+  procedure: { query: (input: TInput) => Promise<Page<TItem>> },
+  input: TInput,
 ) {
   return {
-    queryKey: [...key, 'pages'] as const,
-    queryFn: ({ pageParam }: { pageParam: string | undefined }) => fetchPage(pageParam),
+    queryKey: key,
+    queryFn: ({ pageParam }: { pageParam: string | undefined }) =>
+      procedure.query(pageParam ? { ...input, cursor: pageParam } : input),
     initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page: { nextCursor: string | null }) => page.nextCursor ?? undefined,
+    getNextPageParam: (page: Page<TItem>) => page.nextCursor ?? undefined,
   };
 }

@@ -1,37 +1,11 @@
 import type { AuditEvent } from '@switchboard/client';
 import { useEffect } from 'react';
-import { client, queryClient, trpc } from './api';
+import { client } from './api';
+import { invalidateFor } from './invalidation';
 import { session } from './session';
 
 type Listener = (event: AuditEvent) => void;
 const listeners = new Set<Listener>();
-
-/** What a change event makes stale: the lists, history and logs that may show it. */
-function refresh(event: AuditEvent) {
-  const kind = event.resource.type;
-  if (kind === 'agent') void queryClient.invalidateQueries(trpc.agents.list.pathFilter());
-  if (kind === 'sessionTemplate') void queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
-  if (kind === 'agent' || kind === 'sessionTemplate') {
-    // An open form keeps the version it was opened at; what is shown beside it follows the change.
-    const id = { id: event.resource.id };
-    void queryClient.invalidateQueries({
-      queryKey: kind === 'agent' ? trpc.agents.get.queryKey(id) : trpc.sessionTemplates.get.queryKey(id),
-    });
-    void queryClient.invalidateQueries({ queryKey: ['history', kind, event.resource.id] });
-    void queryClient.invalidateQueries({
-      queryKey: [kind === 'agent' ? 'agents' : 'sessionTemplates', 'byIds'],
-    });
-  }
-  if (kind === 'deployment' || kind === 'environment') {
-    void queryClient.invalidateQueries(trpc.deployments.list.pathFilter());
-    void queryClient.invalidateQueries(trpc.deployments.history.pathFilter());
-    void queryClient.invalidateQueries(trpc.deployments.metrics.pathFilter());
-    void queryClient.invalidateQueries({ queryKey: ['releaseHistory'] });
-    void queryClient.invalidateQueries(trpc.environments.list.pathFilter());
-  }
-  if (kind === 'webhook') void queryClient.invalidateQueries(trpc.webhooks.list.pathFilter());
-  void queryClient.invalidateQueries(trpc.audit.list.pathFilter());
-}
 
 /**
  * Follows the change events for as long as someone is signed in, through the typed client's
@@ -49,7 +23,7 @@ function follow(): () => void {
     subscription = client.events.onChange.subscribe(last === undefined ? {} : { lastEventId: last }, {
       onData: ({ id, data }) => {
         last = id;
-        refresh(data);
+        void invalidateFor(data.resource);
         for (const listener of listeners) listener(data);
       },
       onError: () => {

@@ -11,7 +11,7 @@ import {
   TEMPLATE_SETTABLE_FIELDS,
   type Variable,
 } from '@switchboard/client';
-import { client } from './api';
+import { client, pagedList, trpc } from './api';
 import { formatSeconds, MODALITY_LABELS, PANEL_LABELS, PROFILE_LABELS } from './labels';
 
 export type HistoryKind = 'agent' | 'sessionTemplate';
@@ -23,18 +23,27 @@ export const HISTORY = {
   agent: {
     label: 'agent',
     fields: AGENT_SETTABLE_FIELDS as readonly string[],
-    revisions: (id: string, cursor?: string) =>
-      client.agents.revisions.query({ id, limit: 20, ...(cursor ? { cursor } : {}) }),
-    restore: (id: string, toVersion: number, version: number): Promise<Entity> =>
-      client.agents.restore.mutate({ id, toVersion, version }),
+    /** Its revisions, newest first, 20 a page. */
+    revisions: (id: string) =>
+      pagedList(trpc.agents.revisions.infiniteQueryKey({ id, limit: 20 }), client.agents.revisions, {
+        id,
+        limit: 20,
+      }),
+    /** Its newest revision alone. */
+    latest: (id: string) => trpc.agents.revisions.queryOptions({ id, limit: 1 }),
+    restore: trpc.agents.restore,
   },
   sessionTemplate: {
     label: 'template',
     fields: TEMPLATE_SETTABLE_FIELDS as readonly string[],
-    revisions: (id: string, cursor?: string) =>
-      client.sessionTemplates.revisions.query({ id, limit: 20, ...(cursor ? { cursor } : {}) }),
-    restore: (id: string, toVersion: number, version: number): Promise<Entity> =>
-      client.sessionTemplates.restore.mutate({ id, toVersion, version }),
+    revisions: (id: string) =>
+      pagedList(
+        trpc.sessionTemplates.revisions.infiniteQueryKey({ id, limit: 20 }),
+        client.sessionTemplates.revisions,
+        { id, limit: 20 },
+      ),
+    latest: (id: string) => trpc.sessionTemplates.revisions.queryOptions({ id, limit: 1 }),
+    restore: trpc.sessionTemplates.restore,
   },
 } as const;
 

@@ -1,6 +1,6 @@
 import type { Agent, Release, RouterOutputs, SessionTemplate } from '@switchboard/client';
 import { useQuery } from '@tanstack/react-query';
-import { client } from './api';
+import { queryClient, trpc } from './api';
 import { differences } from './history';
 
 /** One template's entry of a promotion plan: what moving it from one release to another changes. */
@@ -25,15 +25,22 @@ export function useReleaseChange(
     staleTime: Number.POSITIVE_INFINITY, // revisions never change
     queryFn: async (): Promise<ReleaseChange> => {
       const target = to!;
+      // Revisions never change: each is fetched once and kept.
       const templateAt = (version: number) =>
-        client.sessionTemplates.revision
-          .query({ id: template.id, version })
+        queryClient
+          .fetchQuery({
+            ...trpc.sessionTemplates.revision.queryOptions({ id: template.id, version }),
+            staleTime: Number.POSITIVE_INFINITY,
+          })
           .then((revision) => revision.snapshot as SessionTemplate);
       const agentAt = (id: string, version: number | undefined) =>
         version === undefined
           ? Promise.resolve(undefined)
-          : client.agents.revision
-              .query({ id, version })
+          : queryClient
+              .fetchQuery({
+                ...trpc.agents.revision.queryOptions({ id, version }),
+                staleTime: Number.POSITIVE_INFINITY,
+              })
               .then((revision) => withVariables(revision.snapshot));
       const ids = [
         ...new Set([...Object.keys(from?.agentVersions ?? {}), ...Object.keys(target.agentVersions)]),

@@ -14,16 +14,17 @@ import {
   Button,
   Card,
   ConfirmButton,
+  DataTable,
   EmptyState,
   Field,
   inputClass,
-  Notice,
   PageHeader,
-  Spinner,
+  QueryState,
   TextField,
 } from '../../components/ui';
 import { serverError, trpc } from '../../lib/api';
 import { applyServerError } from '../../lib/forms';
+import { invalidateFor } from '../../lib/invalidation';
 import { session } from '../../lib/session';
 
 export const Route = createFileRoute('/_app/api-keys')({ component: ApiKeys });
@@ -51,7 +52,7 @@ function ApiKeys() {
 }
 
 function KeyAdmin() {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const keys = useQuery(trpc.apiKeys.list.queryOptions());
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions());
   const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
@@ -72,80 +73,86 @@ function KeyAdmin() {
       )}
       <div className="grid gap-6">
         <CreateKey onCreated={setCreated} />
-        {keys.isError ? (
-          <Notice>{serverError(keys.error).message}</Notice>
-        ) : keys.isLoading ? (
-          <Spinner />
-        ) : !keys.data?.items.length ? (
-          <EmptyState title="No API keys yet">Create one for your session runtime.</EmptyState>
-        ) : (
-          <div className="relative self-start overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
-            <table className="w-full text-left text-sm">
-              <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
-                <tr>
-                  {['Name', 'Scope', 'Environment', 'Created', 'Last used', 'Expires', 'Status', ''].map(
-                    (heading) => (
-                      <th key={heading} scope="col" className="px-4 py-3 font-medium">
-                        {heading || <span className="sr-only">Actions</span>}
-                      </th>
-                    ),
-                  )}
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-                {keys.data.items.map((key) => {
-                  const state = status(key);
-                  return (
-                    <tr key={key.id}>
-                      <td className="px-4 py-3">
+        <QueryState query={keys}>
+          {(data) =>
+            !data.items.length ? (
+              <EmptyState title="No API keys yet">Create one for your session runtime.</EmptyState>
+            ) : (
+              <DataTable
+                className="self-start"
+                caption="API keys"
+                rows={data.items}
+                rowKey={(key) => key.id}
+                columns={[
+                  {
+                    header: 'Name',
+                    cell: (key) => (
+                      <>
                         <div className="font-medium">{key.name}</div>
                         <code className="text-xs text-zinc-600 dark:text-zinc-400">{key.prefix}…</code>
-                      </td>
-                      <td className="px-4 py-3">{SCOPE_LABELS[key.scope]}</td>
-                      <td className="px-4 py-3">{key.environment ?? 'Any'}</td>
-                      <td className="px-4 py-3">
+                      </>
+                    ),
+                  },
+                  { header: 'Scope', cell: (key) => SCOPE_LABELS[key.scope] },
+                  { header: 'Environment', cell: (key) => key.environment ?? 'Any' },
+                  {
+                    header: 'Created',
+                    cell: (key) => (
+                      <>
                         {when(key.createdAt, '')}
                         <div className="text-xs text-zinc-600 dark:text-zinc-400">
                           by {key.createdBy.name}
                         </div>
-                      </td>
-                      <td className="px-4 py-3">{when(key.lastUsedAt, 'Never')}</td>
-                      <td className="px-4 py-3">{when(key.expiresAt, 'Never')}</td>
-                      <td className="px-4 py-3">
-                        <Badge tone={state.tone}>{state.label}</Badge>
-                        {key.revokedAt && (
-                          <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
-                            {when(key.revokedAt, '')}
-                            {key.revokedBy ? ` by ${key.revokedBy.name}` : ''}
-                          </div>
-                        )}
-                      </td>
-                      <td className="px-4 py-3 text-right">
-                        {!key.revokedAt && (
-                          <ConfirmButton
-                            label="Revoke"
-                            title={`Revoke “${key.name}”?`}
-                            description="Every server using it is refused within a second. This cannot be undone: create a new key to replace it."
-                            confirmLabel="Revoke key"
-                            onConfirm={async () => {
-                              try {
-                                await revoke.mutateAsync({ id: key.id });
-                                await queryClient.invalidateQueries(trpc.apiKeys.list.pathFilter());
-                                toast.success(`Revoked “${key.name}”`);
-                              } catch (error) {
-                                toast.error(serverError(error).message);
-                              }
-                            }}
-                          />
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+                      </>
+                    ),
+                  },
+                  { header: 'Last used', cell: (key) => when(key.lastUsedAt, 'Never') },
+                  { header: 'Expires', cell: (key) => when(key.expiresAt, 'Never') },
+                  {
+                    header: 'Status',
+                    cell: (key) => {
+                      const state = status(key);
+                      return (
+                        <>
+                          <Badge tone={state.tone}>{state.label}</Badge>
+                          {key.revokedAt && (
+                            <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+                              {when(key.revokedAt, '')}
+                              {key.revokedBy ? ` by ${key.revokedBy.name}` : ''}
+                            </div>
+                          )}
+                        </>
+                      );
+                    },
+                  },
+                  {
+                    header: 'Actions',
+                    hideHeader: true,
+                    className: 'text-right',
+                    cell: (key) =>
+                      !key.revokedAt && (
+                        <ConfirmButton
+                          label="Revoke"
+                          title={`Revoke “${key.name}”?`}
+                          description="Every server using it is refused within a second. This cannot be undone: create a new key to replace it."
+                          confirmLabel="Revoke key"
+                          onConfirm={async () => {
+                            try {
+                              await revoke.mutateAsync({ id: key.id });
+                              await invalidateFor({ type: 'apiKey' });
+                              toast.success(`Revoked “${key.name}”`);
+                            } catch (error) {
+                              toast.error(serverError(error).message);
+                            }
+                          }}
+                        />
+                      ),
+                  },
+                ]}
+              />
+            )
+          }
+        </QueryState>
       </div>
     </>
   );
@@ -156,7 +163,7 @@ const CreateKeyForm = CreateApiKeyInput.pick({ name: true, scope: true, environm
 });
 
 function CreateKey({ onCreated }: { onCreated: (created: { name: string; secret: string }) => void }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const create = useMutation(trpc.apiKeys.create.mutationOptions());
   const environments = useQuery(trpc.environments.list.queryOptions());
   const form = useForm<z.input<typeof CreateKeyForm>, unknown, z.output<typeof CreateKeyForm>>({
@@ -169,7 +176,7 @@ function CreateKey({ onCreated }: { onCreated: (created: { name: string; secret:
       expiresIn === 'never' ? null : new Date(Date.now() + Number(expiresIn) * 86_400_000).toISOString();
     try {
       const { apiKey, secret } = await create.mutateAsync({ ...values, expiresAt });
-      await queryClient.invalidateQueries(trpc.apiKeys.list.pathFilter());
+      await invalidateFor({ type: 'apiKey' });
       onCreated({ name: apiKey.name, secret });
       form.reset();
     } catch (error) {

@@ -8,8 +8,16 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { z } from 'zod';
 import { describeServed } from '../../components/ReleaseHistory';
-import { AdminsOnly, Button, EmptyState, inputClass, Notice, PageHeader, Spinner } from '../../components/ui';
-import { client, pagedList, serverError, trpc } from '../../lib/api';
+import {
+  AdminsOnly,
+  Button,
+  DataTable,
+  EmptyState,
+  inputClass,
+  PageHeader,
+  QueryState,
+} from '../../components/ui';
+import { client, pagedList, trpc } from '../../lib/api';
 import { AUDIT_ACTION_LABELS } from '../../lib/labels';
 import { session } from '../../lib/session';
 
@@ -76,11 +84,7 @@ function AuditTable() {
   const navigate = useNavigate({ from: Route.fullPath });
   const members = useQuery(trpc.organization.listMembers.queryOptions());
   const input: AuditListInput = { limit: 50, ...filters };
-  const log = useInfiniteQuery(
-    pagedList(['audit', input], (cursor) =>
-      client.audit.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
-    ),
-  );
+  const log = useInfiniteQuery(pagedList(trpc.audit.list.infiniteQueryKey(input), client.audit.list, input));
   const events = log.data?.pages.flatMap((page) => page.items) ?? [];
   const setFilter = (key: keyof typeof filters, value: string) =>
     void navigate({ search: (prev) => ({ ...prev, [key]: value || undefined }), replace: true });
@@ -143,63 +147,53 @@ function AuditTable() {
           </Button>
         )}
       </div>
-      {log.isError ? (
-        <Notice>{serverError(log.error).message}</Notice>
-      ) : log.isLoading ? (
-        <Spinner />
-      ) : events.length === 0 ? (
-        <EmptyState title="No event matches these filters" />
-      ) : (
-        <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
-              <tr>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  When
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Who
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Action
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Resource
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Version
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-              {events.map((event) => (
-                <tr key={event.id}>
-                  <td className="px-4 py-3 whitespace-nowrap">
-                    <time dateTime={event.at}>{new Date(event.at).toLocaleString()}</time>
-                  </td>
-                  <td className="px-4 py-3">{event.actor.name}</td>
-                  <td className="px-4 py-3">{AUDIT_ACTION_LABELS[event.action]}</td>
-                  <td className="px-4 py-3">
-                    <ResourceLink event={event} />
-                    <button
-                      type="button"
-                      className="ml-2 text-xs text-zinc-600 underline dark:text-zinc-400"
-                      onClick={() => setFilter('resourceId', event.resource.id)}
-                    >
-                      only this<span className="sr-only"> resource ({event.resource.name})</span>
-                    </button>
-                  </td>
-                  <td className="px-4 py-3" title={`Request ${event.requestId}`}>
-                    {event.release
-                      ? `Release ${event.version}: ${describeServed(event.release)}`
-                      : (event.version ?? '—')}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryState query={log}>
+        {() =>
+          events.length === 0 ? (
+            <EmptyState title="No event matches these filters" />
+          ) : (
+            <DataTable
+              caption="Audit events, newest first"
+              rows={events}
+              rowKey={(event) => event.id}
+              columns={[
+                {
+                  header: 'When',
+                  className: 'whitespace-nowrap',
+                  cell: (event) => <time dateTime={event.at}>{new Date(event.at).toLocaleString()}</time>,
+                },
+                { header: 'Who', cell: (event) => event.actor.name },
+                { header: 'Action', cell: (event) => AUDIT_ACTION_LABELS[event.action] },
+                {
+                  header: 'Resource',
+                  cell: (event) => (
+                    <>
+                      <ResourceLink event={event} />
+                      <button
+                        type="button"
+                        className="ml-2 text-xs text-zinc-600 underline dark:text-zinc-400"
+                        onClick={() => setFilter('resourceId', event.resource.id)}
+                      >
+                        only this<span className="sr-only"> resource ({event.resource.name})</span>
+                      </button>
+                    </>
+                  ),
+                },
+                {
+                  header: 'Version',
+                  cell: (event) => (
+                    <span title={`Request ${event.requestId}`}>
+                      {event.release
+                        ? `Release ${event.version}: ${describeServed(event.release)}`
+                        : (event.version ?? '—')}
+                    </span>
+                  ),
+                },
+              ]}
+            />
+          )
+        }
+      </QueryState>
       {log.hasNextPage && (
         <div className="mt-4 flex justify-center">
           <Button

@@ -1,13 +1,14 @@
 import type { ImportPlan } from '@switchboard/client';
-import { useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute } from '@tanstack/react-router';
 import { Download } from 'lucide-react';
 import { useId, useState } from 'react';
 import { toast } from 'sonner';
 import { Badge, Button, Card, ConfirmButton, Notice, PageHeader } from '../../components/ui';
-import { client, type ServerError, serverError } from '../../lib/api';
+import { type ServerError, serverError, trpc } from '../../lib/api';
 import { type BundleIssue, checkEntries, inFile } from '../../lib/bundles';
 import { FIELD_LABELS } from '../../lib/history';
+import { invalidateFor } from '../../lib/invalidation';
 import { session } from '../../lib/session';
 
 export const Route = createFileRoute('/_app/config')({ component: ImportExport });
@@ -34,6 +35,7 @@ function whereOf(
 
 function Bundles({ admin }: { admin: boolean }) {
   const queryClient = useQueryClient();
+  const importBundle = useMutation(trpc.config.import.mutationOptions());
   const fileId = useId();
   const [bundle, setBundle] = useState<{ name: string; content: Record<string, unknown> } | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
@@ -44,7 +46,7 @@ function Bundles({ admin }: { admin: boolean }) {
 
   const download = async () => {
     try {
-      const exported = await client.config.export.query();
+      const exported = await queryClient.fetchQuery({ ...trpc.config.export.queryOptions(), staleTime: 0 });
       const blob = new Blob([`${JSON.stringify(exported, null, 2)}\n`], { type: 'application/json' });
       const link = document.createElement('a');
       link.href = URL.createObjectURL(blob);
@@ -71,7 +73,7 @@ function Bundles({ admin }: { admin: boolean }) {
       return;
     }
     try {
-      const answer = await client.config.import.mutate({
+      const answer = await importBundle.mutateAsync({
         bundle: checked.wellFormed as never,
         dryRun: dryRun || checked.issues.length > 0,
         prune: withPrune,
@@ -87,7 +89,7 @@ function Bundles({ admin }: { admin: boolean }) {
       }
       setPlan(answer);
       if (!dryRun) {
-        await queryClient.invalidateQueries();
+        await invalidateFor({ type: 'config' });
         toast.success(answer.applied ? 'Imported: every change is applied' : 'Nothing to change');
       }
     } catch (error) {

@@ -15,11 +15,12 @@ import {
   EmptyState,
   Notice,
   PageHeader,
-  Spinner,
+  QueryState,
   TextField,
 } from '../../components/ui';
 import { client, serverError, trpc } from '../../lib/api';
 import { applyServerError } from '../../lib/forms';
+import { invalidateFor } from '../../lib/invalidation';
 import { session } from '../../lib/session';
 
 export const Route = createFileRoute('/_app/environments')({ component: Environments });
@@ -54,33 +55,31 @@ function Environments() {
           <p className="mt-1">{MANUAL}</p>
         </Notice>
         {admin && <CreateEnvironment count={environments.data?.items.length ?? 0} />}
-        {environments.isError ? (
-          <Notice>{serverError(environments.error).message}</Notice>
-        ) : !environments.data ? (
-          <Spinner />
-        ) : !environments.data.items.length ? (
-          <EmptyState title="No environments" />
-        ) : (
-          <ul className="grid gap-3" aria-label="Environments">
-            {environments.data.items.map((environment) => (
-              <EnvironmentItem key={environment.id} environment={environment} admin={admin} />
-            ))}
-          </ul>
-        )}
+        <QueryState query={environments}>
+          {(data) =>
+            !data.items.length ? (
+              <EmptyState title="No environments" />
+            ) : (
+              <ul className="grid gap-3" aria-label="Environments">
+                {data.items.map((environment) => (
+                  <EnvironmentItem key={environment.id} environment={environment} admin={admin} />
+                ))}
+              </ul>
+            )
+          }
+        </QueryState>
       </div>
     </>
   );
 }
 
 function EnvironmentItem({ environment, admin }: { environment: Environment; admin: boolean }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const update = useMutation(trpc.environments.update.mutationOptions());
   const remove = useMutation(trpc.environments.delete.mutationOptions());
   const name = environment.name;
   const refresh = async () => {
-    await queryClient.invalidateQueries(trpc.environments.list.pathFilter());
-    await queryClient.invalidateQueries(trpc.deployments.list.pathFilter());
-    await queryClient.invalidateQueries(trpc.deployments.history.pathFilter());
+    await invalidateFor({ type: 'environment' });
   };
   return (
     <li className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
@@ -162,7 +161,7 @@ function EnvironmentItem({ environment, admin }: { environment: Environment; adm
 }
 
 function CreateEnvironment({ count }: { count: number }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const create = useMutation(trpc.environments.create.mutationOptions());
   const form = useForm<
     z.input<typeof CreateEnvironmentInput>,
@@ -176,7 +175,7 @@ function CreateEnvironment({ count }: { count: number }) {
   const submit = form.handleSubmit(async (values) => {
     try {
       const created = await create.mutateAsync(values);
-      await queryClient.invalidateQueries(trpc.environments.list.pathFilter());
+      await invalidateFor({ type: 'environment' });
       toast.success(`Created ${created.name}`);
       form.reset();
     } catch (error) {

@@ -16,11 +16,12 @@ import {
   inputClass,
   Notice,
   PageHeader,
-  Spinner,
+  QueryState,
   TextField,
 } from '../../components/ui';
 import { serverError, trpc } from '../../lib/api';
 import { applyServerError } from '../../lib/forms';
+import { invalidateFor } from '../../lib/invalidation';
 import { session } from '../../lib/session';
 
 export const Route = createFileRoute('/_app/members')({ component: Members });
@@ -33,7 +34,7 @@ function Members() {
 }
 
 function MemberAdmin() {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const members = useQuery(trpc.organization.listMembers.queryOptions());
   const update = useMutation(trpc.organization.updateMember.mutationOptions());
   const [refusal, setRefusal] = useState<string | null>(null);
@@ -43,7 +44,7 @@ function MemberAdmin() {
     setRefusal(null);
     try {
       await update.mutateAsync({ id: member.id, ...patch });
-      await queryClient.invalidateQueries(trpc.organization.listMembers.pathFilter());
+      await invalidateFor({ type: 'member' });
       toast.success(`Updated ${member.email}`);
     } catch (error) {
       const problem = serverError(error);
@@ -64,44 +65,44 @@ function MemberAdmin() {
         </div>
       )}
       <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]">
-        {members.isLoading ? (
-          <Spinner />
-        ) : (
-          <ul className="divide-y divide-zinc-200 self-start rounded-lg border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900">
-            {(members.data?.items ?? []).map((member) => (
-              <li key={member.id} className="flex flex-wrap items-center gap-3 px-4 py-3">
-                <div className="mr-auto">
-                  <div className="text-sm font-medium">
-                    {member.fullName ?? member.email} {member.id === me && <Badge>you</Badge>}
+        <QueryState query={members}>
+          {(data) => (
+            <ul className="divide-y divide-zinc-200 self-start rounded-lg border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900">
+              {data.items.map((member) => (
+                <li key={member.id} className="flex flex-wrap items-center gap-3 px-4 py-3">
+                  <div className="mr-auto">
+                    <div className="text-sm font-medium">
+                      {member.fullName ?? member.email} {member.id === me && <Badge>you</Badge>}
+                    </div>
+                    <div className="text-xs text-zinc-600 dark:text-zinc-400">{member.email}</div>
                   </div>
-                  <div className="text-xs text-zinc-600 dark:text-zinc-400">{member.email}</div>
-                </div>
-                {!member.isActive && <Badge tone="warn">deactivated</Badge>}
-                <label className="sr-only" htmlFor={`role-${member.id}`}>
-                  Role of {member.email}
-                </label>
-                <select
-                  id={`role-${member.id}`}
-                  className={inputClass.replace('w-full', 'w-28')}
-                  value={member.role}
-                  onChange={(event) => void change(member, { role: event.target.value as User['role'] })}
-                >
-                  {ROLES.map((role) => (
-                    <option key={role} value={role}>
-                      {role}
-                    </option>
-                  ))}
-                </select>
-                <Button
-                  variant="secondary"
-                  onClick={() => void change(member, { isActive: !member.isActive })}
-                >
-                  {member.isActive ? 'Deactivate' : 'Reactivate'}
-                </Button>
-              </li>
-            ))}
-          </ul>
-        )}
+                  {!member.isActive && <Badge tone="warn">deactivated</Badge>}
+                  <label className="sr-only" htmlFor={`role-${member.id}`}>
+                    Role of {member.email}
+                  </label>
+                  <select
+                    id={`role-${member.id}`}
+                    className={inputClass.replace('w-full', 'w-28')}
+                    value={member.role}
+                    onChange={(event) => void change(member, { role: event.target.value as User['role'] })}
+                  >
+                    {ROLES.map((role) => (
+                      <option key={role} value={role}>
+                        {role}
+                      </option>
+                    ))}
+                  </select>
+                  <Button
+                    variant="secondary"
+                    onClick={() => void change(member, { isActive: !member.isActive })}
+                  >
+                    {member.isActive ? 'Deactivate' : 'Reactivate'}
+                  </Button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </QueryState>
         <AddMember />
       </div>
     </>
@@ -111,7 +112,7 @@ function MemberAdmin() {
 type AddInput = z.input<typeof AddMemberInput>;
 
 function AddMember() {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const add = useMutation(trpc.organization.addMember.mutationOptions());
   const form = useForm<AddInput, unknown, z.output<typeof AddMemberInput>>({
     resolver: zodResolver(AddMemberInput),
@@ -121,7 +122,7 @@ function AddMember() {
   const submit = form.handleSubmit(async (values) => {
     try {
       const added = await add.mutateAsync({ ...values, fullName: values.fullName || null });
-      await queryClient.invalidateQueries(trpc.organization.listMembers.pathFilter());
+      await invalidateFor({ type: 'member' });
       toast.success(`Added ${added.email}`);
       form.reset();
     } catch (error) {

@@ -18,6 +18,7 @@ import {
   Spinner,
 } from '../../components/ui';
 import { serverError, trpc } from '../../lib/api';
+import { invalidateFor } from '../../lib/invalidation';
 import { session } from '../../lib/session';
 
 export const Route = createFileRoute('/_app/promote')({ component: Promote });
@@ -32,7 +33,7 @@ function Promote() {
  * (template settings and every agent that changes), then apply it, all or nothing.
  */
 function PromoteForm() {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const environments = useQuery(trpc.environments.list.queryOptions());
   const promote = useMutation(trpc.deployments.promote.mutationOptions());
   const fromId = useId();
@@ -90,8 +91,7 @@ function PromoteForm() {
       const result = await promote.mutateAsync({ environment: target, from: source, dryRun });
       setPlan(result);
       if (!dryRun) {
-        await queryClient.invalidateQueries(trpc.deployments.list.pathFilter());
-        await queryClient.invalidateQueries(trpc.sessionTemplates.config.pathFilter());
+        await invalidateFor({ type: 'environment' });
         toast.success(
           result.applied
             ? `Promoted ${result.changes.length} template${result.changes.length === 1 ? '' : 's'} to ${target}`

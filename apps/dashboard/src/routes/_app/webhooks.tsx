@@ -14,16 +14,17 @@ import {
   Button,
   Card,
   ConfirmButton,
+  DataTable,
   EmptyState,
   Fieldset,
   inputClass,
-  Notice,
   PageHeader,
-  Spinner,
+  QueryState,
   TextField,
 } from '../../components/ui';
 import { serverError, trpc } from '../../lib/api';
 import { applyServerError } from '../../lib/forms';
+import { invalidateFor } from '../../lib/invalidation';
 import { session } from '../../lib/session';
 
 export const Route = createFileRoute('/_app/webhooks')({ component: Webhooks });
@@ -65,26 +66,26 @@ function WebhookAdmin() {
       )}
       <div className="grid gap-6">
         <CreateWebhook onCreated={setSecret} />
-        {webhooks.isError ? (
-          <Notice>{serverError(webhooks.error).message}</Notice>
-        ) : !webhooks.data ? (
-          <Spinner />
-        ) : !webhooks.data.items.length ? (
-          <EmptyState title="No webhooks yet">Add an endpoint above to hear of every change.</EmptyState>
-        ) : (
-          <ul className="grid gap-4" aria-label="Webhook endpoints">
-            {webhooks.data.items.map((webhook) => (
-              <WebhookItem key={webhook.id} webhook={webhook} onSecret={setSecret} />
-            ))}
-          </ul>
-        )}
+        <QueryState query={webhooks}>
+          {(data) =>
+            !data.items.length ? (
+              <EmptyState title="No webhooks yet">Add an endpoint above to hear of every change.</EmptyState>
+            ) : (
+              <ul className="grid gap-4" aria-label="Webhook endpoints">
+                {data.items.map((webhook) => (
+                  <WebhookItem key={webhook.id} webhook={webhook} onSecret={setSecret} />
+                ))}
+              </ul>
+            )
+          }
+        </QueryState>
       </div>
     </>
   );
 }
 
 function CreateWebhook({ onCreated }: { onCreated: (shown: { url: string; secret: string }) => void }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const create = useMutation(trpc.webhooks.create.mutationOptions());
   const form = useForm<z.input<typeof CreateWebhookInput>, unknown, z.output<typeof CreateWebhookInput>>({
     resolver: zodResolver(CreateWebhookInput),
@@ -94,7 +95,7 @@ function CreateWebhook({ onCreated }: { onCreated: (shown: { url: string; secret
   const submit = form.handleSubmit(async (values) => {
     try {
       const created = await create.mutateAsync({ ...values, description: values.description || null });
-      await queryClient.invalidateQueries(trpc.webhooks.list.pathFilter());
+      await invalidateFor({ type: 'webhook' });
       onCreated({ url: created.webhook.url, secret: created.secret });
       form.reset();
     } catch (error) {
@@ -159,15 +160,14 @@ function WebhookItem({
   webhook: Webhook;
   onSecret: (shown: { url: string; secret: string }) => void;
 }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
   const update = useMutation(trpc.webhooks.update.mutationOptions());
   const remove = useMutation(trpc.webhooks.delete.mutationOptions());
   const test = useMutation(trpc.webhooks.test.mutationOptions());
   const rotate = useMutation(trpc.webhooks.rotateSecret.mutationOptions());
   const refresh = async () => {
-    await queryClient.invalidateQueries(trpc.webhooks.list.pathFilter());
-    await queryClient.invalidateQueries(trpc.webhooks.deliveries.pathFilter());
+    await invalidateFor({ type: 'webhook' });
   };
   const act = async (work: () => Promise<unknown>, done: string) => {
     try {
@@ -249,7 +249,7 @@ function localDateTime(date: Date): string {
 }
 
 function Deliveries({ webhook }: { webhook: Webhook }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const deliveries = useQuery({
     ...trpc.webhooks.deliveries.queryOptions({ id: webhook.id, limit: 20 }),
     refetchInterval: 2_000,
@@ -259,7 +259,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
   const sinceId = useId();
   // A day ago on the browser's own clock: the field is a local date and time.
   const [since, setSince] = useState(() => localDateTime(new Date(Date.now() - 86_400_000)));
-  const refresh = () => queryClient.invalidateQueries(trpc.webhooks.deliveries.pathFilter());
+  const refresh = () => invalidateFor({ type: 'webhook' });
   return (
     <section aria-label={`Deliveries to ${webhook.url}`} className="mt-4 grid gap-3">
       <form
@@ -294,53 +294,54 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
           Send the failed ones again
         </Button>
       </form>
-      {deliveries.isError ? (
-        <Notice>{serverError(deliveries.error).message}</Notice>
-      ) : !deliveries.data ? (
-        <Spinner label="Loading deliveries" />
-      ) : !deliveries.data.items.length ? (
-        <p className="text-sm text-zinc-600 dark:text-zinc-400">No deliveries yet.</p>
-      ) : (
-        // `relative`: the visually hidden header is positioned, and must stay inside the scroll box.
-        <div className="relative overflow-x-auto rounded-md border border-zinc-200 dark:border-zinc-800">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
-              <tr>
-                {['Event', 'Status', 'Attempts', ''].map((heading) => (
-                  <th key={heading} scope="col" className="px-3 py-2 font-medium">
-                    {heading || <span className="sr-only">Actions</span>}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-              {deliveries.data.items.map((delivery) => (
-                <tr key={delivery.id}>
-                  <td className="px-3 py-2">
-                    <div className="font-medium">{delivery.type}</div>
-                    <div className="text-xs text-zinc-600 dark:text-zinc-400">
-                      {delivery.sequence === null ? 'test' : `#${delivery.sequence}`}
-                    </div>
-                  </td>
-                  <td className="px-3 py-2">
-                    <Badge
-                      tone={
-                        delivery.status === 'delivered'
-                          ? 'accent'
-                          : delivery.status === 'failed'
-                            ? 'warn'
-                            : 'neutral'
-                      }
-                    >
-                      {delivery.status}
-                    </Badge>
-                    {delivery.nextAttemptAt && delivery.status === 'pending' && (
+      <QueryState query={deliveries} loading="Loading deliveries">
+        {(data) =>
+          !data.items.length ? (
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">No deliveries yet.</p>
+          ) : (
+            <DataTable
+              dense
+              caption={`Deliveries to ${webhook.url}`}
+              rows={data.items}
+              rowKey={(delivery) => delivery.id}
+              columns={[
+                {
+                  header: 'Event',
+                  cell: (delivery) => (
+                    <>
+                      <div className="font-medium">{delivery.type}</div>
                       <div className="text-xs text-zinc-600 dark:text-zinc-400">
-                        next {new Date(delivery.nextAttemptAt).toLocaleString()}
+                        {delivery.sequence === null ? 'test' : `#${delivery.sequence}`}
                       </div>
-                    )}
-                  </td>
-                  <td className="px-3 py-2">
+                    </>
+                  ),
+                },
+                {
+                  header: 'Status',
+                  cell: (delivery) => (
+                    <>
+                      <Badge
+                        tone={
+                          delivery.status === 'delivered'
+                            ? 'accent'
+                            : delivery.status === 'failed'
+                              ? 'warn'
+                              : 'neutral'
+                        }
+                      >
+                        {delivery.status}
+                      </Badge>
+                      {delivery.nextAttemptAt && delivery.status === 'pending' && (
+                        <div className="text-xs text-zinc-600 dark:text-zinc-400">
+                          next {new Date(delivery.nextAttemptAt).toLocaleString()}
+                        </div>
+                      )}
+                    </>
+                  ),
+                },
+                {
+                  header: 'Attempts',
+                  cell: (delivery) => (
                     <ul className="grid gap-1 text-xs">
                       {delivery.attempts.map((attempt) => (
                         <li key={attempt.at}>
@@ -351,8 +352,13 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
                         </li>
                       ))}
                     </ul>
-                  </td>
-                  <td className="px-3 py-2 text-right">
+                  ),
+                },
+                {
+                  header: 'Actions',
+                  hideHeader: true,
+                  className: 'text-right',
+                  cell: (delivery) => (
                     <Button
                       variant="secondary"
                       onClick={async () => {
@@ -367,13 +373,13 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
                     >
                       Send again
                     </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                  ),
+                },
+              ]}
+            />
+          )
+        }
+      </QueryState>
     </section>
   );
 }

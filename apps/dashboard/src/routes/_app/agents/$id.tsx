@@ -13,6 +13,7 @@ import { ConfirmButton, Notice, PageHeader, Spinner } from '../../../components/
 import { useAgentsById, useTemplatesById } from '../../../lib/agents';
 import { type ServerError, serverError, trpc } from '../../../lib/api';
 import { changedFields } from '../../../lib/forms';
+import { invalidateFor } from '../../../lib/invalidation';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/agents/$id')({
@@ -145,7 +146,7 @@ function EditAgent() {
               onConfirm={async () => {
                 try {
                   await remove.mutateAsync({ id });
-                  await queryClient.invalidateQueries(trpc.agents.pathFilter());
+                  await invalidateFor({ type: 'agent' });
                   toast.success(`Deleted “${agent.name}”`);
                   await navigate({ to: '/agents' });
                 } catch (error) {
@@ -198,8 +199,7 @@ function EditAgent() {
             queryClient.setQueryData(trpc.agents.get.queryKey({ id }), saved);
             setBase(saved);
             setStale(null);
-            await queryClient.invalidateQueries(trpc.agents.list.pathFilter());
-            await queryClient.invalidateQueries({ queryKey: ['history', 'agent', id] });
+            await invalidateFor({ type: 'agent' });
             toast.success(`Saved “${saved.name}” (version ${saved.version})`);
             return null;
           } catch (error) {
@@ -225,7 +225,7 @@ function EditAgent() {
         highlight={highlight}
         onRestored={async (restored) => {
           queryClient.setQueryData(trpc.agents.get.queryKey({ id }), restored as Agent);
-          await queryClient.invalidateQueries(trpc.agents.list.pathFilter());
+          await invalidateFor({ type: 'agent' });
           setBase(restored as Agent);
           setStale(null);
           setRefusal(null);

@@ -18,9 +18,7 @@ function AgentList() {
   const navigate = useNavigate({ from: Route.fullPath });
   const input = listInput(search, 20);
   const list = useInfiniteQuery(
-    pagedList(trpc.agents.list.queryKey(input), (cursor) =>
-      client.agents.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
-    ),
+    pagedList(trpc.agents.list.infiniteQueryKey(input), client.agents.list, input),
   );
   const agents = list.data?.pages.flatMap((page) => page.items) ?? [];
   const admin = session.isAdmin();

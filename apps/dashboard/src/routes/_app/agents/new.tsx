@@ -4,13 +4,14 @@ import { toast } from 'sonner';
 import { AgentForm } from '../../../components/AgentForm';
 import { AdminsOnly, PageHeader } from '../../../components/ui';
 import { serverError, trpc } from '../../../lib/api';
+import { invalidateFor } from '../../../lib/invalidation';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/agents/new')({ component: NewAgent });
 
 function NewAgent() {
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const create = useMutation(trpc.agents.create.mutationOptions());
   if (!session.isAdmin()) return <AdminsOnly title="New agent" what="create agents" />;
   return (
@@ -22,7 +23,7 @@ function NewAgent() {
         onSubmit={async (values) => {
           try {
             const created = await create.mutateAsync(values);
-            await queryClient.invalidateQueries(trpc.agents.pathFilter());
+            await invalidateFor({ type: 'agent' });
             toast.success(`Created “${created.name}”`);
             await navigate({ to: '/agents/$id', params: { id: created.id } });
             return null;

@@ -15,6 +15,7 @@ import { Button, ConfirmButton, Notice, PageHeader, Spinner } from '../../../com
 import { useAgentsById } from '../../../lib/agents';
 import { serverError, trpc } from '../../../lib/api';
 import { changedFields } from '../../../lib/forms';
+import { invalidateFor } from '../../../lib/invalidation';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/templates/$id')({
@@ -72,10 +73,9 @@ function EditTemplate() {
     try {
       const saved = await update.mutateAsync({ id, version: template.version, ...values });
       queryClient.setQueryData(trpc.sessionTemplates.get.queryKey({ id }), saved);
-      await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
       setBase(saved);
       setStale(null);
-      await queryClient.invalidateQueries({ queryKey: ['history', 'sessionTemplate', id] });
+      await invalidateFor({ type: 'sessionTemplate' });
       toast.success(`Saved “${saved.name}” (version ${saved.version})`);
       return null;
     } catch (error) {
@@ -105,7 +105,7 @@ function EditTemplate() {
                 onClick={async () => {
                   try {
                     const copy = await clone.mutateAsync({ id });
-                    await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
+                    await invalidateFor({ type: 'sessionTemplate' });
                     toast.success(`Cloned as “${copy.name}”`);
                     await navigate({ to: '/templates/$id', params: { id: copy.id } });
                   } catch (error) {
@@ -123,7 +123,7 @@ function EditTemplate() {
                 onConfirm={async () => {
                   try {
                     await remove.mutateAsync({ id });
-                    await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
+                    await invalidateFor({ type: 'sessionTemplate' });
                     toast.success(`Deleted “${template.name}”`);
                     await navigate({ to: '/templates' });
                   } catch (error) {
@@ -175,7 +175,7 @@ function EditTemplate() {
         highlight={highlight}
         onRestored={async (restored) => {
           queryClient.setQueryData(trpc.sessionTemplates.get.queryKey({ id }), restored as SessionTemplate);
-          await queryClient.invalidateQueries(trpc.sessionTemplates.list.pathFilter());
+          await invalidateFor({ type: 'sessionTemplate' });
           setBase(restored as SessionTemplate);
           setStale(null);
           setFormKey((key) => key + 1);

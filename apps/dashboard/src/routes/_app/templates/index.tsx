@@ -1,7 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { ListSearch, listInput, NewLink, SearchableList } from '../../../components/SearchableList';
-import { Badge, EmptyState, PageHeader } from '../../../components/ui';
+import { Badge, DataTable, EmptyState, PageHeader } from '../../../components/ui';
 import { useAgentsById } from '../../../lib/agents';
 import { client, pagedList, trpc } from '../../../lib/api';
 import { formatSeconds, PANEL_LABELS, PROFILE_LABELS } from '../../../lib/labels';
@@ -22,9 +22,7 @@ function TemplateList() {
   const navigate = useNavigate({ from: Route.fullPath });
   const input = listInput(search, PAGE);
   const list = useInfiniteQuery(
-    pagedList(trpc.sessionTemplates.list.queryKey(input), (cursor) =>
-      client.sessionTemplates.list.query({ ...input, ...(cursor ? { cursor } : {}) }),
-    ),
+    pagedList(trpc.sessionTemplates.list.infiniteQueryKey(input), client.sessionTemplates.list, input),
   );
   const templates = list.data?.pages.flatMap((page) => page.items) ?? [];
   const { nameOf } = useAgentsById(templates.flatMap((template) => template.agentIds));
@@ -66,60 +64,47 @@ function TemplateList() {
           </EmptyState>
         }
       >
-        <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
-              <tr>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Name
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Agents
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Media
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Panels
-                </th>
-                <th scope="col" className="px-4 py-3 font-medium">
-                  Limits
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-              {templates.map((template) => (
-                <tr key={template.id} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/50">
-                  <td className="px-4 py-3">
-                    <Link
-                      to={deleted ? '/templates/deleted/$id' : '/templates/$id'}
-                      params={{ id: template.id }}
-                      className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
-                    >
-                      {template.name}
-                    </Link>
-                    <div className="text-xs text-zinc-600 dark:text-zinc-400">version {template.version}</div>
-                  </td>
-                  <td className="px-4 py-3">{template.agentIds.map(nameOf).join(', ')}</td>
-                  <td className="px-4 py-3">{PROFILE_LABELS[template.modalityProfile]}</td>
-                  <td className="px-4 py-3">
-                    <div className="flex flex-wrap gap-1">
-                      {template.enabledPanels.length
-                        ? template.enabledPanels.map((panel) => (
-                            <Badge key={panel}>{PANEL_LABELS[panel]}</Badge>
-                          ))
-                        : '—'}
-                    </div>
-                  </td>
-                  <td className="px-4 py-3 text-zinc-700 dark:text-zinc-300">
-                    {formatSeconds(template.maxDurationSeconds)} · idle{' '}
-                    {formatSeconds(template.idleTimeoutSeconds)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="Session templates"
+          rows={templates}
+          rowKey={(template) => template.id}
+          rowClassName="hover:bg-zinc-50 dark:hover:bg-zinc-800/50"
+          columns={[
+            {
+              header: 'Name',
+              cell: (template) => (
+                <>
+                  <Link
+                    to={deleted ? '/templates/deleted/$id' : '/templates/$id'}
+                    params={{ id: template.id }}
+                    className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+                  >
+                    {template.name}
+                  </Link>
+                  <div className="text-xs text-zinc-600 dark:text-zinc-400">version {template.version}</div>
+                </>
+              ),
+            },
+            { header: 'Agents', cell: (template) => template.agentIds.map(nameOf).join(', ') },
+            { header: 'Media', cell: (template) => PROFILE_LABELS[template.modalityProfile] },
+            {
+              header: 'Panels',
+              cell: (template) => (
+                <div className="flex flex-wrap gap-1">
+                  {template.enabledPanels.length
+                    ? template.enabledPanels.map((panel) => <Badge key={panel}>{PANEL_LABELS[panel]}</Badge>)
+                    : '—'}
+                </div>
+              ),
+            },
+            {
+              header: 'Limits',
+              className: 'text-zinc-700 dark:text-zinc-300',
+              cell: (template) =>
+                `${formatSeconds(template.maxDurationSeconds)} · idle ${formatSeconds(template.idleTimeoutSeconds)}`,
+            },
+          ]}
+        />
       </SearchableList>
     </>
   );

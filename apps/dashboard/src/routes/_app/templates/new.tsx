@@ -4,13 +4,14 @@ import { toast } from 'sonner';
 import { TemplateForm } from '../../../components/TemplateForm';
 import { AdminsOnly, PageHeader } from '../../../components/ui';
 import { serverError, trpc } from '../../../lib/api';
+import { invalidateFor } from '../../../lib/invalidation';
 import { session } from '../../../lib/session';
 
 export const Route = createFileRoute('/_app/templates/new')({ component: NewTemplate });
 
 function NewTemplate() {
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const create = useMutation(trpc.sessionTemplates.create.mutationOptions());
   if (!session.isAdmin()) {
     return <AdminsOnly title="New session template" what="create session templates" />;
@@ -25,7 +26,7 @@ function NewTemplate() {
           onSubmit={async (values) => {
             try {
               const created = await create.mutateAsync(values);
-              await queryClient.invalidateQueries(trpc.sessionTemplates.pathFilter());
+              await invalidateFor({ type: 'sessionTemplate' });
               toast.success(`Created “${created.name}”`);
               await navigate({ to: '/templates/$id', params: { id: created.id } });
               return null;
