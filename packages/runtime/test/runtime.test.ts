@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
@@ -208,7 +208,11 @@ describe(`@switchboard/runtime (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     const first = runtime({ snapshotFile, timeoutMs: 500 });
     const before = await first.sessionConfig(templateId, { variables: { candidate_name: 'Ada' } });
     expect(before.stale).toBe(false);
-    await sleep(300); // the snapshot is written shortly after a change
+    // The snapshot is written shortly after a change.
+    await until(
+      () => (existsSync(snapshotFile) ? readFileSync(snapshotFile, 'utf8') : ''),
+      (text) => text.includes(templateId),
+    );
     const release = before.release;
     first.reportOutcome({
       templateId,
