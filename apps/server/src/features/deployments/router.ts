@@ -17,16 +17,14 @@ import {
   ServedInput,
 } from '@switchboard/contract';
 import { adminProcedure, authenticatedProcedure, router } from '../../http/trpc';
+import { omit, path } from '../environments/router';
 import { deploymentMetrics } from '../outcomes/metrics';
 import * as deployments from './deployments';
 import { deployer } from './deployments';
 import { promote } from './promotion';
 import * as deploymentReads from './reads';
 
-const path = '/environments/{environment}';
 const deploymentPath = `${path}/deployments/{templateId}`;
-/** Over REST the path names the environment; `name`, its other spelling over tRPC, is not taken. */
-const omit = ['name'];
 
 /** What each environment serves: deploy, canary, promote, undeploy (admins and write keys). */
 export const deploymentsRouter = router({

@@ -12,9 +12,10 @@ import { deployer } from '../deployments/deployments';
 import * as environments from './environments';
 
 const tag = 'environments';
-const path = '/environments/{environment}';
+/** An environment's REST path, which the deployments' paths extend. */
+export const path = '/environments/{environment}';
 /** Over REST the path names the environment; `name`, its other spelling over tRPC, is not taken. */
-const omit = ['name'];
+export const omit = ['name'];
 
 /** Environments: managed by admins (users, not keys), read by every member and key. */
 export const environmentsRouter = router({
