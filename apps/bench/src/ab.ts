@@ -44,12 +44,16 @@ const env = {
   LOG_LEVEL: 'warn',
 };
 
+/** Every server started, stopped at the end whatever happened. */
+const started: ChildProcess[] = [];
+
 async function start(entry: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, entry], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  started.push(child);
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (
@@ -64,9 +68,9 @@ async function start(entry: string): Promise<{ child: ChildProcess; url: string 
   throw new Error(`${entry} did not become ready`);
 }
 
-// One at a time: the second finds the database migrated.
-const builds = { after: await start(values.after!), before: await start(values.before) };
 try {
+  // One at a time: the second finds the database migrated.
+  const builds = { after: await start(values.after!), before: await start(values.before) };
   const call = async (method: string, route: string, token: string | null, body?: unknown) => {
     const response = await fetch(`${builds.after.url}/api/v1${route}`, {
       method,
@@ -117,11 +121,14 @@ try {
     console.log(`  before ${before.join(', ')}\n  after  ${after.join(', ')}`);
   }
 } finally {
+  // Each server drains and exits (SHUTDOWN_TIMEOUT_MS bounds it); one that has not after 15 s is killed.
   await Promise.all(
-    Object.values(builds).map(({ child }) => {
+    started.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      return exited;
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      return exited.finally(() => clearTimeout(deadline));
     }),
   );
   await admin.unsafe(`drop database if exists ${databaseName} with (force)`);
