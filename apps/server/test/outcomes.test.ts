@@ -342,6 +342,70 @@ describe.each(transports)(`session outcomes over %s on ${driverName}`, (transpor
     expect((await metrics()).arms.stable.sessions).toBe(200);
   });
 
+  it('a batch that mixes arms, releases and minutes counts each outcome in its own bucket', async () => {
+    const { admin, at, agent, startCanary, outcomes, report, stable, canaryRelease } = await setup(
+      transport,
+      'Mixed',
+    );
+    await startCanary(undefined);
+    const minuteOf = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toISOString();
+    const now = Date.now();
+    const ends = [now, now - 120_000, now - 240_000];
+    // Neighbours differ in one thing each: the minute, the agents' versions (a release the stable
+    // arm does not serve), the arm (the stable's release as a canary); an arm's outcomes of a
+    // release it does not serve are never counted. Every other outcome spells the ids upper-case.
+    const unserved: Release = { templateVersion: 1, agentVersions: { [agent.id]: 2 } };
+    const pattern = [
+      ['stable', stable, 0],
+      ['stable', stable, 1],
+      ['stable', unserved, 1],
+      ['stable', stable, 1],
+      ['canary', stable, 1],
+      ['canary', canaryRelease, 1],
+      ['canary', canaryRelease, 2],
+    ] as const;
+    // What each arm serves; the rest is never counted.
+    const counted = (arm: string, release: Release) =>
+      release === (arm === 'stable' ? stable : canaryRelease);
+    const batch = Array.from({ length: 350 }, (_, i) => {
+      const [arm, release, minute] = pattern[i % pattern.length]!;
+      const agentVersions = Object.fromEntries(
+        Object.entries(release.agentVersions).map(([id, version]) => [
+          i % 2 ? id.toUpperCase() : id,
+          version,
+        ]),
+      );
+      return {
+        ...outcomes(arm, 1, i % 5 === 0 ? 1 : 0)[0]!,
+        release: { ...release, agentVersions, arm },
+        endedAt: new Date(ends[minute]!).toISOString(),
+      };
+    });
+    await report(batch);
+    const since = new Date(now - 600_000).toISOString();
+    const answer = await until(
+      async () => expectStatus(await admin('deployments.metrics', { ...at, since }), 200),
+      (m) => m.arms.stable.sessions === 150 && m.arms.canary?.sessions === 100,
+    );
+    const expected = new Map<string, { sessions: number; failed: number }>();
+    batch.forEach((outcome, i) => {
+      const [arm, release] = pattern[i % pattern.length]!;
+      if (!counted(arm, release)) return;
+      const key = `${minuteOf(Date.parse(outcome.endedAt))} ${outcome.release.arm}`;
+      const counts = expected.get(key) ?? { sessions: 0, failed: 0 };
+      counts.sessions++;
+      if (outcome.status === 'failed') counts.failed++;
+      expected.set(key, counts);
+    });
+    const seen = new Map(
+      answer.series.map((point: any) => [
+        `${point.minute} ${point.arm}`,
+        { sessions: point.sessions, failed: point.failed },
+      ]),
+    );
+    expect(seen).toEqual(expected);
+  });
+
   it('a guard needs a canary and valid settings; the deployment shows it watching, and a ramp keeps it', async () => {
     const { admin, at, startCanary, deployment } = await setup(transport, 'Guard settings');
     expectError(

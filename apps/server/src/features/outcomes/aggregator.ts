@@ -33,6 +33,7 @@ interface Bucket {
   arm: Outcome['release']['arm'];
   releaseKey: string;
   minute: Date;
+  minuteMs: number;
   templateVersion: number;
   agentVersions: Record<string, number>;
   sessions: number;
@@ -47,10 +48,28 @@ export function releaseKey(release: {
   templateVersion: number;
   agentVersions: Record<string, number>;
 }): string {
-  const agents = Object.keys(release.agentVersions)
-    .sort()
-    .map((id) => `${id}@${release.agentVersions[id]}`);
-  return [String(release.templateVersion), ...agents].join(' ');
+  const ids = Object.keys(release.agentVersions);
+  // Runtimes echo the release as session config answers it, agents in id order: sort only if not.
+  for (let i = 1; i < ids.length; i++) {
+    if (ids[i - 1]! > ids[i]!) {
+      ids.sort();
+      break;
+    }
+  }
+  let key = String(release.templateVersion);
+  for (const id of ids) key += ` ${id}@${release.agentVersions[id]}`;
+  return key;
+}
+
+/** Whether two releases are the same, without writing either as text. */
+function sameRelease(a: Record<string, number>, b: Record<string, number>): boolean {
+  let count = 0;
+  for (const id in a) {
+    if (a[id] !== b[id]) return false;
+    count++;
+  }
+  for (const _ in b) count--;
+  return count === 0;
 }
 
 const MINUTE_MS = 60_000;
@@ -103,27 +122,40 @@ export class OutcomeAggregator {
     const templates = new Set(known.filter((row) => row.kind === 't').map((row) => row.id));
     const now = Date.now();
     const issues: { path: (string | number)[]; message: string }[] = [];
-    outcomes.forEach((outcome, index) => {
-      const at = (field: string) => ['outcomes', index, field];
+    // One pass checks every outcome and keeps what counting needs (its environment and minute).
+    const environmentOf: string[] = new Array(outcomes.length);
+    const minuteOf = new Float64Array(outcomes.length);
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = outcomes[index]!;
       const environmentId = environmentIds.get(outcome.environment);
       if (environmentId === undefined) {
-        issues.push({ path: at('environment'), message: `No environment is named ${outcome.environment}` });
+        issues.push({
+          path: ['outcomes', index, 'environment'],
+          message: `No environment is named ${outcome.environment}`,
+        });
       } else if (by.boundTo !== null && environmentId !== by.boundTo) {
         throw new AppError(
           'FORBIDDEN',
           `This API key is bound to another environment; it cannot report outcomes of ${outcome.environment}`,
         );
-      }
+      } else environmentOf[index] = environmentId;
       if (!templates.has(outcome.templateId)) {
-        issues.push({ path: at('templateId'), message: `Session template ${outcome.templateId} not found` });
+        issues.push({
+          path: ['outcomes', index, 'templateId'],
+          message: `Session template ${outcome.templateId} not found`,
+        });
       }
       const endedAt = Date.parse(outcome.endedAt);
       if (endedAt < now - OUTCOME_MAX_AGE_MS) {
-        issues.push({ path: at('endedAt'), message: 'Ended more than 24 hours ago' });
+        issues.push({ path: ['outcomes', index, 'endedAt'], message: 'Ended more than 24 hours ago' });
       } else if (endedAt > now + OUTCOME_MAX_AHEAD_MS) {
-        issues.push({ path: at('endedAt'), message: 'Ends more than 5 minutes in the future' });
+        issues.push({
+          path: ['outcomes', index, 'endedAt'],
+          message: 'Ends more than 5 minutes in the future',
+        });
       }
-    });
+      minuteOf[index] = Math.floor(endedAt / MINUTE_MS) * MINUTE_MS;
+    }
     if (issues.length) {
       throw new AppError('BAD_REQUEST', `${issues.length} problem(s) in the outcomes; none was counted`, {
         issues,
@@ -137,17 +169,43 @@ export class OutcomeAggregator {
         { 'retry-after': '5' },
       );
     }
-    for (const outcome of outcomes)
-      this.#add(by.organizationId, environmentIds.get(outcome.environment)!, outcome);
+    // Outcomes of one batch mostly share a bucket (one template, release and minute): the last
+    // bucket is tried before a release key and bucket id are written and looked up.
+    let last: Bucket | undefined;
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = outcomes[index]!;
+      const environmentId = environmentOf[index]!;
+      const minute = minuteOf[index]!;
+      const { release } = outcome;
+      if (
+        last === undefined ||
+        last.minuteMs !== minute ||
+        last.templateId !== outcome.templateId ||
+        last.environmentId !== environmentId ||
+        last.arm !== release.arm ||
+        last.templateVersion !== release.templateVersion ||
+        !sameRelease(last.agentVersions, release.agentVersions)
+      ) {
+        last = this.#bucket(by.organizationId, environmentId, outcome, minute);
+      }
+      last.sessions++;
+      if (outcome.status === 'failed') last.failed++;
+      if (outcome.firstResponseMs !== undefined) last.latency[bucketOf(outcome.firstResponseMs)]!++;
+      if (outcome.score !== undefined) {
+        last.scoreSum += outcome.score;
+        last.scoreCount++;
+      }
+    }
     return { accepted: outcomes.length };
   }
 
-  #add(
+  /** The pending bucket of an outcome's environment, template, arm, minute and release. */
+  #bucket(
     organizationId: string,
     environmentId: string,
     outcome: z.output<typeof ReportOutcomesInput>['outcomes'][number],
-  ) {
-    const minute = Math.floor(Date.parse(outcome.endedAt) / MINUTE_MS) * MINUTE_MS;
+    minute: number,
+  ): Bucket {
     const key = releaseKey(outcome.release);
     const id = `${environmentId} ${outcome.templateId} ${outcome.release.arm} ${minute} ${key}`;
     let bucket = this.#pending.get(id);
@@ -159,6 +217,7 @@ export class OutcomeAggregator {
         arm: outcome.release.arm,
         releaseKey: key,
         minute: new Date(minute),
+        minuteMs: minute,
         templateVersion: outcome.release.templateVersion,
         agentVersions: outcome.release.agentVersions,
         sessions: 0,
@@ -169,13 +228,7 @@ export class OutcomeAggregator {
       };
       this.#pending.set(id, bucket);
     }
-    bucket.sessions++;
-    if (outcome.status === 'failed') bucket.failed++;
-    if (outcome.firstResponseMs !== undefined) bucket.latency[bucketOf(outcome.firstResponseMs)]!++;
-    if (outcome.score !== undefined) {
-      bucket.scoreSum += outcome.score;
-      bucket.scoreCount++;
-    }
+    return bucket;
   }
 
   /**
