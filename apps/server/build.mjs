@@ -1,5 +1,6 @@
-// Bundles the server and the workspace packages it imports (TypeScript) into dist/main.mjs, with
-// every third-party package left as an import, and copies the migrations beside it. Production
+// Bundles the server and the workspace packages it imports (TypeScript) into dist/main.mjs, and each
+// worker thread's entry beside it (core/workerThreads.ts starts `dist/<name>.mjs`), with every
+// third-party package left as an import, and copies the migrations beside them. Production
 // runs plain JavaScript: no TypeScript loader thread, ~90 MB less memory under load.
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -11,8 +12,12 @@ const external = Object.keys(dependencies).filter((name) => !bundled(name));
 
 rmSync(here('dist'), { recursive: true, force: true });
 await build({
-  entryPoints: [here('src/main.ts').pathname],
-  outfile: here('dist/main.mjs').pathname,
+  entryPoints: [
+    { in: here('src/main.ts').pathname, out: 'main' },
+    { in: here('src/features/outcomes/reportWorker.ts').pathname, out: 'reportWorker' },
+  ],
+  outdir: here('dist').pathname,
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nestsDeeperThan } from '../src/http/jsonDepth';
+import { nestsDeeperThan } from '../src/core/jsonDepth';
 
 /** The nesting depth of a JSON value: 0 for a scalar, 1 for a flat object or array. */
 function depthOf(value: unknown): number {

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ReadReport } from '../src/features/outcomes/digest';
 import { type ArmFigures, judge, twoProportionZ, Z_CRITICAL } from '../src/features/outcomes/guard';
 import { BUCKETS, bucketOf, bucketValue, p95 } from '../src/features/outcomes/histogram';
+import { ReportReader } from '../src/features/outcomes/reportReader';
 import { type ServerProcess, startProcess } from './processes';
 import {
   type Call,
@@ -625,6 +628,151 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('an instance killed after it f
       expect([read.body.arms.stable.sessions, read.body.arms.canary.sessions]).toEqual([500, 250]);
     } finally {
       survivor.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe(`outcome reports read on a worker thread (REST, ${driverName})`, () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** What each read of the report reader answered: the worker's reading, or null (the event loop's). */
+  function watchReads() {
+    const read = vi.spyOn(ReportReader.prototype, 'read');
+    return async () => Promise.all(read.mock.results.map((result) => result.value));
+  }
+
+  it('the worker reads a report; what it leaves gets the event loop’s answer, the same as over tRPC', async () => {
+    const { tenant, outcomes, metrics, startCanary } = await setup('rest', 'Worker');
+    const trpcAdmin = caller(server, 'trpc', tenant.adminToken);
+    await startCanary(undefined);
+    const reads = watchReads();
+    const post = (body: unknown) =>
+      http(server, 'POST', '/api/v1/session-outcomes', { token: tenant.adminToken, body });
+    expect((await post({ outcomes: outcomes('stable', 40, 4) })).status).toBe(202);
+    const [first] = await reads();
+    expect(first?.input).toBeInstanceOf(ReadReport);
+    expect(first?.hash).toBeNull();
+    await until(metrics, (m) => m.arms.stable.sessions === 40 && m.arms.stable.failed === 4);
+
+    // Left to the event loop, each answered exactly as before (and as tRPC answers the same input).
+    const good = outcomes('stable', 1, 0)[0]!;
+    const refused = [
+      { outcomes: [good, { ...good, status: 'crashed' }] },
+      { outcomes: [good], extra: 1 },
+      [good],
+    ];
+    for (const body of refused) {
+      const overRest = await post(body);
+      expect(overRest.status).toBe(400);
+      if (!Array.isArray(body)) {
+        const overTrpc = expectError(await trpcAdmin('outcomes.report', body), 400, 'BAD_REQUEST');
+        expect(overRest.body.error.details.issues).toEqual(overTrpc.details.issues);
+      }
+    }
+    const text = JSON.stringify({ outcomes: [good] });
+    expect((await post(`{"__proto__":{"x":1},${text.slice(1)}`)).status).toBe(400);
+    expect((await post(`${text.slice(0, -1)}`)).status).toBe(400);
+    // A report the worker leaves for an escape is still counted, on the event loop.
+    const escaped = text.replace('"completed"', '"\\u0063ompleted"');
+    expect((await post(escaped)).status).toBe(202);
+    expect((await reads()).slice(1)).toEqual(refused.map(() => null).concat([null, null, null]));
+    await until(metrics, (m) => m.arms.stable.sessions === 41);
+  });
+
+  it('a key’s hash is the same from the worker and the event loop: a repeat spelt otherwise is replayed', async () => {
+    const { tenant, outcomes, metrics, startCanary } = await setup('rest', 'Worker key');
+    await startCanary(undefined);
+    const reads = watchReads();
+    const batch = outcomes('canary', 30, 3);
+    const post = (body: string) =>
+      http(server, 'POST', '/api/v1/session-outcomes', {
+        token: tenant.adminToken,
+        body,
+        headers: { 'idempotency-key': 'report-1' },
+      });
+    // First upper-case ids, keys in another order; then as written, with an escape that leaves it
+    // to the event loop.
+    const respelt = batch.map(({ templateId, ...rest }) => ({
+      ...Object.fromEntries(Object.entries(rest).reverse()),
+      templateId: templateId.toUpperCase(),
+    }));
+    const first = await post(JSON.stringify({ outcomes: respelt }));
+    expect(first.status).toBe(202);
+    const second = await post(
+      JSON.stringify({ outcomes: batch }).replace('"production"', '"\\u0070roduction"'),
+    );
+    expect(second.status).toBe(202);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    const [byWorker, byEventLoop] = await reads();
+    expect(byWorker?.hash).toEqual(expect.any(String));
+    expect(byEventLoop).toBeNull();
+    // Another report under the key is refused, whoever read it.
+    const other = await post(JSON.stringify({ outcomes: batch.slice(1) }));
+    expect(other.status).toBe(409);
+    await until(metrics, (m) => m.arms.canary?.sessions === 30);
+    await sleep(300);
+    expect((await metrics()).arms.canary.sessions).toBe(30);
+  });
+
+  it('a worker killed mid-read leaves its reports to the event loop, and the next read starts another', async () => {
+    const { tenant, outcomes, metrics, startCanary } = await setup('rest', 'Worker killed');
+    await startCanary(undefined);
+    const reads = watchReads();
+    // The worker is terminated as each report is handed to it: every report still counts, once.
+    const posted = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker) {
+      void this.terminate();
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        http(server, 'POST', '/api/v1/session-outcomes', {
+          token: tenant.adminToken,
+          body: { outcomes: outcomes('stable', 10, 1) },
+        }),
+      ),
+    );
+    expect(responses.map((response) => response.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(posted).toHaveBeenCalled();
+    expect(await reads()).toEqual([null, null, null, null, null]);
+    posted.mockRestore();
+    const after = await http(server, 'POST', '/api/v1/session-outcomes', {
+      token: tenant.adminToken,
+      body: { outcomes: outcomes('stable', 10, 1) },
+    });
+    expect(after.status).toBe(202);
+    expect((await reads())[5]?.input).toBeInstanceOf(ReadReport);
+    await until(metrics, (m) => m.arms.stable.sessions === 60 && m.arms.stable.failed === 6);
+  });
+
+  it('holds at most 32 reports at once (the rest are read by the event loop), and replaces a worker past its deadline', async () => {
+    const valid = JSON.stringify({
+      outcomes: [
+        {
+          templateId: MISSING_ID,
+          environment: 'production',
+          release: { templateVersion: 1, agentVersions: {}, arm: 'stable' },
+          endedAt: new Date().toISOString(),
+          status: 'completed',
+        },
+      ],
+    });
+    const reader = new ReportReader(console);
+    try {
+      const answers = await Promise.all(Array.from({ length: 40 }, () => reader.read(valid, null)));
+      expect(answers.map((answer) => answer !== null)).toEqual(Array.from({ length: 40 }, (_, i) => i < 32));
+      expect(answers[0]?.input).toEqual(new ReadReport(answers[0]!.input.digest));
+      expect(answers[0]?.input.digest).toMatchObject({ count: 1, tooOld: [], tooNew: [] });
+      // Once they are answered, it takes more again.
+      expect(await reader.read(valid, 'POST /session-outcomes')).toMatchObject({ hash: expect.any(String) });
+    } finally {
+      await reader.close();
+    }
+    const hurried = new ReportReader({ error: () => {} }, 1);
+    try {
+      // A worker's start takes longer than 1 ms: the read overruns, and the event loop takes it.
+      expect(await hurried.read(valid, null)).toBeNull();
+      expect(hurried.readCount).toBe(0);
+    } finally {
+      await hurried.close();
     }
   });
 });

@@ -19,13 +19,14 @@ import { TokenService } from '../features/auth/tokens';
 import { ChangeEvents } from '../features/events/events';
 import { OutcomeAggregator } from '../features/outcomes/aggregator';
 import { GuardWatcher } from '../features/outcomes/guardWatcher';
+import { ReportReader } from '../features/outcomes/reportReader';
 import { WebhookDeliverer } from '../features/webhooks/deliverer';
 import { queueDeliveries, WebhookService } from '../features/webhooks/webhooks';
 import { type AppRouter, appRouter } from '../router';
 import { createContext, type Deps } from './context';
 import { registerDashboard } from './dashboard';
 import { drainRefusedBody } from './drainRefusedBody';
-import { nestsDeeperThan, tooDeep } from './jsonDepth';
+import { registerJsonBodies } from './jsonBody';
 import { databaseRateLimiter } from './rateLimit';
 import { registerRestRoutes } from './rest/adapter';
 import { registerEventStream } from './rest/events';
@@ -90,6 +91,7 @@ export function createDeps(
     webhooks,
     deliverer,
     outcomes,
+    reportReader: new ReportReader(log),
     guards: new GuardWatcher(database.db, config.guardIntervalMs, log, () => outcomes.flush()),
   };
 }
@@ -173,6 +175,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     await deps.guards.close();
     // What this instance received and has not flushed yet reaches the database before it closes.
     await deps.outcomes.close();
+    await deps.reportReader.close();
   });
 
   app.addHook('onRequest', (req, reply, done) => {
@@ -203,16 +206,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
     done(null, payload);
   });
 
-  // Only JSON bodies (any other type is 415): an empty body is no body (clone and delete take
-  // none); prototype keys are refused, and so is nesting deeper than 64 levels.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(null, undefined);
-    if (nestsDeeperThan(text)) return done(tooDeep(), undefined);
-    parseJson(req, text, done);
-  });
+  const readJson = registerJsonBodies(app);
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const status = error.statusCode ?? 500;
@@ -299,7 +293,7 @@ export async function buildApp({ database, config, logger }: BuildAppOptions) {
 
   await app.register(trpcHttp<AppRouter>, { prefix: '/trpc', ...trpcOptions(deps) });
 
-  registerRestRoutes(app, deps);
+  registerRestRoutes(app, deps, readJson);
   registerEventStream(app, deps, lifecycle, config.eventStreamStallMs);
 
   const document = buildOpenApiDocument();

@@ -7,6 +7,7 @@ import type { TokenService } from '../features/auth/tokens';
 import type { ChangeEvents } from '../features/events/events';
 import type { OutcomeAggregator } from '../features/outcomes/aggregator';
 import type { GuardWatcher } from '../features/outcomes/guardWatcher';
+import type { ReportReader } from '../features/outcomes/reportReader';
 import type { WebhookDeliverer } from '../features/webhooks/deliverer';
 import type { WebhookService } from '../features/webhooks/webhooks';
 import type { RateLimiter } from './rateLimit';
@@ -28,6 +29,8 @@ export interface Deps {
   deliverer: WebhookDeliverer;
   /** Session outcomes received here, aggregated until the next flush. */
   outcomes: OutcomeAggregator;
+  /** Reads outcome reports on a worker thread. */
+  reportReader: ReportReader;
   /** Judges guarded canaries (one instance at a time). */
   guards: GuardWatcher;
 }

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Actor, UserActor } from '../core/actor';
 import { AppError, describeError } from '../core/errors';
 import type { Attribution } from '../features/history/history';
-import type { Context } from './context';
+import type { Context, Deps } from './context';
 
 /** How a procedure is exposed over REST (the REST adapter and the OpenAPI document read this). */
 export interface RestRoute {
@@ -54,6 +54,16 @@ export interface RestRoute {
    * answers 304 after the same authentication and scope check as the procedure, without calling it.
    */
   revalidate?: (db: Db, actor: Actor, input: { id: string }) => Promise<string | null>;
+  /**
+   * Reads the JSON body off the event loop (a report of outcomes): the body reaches it as text, and
+   * what it answers is the procedure's input and, when `hashOf` names the operation, the request's
+   * idempotency hash. Null leaves the body to the event loop, read as every other body.
+   */
+  readBody?: (
+    deps: Deps,
+    text: string,
+    hashOf: string | null,
+  ) => Promise<{ input: unknown; hash: string | null } | null>;
 }
 
 export interface ProcedureMeta {

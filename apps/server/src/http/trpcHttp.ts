@@ -3,7 +3,7 @@ import { createURL } from '@trpc/server/adapters/node-http';
 import { type ResponseMetaFn, resolveResponse } from '@trpc/server/http';
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { nestsDeeperThan, tooDeep } from './jsonDepth';
+import { nestsDeeperThan, tooDeep } from '../core/jsonDepth';
 import {
   getErrorShape,
   getHTTPStatusCode,

@@ -1,22 +1,17 @@
-import {
-  OUTCOME_MAX_AGE_MS,
-  OUTCOME_MAX_AHEAD_MS,
-  type Outcome,
-  type OutcomesAccepted,
-  type ReportOutcomesInput,
-} from '@switchboard/contract';
+import type { OutcomesAccepted } from '@switchboard/contract';
 import { type Db, environments, outcomeMinutes, sessionTemplates } from '@switchboard/db';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { z } from 'zod';
 import { AppError } from '../../core/errors';
-import { addHistogram, bucketOf, emptyHistogram } from './histogram';
+import type { DigestBucket, ReportDigest } from './digest';
+import { addHistogram } from './histogram';
 
 /**
- * Session outcomes, aggregated where they arrive (docs/architecture.md "Session outcomes"): each
- * instance adds the outcomes it accepts into per-minute buckets in memory, and every flush adds
- * them to `outcome_minutes` with one multi-row upsert. Nothing is stored per session, so 20,000
- * outcomes a second cost a few statements; a killed instance loses the outcomes of its last
- * unflushed interval (half a second).
+ * Session outcomes, aggregated where they arrive (docs/architecture.md "Session outcomes and
+ * guards"): each instance adds the outcomes it accepts into per-minute buckets in memory, and every
+ * flush adds them to `outcome_minutes` with one multi-row upsert. Nothing is stored per session, so
+ * 20,000 outcomes a second cost a few statements; a killed instance loses the outcomes of its last
+ * unflushed interval (half a second). A report arrives read (`digest.ts`): by a worker thread over
+ * REST, here over tRPC.
  */
 
 /** Who reports: the organization, and the environment a bound key is limited to. */
@@ -26,53 +21,12 @@ export interface Reporter {
   boundTo: string | null;
 }
 
-interface Bucket {
+interface Bucket extends Omit<DigestBucket, 'environment'> {
   organizationId: string;
   environmentId: string;
-  templateId: string;
-  arm: Outcome['release']['arm'];
-  releaseKey: string;
   minute: Date;
-  minuteMs: number;
-  templateVersion: number;
-  agentVersions: Record<string, number>;
-  sessions: number;
-  failed: number;
-  latency: number[];
-  scoreSum: number;
-  scoreCount: number;
 }
 
-/** A release as one text: its template version and each agent's version, in agent id order. */
-export function releaseKey(release: {
-  templateVersion: number;
-  agentVersions: Record<string, number>;
-}): string {
-  const ids = Object.keys(release.agentVersions);
-  // Runtimes echo the release as session config answers it, agents in id order: sort only if not.
-  for (let i = 1; i < ids.length; i++) {
-    if (ids[i - 1]! > ids[i]!) {
-      ids.sort();
-      break;
-    }
-  }
-  let key = String(release.templateVersion);
-  for (const id of ids) key += ` ${id}@${release.agentVersions[id]}`;
-  return key;
-}
-
-/** Whether two releases are the same, without writing either as text. */
-function sameRelease(a: Record<string, number>, b: Record<string, number>): boolean {
-  let count = 0;
-  for (const id in a) {
-    if (a[id] !== b[id]) return false;
-    count++;
-  }
-  for (const _ in b) count--;
-  return count === 0;
-}
-
-const MINUTE_MS = 60_000;
 /** Most buckets an instance holds unflushed (the database down): past it, reports are 503, never dropped. */
 const MAX_PENDING_BUCKETS = 100_000;
 /** Rows per upsert statement. */
@@ -95,18 +49,20 @@ export class OutcomeAggregator {
   }
 
   /**
-   * Checks a whole batch, then counts it: one 400 names every bad entry (an unknown template or
+   * Checks a whole report, then counts it: one 400 names every bad entry (an unknown template or
    * environment, an end too old or too far ahead), and a key bound to an environment is 403 for
-   * another. Nothing of a refused batch is counted.
+   * another. Nothing of a refused report is counted.
    */
-  async report(by: Reporter, input: z.output<typeof ReportOutcomesInput>): Promise<OutcomesAccepted> {
-    const { outcomes } = input;
-    const names = [...new Set(outcomes.map((outcome) => outcome.environment))];
-    const templateIds = [...new Set(outcomes.map((outcome) => outcome.templateId))];
+  async report(by: Reporter, digest: ReportDigest): Promise<OutcomesAccepted> {
     const known = await this.db
       .select({ kind: sql<'e' | 't'>`'e'`, id: environments.id, name: environments.name })
       .from(environments)
-      .where(and(eq(environments.organizationId, by.organizationId), inArray(environments.name, names)))
+      .where(
+        and(
+          eq(environments.organizationId, by.organizationId),
+          inArray(environments.name, [...digest.environments.keys()]),
+        ),
+      )
       .unionAll(
         this.db
           .select({ kind: sql<'e' | 't'>`'t'`, id: sessionTemplates.id, name: sql<string>`''` })
@@ -114,51 +70,38 @@ export class OutcomeAggregator {
           .where(
             and(
               eq(sessionTemplates.organizationId, by.organizationId),
-              inArray(sessionTemplates.id, templateIds),
+              inArray(sessionTemplates.id, [...digest.templates.keys()]),
             ),
           ),
       );
     const environmentIds = new Map(known.filter((row) => row.kind === 'e').map((row) => [row.name, row.id]));
     const templates = new Set(known.filter((row) => row.kind === 't').map((row) => row.id));
-    const now = Date.now();
-    const issues: { path: (string | number)[]; message: string }[] = [];
-    // One pass checks every outcome and keeps what counting needs (its environment and minute).
-    const environmentOf: string[] = new Array(outcomes.length);
-    const minuteOf = new Float64Array(outcomes.length);
-    for (let index = 0; index < outcomes.length; index++) {
-      const outcome = outcomes[index]!;
-      const environmentId = environmentIds.get(outcome.environment);
-      if (environmentId === undefined) {
-        issues.push({
-          path: ['outcomes', index, 'environment'],
-          message: `No environment is named ${outcome.environment}`,
-        });
-      } else if (by.boundTo !== null && environmentId !== by.boundTo) {
+    for (const [name, id] of environmentIds) {
+      if (by.boundTo !== null && id !== by.boundTo) {
         throw new AppError(
           'FORBIDDEN',
-          `This API key is bound to another environment; it cannot report outcomes of ${outcome.environment}`,
+          `This API key is bound to another environment; it cannot report outcomes of ${name}`,
         );
-      } else environmentOf[index] = environmentId;
-      if (!templates.has(outcome.templateId)) {
-        issues.push({
-          path: ['outcomes', index, 'templateId'],
-          message: `Session template ${outcome.templateId} not found`,
-        });
       }
-      const endedAt = Date.parse(outcome.endedAt);
-      if (endedAt < now - OUTCOME_MAX_AGE_MS) {
-        issues.push({ path: ['outcomes', index, 'endedAt'], message: 'Ended more than 24 hours ago' });
-      } else if (endedAt > now + OUTCOME_MAX_AHEAD_MS) {
-        issues.push({
-          path: ['outcomes', index, 'endedAt'],
-          message: 'Ends more than 5 minutes in the future',
-        });
-      }
-      minuteOf[index] = Math.floor(endedAt / MINUTE_MS) * MINUTE_MS;
     }
+    // Each outcome's problems, in the order of the outcomes and of their fields.
+    const FIELDS = ['environment', 'templateId', 'endedAt'] as const;
+    const issues: { index: number; field: (typeof FIELDS)[number]; message: string }[] = [];
+    const add = (indices: number[], field: (typeof FIELDS)[number], message: string) => {
+      for (const index of indices) issues.push({ index, field, message });
+    };
+    for (const [name, indices] of digest.environments) {
+      if (!environmentIds.has(name)) add(indices, 'environment', `No environment is named ${name}`);
+    }
+    for (const [id, indices] of digest.templates) {
+      if (!templates.has(id)) add(indices, 'templateId', `Session template ${id} not found`);
+    }
+    add(digest.tooOld, 'endedAt', 'Ended more than 24 hours ago');
+    add(digest.tooNew, 'endedAt', 'Ends more than 5 minutes in the future');
     if (issues.length) {
+      issues.sort((a, b) => a.index - b.index || FIELDS.indexOf(a.field) - FIELDS.indexOf(b.field));
       throw new AppError('BAD_REQUEST', `${issues.length} problem(s) in the outcomes; none was counted`, {
-        issues,
+        issues: issues.map(({ index, field, message }) => ({ path: ['outcomes', index, field], message })),
       });
     }
     if (this.#pending.size >= MAX_PENDING_BUCKETS) {
@@ -169,66 +112,21 @@ export class OutcomeAggregator {
         { 'retry-after': '5' },
       );
     }
-    // Outcomes of one batch mostly share a bucket (one template, release and minute): the last
-    // bucket is tried before a release key and bucket id are written and looked up.
-    let last: Bucket | undefined;
-    for (let index = 0; index < outcomes.length; index++) {
-      const outcome = outcomes[index]!;
-      const environmentId = environmentOf[index]!;
-      const minute = minuteOf[index]!;
-      const { release } = outcome;
-      if (
-        last === undefined ||
-        last.minuteMs !== minute ||
-        last.templateId !== outcome.templateId ||
-        last.environmentId !== environmentId ||
-        last.arm !== release.arm ||
-        last.templateVersion !== release.templateVersion ||
-        !sameRelease(last.agentVersions, release.agentVersions)
-      ) {
-        last = this.#bucket(by.organizationId, environmentId, outcome, minute);
-      }
-      last.sessions++;
-      if (outcome.status === 'failed') last.failed++;
-      if (outcome.firstResponseMs !== undefined) last.latency[bucketOf(outcome.firstResponseMs)]!++;
-      if (outcome.score !== undefined) {
-        last.scoreSum += outcome.score;
-        last.scoreCount++;
+    for (const { environment, ...counted } of digest.buckets) {
+      const environmentId = environmentIds.get(environment)!;
+      const id = `${environmentId} ${counted.templateId} ${counted.arm} ${counted.minuteMs} ${counted.releaseKey}`;
+      const bucket = this.#pending.get(id);
+      if (bucket) addBucket(bucket, counted);
+      else {
+        this.#pending.set(id, {
+          ...counted,
+          organizationId: by.organizationId,
+          environmentId,
+          minute: new Date(counted.minuteMs),
+        });
       }
     }
-    return { accepted: outcomes.length };
-  }
-
-  /** The pending bucket of an outcome's environment, template, arm, minute and release. */
-  #bucket(
-    organizationId: string,
-    environmentId: string,
-    outcome: z.output<typeof ReportOutcomesInput>['outcomes'][number],
-    minute: number,
-  ): Bucket {
-    const key = releaseKey(outcome.release);
-    const id = `${environmentId} ${outcome.templateId} ${outcome.release.arm} ${minute} ${key}`;
-    let bucket = this.#pending.get(id);
-    if (!bucket) {
-      bucket = {
-        organizationId,
-        environmentId,
-        templateId: outcome.templateId,
-        arm: outcome.release.arm,
-        releaseKey: key,
-        minute: new Date(minute),
-        minuteMs: minute,
-        templateVersion: outcome.release.templateVersion,
-        agentVersions: outcome.release.agentVersions,
-        sessions: 0,
-        failed: 0,
-        latency: emptyHistogram(),
-        scoreSum: 0,
-        scoreCount: 0,
-      };
-      this.#pending.set(id, bucket);
-    }
-    return bucket;
+    return { accepted: digest.count };
   }
 
   /**
@@ -275,13 +173,7 @@ export class OutcomeAggregator {
       this.log.error({ err: error }, 'outcomes could not be flushed; kept for the next flush');
       for (const [id, bucket] of taken) {
         const newer = this.#pending.get(id);
-        if (newer) {
-          bucket.sessions += newer.sessions;
-          bucket.failed += newer.failed;
-          addHistogram(bucket.latency, newer.latency);
-          bucket.scoreSum += newer.scoreSum;
-          bucket.scoreCount += newer.scoreCount;
-        }
+        if (newer) addBucket(bucket, newer);
         this.#pending.set(id, bucket);
       }
     }
@@ -292,4 +184,13 @@ export class OutcomeAggregator {
     if (this.#timer) clearInterval(this.#timer);
     await this.flush();
   }
+}
+
+/** Adds the counts of `from` into `into`. */
+function addBucket(into: Omit<DigestBucket, 'environment'>, from: Omit<DigestBucket, 'environment'>) {
+  into.sessions += from.sessions;
+  into.failed += from.failed;
+  addHistogram(into.latency, from.latency);
+  into.scoreSum += from.scoreSum;
+  into.scoreCount += from.scoreCount;
 }

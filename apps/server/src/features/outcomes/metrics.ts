@@ -21,7 +21,7 @@ import {
   recordsOf,
   stableOf,
 } from '../deployments/releases';
-import { releaseKey } from './aggregator';
+import { releaseKey } from './digest';
 import { addHistogram, emptyHistogram, p95 } from './histogram';
 
 const MINUTE_MS = 60_000;

@@ -1,6 +1,7 @@
-import { OutcomesAccepted, ReportOutcomesInput } from '@switchboard/contract';
+import { OutcomesAccepted } from '@switchboard/contract';
 import { adminProcedure, router } from '../../http/trpc';
 import { deployer } from '../deployments/deployments';
+import { reportInput } from './digest';
 
 /** Session outcomes, reported by the runtime (docs/api.md "Session outcomes and guarded canaries"). */
 export const outcomesRouter = router({
@@ -16,8 +17,9 @@ export const outcomesRouter = router({
         summary:
           'Report how sessions ended (1 to 1,000); the whole batch is checked first, and a bad one counts nothing',
         output: OutcomesAccepted,
+        readBody: (deps, text, hashOf) => deps.reportReader.read(text, hashOf),
       },
     })
-    .input(ReportOutcomesInput)
+    .input(reportInput)
     .mutation(({ ctx, input }) => ctx.outcomes.report(deployer(ctx), input)),
 });

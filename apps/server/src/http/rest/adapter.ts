@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppError } from '../../core/errors';
+import { requestHash } from '../../core/requestHash';
 import { appRouter } from '../../router';
 import { createContext, type Deps } from '../context';
+import { JsonText, type ReadJson } from '../jsonBody';
 import { authenticate, mayCall } from '../trpc';
 import { proceduresOf } from '../trpcInternals';
-import { checkIdempotencyKey, idempotencyScope, requestHash, runOnce } from './idempotency';
+import { checkIdempotencyKey, idempotencyScope, runOnce } from './idempotency';
 import { matchesEtag, unchangedTag } from './revalidation';
 import { jsonSchema, type RestOperation, restOperations } from './routes';
 
@@ -127,7 +129,7 @@ function secretShown(body: string | null): AppError {
   );
 }
 
-export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
+export function registerRestRoutes(app: FastifyInstance, deps: Deps, readJson: ReadJson): void {
   for (const operation of restOperations()) {
     // The procedure itself, called as tRPC calls it (its middlewares, input and output validation),
     // without a caller proxy built and walked on every request.
@@ -138,6 +140,8 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
       method: operation.method,
       url: REST_PREFIX + operation.path.replace(/\{(\w+)\}/g, ':$1'),
       ...(operation.bodyLimit ? { bodyLimit: operation.bodyLimit } : {}),
+      // A body the operation reads itself arrives as its text.
+      ...(operation.readBody ? { config: { jsonText: true } } : {}),
       // The output schema lets Fastify serialise responses with fast-json-stringify.
       ...(operation.output && status !== 204
         ? { schema: { response: { [status]: jsonSchema(operation.output, 'output') } } }
@@ -160,14 +164,26 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
           operation.method === 'POST' && operation.access !== 'public'
             ? checkIdempotencyKey(req.headers['idempotency-key'])
             : undefined;
+        // A body the operation reads off the event loop (with the hash a key needs); one it leaves,
+        // or one with query parameters to merge, is read here as every other body.
+        let read: { input: unknown; hash: string | null } | null = null;
+        if (req.body instanceof JsonText) {
+          const { text } = req.body;
+          const hashOf = key === undefined ? null : `${operation.method} ${operation.path}`;
+          const hasQuery = Object.keys(req.query as object).length > 0;
+          read = hasQuery ? null : ((await operation.readBody?.(deps, text, hashOf)) ?? null);
+          if (!read) req.body = readJson(req, text);
+        }
         const actor = key === undefined ? null : await authenticate(context).catch(() => null);
         if (key !== undefined && actor !== null && mayCall(operation, actor)) {
-          const input = inputOf(req, operation, kinds);
-          const parsed = operation.input?.safeParse(input);
+          const input = read ? read.input : inputOf(req, operation, kinds);
+          const parsed = read ? null : operation.input?.safeParse(input);
           const answer = await runOnce(deps.idempotency, {
             scope: idempotencyScope(actor),
             key,
-            hash: requestHash(`${operation.method} ${operation.path}`, parsed?.success ? parsed.data : input),
+            hash:
+              read?.hash ??
+              requestHash(`${operation.method} ${operation.path}`, parsed?.success ? parsed.data : input),
             keptBody: keptBody(operation),
             run: async () => {
               const result = await run(input);
@@ -192,7 +208,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         if (current !== null) {
           return reply.code(304).header('etag', current).header('cache-control', 'private, no-cache').send();
         }
-        const result = await run(inputOf(req, operation, kinds));
+        const result = await run(read ? read.input : inputOf(req, operation, kinds));
         if (operation.etag) {
           const etag = `"${(result as { etag: string }).etag}"`;
           reply.header('etag', etag).header('cache-control', 'private, no-cache');

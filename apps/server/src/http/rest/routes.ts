@@ -27,10 +27,19 @@ export function restOperations(): RestOperation[] {
       access: meta?.access ?? 'public',
       keys: meta?.keys,
       boundKeys: meta?.boundKeys,
-      input: _def.inputs[0] as z.ZodType | undefined,
+      input: inputSchema(_def.inputs[0]),
       pathParams: [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!),
     }));
   });
+}
+
+/**
+ * The zod schema a procedure's input is checked against: the parser itself, or the `schema` of a
+ * parser that also takes an input read elsewhere (`outcomes.report`'s, read by a worker thread).
+ */
+function inputSchema(parser: unknown): z.ZodType | undefined {
+  if (parser === undefined || parser instanceof z.ZodType) return parser;
+  return (parser as { schema: z.ZodType }).schema;
 }
 
 export type JsonSchema = Record<string, unknown> & {
