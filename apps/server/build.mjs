@@ -10,13 +10,15 @@ const { dependencies } = JSON.parse(readFileSync(here('package.json'), 'utf8'));
 const bundled = (name) => name.startsWith('@switchboard/') || name === 'drizzle-orm';
 const external = Object.keys(dependencies).filter((name) => !bundled(name));
 
-rmSync(here('dist'), { recursive: true, force: true });
+// `node build.mjs [folder]`: into `dist/`, or another folder of this package (a test builds into one).
+const out = here(`${process.argv[2] ?? 'dist'}/`);
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: [
     { in: here('src/main.ts').pathname, out: 'main' },
     { in: here('src/features/outcomes/reportWorker.ts').pathname, out: 'reportWorker' },
   ],
-  outdir: here('dist').pathname,
+  outdir: out.pathname,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
@@ -26,4 +28,4 @@ await build({
   external: [...external, ...external.map((name) => `${name}/*`)],
   logLevel: 'warning',
 });
-cpSync(here('../../packages/db/migrations'), here('dist/migrations'), { recursive: true });
+cpSync(here('../../packages/db/migrations'), new URL('migrations', out), { recursive: true });

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PRODUCTION_NODE_FLAGS } from '../src/core/nodeFlags';
 
 /**
  * Server processes as `pnpm start` runs them, for tests that signal, kill and restart them.
@@ -15,6 +16,8 @@ export interface ServerProcess {
   url: string;
   port: number;
   exited: Promise<{ code: number | null; at: number }>;
+  /** What it has written to stdout and stderr so far. */
+  output(): string;
 }
 
 export async function freePort(): Promise<number> {
@@ -25,10 +28,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A server process as `pnpm start` runs it (`src/main.ts`), on a free port, ready to serve. */
-export async function startProcess(env: Record<string, string>, port?: number) {
+/**
+ * A server process from its sources (`src/main.ts`), or from a bundle `build.mjs` made (`entry`,
+ * run as `pnpm start` runs it), on a free port, ready to serve.
+ */
+export async function startProcess(env: Record<string, string>, port?: number, entry = 'src/main.ts') {
   port ??= await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [...PRODUCTION_NODE_FLAGS, entry];
+  const child = spawn(process.execPath, args, {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     env: {
       ...process.env,
@@ -63,5 +70,5 @@ export async function startProcess(env: Record<string, string>, port?: number) {
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
   }
   if (!ready) throw new Error(`the server did not become ready (exit code ${exitCode}):\n${output}`);
-  return { child, url, port, exited } satisfies ServerProcess;
+  return { child, url, port, exited, output: () => output } satisfies ServerProcess;
 }

@@ -36,7 +36,13 @@ export class ReportReader {
 
   read(text: string, hashOf: string | null): Promise<{ input: ReadReport; hash: string | null } | null> {
     if (this.#closed || this.#waiting.size >= MAX_IN_FLIGHT) return Promise.resolve(null);
-    const worker = this.#worker ?? this.#start();
+    let worker: Worker;
+    try {
+      worker = this.#worker ?? this.#start();
+    } catch (error) {
+      this.log.error({ err: error }, 'the outcome report worker could not start');
+      return Promise.resolve(null);
+    }
     const id = this.#next++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.#stop(worker, 'overran its deadline'), this.deadlineMs);
