@@ -26,7 +26,7 @@ export class ReportReader {
   #waiting = new Map<number, Waiting>();
   #next = 0;
   #closed = false;
-  /** Reports the worker has read (for tests and the bench). */
+  /** Reports the worker has read. */
   readCount = 0;
 
   constructor(
