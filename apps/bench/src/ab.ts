@@ -8,14 +8,13 @@
  * Prints each build's rates and the ratio of the medians. The two builds must share their
  * migrations. Needs DATABASE_URL, like `pnpm bench`; runs the servers on the Node that runs it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PRODUCTION_NODE_FLAGS } from '@switchboard/server';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { freePort, REPO } from './processes';
+import { median } from './load';
+import { REPO, type Started, start } from './processes';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +36,6 @@ await admin.unsafe(`create database ${databaseName}`);
 const databaseUrl = new URL(adminUrl);
 databaseUrl.pathname = `/${databaseName}`;
 const env = {
-  ...process.env,
   DATABASE_URL: databaseUrl.toString(),
   JWT_SECRET: randomBytes(32).toString('hex'),
   AUTH_RATE_LIMIT: '0',
@@ -45,32 +43,16 @@ const env = {
 };
 
 /** Every server started, stopped at the end whatever happened. */
-const started: ChildProcess[] = [];
-
-async function start(entry: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, entry], {
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  started.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    if (
-      await fetch(`${url}/health/ready`).then(
-        (response) => response.ok,
-        () => false,
-      )
-    )
-      return { child, url };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${entry} did not become ready`);
-}
+const started: Started[] = [];
+const startBuild = async (entry: string) => {
+  const server = await start(path.resolve(entry), env);
+  started.push(server);
+  return server;
+};
 
 try {
   // One at a time: the second finds the database migrated.
-  const builds = { after: await start(values.after!), before: await start(values.before) };
+  const builds = { after: await startBuild(values.after!), before: await startBuild(values.before) };
   const call = async (method: string, route: string, token: string | null, body?: unknown) => {
     const response = await fetch(`${builds.after.url}/api/v1${route}`, {
       method,
@@ -114,23 +96,14 @@ try {
       }
     }
   }
-  const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
   for (const [scenario, { before, after }] of Object.entries(rates)) {
-    const ratio = (median(after) / median(before)).toFixed(2);
-    console.log(`${scenario}: after/before ${ratio} (medians ${median(after)} and ${median(before)} req/s)`);
+    const [medianBefore, medianAfter] = [median(before, (rate) => rate), median(after, (rate) => rate)];
+    const ratio = (medianAfter / medianBefore).toFixed(2);
+    console.log(`${scenario}: after/before ${ratio} (medians ${medianAfter} and ${medianBefore} req/s)`);
     console.log(`  before ${before.join(', ')}\n  after  ${after.join(', ')}`);
   }
 } finally {
-  // Each server drains and exits (SHUTDOWN_TIMEOUT_MS bounds it); one that has not after 15 s is killed.
-  await Promise.all(
-    started.map((child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const deadline = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      return exited.finally(() => clearTimeout(deadline));
-    }),
-  );
+  await Promise.all(started.map((server) => server.stop()));
   await admin.unsafe(`drop database if exists ${databaseName} with (force)`);
   await admin.end();
 }

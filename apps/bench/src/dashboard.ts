@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium } from '@playwright/test';
+import { median } from './load';
 
 export interface DashboardTiming {
   templates: number;
@@ -49,8 +50,7 @@ export async function timeDashboardFirstPage(
       await page.locator('tbody tr').nth(49).waitFor();
       runsMs.push(Math.round(performance.now() - began));
     }
-    const sorted = [...runsMs].sort((a, b) => a - b);
-    const medianMs = sorted[Math.floor(sorted.length / 2)]!;
+    const medianMs = median(runsMs, (ms) => ms);
     console.log(
       `  dashboard ${templates} templates: first 50 shown after ${medianMs} ms (median of ${runs}: ${runsMs.join(', ')})`,
     );

@@ -27,6 +27,11 @@ export interface LoadResult {
   peakRssMb: number;
 }
 
+/** The middle item of `values` ordered by `by` (the upper middle of an even count). */
+export function median<T>(values: readonly T[], by: (value: T) => number): T {
+  return values.toSorted((a, b) => by(a) - by(b))[Math.floor(values.length / 2)]!;
+}
+
 export function rssMb(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

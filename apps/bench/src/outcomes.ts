@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { type LoadResult, load } from './load';
+import { type LoadResult, load, median } from './load';
 import { type Seeded, VARIABLE_VALUES } from './seed';
 
 export interface OutcomesResult {
@@ -44,10 +44,6 @@ const ROUNDS = 3;
 function mainThreadCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function median<T>(values: T[], by: (value: T) => number): T {
-  return values.toSorted((a, b) => by(a) - by(b))[Math.floor(values.length / 2)]!;
 }
 
 function ingest(

@@ -27,7 +27,8 @@ export interface Started {
 
 /**
  * Starts an entry point (TypeScript through tsx, or built JavaScript) with the current Node binary
- * and the Node flags production uses, and waits for /health/ready.
+ * and the Node flags production uses, and waits for /health/ready (one that never gets there is
+ * killed).
  */
 export async function start(
   entry: string,
@@ -53,7 +54,10 @@ export async function start(
       () => false,
     );
     if (ready) break;
-    if (attempt > 600) throw new Error(`${entry} did not become ready`);
+    if (attempt > 600) {
+      child.kill('SIGKILL');
+      throw new Error(`${entry} did not become ready`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const readyMs = Math.round(performance.now() - began);
@@ -61,10 +65,15 @@ export async function start(
     child,
     url,
     readyMs,
+    // The server drains and exits (SHUTDOWN_TIMEOUT_MS bounds it); one still up after 15 s is killed.
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const deadline = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(deadline);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
