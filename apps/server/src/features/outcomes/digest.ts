@@ -72,7 +72,8 @@ function sameAgents(a: Record<string, number>, b: Record<string, number>): boole
 
 const MINUTE_MS = 60_000;
 
-function indexOf(map: Map<string, number[]>, key: string, index: number) {
+/** Notes that outcome `index` names `key`. */
+function noteIndex(map: Map<string, number[]>, key: string, index: number) {
   const indices = map.get(key);
   if (indices) indices.push(index);
   else map.set(key, [index]);
@@ -94,8 +95,8 @@ export function digestReport(input: z.output<typeof ReportOutcomesInput>, now: n
   let last: DigestBucket | undefined;
   input.outcomes.forEach((outcome, index) => {
     const { environment, templateId, release } = outcome;
-    indexOf(digest.environments, environment, index);
-    indexOf(digest.templates, templateId, index);
+    noteIndex(digest.environments, environment, index);
+    noteIndex(digest.templates, templateId, index);
     const endedAt = Date.parse(outcome.endedAt);
     if (endedAt < now - OUTCOME_MAX_AGE_MS) digest.tooOld.push(index);
     else if (endedAt > now + OUTCOME_MAX_AHEAD_MS) digest.tooNew.push(index);

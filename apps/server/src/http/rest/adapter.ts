@@ -135,6 +135,8 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps, readJson: R
     // without a caller proxy built and walked on every request.
     const procedure = proceduresOf(appRouter)[operation.procedure]!;
     const kinds = urlFieldKinds(operation.input);
+    // What an idempotency key's hash names the operation by.
+    const hashName = `${operation.method} ${operation.path}`;
     const status = operation.status ?? 200;
     app.route({
       method: operation.method,
@@ -169,7 +171,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps, readJson: R
         let read: { input: unknown; hash: string | null } | null = null;
         if (req.body instanceof JsonText) {
           const { text } = req.body;
-          const hashOf = key === undefined ? null : `${operation.method} ${operation.path}`;
+          const hashOf = key === undefined ? null : hashName;
           const hasQuery = Object.keys(req.query as object).length > 0;
           read = hasQuery ? null : ((await operation.readBody?.(deps, text, hashOf)) ?? null);
           if (!read) req.body = readJson(req, text);
@@ -181,9 +183,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps, readJson: R
           const answer = await runOnce(deps.idempotency, {
             scope: idempotencyScope(actor),
             key,
-            hash:
-              read?.hash ??
-              requestHash(`${operation.method} ${operation.path}`, parsed?.success ? parsed.data : input),
+            hash: read?.hash ?? requestHash(hashName, parsed?.success ? parsed.data : input),
             keptBody: keptBody(operation),
             run: async () => {
               const result = await run(input);
